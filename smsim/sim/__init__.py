@@ -1,0 +1,1 @@
+"""The discrete-event engine: SimPy control plane, fast request data plane, usage metering."""

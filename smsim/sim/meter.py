@@ -1,0 +1,162 @@
+"""Usage metering: the only thing the engine tells billing.
+
+The engine knows time, not money. Every resource records *usage records*; billing prices them
+afterwards (see :mod:`smsim.billing.ledger`). A record is one of three kinds:
+
+``instance``
+    ``quantity`` instances of ``instance_type`` ran for ``component`` in ``market``
+    (``OnDemand`` or ``Spot``) from ``start_s`` to ``end_s`` (seconds from the horizon start).
+    Priced per instance-second at the catalog's hourly rate.
+``storage``
+    ``quantity`` GB were held from ``start_s`` to ``end_s``; ``rate_key`` names a GB-month rate
+    in the catalog (for example ``ml_storage_gb_month``, ``s3_standard_gb_month``).
+``amount``
+    ``quantity`` units of ``rate_key`` (GB-seconds of serverless compute, GB of data processed,
+    GB transferred, thousands of requests, ...), spread uniformly over ``[start_s, end_s]``
+    (a point in time when they are equal).
+
+Invariants: ``0 <= start_s <= end_s``, ``quantity >= 0``; tags are plain ``str -> str``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+UsageKind = Literal["instance", "storage", "amount"]
+Market = Literal["OnDemand", "Spot"]
+
+USAGE_COLUMNS = [
+    "resource_id",
+    "resource_kind",
+    "component",
+    "usage_kind",
+    "instance_type",
+    "market",
+    "rate_key",
+    "start_s",
+    "end_s",
+    "quantity",
+    "tags",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    resource_id: str
+    resource_kind: str
+    component: str
+    usage_kind: UsageKind
+    start_s: float
+    end_s: float
+    quantity: float
+    instance_type: str = ""
+    market: Market = "OnDemand"
+    rate_key: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.start_s <= self.end_s):
+            raise ValueError(f"usage interval must satisfy 0 <= start <= end: {self}")
+        if self.quantity < 0:
+            raise ValueError(f"usage quantity must be >= 0: {self}")
+        if self.usage_kind == "instance" and not self.instance_type:
+            raise ValueError(f"instance usage needs an instance_type: {self}")
+        if self.usage_kind in ("storage", "amount") and not self.rate_key:
+            raise ValueError(f"{self.usage_kind} usage needs a rate_key: {self}")
+
+
+@dataclass
+class Meter:
+    """Collects usage records from every simulated resource of a run."""
+
+    records: list[UsageRecord] = field(default_factory=list)
+
+    def instance(
+        self,
+        resource_id: str,
+        resource_kind: str,
+        component: str,
+        instance_type: str,
+        start_s: float,
+        end_s: float,
+        count: float = 1,
+        market: Market = "OnDemand",
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """Record ``count`` instances running from ``start_s`` to ``end_s``."""
+        if end_s <= start_s or count <= 0:
+            return
+        self.records.append(
+            UsageRecord(
+                resource_id, resource_kind, component, "instance", float(start_s), float(end_s),
+                float(count), instance_type=instance_type, market=market, tags=_tags(tags),
+            )
+        )
+
+    def storage(
+        self,
+        resource_id: str,
+        resource_kind: str,
+        component: str,
+        rate_key: str,
+        gb: float,
+        start_s: float,
+        end_s: float,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """Record ``gb`` gigabytes held from ``start_s`` to ``end_s``."""
+        if end_s <= start_s or gb <= 0:
+            return
+        self.records.append(
+            UsageRecord(
+                resource_id, resource_kind, component, "storage", float(start_s), float(end_s),
+                float(gb), rate_key=rate_key, tags=_tags(tags),
+            )
+        )
+
+    def amount(
+        self,
+        resource_id: str,
+        resource_kind: str,
+        component: str,
+        rate_key: str,
+        quantity: float,
+        start_s: float,
+        end_s: float | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """Record ``quantity`` units of ``rate_key`` used over ``[start_s, end_s]``."""
+        if quantity <= 0:
+            return
+        end = float(start_s if end_s is None else end_s)
+        self.records.append(
+            UsageRecord(
+                resource_id, resource_kind, component, "amount", float(start_s), end,
+                float(quantity), rate_key=rate_key, tags=_tags(tags),
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        return usage_frame(self.records)
+
+
+def _tags(tags: dict[str, str] | None) -> tuple[tuple[str, str], ...]:
+    if not tags:
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in tags.items()))
+
+
+def usage_frame(records: list[UsageRecord]) -> pd.DataFrame:
+    """Records as a DataFrame with :data:`USAGE_COLUMNS`; ``tags`` holds dicts."""
+    rows = [
+        (
+            r.resource_id, r.resource_kind, r.component, r.usage_kind, r.instance_type, r.market,
+            r.rate_key, r.start_s, r.end_s, r.quantity, dict(r.tags),
+        )
+        for r in records
+    ]
+    frame = pd.DataFrame(rows, columns=USAGE_COLUMNS)
+    return frame.astype({"start_s": float, "end_s": float, "quantity": float})
