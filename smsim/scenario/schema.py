@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from smsim.scenario.common import (
     Duration,
@@ -81,6 +81,9 @@ class Scenario(StrictModel):
     tags: Tags = Field(default_factory=dict, description="default tags on every resource")
     fleets: list[FleetSpec] = Field(default_factory=list)
 
+    #: Where the scenario was read from (relative trace paths resolve against its folder).
+    _source: str | None = PrivateAttr(None)
+
     @model_validator(mode="after")
     def _unique_names(self):
         seen: dict[str, str] = {}
@@ -101,6 +104,21 @@ class Scenario(StrictModel):
     @property
     def horizon_s(self) -> float:
         return self.horizon.duration_s
+
+    @property
+    def source(self) -> str | None:
+        return self._source
+
+    @property
+    def base_dir(self):
+        """Folder that relative paths in the scenario are resolved against."""
+        from pathlib import Path
+
+        return Path(self._source).resolve().parent if self._source else Path.cwd()
+
+    def with_source(self, source: str | None) -> "Scenario":
+        self._source = None if source is None else str(source)
+        return self
 
 
 #: Resource sections in the order they are simulated and reported.

@@ -1,0 +1,128 @@
+"""The library entry points. The CLI calls these and only prints; notebooks and CI call them too.
+
+``run_scenario`` is pure in (scenario, seed): it returns the same numbers every time, in any
+process, so sweeps can fan it out over a process pool or a cluster unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+import smsim
+from smsim import atomic
+from smsim.scenario import load_scenario, scenario_json_schema
+from smsim.scenario.schema import Scenario
+
+__all__ = ["RunResult", "load_scenario", "run_scenario", "scenario_json_schema", "write_run", "catalog_for"]
+
+
+@dataclass
+class RunResult:
+    """A finished run: the scenario, the usage the engine metered, the ledger and the summary."""
+
+    scenario: Scenario
+    seed: int
+    usage: pd.DataFrame
+    ledger: pd.DataFrame
+    summary: dict[str, Any]
+    series: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def catalog_for(scenario: Scenario):
+    """The price catalog a scenario names (relative paths resolve against the scenario's folder)."""
+    from smsim.pricing.catalog import load_catalog
+
+    name = scenario.pricing.catalog
+    if name != "builtin" and not Path(name).is_absolute():
+        name = str(scenario.base_dir / name)
+    return load_catalog(name)
+
+
+def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, progress=None) -> RunResult:
+    """Simulate a scenario to its horizon, bill its usage and summarise the result."""
+    from smsim.billing.ledger import build_ledger
+    from smsim.billing.summary import summarize
+    from smsim.sim.engine import simulate
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    catalog = catalog_for(scenario)
+    sim = simulate(scenario, seed=seed, catalog=catalog, progress=progress)
+    ledger = build_ledger(
+        sim.usage,
+        catalog=catalog,
+        region=scenario.region,
+        horizon_start=scenario.horizon.start,
+        horizon_s=scenario.horizon.duration_s,
+        pricing=scenario.pricing,
+    )
+    billed = summarize(ledger, catalog)
+    cost_by_resource = billed.get("cost_by_resource", {})
+    resources = []
+    series = {}
+    for res in sim.resources:
+        entry = {"resource_id": res.resource_id, "kind": res.kind, "section": res.section}
+        entry.update(res.metrics)
+        entry["cost_usd"] = float(cost_by_resource.get(res.resource_id, 0.0))
+        resources.append(entry)
+        if res.series is not None:
+            series[res.resource_id] = res.series
+    summary: dict[str, Any] = {
+        "scenario": scenario.name,
+        "seed": sim.seed,
+        "horizon": {
+            "start": scenario.horizon.start.isoformat(),
+            "duration_s": scenario.horizon.duration_s,
+        },
+        "region": scenario.region,
+        "smsim_version": smsim.__version__,
+    }
+    summary.update(billed)
+    summary["resources"] = resources
+    return RunResult(scenario=scenario, seed=sim.seed, usage=sim.usage, ledger=ledger, summary=summary, series=series)
+
+
+def resolved_scenario_yaml(scenario: Scenario) -> str:
+    """The scenario with every default filled in, as YAML (what exactly was simulated)."""
+    data = json.loads(scenario.model_dump_json())
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parquet") -> Path:
+    """Write ``summary.json``, the ledger, the usage, per-resource series and the resolved scenario
+    into ``out`` atomically: the folder appears complete (with ``_SUCCESS``) or not at all."""
+    out = Path(out)
+    with atomic.atomic_dir(out) as tmp:
+        (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2, default=_json_default) + "\n")
+        ledger_name = "ledger.csv" if ledger_format == "csv" else "ledger.parquet"
+        if ledger_format == "csv":
+            result.ledger.to_csv(tmp / ledger_name, index=False)
+        else:
+            result.ledger.to_parquet(tmp / ledger_name, index=False)
+        usage = result.usage.copy()
+        usage["tags"] = usage["tags"].map(lambda t: json.dumps(t, sort_keys=True))
+        usage.to_parquet(tmp / "usage.parquet", index=False)
+        if result.series:
+            (tmp / "series").mkdir()
+            for name, frame in result.series.items():
+                frame.to_parquet(tmp / "series" / f"{name}.parquet", index=False)
+        (tmp / "scenario.resolved.yaml").write_text(resolved_scenario_yaml(result.scenario))
+    return out
+
+
+def _json_default(value):
+    import numpy as np
+
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -1,0 +1,1 @@
+"""Presenting results: terminal tables, plots and self-contained HTML reports."""
