@@ -16,6 +16,7 @@ Cooldown defaults (300 s each way) are AWS's documented defaults for SageMaker v
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -134,7 +135,7 @@ class StepScaling(StrictModel):
              (s.upper_bound if s.upper_bound is not None else float("inf")))
             for s in self.steps
         )
-        for (a0, b0), (a1, b1) in zip(spans, spans[1:]):
+        for (a0, b0), (a1, b1) in itertools.pairwise(spans):
             if a1 < b0:
                 raise ValueError(f"steps [{a0}, {b0}) and [{a1}, {b1}) overlap")
         if self.adjustment_type != "ExactCapacity":
