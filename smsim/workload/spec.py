@@ -1,0 +1,227 @@
+"""Scenario-facing workload models and :func:`materialize`, which turns one into a trace.
+
+``WorkloadSpec`` is a discriminated union on ``kind``:
+
+* ``trace``: a user file (CSV, Parquet, JSON Lines), per request or counts per interval;
+* ``real``: one of the public traces of :mod:`smsim.workload.real_traces` (optional data);
+* ``poisson``, ``seasonal``, ``mmpp``: the synthetic generators of :mod:`smsim.workload.arrivals`;
+* ``mix``: one workload per model of a multi-model endpoint, superposed.
+
+Every kind takes ``rate_scale`` ("what if traffic doubles"): synthetic generators scale their
+rates exactly; recorded traces are thinned or duplicated with jitter (see
+:mod:`smsim.workload.transform` for why that keeps burstiness).
+
+The materialized trace always covers exactly ``[0, duration_s)`` of the horizon. A recorded
+trace shorter than the horizon is an error unless ``repeat: true`` tiles it; a longer one is cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import Field
+
+from smsim import rng as rng_streams
+from smsim.errors import InputError
+from smsim.scenario.common import (
+    Duration,
+    NonNegFloat,
+    PositiveDuration,
+    PositiveFloat,
+    StrictModel,
+)
+from smsim.units import format_duration
+from smsim.workload import transform
+from smsim.workload.arrivals import (
+    ArrivalProcess,
+    MMPPArrivals,
+    PoissonArrivals,
+    SeasonalArrivals,
+    _utc,
+)
+from smsim.workload.attributes import RequestAttributes
+from smsim.workload.real_traces import RealDatasetName, load_real_trace
+from smsim.workload.request_trace import CountTrace, Placement, RequestTrace
+from smsim.workload.traces import (
+    Format,
+    TimeUnit,
+    TraceColumns,
+    read_count_trace,
+    read_request_trace,
+)
+
+
+class _Recorded(StrictModel):
+    """Options shared by recorded traces (user files and public datasets)."""
+
+    placement: Placement = Field(
+        "uniform", description="how counts per interval become arrival times (count traces)"
+    )
+    time_scale: PositiveFloat = Field(1.0, description="multiply every time by this (2 = half as fast)")
+    skip_s: Duration = Field(0.0, description="start the horizon this far into the trace")
+    repeat: bool = Field(False, description="tile the trace to cover the horizon")
+    rate_scale: NonNegFloat = 1.0
+    rate_scale_method: transform.ScaleMethod = "duplicate"
+    jitter_s: PositiveDuration | None = Field(
+        None, description="jitter of duplicated requests; the mean inter-arrival gap when absent"
+    )
+    attributes: RequestAttributes | None = Field(
+        None, description="distributions for attributes the trace lacks (existing ones are kept)"
+    )
+
+
+class TraceWorkload(_Recorded):
+    """A trace file; a relative ``path`` is relative to the scenario file's folder."""
+
+    kind: Literal["trace"] = "trace"
+    path: str = Field(min_length=1)
+    format: Format = "auto"
+    shape: Literal["requests", "counts"] = "requests"
+    columns: TraceColumns = Field(default_factory=TraceColumns)
+    time_unit: TimeUnit = "auto"
+    sort: bool = Field(False, description="sort unsorted rows instead of refusing them")
+    interval_s: PositiveDuration | None = Field(None, description="count interval; inferred when absent")
+    contiguous: bool = Field(False, description="refuse count traces with missing intervals")
+    duplicates: Literal["error", "sum"] = "error"
+
+
+class RealWorkload(_Recorded):
+    """One of the public production traces (needs the real-trace folder; see real_traces)."""
+
+    kind: Literal["real"] = "real"
+    dataset: RealDatasetName
+    data_dir: str | None = None
+    request_type: Literal["generative", "api", "all"] = "all"
+
+
+class PoissonWorkload(PoissonArrivals):
+    rate_scale: NonNegFloat = 1.0
+
+
+class SeasonalWorkload(SeasonalArrivals):
+    rate_scale: NonNegFloat = 1.0
+
+
+class MMPPWorkload(MMPPArrivals):
+    rate_scale: NonNegFloat = 1.0
+
+
+class MixWorkload(StrictModel):
+    """Several workloads superposed, each labelled with its model (multi-model endpoints)."""
+
+    kind: Literal["mix"] = "mix"
+    models: dict[Annotated[str, Field(min_length=1, max_length=256)], WorkloadSpec] = Field(min_length=1)
+    rate_scale: NonNegFloat = 1.0
+
+
+WorkloadSpec = Annotated[
+    TraceWorkload | RealWorkload | PoissonWorkload | SeasonalWorkload | MMPPWorkload | MixWorkload,
+    Field(discriminator="kind"),
+]
+MixWorkload.model_rebuild()
+
+
+def _load_recorded(spec: TraceWorkload | RealWorkload, base_dir: Path | None) -> RequestTrace | CountTrace:
+    if isinstance(spec, RealWorkload):
+        return load_real_trace(spec.dataset, spec.data_dir, request_type=spec.request_type)
+    path = Path(spec.path).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    if spec.shape == "counts":
+        return read_count_trace(path, format=spec.format, columns=spec.columns, time_unit=spec.time_unit,
+                                interval_s=spec.interval_s, contiguous=spec.contiguous,
+                                duplicates=spec.duplicates, sort=spec.sort)
+    return read_request_trace(path, format=spec.format, columns=spec.columns, time_unit=spec.time_unit,
+                              sort=spec.sort)
+
+
+def _recorded(spec: TraceWorkload | RealWorkload, rng: np.random.Generator, duration_s: float,
+              base_dir: Path | None) -> RequestTrace:
+    placement_rng, scale_rng, attribute_rng = rng.spawn(3)
+    loaded = _load_recorded(spec, base_dir)
+    trace = loaded.to_requests(placement_rng, spec.placement) if isinstance(loaded, CountTrace) else loaded
+    name = spec.dataset if isinstance(spec, RealWorkload) else spec.path
+    if spec.time_scale != 1:
+        trace = transform.scale_time(trace, spec.time_scale)
+    if spec.skip_s:
+        if spec.skip_s >= trace.duration_s:
+            raise InputError(f"skip_s={format_duration(spec.skip_s)} is beyond the end of trace {name!r} "
+                             f"({format_duration(trace.duration_s)})")
+        trace = transform.clip(trace, spec.skip_s, trace.duration_s)
+    if trace.duration_s < duration_s:
+        if not spec.repeat:
+            raise InputError(
+                f"trace {name!r} covers {format_duration(trace.duration_s)} but the horizon is "
+                f"{format_duration(duration_s)}; set repeat: true to tile it, or shorten the horizon"
+            )
+        trace = transform.tile(trace, duration_s)
+    else:
+        trace = transform.clip(trace, 0.0, duration_s)
+    trace = transform.scale_rate(trace, spec.rate_scale, scale_rng, method=spec.rate_scale_method,
+                                 jitter_s=spec.jitter_s)
+    if spec.attributes is not None:
+        trace = spec.attributes.apply(trace, attribute_rng)
+    return trace
+
+
+def materialize(
+    spec: WorkloadSpec,
+    rng: np.random.Generator,
+    duration_s: float,
+    start: datetime | None = None,
+    base_dir: str | Path | None = None,
+) -> RequestTrace:
+    """The requests of ``spec`` over ``[0, duration_s)`` of a horizon starting at ``start``.
+
+    ``rng`` is the workload's own stream (e.g. ``smsim.rng.stream(seed, "endpoint", name,
+    "arrivals")``); ``base_dir`` is the scenario file's folder, for relative trace paths.
+    The result's ``start`` is the horizon start.
+    """
+    start = _utc(start)
+    base = Path(base_dir) if base_dir is not None else None
+    if isinstance(spec, ArrivalProcess):
+        trace = spec.scaled(spec.rate_scale).generate(rng, duration_s, start)
+    elif isinstance(spec, (TraceWorkload, RealWorkload)):
+        trace = _recorded(spec, rng, duration_s, base)
+    elif isinstance(spec, MixWorkload):
+        root = int(rng.integers(0, 2**63 - 1))
+        parts = [materialize(sub, rng_streams.stream(root, "mix", name), duration_s, start, base)
+                 for name, sub in spec.models.items()]
+        trace = transform.merge(parts, names=list(spec.models))
+        trace = transform.scale_rate(trace, spec.rate_scale, rng)
+    else:
+        raise TypeError(f"not a workload spec: {type(spec).__name__}")
+    return trace.with_attributes(start=start)
+
+
+def iter_chunks(
+    spec: WorkloadSpec,
+    rng: np.random.Generator,
+    duration_s: float,
+    chunk_s: float | None = None,
+    start: datetime | None = None,
+    base_dir: str | Path | None = None,
+) -> Iterator[RequestTrace]:
+    """The requests of ``spec`` window by window, in bounded memory for synthetic generators.
+
+    Chunks are as in :meth:`ArrivalProcess.iter_chunks` (times from the horizon start, each
+    chunk's ``duration_s`` its end). Recorded traces and mixes are materialized once and sliced.
+    For a synthetic generator with the default ``chunk_s``, the concatenated chunks equal
+    :func:`materialize` for the same ``rng`` state.
+    """
+    start = _utc(start)
+    if isinstance(spec, ArrivalProcess):
+        yield from spec.scaled(spec.rate_scale).iter_chunks(rng, duration_s, chunk_s, start)
+        return
+    trace = materialize(spec, rng, duration_s, start, base_dir)
+    step = float(chunk_s) if chunk_s else duration_s
+    t0 = 0.0
+    while t0 < duration_s:
+        t1 = min(t0 + step, duration_s)
+        lo, hi = np.searchsorted(trace.arrival_s, [t0, t1])
+        yield trace.take(slice(int(lo), int(hi)), duration_s=t1)
+        t0 = t1
