@@ -99,7 +99,7 @@ class ArrivalProcess(StrictModel):
 
     def default_chunk_s(self, duration_s: float) -> float:
         peak = max(self.peak_rate_per_s, 1e-12)
-        return float(min(max(duration_s, 1.0), max(HOUR, TARGET_ARRIVALS_PER_CHUNK / peak)))
+        return float(min(max(duration_s, 1.0), max(1.0, TARGET_ARRIVALS_PER_CHUNK / peak)))
 
     def iter_chunks(
         self,
