@@ -1,0 +1,272 @@
+"""One call from a usage source to a commitment recommendation with its risk: what the CLI runs.
+
+Steps: read the eligible hourly usage; resolve the discount (``discount`` or the catalog); take
+what existing plans leave; sample future usage paths over the horizon; find the exact optimum
+over those paths; score it (P10/P50/P90 savings, utilization, coverage, chance of a loss); put
+the 7/30/60-day lookback recommendations and a staged purchase next to it, scored on the same
+paths; with actual usage, score every recommendation and the hindsight optimum on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from smsim.commit.adapters import catalog_discount, usage_paths
+from smsim.commit.economics import (
+    Existing,
+    Outcome,
+    PlanTerms,
+    break_even_utilization,
+    evaluate,
+    residual_after_existing,
+)
+from smsim.commit.lookback import LOOKBACK_DAYS, lookback_recommendations
+from smsim.commit.sizing import Curve, optimal_commitment, savings_curve
+from smsim.commit.staged import best_staged, evaluate_staged
+from smsim.commit.usage import EligibleUsage, read_usage, usage_from_series
+from smsim.errors import InputError
+
+MIN_HISTORY_HOURS = 48
+
+
+def _summary(outcome: Outcome) -> dict[str, float]:
+    s = np.atleast_1d(outcome.savings_usd)
+    util = np.atleast_1d(outcome.utilization)
+    return {
+        "expected_savings_usd": float(s.mean()),
+        "p10_savings_usd": float(np.quantile(s, 0.10)),
+        "p50_savings_usd": float(np.quantile(s, 0.50)),
+        "p90_savings_usd": float(np.quantile(s, 0.90)),
+        "probability_of_loss": float(np.mean(s < 0)),
+        "expected_utilization": float(np.nanmean(util)) if np.isfinite(util).any() else None,
+        "expected_coverage": float(np.nanmean(np.atleast_1d(outcome.coverage))),
+        "expected_ondemand_usd": float(np.mean(outcome.ondemand_usd)),
+    }
+
+
+@dataclass
+class CommitResult:
+    """A recommendation, its risk on the forecast paths, the alternatives, and (maybe) hindsight."""
+
+    terms: PlanTerms
+    horizon_hours: int
+    n_paths: int
+    seed: int
+    model: str
+    discount_source: str
+    existing_usd_per_hour: float
+    history_hours: int
+    recommended_usd_per_hour: float
+    recommended: dict[str, float]
+    break_even: dict[str, float]
+    lookback: dict[str, dict[str, Any]]
+    staged: dict[str, Any] | None
+    curve: Curve
+    evaluation: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready document (the ``--json`` output)."""
+        rec = self.recommended
+        return {
+            "recommended_commitment_usd_per_hour": self.recommended_usd_per_hour,
+            "expected_savings_usd": rec["expected_savings_usd"],
+            "savings_usd": {k: rec[f"{k}_savings_usd"] for k in ("p10", "p50", "p90")},
+            "probability_of_loss": rec["probability_of_loss"],
+            "utilization": rec["expected_utilization"],
+            "coverage": rec["expected_coverage"],
+            "break_even": self.break_even,
+            "lookback": self.lookback,
+            "staged": self.staged,
+            "evaluation": self.evaluation,
+            "plan": {
+                "term": self.terms.term,
+                "payment": self.terms.payment,
+                "discount": self.terms.discount,
+                "discount_source": self.discount_source,
+                "upfront_fraction": self.terms.upfront_fraction,
+                "cost_of_capital_per_year": self.terms.cost_of_capital_per_year,
+                "existing_commitment_usd_per_hour": self.existing_usd_per_hour,
+            },
+            "horizon_hours": self.horizon_hours,
+            "history_hours": self.history_hours,
+            "paths": self.n_paths,
+            "seed": self.seed,
+            "forecast_model": self.model,
+            "savings_are": "present value of on-demand cost avoided minus commitment paid, "
+            "over the horizon, for the new commitment only (nominal when cost of capital is 0)",
+            "curve": {
+                "commitment_usd_per_hour": self.curve.commitment_usd_per_hour,
+                "expected_savings_usd": self.curve.expected_savings_usd,
+                "p10_savings_usd": self.curve.p10_savings_usd,
+                "p90_savings_usd": self.curve.p90_savings_usd,
+            },
+            "notes": self.notes,
+        }
+
+
+def _load(source: str | Path | EligibleUsage | pd.Series | np.ndarray) -> EligibleUsage:
+    if isinstance(source, EligibleUsage):
+        return source
+    if isinstance(source, (pd.Series, np.ndarray)):
+        return usage_from_series(source)
+    return read_usage(source)
+
+
+def resolve_terms(usage: EligibleUsage, term: str, payment: str, discount: float | None,
+                  cost_of_capital_per_year: float, catalog: str) -> tuple[PlanTerms, str]:
+    """The plan terms, with the discount from ``discount`` or else the catalog."""
+    if discount is not None:
+        return PlanTerms.of(discount, term, payment, cost_of_capital_per_year), "--discount"
+    if usage.mix is None:
+        raise InputError(
+            f"{usage.source}: the usage does not say which instance types ran (columns instance_type, "
+            "component, region), so no catalog rate applies; pass --discount (e.g. 0.3)",
+            path="--discount",
+        )
+    d, assumed = catalog_discount(usage.mix, term, payment, catalog)
+    label = f"catalog {catalog!r}" + (" (assumed SP rates, not published ones)" if assumed else "")
+    return PlanTerms.of(d, term, payment, cost_of_capital_per_year), label
+
+
+def recommend_commitment(
+    source: str | Path | EligibleUsage | pd.Series | np.ndarray,
+    *,
+    term: str = "1y",
+    payment: str = "no-upfront",
+    discount: float | None = None,
+    horizon_hours: int | None = None,
+    existing_usd_per_hour: float = 0.0,
+    existing_discount: float | None = None,
+    n_paths: int = 200,
+    seed: int = 0,
+    cost_of_capital_per_year: float = 0.0,
+    actual: str | Path | EligibleUsage | pd.Series | np.ndarray | None = None,
+    stage_at_hours: int | None = 3 * 730,
+    model: str = "auto",
+    catalog: str = "builtin",
+    curve_points: int = 81,
+) -> CommitResult:
+    """Size a savings-plan commitment for the usage in ``source`` (see the module doc)."""
+    usage = _load(source)
+    terms, discount_source = resolve_terms(usage, term, payment, discount, cost_of_capital_per_year, catalog)
+    horizon = int(horizon_hours) if horizon_hours is not None else terms.term_hours
+    if not 24 <= horizon <= terms.term_hours:
+        raise InputError(f"horizon must be between 1 day and the {terms.term} term ({terms.term_hours} h), "
+                         f"found {horizon} h", path="--horizon")
+    if n_paths < 1:
+        raise InputError(f"--paths must be >= 1, found {n_paths}", path="--paths")
+    history = usage.hourly_usd
+    if len(history) < MIN_HISTORY_HOURS:
+        raise InputError(f"need at least {MIN_HISTORY_HOURS} hours of usage history, found {len(history)}",
+                         file=usage.source)
+    if existing_usd_per_hour < 0:
+        raise InputError(f"--existing must be >= 0 USD/hour, found {existing_usd_per_hour}", path="--existing")
+    existing = ([Existing(float(existing_usd_per_hour), existing_discount or terms.discount)]
+                if existing_usd_per_hour > 0 else [])
+    notes: list[str] = []
+
+    paths, model_name = usage_paths(history, horizon, n_paths, seed, model)
+    residual_paths, _ = residual_after_existing(paths, existing)
+    best = optimal_commitment(residual_paths, terms)
+    c_star = best.commitment_usd_per_hour
+    rec_outcome = evaluate(paths, c_star, terms, existing)
+
+    hist_residual, _ = residual_after_existing(history.to_numpy(), existing)
+    lookbacks = lookback_recommendations(hist_residual, terms)
+    lookback_doc: dict[str, dict[str, Any]] = {}
+    for days, lb in lookbacks.items():
+        lookback_doc[f"{days}d"] = {
+            "commitment_usd_per_hour": lb.commitment_usd_per_hour,
+            "window_hours": lb.hours_used,
+            "window_savings_usd": lb.window_savings_usd,
+            "complete_window": lb.complete,
+            "on_forecast": _summary(evaluate(paths, lb.commitment_usd_per_hour, terms, existing)),
+        }
+        if not lb.complete:
+            notes.append(f"{days}-day lookback used only the {lb.hours_used} hours of history available")
+
+    staged_doc = None
+    if stage_at_hours and 0 < stage_at_hours < horizon:
+        st = best_staged(paths, c_star, int(stage_at_hours), terms, existing)
+        staged_doc = {
+            "first_usd_per_hour": st.first_usd_per_hour,
+            "at_hour": st.at_hour,
+            "rule": "at at_hour, top up with the optimum over the last 30 days of confirmed usage",
+            "expected_top_up_usd_per_hour": float(st.top_up_usd_per_hour.mean()),
+            "p10_top_up_usd_per_hour": float(np.quantile(st.top_up_usd_per_hour, 0.1)),
+            "p90_top_up_usd_per_hour": float(np.quantile(st.top_up_usd_per_hour, 0.9)),
+            "on_forecast": _summary(st.outcome),
+        }
+
+    top = max([c_star, *(lb.commitment_usd_per_hour for lb in lookbacks.values())])
+    top = top * 1.5 if top > 0 else max(float(np.quantile(residual_paths, 0.5)), 1e-6)
+    grid = np.unique(np.concatenate([np.linspace(0.0, top, curve_points), [c_star]]))
+    curve = savings_curve(residual_paths, terms, grid)
+
+    break_even = {
+        "utilization": break_even_utilization(terms, horizon),
+        "mean_covered_ondemand_usd_per_hour": c_star / (1 - terms.discount) * break_even_utilization(terms, horizon),
+        "explanation": "the plan pays off only if more than this share of the commitment is used, i.e. "
+        "if the on-demand usage it absorbs averages more than mean_covered_ondemand_usd_per_hour",
+    }
+    result = CommitResult(
+        terms=terms, horizon_hours=horizon, n_paths=n_paths, seed=seed, model=model_name,
+        discount_source=discount_source, existing_usd_per_hour=float(existing_usd_per_hour),
+        history_hours=len(history), recommended_usd_per_hour=c_star,
+        recommended=_summary(rec_outcome), break_even=break_even, lookback=lookback_doc,
+        staged=staged_doc, curve=curve, notes=notes,
+    )
+    if actual is not None:
+        result.evaluation = evaluate_in_hindsight(
+            _load(actual), result, existing, int(stage_at_hours or 0))
+    return result
+
+
+def evaluate_in_hindsight(actual: EligibleUsage, result: CommitResult, existing: list[Existing],
+                          stage_at_hours: int = 0) -> dict[str, Any]:
+    """Realized savings of each recommendation, and of the best commitment in hindsight, on ``actual``."""
+    terms = result.terms
+    u = actual.hourly_usd.to_numpy()[: result.horizon_hours]
+    if len(u) < 24:
+        raise InputError(f"actual usage must cover at least 24 hours, found {len(u)}", file=actual.source)
+    r, _ = residual_after_existing(u, existing)
+    hindsight = optimal_commitment(r, terms)
+
+    def realized(c: float) -> dict[str, float]:
+        out = evaluate(u, c, terms, existing)
+        return {
+            "commitment_usd_per_hour": c,
+            "realized_savings_usd": float(out.savings_usd),
+            "utilization": float(out.utilization) if np.isfinite(out.utilization) else None,
+            "coverage": float(out.coverage),
+            "share_of_hindsight_savings": (float(out.savings_usd) / hindsight.expected_savings_usd
+                                           if hindsight.expected_savings_usd > 0 else None),
+        }
+
+    doc: dict[str, Any] = {
+        "hours": len(u),
+        "actual_ondemand_usd": float(u.sum()),
+        "smsim": realized(result.recommended_usd_per_hour),
+        **{f"lookback_{k}": realized(v["commitment_usd_per_hour"]) for k, v in result.lookback.items()},
+        "hindsight_optimum": realized(hindsight.commitment_usd_per_hour),
+    }
+    if result.staged and 0 < stage_at_hours < len(u):
+        st = evaluate_staged(u, result.staged["first_usd_per_hour"], stage_at_hours, terms, existing)
+        doc["staged"] = {
+            "first_usd_per_hour": st.first_usd_per_hour,
+            "top_up_usd_per_hour": float(st.top_up_usd_per_hour[0]),
+            "realized_savings_usd": float(st.outcome.savings_usd[0]),
+        }
+    if len(u) < result.horizon_hours:
+        doc["note"] = (f"actual usage covers {len(u)} of the {result.horizon_hours} horizon hours; "
+                       "realized savings are over those hours only")
+    return doc
+
+
+__all__ = ["LOOKBACK_DAYS", "CommitResult", "evaluate_in_hindsight", "recommend_commitment", "resolve_terms"]
