@@ -177,7 +177,9 @@ def _values(table: _Table, col: str, what: str) -> np.ndarray:
     bad = ~np.isfinite(values)
     if bad.any():
         i = _first_bad(bad)
-        raise table.error(f"{what} is missing or not a number ({series.iloc[i]!r})", i, col)
+        raw = series.iloc[i]
+        problem = "is missing" if pd.isna(raw) else f"is not a finite number ({str(raw)!r})"
+        raise table.error(f"{what} {problem}", i, col)
     if (values < 0).any():
         i = _first_bad(values < 0)
         raise table.error(f"{what} must be >= 0, found {values[i]:g}", i, col)
