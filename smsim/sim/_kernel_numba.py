@@ -1,0 +1,369 @@
+# ruff: noqa: FURB136, PLR1730, RUF046  (explicit branches keep the jitted and plain twins identical)
+"""The request kernel's hot loop, written once and run two ways.
+
+:mod:`smsim.sim.kernel` executes this file twice: as plain Python (the readable twin the tests
+compare against) and with every function passed through ``numba.njit(cache=True)`` (injected
+as ``_JIT`` before execution). Everything here therefore uses only numpy arrays, ints and
+floats. State lives in arrays owned by :class:`smsim.sim.kernel.Kernel`; see that module for
+the semantics. Time is seconds (float64).
+
+Layout: instance ``j`` owns servers ``j*conc .. j*conc+conc-1``. Queue ``q`` (one shared queue,
+or one per instance) is a ring buffer ``q_arr/q_svc/q_gid[q, :]`` with ``q_head[q]`` and
+``q_len[q]``, served by the binary min-heap ``heap[q, :hsize[q]]`` of server ids keyed by
+``(avail, id)``.
+"""
+
+import math
+
+import numpy as np
+
+_JIT = globals().get("_JIT", None)
+if _JIT is None:
+
+    def _JIT(f):
+        return f
+
+
+# Outcome codes (also in kernel.py).
+SERVED = 0
+TIMED_OUT_SERVICE = 1
+TIMED_OUT_QUEUE = 2
+DROPPED = 3
+
+# Rows of the per-window metrics array.
+W_ARRIVALS = 0
+W_STARTS = 1
+W_ENDS = 2
+W_SERVED = 3
+W_TIMED_OUT = 4
+W_DROPPED = 5
+W_ENQ = 6
+W_DEQ = 7
+W_BUSY_S = 8
+W_CAPACITY_S = 9
+W_WAIT_S = 10
+W_RESP_SUM_S = 11
+N_WROWS = 12
+
+# Entries of the totals array (float64).
+T_ARRIVALS = 0
+T_SERVED = 1
+T_TIMED_OUT_SERVICE = 2
+T_TIMED_OUT_QUEUE = 3
+T_DROPPED = 4
+T_RESP_SUM = 5
+T_WAIT_SUM_STARTED = 6
+T_BUSY_S = 7
+N_TOTALS = 8
+
+MODE_SHARED = 0
+MODE_RANDOM = 1
+MODE_LOR = 2
+
+
+@_JIT
+def _less(avail, a, b):
+    return avail[a] < avail[b] or (avail[a] == avail[b] and a < b)
+
+
+@_JIT
+def _hpush(h, n, sid, avail):
+    """Push server ``sid`` onto heap row ``h`` holding ``n`` items; returns the new size."""
+    i = n
+    h[i] = sid
+    while i > 0:
+        p = (i - 1) // 2
+        if _less(avail, h[i], h[p]):
+            h[i], h[p] = h[p], h[i]
+            i = p
+        else:
+            break
+    return n + 1
+
+
+@_JIT
+def _hpop(h, n, avail):
+    """Remove the top of heap row ``h`` holding ``n`` items; returns the new size."""
+    n -= 1
+    h[0] = h[n]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        m = left
+        if left + 1 < n and _less(avail, h[left + 1], h[left]):
+            m = left + 1
+        if _less(avail, h[m], h[i]):
+            h[i], h[m] = h[m], h[i]
+            i = m
+        else:
+            break
+    return n
+
+
+@_JIT
+def _win(t, window_s, nw):
+    k = int(t / window_s)
+    return nw if k > nw else k
+
+
+@_JIT
+def _add_interval(row, s, e, window_s, nw):
+    """Spread the length of ``[s, e)`` over window cells of ``row`` (cell ``nw`` = overflow)."""
+    t = s
+    k = int(s / window_s)
+    while t < e:
+        if k >= nw:
+            row[nw] += e - t
+            return
+        edge = (k + 1) * window_s
+        hi = e if e < edge else edge
+        if hi > t:
+            row[k] += hi - t
+        t = hi
+        k += 1
+
+
+@_JIT
+def _live_top(q, heap, hsize, avail, retire, t0, check_retire):
+    """Server id on top of queue ``q``'s heap that can still start work at ``max(avail, t0)``.
+
+    Servers that cannot (retired before then) are discarded for good: later starts are later.
+    Returns -1 when no server is left.
+    """
+    while hsize[q] > 0:
+        sid = heap[q, 0]
+        cand = avail[sid] if avail[sid] > t0 else t0
+        if check_retire and cand >= retire[sid]:
+            hsize[q] = _hpop(heap[q], hsize[q], avail)
+            continue
+        return sid
+    return -1
+
+
+@_JIT
+def _start(q, sid, a, x, s, gid, inst, timeout, heap, hsize, avail, jobend, win, totals,
+           hist, log_lo, inv_log_g, whist, window_s, nw, rec_f, rec_i, rec_n):
+    """Start request (arrival ``a``, service ``x``) at ``s`` on server ``sid`` (top of heap)."""
+    d = a + timeout
+    end = s + x
+    outcome = SERVED
+    if end > d:
+        end = d
+        outcome = TIMED_OUT_SERVICE
+    hsize[q] = _hpop(heap[q], hsize[q], avail)
+    avail[sid] = end
+    jobend[sid] = end
+    hsize[q] = _hpush(heap[q], hsize[q], sid, avail)
+    ke = _win(end, window_s, nw)
+    win[W_STARTS, _win(s, window_s, nw)] += 1.0
+    win[W_ENDS, ke] += 1.0
+    _add_interval(win[W_BUSY_S], s, end, window_s, nw)
+    totals[T_BUSY_S] += end - s
+    totals[T_WAIT_SUM_STARTED] += s - a
+    if outcome == SERVED:
+        r = end - a
+        win[W_SERVED, ke] += 1.0
+        win[W_RESP_SUM_S, ke] += r
+        totals[T_SERVED] += 1.0
+        totals[T_RESP_SUM] += r
+        b = 0
+        if r > 0:
+            b = int(math.floor((math.log(r) - log_lo) * inv_log_g)) + 1
+            if b < 0:
+                b = 0
+            if b >= hist.size:
+                b = hist.size - 1
+        hist[b] += 1
+        if whist.shape[0] > 0:
+            whist[ke, b] += 1
+    else:
+        win[W_TIMED_OUT, ke] += 1.0
+        totals[T_TIMED_OUT_SERVICE] += 1.0
+    _record_other(gid, inst, s, end, outcome, rec_f, rec_i, rec_n)
+
+
+@_JIT
+def _record_other(gid, inst, start, end, outcome, rec_f, rec_i, rec_n):
+    """Append one per-request row when recording is on (``rec_f`` has rows)."""
+    if rec_f.shape[0] > 0:
+        n = rec_n[0]
+        rec_f[n, 0] = start
+        rec_f[n, 1] = end
+        rec_i[n, 0] = gid
+        rec_i[n, 1] = outcome
+        rec_i[n, 2] = inst
+        rec_n[0] = n + 1
+
+
+@_JIT
+def _drain(q, t_lim, strict, mode, conc, timeout, heap, hsize, avail, retire, jobend,
+           q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, log_lo, inv_log_g, whist,
+           window_s, nw, rec_f, rec_i, rec_n):
+    """Process queue ``q``'s head events (start or abandonment) up to ``t_lim``, in time order.
+
+    ``strict``: only events strictly before ``t_lim`` (end of an advance); otherwise events at
+    ``t_lim`` too (before an arrival at ``t_lim``: departures precede arrivals on ties).
+    """
+    cap = q_arr.shape[1]
+    check_retire = mode == MODE_SHARED
+    while q_len[q] > 0:
+        pos = q_head[q]
+        a = q_arr[q, pos]
+        d = a + timeout
+        sid = _live_top(q, heap, hsize, avail, retire, a, check_retire)
+        s = math.inf
+        if sid >= 0:
+            s = avail[sid] if avail[sid] > a else a
+        ev = s if s < d else d
+        if (strict and ev >= t_lim) or ((not strict) and ev > t_lim):
+            return
+        q_head[q] = (pos + 1) % cap
+        q_len[q] -= 1
+        win[W_DEQ, _win(ev, window_s, nw)] += 1.0
+        _add_interval(win[W_WAIT_S], a, ev, window_s, nw)
+        gid = q_gid[q, pos]
+        if s < d:
+            inst = sid // conc
+            _start(q, sid, a, q_svc[q, pos], s, gid, inst, timeout, heap, hsize, avail,
+                   jobend, win, totals, hist, log_lo, inv_log_g, whist, window_s, nw,
+                   rec_f, rec_i, rec_n)
+        else:
+            win[W_TIMED_OUT, _win(d, window_s, nw)] += 1.0
+            totals[T_TIMED_OUT_QUEUE] += 1.0
+            inst = q if mode != MODE_SHARED else -1
+            _record_other(gid, inst, math.nan, d, TIMED_OUT_QUEUE, rec_f, rec_i, rec_n)
+
+
+@_JIT
+def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
+                 avail, ready, retire, jobend, heap, hsize,
+                 q_arr, q_svc, q_gid, q_head, q_len,
+                 routable, inst_retire, inst_ready,
+                 win, totals, hist, log_lo, inv_log_g, whist, window_s,
+                 rec_f, rec_i, rec_n):
+    """Process arrivals ``i0..`` (all ``< until``) and every queue event before ``until``.
+
+    Returns ``(i, status)``: status 0 = done (``i == len(arr)``), 1 = a ring buffer is full
+    (arrival ``i`` not processed; the caller grows the buffers and calls again from ``i``).
+    """
+    nw = win.shape[1] - 1
+    cap = q_arr.shape[1]
+    n = arr.shape[0]
+    i = i0
+    while i < n:
+        a = arr[i]
+        x = svc[i]
+        gid = gid0 + i
+        # Choose the queue.
+        q = 0
+        if mode != MODE_SHARED:
+            q = -1
+            if mode == MODE_RANDOM:
+                n_in = 0
+                for r in range(routable.shape[0]):
+                    j = routable[r]
+                    if inst_ready[j] <= a < inst_retire[j]:
+                        n_in += 1
+                if n_in > 0:
+                    k = int(u[i] * n_in)
+                    if k >= n_in:
+                        k = n_in - 1
+                    for r in range(routable.shape[0]):
+                        j = routable[r]
+                        if inst_ready[j] <= a < inst_retire[j]:
+                            if k == 0:
+                                q = j
+                                break
+                            k -= 1
+            else:
+                best = -1
+                for r in range(routable.shape[0]):
+                    j = routable[r]
+                    if inst_ready[j] <= a < inst_retire[j]:
+                        _drain(j, a, False, mode, conc, timeout, heap, hsize, avail, retire,
+                               jobend, q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist,
+                               log_lo, inv_log_g, whist, window_s, nw, rec_f, rec_i, rec_n)
+                        out = q_len[j]
+                        for m in range(j * conc, (j + 1) * conc):
+                            if jobend[m] > a:
+                                out += 1
+                        if best < 0 or out < best:
+                            best = out
+                            q = j
+        if q < 0:
+            win[W_ARRIVALS, _win(a, window_s, nw)] += 1.0
+            win[W_DROPPED, _win(a, window_s, nw)] += 1.0
+            totals[T_ARRIVALS] += 1.0
+            totals[T_DROPPED] += 1.0
+            _record_other(gid, -1, math.nan, a, DROPPED, rec_f, rec_i, rec_n)
+            i += 1
+            continue
+        _drain(q, a, False, mode, conc, timeout, heap, hsize, avail, retire, jobend,
+               q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, log_lo, inv_log_g,
+               whist, window_s, nw, rec_f, rec_i, rec_n)
+        now = True
+        sid = -1
+        if q_len[q] == 0:
+            sid = _live_top(q, heap, hsize, avail, retire, a, mode == MODE_SHARED)
+            now = sid >= 0 and avail[sid] <= a
+        else:
+            now = False
+        if (not now) and q_len[q] < qlimit and q_len[q] == cap:
+            return i, 1
+        win[W_ARRIVALS, _win(a, window_s, nw)] += 1.0
+        totals[T_ARRIVALS] += 1.0
+        if now:
+            _start(q, sid, a, x, a, gid, sid // conc, timeout, heap, hsize, avail, jobend,
+                   win, totals, hist, log_lo, inv_log_g, whist, window_s, nw, rec_f, rec_i, rec_n)
+        elif q_len[q] >= qlimit:
+            win[W_DROPPED, _win(a, window_s, nw)] += 1.0
+            totals[T_DROPPED] += 1.0
+            _record_other(gid, q if mode != MODE_SHARED else -1, math.nan, a, DROPPED,
+                          rec_f, rec_i, rec_n)
+        else:
+            pos = (q_head[q] + q_len[q]) % cap
+            q_arr[q, pos] = a
+            q_svc[q, pos] = x
+            q_gid[q, pos] = gid
+            q_len[q] += 1
+            win[W_ENQ, _win(a, window_s, nw)] += 1.0
+        i += 1
+    # Everything before `until` happens now; later events wait for the next call.
+    for q in range(q_len.shape[0]):
+        if q_len[q] > 0:
+            _drain(q, until, True, mode, conc, timeout, heap, hsize, avail, retire, jobend,
+                   q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, log_lo, inv_log_g,
+                   whist, window_s, nw, rec_f, rec_i, rec_n)
+    return i, 0
+
+
+@_JIT
+def account_capacity(ids, acc_from, done, ready, retire, jobend, inst_qlen_empty, conc,
+                     until, cap_row, window_s):
+    """Add provisioned server-seconds up to ``until`` for the servers in ``ids``.
+
+    A server is provisioned from ``ready`` until ``max(retire, end of its last job)``; the end
+    is final once ``retire <= until`` and its instance holds no queued work.
+    """
+    nw = cap_row.shape[0] - 1
+    for r in range(ids.shape[0]):
+        sid = ids[r]
+        lo = acc_from[sid] if acc_from[sid] > ready[sid] else ready[sid]
+        if retire[sid] <= until and inst_qlen_empty[sid // conc]:
+            live_end = retire[sid] if retire[sid] > jobend[sid] else jobend[sid]
+            hi = live_end if live_end < until else until
+            if hi > lo:
+                _add_interval(cap_row, lo, hi, window_s, nw)
+            if live_end <= until:
+                done[sid] = 1
+            else:
+                acc_from[sid] = until
+        else:
+            if until > lo:
+                _add_interval(cap_row, lo, until, window_s, nw)
+            acc_from[sid] = until
+
+
+_unused = np  # numpy is imported for the jitted twin's array typing
