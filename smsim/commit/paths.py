@@ -1,15 +1,14 @@
 """Sample paths of future hourly usage, used when :mod:`smsim.forecast` offers none.
 
 A commitment runs for a year or three, so what matters is the distribution of the usage *level*
-over months (trend and its uncertainty, slow drifts) and the shape within days and weeks (how
-many hours sit below the covered level). The model:
+over months and the shape within days and weeks (how many hours sit below the covered level).
+The model:
 
-- the daily mean ``m_j`` is modelled on the log scale as a linear trend plus an AR(1) deviation:
-  ``log(m_j + eps) = a + b j + e_j``, ``e_j = phi e_{j-1} + sigma z_j``. Each path draws its own
-  ``(a, b)`` from the least-squares estimate and its covariance (trend uncertainty), damps the
-  slope beyond the history (a fitted slope is not extrapolated at full strength for a year:
-  daily damping 0.995, so a trend adds at most 200 days' worth of growth), and simulates ``e``
-  from the last observed deviation;
+- the daily mean level starts at the last week's mean and follows a driftless random walk on the
+  log scale, with a step size taken from the week-to-week changes of the history (robust scale,
+  1.4826 x median absolute deviation). No trend is extrapolated: on real GPU fleets (see
+  benchmarks/bench_commit.py) a fitted trend overshot badly when growth stopped, while the
+  widening spread of a random walk already makes the commitment cautious about the far future;
 - each future day takes the hour-by-hour shape (hourly usage / that day's mean) of a randomly
   chosen past day of the same weekday (any day when there are fewer than two weeks of history),
   which keeps daily and weekly seasonality and real intra-day burstiness.
@@ -24,8 +23,6 @@ import numpy as np
 import pandas as pd
 
 from smsim.rng import stream
-
-TREND_DAMPING_PER_DAY = 0.995
 
 
 def seasonal_bootstrap_paths(y: pd.Series, horizon: int, n_paths: int, seed: int) -> np.ndarray:
@@ -47,35 +44,23 @@ def seasonal_bootstrap_paths(y: pd.Series, horizon: int, n_paths: int, seed: int
     shapes = np.where(means[:, None] > 0, days / np.maximum(means[:, None], 1e-300), 0.0)
     log_m = np.log(means + eps)
 
-    j = np.arange(n_days, dtype=float)
-    design = np.column_stack([np.ones(n_days), j])
-    coef, *_ = np.linalg.lstsq(design, log_m, rcond=None)
-    resid = log_m - design @ coef
-    if n_days >= 4:
-        phi = float(np.clip(np.corrcoef(resid[:-1], resid[1:])[0, 1], 0.0, 0.98))
-        if not np.isfinite(phi):
-            phi = 0.0
-        innov = resid[1:] - phi * resid[:-1]
-        sigma = float(np.std(innov, ddof=1)) if len(innov) > 1 else 0.0
-        dof = max(n_days - 2, 1)
-        s2 = float(resid @ resid) / dof
-        cov = s2 * np.linalg.inv(design.T @ design)
-    else:
-        phi, sigma, cov = 0.0, float(np.std(resid)), np.zeros((2, 2))
-
     n_future_days = -(-horizon // 24)
-    ab = rng.multivariate_normal(coef, cov, size=n_paths, method="eigh") if cov.any() else np.tile(coef, (n_paths, 1))
     k = np.arange(1, n_future_days + 1, dtype=float)
-    damped_k = (1 - TREND_DAMPING_PER_DAY ** k) / (1 - TREND_DAMPING_PER_DAY) * TREND_DAMPING_PER_DAY
-    last = n_days - 1
-    trend = ab[:, :1] + ab[:, 1:2] * (last + damped_k[None, :])
-    e = np.empty((n_paths, n_future_days))
-    prev = np.full(n_paths, resid[-1])
+    # level: the last week's mean (log scale), then a driftless random walk whose step size comes
+    # from week-to-week changes in the history (robust scale: 1.4826 x median absolute change)
+    recent = min(7, n_days)
+    anchor = float(np.log(means[-recent:].mean() + eps))
+    n_weeks = n_days // 7
+    if n_weeks >= 3:
+        weekly = np.log(days[n_days - 7 * n_weeks :].reshape(n_weeks, 7 * 24).mean(axis=1) + eps)
+        steps = np.diff(weekly)
+    else:
+        steps = np.diff(log_m) / np.sqrt(7.0)
+    step_week = 1.4826 * float(np.median(np.abs(steps - np.median(steps)))) if len(steps) else 0.0
+    sigma_day = step_week / np.sqrt(7.0)
     z = rng.standard_normal((n_paths, n_future_days))
-    for d in range(n_future_days):
-        prev = phi * prev + sigma * z[:, d]
-        e[:, d] = prev
-    level = np.maximum(np.exp(trend + e) - eps, 0.0)
+    log_level = anchor + sigma_day * np.cumsum(z, axis=1)
+    level = np.maximum(np.exp(log_level) - eps, 0.0)
 
     weekday = np.asarray(day_start.day_of_week)
     future_weekday = (weekday[-1] + k.astype(int)) % 7
