@@ -34,7 +34,13 @@ import pandas as pd
 
 from smsim.errors import InputError
 
-JOB_COLUMNS = ["submit_s", "instance_count", "work_reference_instance_hours", "runtime_s", "instance_type"]
+JOB_COLUMNS = [
+    "submit_s",
+    "instance_count",
+    "work_reference_instance_hours",
+    "runtime_s",
+    "instance_type",
+]
 
 _CRON_RANGES = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
 _CRON_NAMES = ["minute", "hour", "day of month", "month", "day of week"]
@@ -86,7 +92,9 @@ def cron_times(expr: str, timezone: str, start: datetime, horizon_s: float) -> n
         if day.month in months and day_ok:
             for h in sorted(hours):
                 for m in sorted(minutes):
-                    t = (datetime(day.year, day.month, day.day, h, m, tzinfo=zone) - start).total_seconds()
+                    t = (
+                        datetime(day.year, day.month, day.day, h, m, tzinfo=zone) - start
+                    ).total_seconds()
                     if 0 <= t < horizon_s:
                         out.append(t)
         day += timedelta(days=1)
@@ -99,7 +107,9 @@ def poisson_times(rate_per_day: float, horizon_s: float, rng: np.random.Generato
     return np.sort(rng.uniform(0.0, horizon_s, size=n))
 
 
-def trigger_times(trigger, start: datetime, horizon_s: float, rng: np.random.Generator) -> np.ndarray:
+def trigger_times(
+    trigger, start: datetime, horizon_s: float, rng: np.random.Generator
+) -> np.ndarray:
     """Submit times of a cron, once or Poisson trigger (see :mod:`smsim.scenario.training`)."""
     if trigger.kind == "cron":
         return cron_times(trigger.cron, trigger.timezone, start, horizon_s)
@@ -121,7 +131,9 @@ def _read_csv(path: str | Path, needed: list[str]) -> pd.DataFrame:
         raise InputError(f"job trace not found: {path}") from None
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        raise InputError(f"missing column(s) {missing}; found {list(frame.columns)}", file=str(path))
+        raise InputError(
+            f"missing column(s) {missing}; found {list(frame.columns)}", file=str(path)
+        )
     return frame
 
 
@@ -132,7 +144,9 @@ def _check_numeric(frame: pd.DataFrame, column: str, path, minimum: float = 0.0)
         row = int(bad[0])
         raise InputError(
             f"{column} must be a number >= {minimum:g}, found {frame[column].iloc[row]!r}",
-            file=str(path), line=row + 2, path=f"row {row + 1}",
+            file=str(path),
+            line=row + 2,
+            path=f"row {row + 1}",
         )
     return values
 
@@ -142,17 +156,27 @@ def read_job_csv(path: str | Path) -> pd.DataFrame:
     frame = _read_csv(path, ["submit_s", "instance_count"])
     has_work = "work_reference_instance_hours" in frame.columns
     if not has_work and "runtime_s" not in frame.columns:
-        raise InputError("needs a work_reference_instance_hours or a runtime_s column", file=str(path))
+        raise InputError(
+            "needs a work_reference_instance_hours or a runtime_s column", file=str(path)
+        )
     n = len(frame)
-    out = pd.DataFrame({
-        "submit_s": _check_numeric(frame, "submit_s", path),
-        "instance_count": _check_numeric(frame, "instance_count", path, 1).astype(int),
-        "work_reference_instance_hours": (
-            _check_numeric(frame, "work_reference_instance_hours", path) if has_work else np.full(n, np.nan)
-        ),
-        "runtime_s": _check_numeric(frame, "runtime_s", path) if "runtime_s" in frame else np.full(n, np.nan),
-        "instance_type": frame["instance_type"].fillna("").astype(str) if "instance_type" in frame else "",
-    })
+    out = pd.DataFrame(
+        {
+            "submit_s": _check_numeric(frame, "submit_s", path),
+            "instance_count": _check_numeric(frame, "instance_count", path, 1).astype(int),
+            "work_reference_instance_hours": (
+                _check_numeric(frame, "work_reference_instance_hours", path)
+                if has_work
+                else np.full(n, np.nan)
+            ),
+            "runtime_s": _check_numeric(frame, "runtime_s", path)
+            if "runtime_s" in frame
+            else np.full(n, np.nan),
+            "instance_type": frame["instance_type"].fillna("").astype(str)
+            if "instance_type" in frame
+            else "",
+        }
+    )
     return out.sort_values("submit_s", kind="stable").reset_index(drop=True)
 
 
@@ -162,37 +186,64 @@ def read_philly_runtimes(path: str | Path, min_runtime_s: float = 1.0) -> np.nda
     return runtimes[runtimes >= min_runtime_s]
 
 
-def _gpu_table(submit: np.ndarray, gpus: np.ndarray, gpus_per_instance: int, runtimes: np.ndarray,
-               rng: np.random.Generator) -> pd.DataFrame:
+def _gpu_table(
+    submit: np.ndarray,
+    gpus: np.ndarray,
+    gpus_per_instance: int,
+    runtimes: np.ndarray,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     if runtimes.size == 0:
         raise InputError("no runtimes to resample from (runtimes_path is empty)")
-    return pd.DataFrame({
-        "submit_s": submit,
-        "instance_count": np.maximum(1, np.ceil(gpus / gpus_per_instance)).astype(int),
-        "work_reference_instance_hours": np.nan,
-        "runtime_s": rng.choice(runtimes, size=submit.size, replace=True),
-        "instance_type": "",
-    }).sort_values("submit_s", kind="stable").reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                "submit_s": submit,
+                "instance_count": np.maximum(1, np.ceil(gpus / gpus_per_instance)).astype(int),
+                "work_reference_instance_hours": np.nan,
+                "runtime_s": rng.choice(runtimes, size=submit.size, replace=True),
+                "instance_type": "",
+            }
+        )
+        .sort_values("submit_s", kind="stable")
+        .reset_index(drop=True)
+    )
 
 
-def read_gavel(path, gpus_per_instance: int, runtimes: np.ndarray, rng: np.random.Generator,
-               vc: str | None = None) -> pd.DataFrame:
+def read_gavel(
+    path,
+    gpus_per_instance: int,
+    runtimes: np.ndarray,
+    rng: np.random.Generator,
+    vc: str | None = None,
+) -> pd.DataFrame:
     """Gavel's Philly per-VC arrivals and GPU counts, with runtimes resampled from Philly."""
     frame = _read_csv(path, ["vc", "arrival_time_s", "num_gpus"])
     if vc is not None:
         frame = frame[frame["vc"].astype(str) == vc]
         if frame.empty:
             raise InputError(f"no jobs for vc {vc!r}", file=str(path))
-    return _gpu_table(_check_numeric(frame, "arrival_time_s", path),
-                      _check_numeric(frame, "num_gpus", path, 1), gpus_per_instance, runtimes, rng)
+    return _gpu_table(
+        _check_numeric(frame, "arrival_time_s", path),
+        _check_numeric(frame, "num_gpus", path, 1),
+        gpus_per_instance,
+        runtimes,
+        rng,
+    )
 
 
-def read_pollux(path, gpus_per_instance: int, runtimes: np.ndarray,
-                rng: np.random.Generator) -> pd.DataFrame:
+def read_pollux(
+    path, gpus_per_instance: int, runtimes: np.ndarray, rng: np.random.Generator
+) -> pd.DataFrame:
     """A Pollux workload (submit ``time``, ``num_replicas`` GPUs), runtimes resampled from Philly."""
     frame = _read_csv(path, ["time", "num_replicas"])
-    return _gpu_table(_check_numeric(frame, "time", path), _check_numeric(frame, "num_replicas", path, 1),
-                      gpus_per_instance, runtimes, rng)
+    return _gpu_table(
+        _check_numeric(frame, "time", path),
+        _check_numeric(frame, "num_replicas", path, 1),
+        gpus_per_instance,
+        runtimes,
+        rng,
+    )
 
 
 def trace_jobs(trigger, horizon_s: float, rng: np.random.Generator) -> pd.DataFrame:
@@ -219,6 +270,8 @@ def trace_jobs(trigger, horizon_s: float, rng: np.random.Generator) -> pd.DataFr
     if trigger.repeat and len(jobs):
         span = float(jobs["submit_s"].max()) + 1.0
         copies = max(1, math.ceil(horizon_s / span))
-        jobs = pd.concat([jobs.assign(submit_s=jobs["submit_s"] + k * span) for k in range(copies)],
-                         ignore_index=True)
+        jobs = pd.concat(
+            [jobs.assign(submit_s=jobs["submit_s"] + k * span) for k in range(copies)],
+            ignore_index=True,
+        )
     return jobs[jobs["submit_s"] < horizon_s].reset_index(drop=True)
