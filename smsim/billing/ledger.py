@@ -80,11 +80,17 @@ PRICING_CLASSES = (
     "on_demand", "spot", "storage", "metered", "savings_plan_covered", "savings_plan_negation",
     "savings_plan_commitment", "enterprise_discount",
 )
-_NUMERIC = {
-    "lineItem/UsageAmount", "lineItem/UnblendedRate", "lineItem/UnblendedCost", "pricing/publicOnDemandCost",
-    "savingsPlan/SavingsPlanRate", "savingsPlan/SavingsPlanEffectiveCost", "savingsPlan/UsedCommitment",
-    "savingsPlan/TotalCommitmentToDate", "smsim/usage_start_s", "smsim/usage_end_s", "smsim/net_cost_usd",
-}
+
+
+TEXT_FIELDS = (
+    "line_type", "product", "usage_type", "operation", "unit", "description", "term", "pricing_class",
+    "resource_id", "resource_kind", "component", "instance_type", "market", "sp_arn", "plan",
+)
+NUMBER_FIELDS = (
+    "start_s", "end_s", "amount", "rate", "cost", "public_od", "sp_rate", "sp_effective", "used",
+    "total_commitment", "net",
+)
+Lines = dict[str, np.ndarray]
 
 
 def build_ledger(
@@ -102,59 +108,91 @@ def build_ledger(
         raise ValueError(f"usage frame lacks columns {missing}; build it with smsim.sim.meter.usage_frame")
     usage = usage.reset_index(drop=True)
     phase = hourly.phase_s(horizon_start)
-    pieces = _priced_pieces(usage, catalog, region, pricing, phase)
-    eligible = pieces[(pieces["kind"] == "instance") & (pieces["market"] == "OnDemand")
-                      & pieces["component"].isin(COMPONENTS)]
+    pieces, combo, combos = _priced_pieces(usage, catalog, region, pricing, phase)
+    eligible_idx = np.flatnonzero(combo >= 0)
     coverage = apply_savings_plans(
-        eligible.rename(columns={"amount": "hours"}), pricing.savings_plans,
-        catalog=catalog, region=region, phase_s=phase, horizon_s=horizon_s,
+        {"hour": pieces["hour"][eligible_idx], "combo": combo[eligible_idx],
+         "od_rate": pieces["od_rate"][eligible_idx], "hours": pieces["amount"][eligible_idx]},
+        pricing.savings_plans, combos=combos, catalog=catalog, region=region, phase_s=phase, horizon_s=horizon_s,
     )
-    remaining = pieces["amount"].to_numpy(dtype=float).copy()
-    remaining[eligible.index.to_numpy()] = coverage.remaining_hours
-    lines = [_usage_lines(pieces, remaining)]
+    remaining = pieces["amount"].copy()
+    remaining[eligible_idx] = coverage.remaining_hours
+    parts = [_usage_lines(pieces, remaining)]
     if len(coverage.covered):
-        covered = pieces.iloc[eligible.index.to_numpy()[coverage.covered["piece"].to_numpy()]].reset_index(drop=True)
-        lines += _covered_lines(covered, coverage.covered, pricing, region)
+        chosen = eligible_idx[coverage.covered["piece"].to_numpy()]
+        parts += _covered_lines(_take(pieces, chosen), coverage.covered, pricing)
     if len(coverage.fees):
-        lines.append(_fee_lines(coverage.fees, pricing, phase))
-    ledger = pd.concat([f for f in lines if len(f)], ignore_index=True) if any(len(f) for f in lines) else lines[0]
-    tags = _tag_frame(usage)
-    ledger = _attach_tags(ledger, tags)
-    if pricing.enterprise_discount_pct > 0 and len(ledger):
-        ledger = pd.concat([ledger, _discount_lines(ledger, pricing.enterprise_discount_pct, list(tags.columns))],
-                           ignore_index=True)
-    ledger = _format(ledger, horizon_start, list(tags.columns))
+        parts.append(_fee_lines(coverage.fees, pricing, phase))
+    lines = _concat(parts)
+    tags = _record_tags(usage)
+    if pricing.enterprise_discount_pct > 0 and len(lines["hour"]):
+        lines = _concat([lines, _discount_lines(lines, tags, pricing.enterprise_discount_pct)])
+    ledger = _format(lines, tags, horizon_start)
     ledger.attrs["catalog"] = catalog.describe()
     ledger.attrs["region"] = region
     return ledger
 
 
-def _priced_pieces(usage: pd.DataFrame, catalog: Catalog, region: str, pricing: PricingOptions, phase: float) -> pd.DataFrame:
+def _take(lines: Lines, index: np.ndarray) -> Lines:
+    return {k: v[index] for k, v in lines.items()}
+
+
+def _concat(parts: list[Lines]) -> Lines:
+    fields = ("rec", "hour", *NUMBER_FIELDS, *TEXT_FIELDS)
+    out = {}
+    for f in fields:
+        arrays = []
+        for part in parts:
+            n = len(part["hour"])
+            if f in part:
+                arrays.append(np.broadcast_to(part[f], (n,)) if np.ndim(part[f]) == 0 else part[f])
+            else:
+                arrays.append(np.full(n, "" if f in TEXT_FIELDS else 0.0, dtype=object if f in TEXT_FIELDS else float))
+        out[f] = np.concatenate(arrays) if arrays else np.zeros(0)
+    out["rec"] = out["rec"].astype(np.int64)
+    out["hour"] = out["hour"].astype(np.int64)
+    return out
+
+
+def _priced_pieces(
+    usage: pd.DataFrame, catalog: Catalog, region: str, pricing: PricingOptions, phase: float
+) -> tuple[Lines, np.ndarray, list[tuple[str, str]]]:
+    """Hourly pieces with rates and bill wording; plus each piece's savings-plan combo (-1: not eligible)."""
     split = hourly.split_hourly(usage["start_s"].to_numpy(float), usage["end_s"].to_numpy(float), phase)
+    col = {c: usage[c].to_numpy(dtype=object) for c in
+           ("resource_id", "resource_kind", "component", "usage_kind", "instance_type", "market", "rate_key")}
+    quantity = usage["quantity"].to_numpy(dtype=float)
     rec = split.record
-    take = lambda col: usage[col].to_numpy()[rec]
-    p = pd.DataFrame({
-        "rec": rec, "hour": split.hour, "start_s": split.start_s, "end_s": split.end_s,
-        "resource_id": take("resource_id"), "resource_kind": take("resource_kind"),
-        "component": take("component"), "kind": take("usage_kind"), "instance_type": take("instance_type"),
-        "market": take("market"), "rate_key": take("rate_key"), "quantity": take("quantity").astype(float),
-    })
-    seconds = p["end_s"].to_numpy() - p["start_s"].to_numpy()
-    kind = p["kind"].to_numpy()
-    amount = np.where(kind == "instance", p["quantity"] * seconds / HOUR,
-                      np.where(kind == "storage", p["quantity"] * seconds / (HOURS_PER_MONTH * HOUR),
-                               p["quantity"] * split.fraction))
-    p["amount"] = amount
-    p = p[(amount > 0) | ((kind == "amount") & (p["quantity"].to_numpy() > 0))].reset_index(drop=True)
-    text = {}
-    for key in p[["kind", "instance_type", "component", "market", "rate_key"]].drop_duplicates().itertuples(index=False, name=None):
-        text[key] = _price_one(key, catalog, region, pricing)
-    keys = list(p[["kind", "instance_type", "component", "market", "rate_key"]].itertuples(index=False, name=None))
-    for i, name in enumerate(("od_rate", "rate", "product", "usage_type", "operation", "unit", "description", "pricing_class", "term")):
-        p[name] = [text[k][i] for k in keys]
-    p["od_rate"] = p["od_rate"].astype(float)
-    p["rate"] = p["rate"].astype(float)
-    return p
+    seconds = split.end_s - split.start_s
+    kind = col["usage_kind"][rec]
+    qty = quantity[rec]
+    amount = np.where(kind == "instance", qty * seconds / HOUR,
+                      np.where(kind == "storage", qty * seconds / (HOURS_PER_MONTH * HOUR), qty * split.fraction))
+    keep = (amount > 0) | ((kind == "amount") & (qty > 0))
+    rec = rec[keep]
+    # price once per distinct (kind, type, component, market, rate_key); spread by record index
+    record_keys = list(zip(col["usage_kind"], col["instance_type"], col["component"], col["market"], col["rate_key"]))
+    priced: dict[tuple, tuple] = {}
+    for r in np.unique(rec):
+        key = record_keys[r]
+        if key not in priced:
+            priced[key] = _price_one(key, catalog, region, pricing)
+    names = ("od_rate", "rate", "product", "usage_type", "operation", "unit", "description", "pricing_class", "term")
+    empty = (0.0, 0.0, "", "", "", "", "", "", "")
+    per_record = [priced.get(k, empty) for k in record_keys]
+    pieces: Lines = {"rec": rec, "hour": split.hour[keep], "start_s": split.start_s[keep], "end_s": split.end_s[keep],
+                     "amount": amount[keep]}
+    for i, name in enumerate(names):
+        dtype = float if i < 2 else object
+        pieces[name] = np.array([p[i] for p in per_record], dtype=dtype)[rec]
+    for name in ("resource_id", "resource_kind", "component", "instance_type", "market"):
+        pieces[name] = col[name][rec]
+    combos: dict[tuple[str, str], int] = {}
+    record_combo = np.full(len(record_keys), -1, dtype=np.int64)
+    for r, (k, itype, comp, market, _) in enumerate(record_keys):
+        if k == "instance" and market == "OnDemand" and comp in COMPONENTS:
+            record_combo[r] = combos.setdefault((itype, comp), len(combos))
+    return pieces, record_combo[rec], list(combos)
 
 
 def _price_one(key: tuple, catalog: Catalog, region: str, pricing: PricingOptions) -> tuple:
@@ -172,135 +210,133 @@ def _price_one(key: tuple, catalog: Catalog, region: str, pricing: PricingOption
             text["description"], "storage" if kind == "storage" else "metered", "OnDemand")
 
 
-def _base(p: pd.DataFrame) -> dict:
-    return {
-        "rec": p["rec"].to_numpy(), "hour": p["hour"].to_numpy(), "start_s": p["start_s"].to_numpy(),
-        "end_s": p["end_s"].to_numpy(), "resource_id": p["resource_id"].to_numpy(),
-        "resource_kind": p["resource_kind"].to_numpy(), "component": p["component"].to_numpy(),
-        "instance_type": p["instance_type"].to_numpy(), "market": p["market"].to_numpy(),
-        "product": p["product"].to_numpy(), "usage_type": p["usage_type"].to_numpy(),
-        "operation": p["operation"].to_numpy(), "unit": p["unit"].to_numpy(),
-    }
-
-
-def _usage_lines(p: pd.DataFrame, remaining: np.ndarray) -> pd.DataFrame:
-    keep = (remaining > 0) | (p["kind"].to_numpy() == "amount")
-    q = p[keep]
+def _usage_lines(p: Lines, remaining: np.ndarray) -> Lines:
+    keep = (remaining > 0) | ((p["unit"] != "Hrs") & (p["amount"] > 0))
+    q = _take(p, np.flatnonzero(keep))
     amount = remaining[keep]
-    cost = q["rate"].to_numpy() * amount
-    return pd.DataFrame(_base(q) | {
-        "line_type": "Usage", "amount": amount, "rate": q["rate"].to_numpy(), "cost": cost,
-        "description": q["description"].to_numpy(), "term": q["term"].to_numpy(),
-        "public_od": q["od_rate"].to_numpy() * amount, "pricing_class": q["pricing_class"].to_numpy(),
-        "net": cost,
-    })
+    cost = q["rate"] * amount
+    return q | {"line_type": np.array("Usage", dtype=object), "amount": amount, "cost": cost,
+                "public_od": q["od_rate"] * amount, "net": cost}
 
 
-def _covered_lines(p: pd.DataFrame, cov: pd.DataFrame, pricing: PricingOptions, region: str) -> list[pd.DataFrame]:
+def _covered_lines(p: Lines, cov: pd.DataFrame, pricing: PricingOptions) -> list[Lines]:
     hours = cov["covered_hours"].to_numpy()
-    od = p["od_rate"].to_numpy()
+    od = p["od_rate"]
     plans = pricing.savings_plans
-    arn = np.array([plan_arn(plans[i], i) for i in range(len(plans))], dtype=object)[cov["plan"].to_numpy()]
-    name = np.array([plan_name(plans[i], i) for i in range(len(plans))], dtype=object)[cov["plan"].to_numpy()]
+    plan_idx = cov["plan"].to_numpy()
+    arn = np.array([plan_arn(pl, i) for i, pl in enumerate(plans)], dtype=object)[plan_idx]
+    name = np.array([plan_name(pl, i) for i, pl in enumerate(plans)], dtype=object)[plan_idx]
     sp_rate = cov["sp_rate"].to_numpy()
-    desc = [f"{t} covered by savings plan {n} at ${r:.6g}/hour" for t, n, r in zip(p["usage_type"], name, sp_rate)]
-    common = _base(p) | {"rate": od, "term": "SavingsPlan", "sp_arn": arn, "sp_rate": sp_rate, "plan": name}
-    covered = pd.DataFrame(common | {
-        "line_type": "SavingsPlanCoveredUsage", "amount": hours, "cost": od * hours, "public_od": od * hours,
-        "sp_effective": cov["used_usd"].to_numpy(), "used": cov["used_usd"].to_numpy(), "description": desc,
-        "pricing_class": "savings_plan_covered", "net": cov["used_usd"].to_numpy(),
-    })
-    negation = pd.DataFrame(common | {
-        "line_type": "SavingsPlanNegation", "amount": 0.0, "cost": -od * hours, "public_od": 0.0,
-        "description": [f"SavingsPlanNegation used by {d.split(' covered')[0]}" for d in desc],
-        "pricing_class": "savings_plan_negation", "net": 0.0,
-    })
+    used = cov["used_usd"].to_numpy()
+    unique_rates, rate_index = np.unique(sp_rate, return_inverse=True)
+    rate_text = np.array([f"{r:.6g}" for r in unique_rates], dtype=object)[rate_index.reshape(-1)]
+    common = p | {"rate": od, "term": np.array("SavingsPlan", dtype=object), "sp_arn": arn, "sp_rate": sp_rate,
+                  "plan": name}
+    covered = common | {
+        "line_type": np.array("SavingsPlanCoveredUsage", dtype=object), "amount": hours, "cost": od * hours,
+        "public_od": od * hours, "sp_effective": used, "used": used,
+        "description": p["usage_type"] + " covered by savings plan " + name + " at $" + rate_text + "/hour",
+        "pricing_class": np.array("savings_plan_covered", dtype=object), "net": used,
+    }
+    negation = common | {
+        "line_type": np.array("SavingsPlanNegation", dtype=object), "amount": np.zeros(len(hours)),
+        "cost": -od * hours, "public_od": np.zeros(len(hours)),
+        "description": "SavingsPlanNegation used by " + p["usage_type"],
+        "pricing_class": np.array("savings_plan_negation", dtype=object), "net": np.zeros(len(hours)),
+    }
     return [covered, negation]
 
 
-def _fee_lines(fees: pd.DataFrame, pricing: PricingOptions, phase: float) -> pd.DataFrame:
+def _fee_lines(fees: pd.DataFrame, pricing: PricingOptions, phase: float) -> Lines:
     plans = pricing.savings_plans
     idx = fees["plan"].to_numpy()
-    commitment = fees["commitment_usd"].to_numpy()
-    used = fees["used_usd"].to_numpy()
+    commitment = fees["commitment_usd"].to_numpy(dtype=float)
+    used = fees["used_usd"].to_numpy(dtype=float)
     per_hour = np.array([p.commitment_usd_per_hour for p in plans])[idx]
-    hour = fees["hour"].to_numpy()
-    arn = np.array([plan_arn(p, i) for i, p in enumerate(plans)], dtype=object)[idx]
-    name = np.array([plan_name(p, i) for i, p in enumerate(plans)], dtype=object)[idx]
-    utype = np.array([savings_plan_usage_type(p.term, p.payment) for p in plans], dtype=object)[idx]
-    desc = np.array([f"{p.term} {p.payment} SageMaker Savings Plan, ${p.commitment_usd_per_hour:.6g}/hour commitment"
-                     for p in plans], dtype=object)[idx]
-    return pd.DataFrame({
-        "rec": -1, "hour": hour, "start_s": hour * HOUR - phase, "end_s": (hour + 1) * HOUR - phase,
-        "resource_id": arn, "resource_kind": "savings_plan", "component": "SavingsPlan", "instance_type": "",
-        "market": "", "product": SAVINGS_PLAN_PRODUCT, "usage_type": utype, "operation": "", "unit": "Hrs",
-        "line_type": "SavingsPlanRecurringFee", "amount": commitment / per_hour, "rate": per_hour,
-        "cost": commitment, "description": desc, "term": "SavingsPlan", "public_od": 0.0, "sp_arn": arn,
-        "used": used, "total_commitment": commitment, "pricing_class": "savings_plan_commitment",
-        "net": commitment - used, "plan": name,
-    })
+    hour = fees["hour"].to_numpy(dtype=np.int64)
+    pick = lambda values: np.array(values, dtype=object)[idx]
+    arn = pick([plan_arn(p, i) for i, p in enumerate(plans)])
+    n = len(hour)
+    text = lambda value: np.full(n, value, dtype=object)
+    return {
+        "rec": np.full(n, -1, dtype=np.int64), "hour": hour, "start_s": hour * HOUR - phase,
+        "end_s": (hour + 1) * HOUR - phase, "resource_id": arn, "resource_kind": text("savings_plan"),
+        "component": text("SavingsPlan"), "product": text(SAVINGS_PLAN_PRODUCT),
+        "usage_type": pick([savings_plan_usage_type(p.term, p.payment) for p in plans]), "unit": text("Hrs"),
+        "line_type": text("SavingsPlanRecurringFee"), "amount": commitment / per_hour, "rate": per_hour,
+        "cost": commitment, "term": text("SavingsPlan"), "sp_arn": arn, "used": used,
+        "description": pick([f"{p.term} {p.payment} SageMaker Savings Plan, ${p.commitment_usd_per_hour:.6g}/hour"
+                             " commitment" for p in plans]),
+        "total_commitment": commitment, "pricing_class": text("savings_plan_commitment"), "net": commitment - used,
+        "plan": pick([plan_name(p, i) for i, p in enumerate(plans)]),
+    }
 
 
-def _tag_frame(usage: pd.DataFrame) -> pd.DataFrame:
+def _record_tags(usage: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per tag key, each record's value (None when the record lacks the tag)."""
     records = [t if isinstance(t, dict) else {} for t in usage["tags"]]
-    frame = pd.DataFrame.from_records(records, index=usage.index) if records else pd.DataFrame(index=usage.index)
-    frame.columns = [f"{TAG_PREFIX}{c}" for c in frame.columns]
-    return frame.astype("string").reindex(sorted(frame.columns), axis=1)
+    keys = sorted({k for t in records for k in t})
+    return {k: np.array([t.get(k) for t in records] + [None], dtype=object) for k in keys}  # [-1] -> None
 
 
-def _attach_tags(ledger: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
-    if not len(tags.columns):
-        return ledger
-    rec = ledger["rec"].to_numpy()
-    values = tags.reindex(np.where(rec >= 0, rec, -1)).reset_index(drop=True)
-    values.loc[rec < 0] = pd.NA
-    return pd.concat([ledger.reset_index(drop=True), values], axis=1)
+def _discount_lines(lines: Lines, tags: dict[str, np.ndarray], pct: float) -> Lines:
+    """One negative line per (hour, resource, product, component, kind, tags): -pct x its net cost."""
+    codes = [lines["hour"]] + [pd.factorize(lines[f])[0] for f in ("resource_id", "product", "component", "resource_kind")]
+    codes += [pd.factorize(values[lines["rec"]])[0] for values in tags.values()]
+    group = pd.DataFrame(np.column_stack(codes)).groupby(list(range(len(codes))), sort=True).ngroup().to_numpy()
+    net = np.bincount(group, weights=lines["net"])
+    first = np.unique(group, return_index=True)[1]
+    keep = first[net != 0]
+    d = _take({k: lines[k] for k in ("rec", "hour", "start_s", "end_s", "resource_id", "product", "component",
+                                     "resource_kind")}, keep)
+    cost = -pct / 100.0 * net[net != 0]
+    n = len(keep)
+    return d | {
+        "line_type": np.full(n, "Discount", dtype=object), "usage_type": np.full(n, "EnterpriseDiscount", dtype=object),
+        "description": np.full(n, f"{pct:g}% enterprise discount", dtype=object),
+        "pricing_class": np.full(n, "enterprise_discount", dtype=object), "rate": np.full(n, -pct / 100.0),
+        "cost": cost, "net": cost,
+    }
 
 
-def _discount_lines(ledger: pd.DataFrame, pct: float, tag_cols: list[str]) -> pd.DataFrame:
-    keys = ["hour", "resource_id", "product", "component", "resource_kind", *tag_cols]
-    grouped = ledger.groupby(keys, dropna=False, sort=True).agg(
-        net=("net", "sum"), start_s=("start_s", "min"), end_s=("end_s", "max"), rec=("rec", "max"),
-    ).reset_index()
-    grouped = grouped[grouped["net"] != 0]
-    cost = -pct / 100.0 * grouped["net"].to_numpy()
-    return grouped.assign(
-        line_type="Discount", amount=0.0, rate=-pct / 100.0, cost=cost, net=cost, public_od=0.0,
-        instance_type="", market="", usage_type="EnterpriseDiscount", operation="", unit="",
-        description=f"{pct:g}% enterprise discount", term="", pricing_class="enterprise_discount",
-    )
+def _categorical(values: np.ndarray) -> pd.Categorical:
+    """A categorical column from an object array, without materialising one Python string per row."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="string"))
 
 
-def _format(ledger: pd.DataFrame, horizon_start: datetime, tag_cols: list[str]) -> pd.DataFrame:
-    hour = ledger["hour"].to_numpy(dtype=np.int64) if len(ledger) else np.zeros(0, dtype=np.int64)
+def _format(lines: Lines, tags: dict[str, np.ndarray], horizon_start: datetime) -> pd.DataFrame:
+    hour = lines["hour"]
+    order = np.lexsort((pd.factorize(lines["line_type"], sort=True)[0],
+                       pd.factorize(lines["resource_id"], sort=True)[0], hour))
+    lines = _take(lines, order)
+    hour = lines["hour"]
     start, end, month = hourly.hour_iso(horizon_start, hour)
-    get = lambda col, default: ledger[col].to_numpy() if col in ledger else np.full(len(ledger), default, dtype=object)
+    cat = _categorical
     out = {
-        "identity/TimeInterval": np.char.add(np.char.add(start, "/"), end),
-        "bill/BillingPeriodStartDate": month, "lineItem/UsageStartDate": start, "lineItem/UsageEndDate": end,
-        "lineItem/ProductCode": get("product", ""), "lineItem/UsageType": get("usage_type", ""),
-        "lineItem/Operation": get("operation", ""), "lineItem/LineItemType": get("line_type", ""),
-        "lineItem/ResourceId": get("resource_id", ""), "lineItem/UsageAmount": get("amount", 0.0),
-        "lineItem/UnblendedRate": get("rate", 0.0), "lineItem/UnblendedCost": get("cost", 0.0),
-        "lineItem/LineItemDescription": get("description", ""), "pricing/term": get("term", ""),
-        "pricing/unit": get("unit", ""), "pricing/publicOnDemandCost": get("public_od", 0.0),
-        "savingsPlan/SavingsPlanARN": get("sp_arn", ""), "savingsPlan/SavingsPlanRate": get("sp_rate", 0.0),
-        "savingsPlan/SavingsPlanEffectiveCost": get("sp_effective", 0.0),
-        "savingsPlan/UsedCommitment": get("used", 0.0), "savingsPlan/TotalCommitmentToDate": get("total_commitment", 0.0),
+        "identity/TimeInterval": cat(np.char.add(np.char.add(start, "/"), end)),
+        "bill/BillingPeriodStartDate": cat(month), "lineItem/UsageStartDate": cat(start),
+        "lineItem/UsageEndDate": cat(end),
     }
-    out |= {col: pd.array(ledger[col], dtype="string") for col in tag_cols}
+    names = {
+        "lineItem/ProductCode": "product", "lineItem/UsageType": "usage_type", "lineItem/Operation": "operation",
+        "lineItem/LineItemType": "line_type", "lineItem/ResourceId": "resource_id", "lineItem/UsageAmount": "amount",
+        "lineItem/UnblendedRate": "rate", "lineItem/UnblendedCost": "cost",
+        "lineItem/LineItemDescription": "description", "pricing/term": "term", "pricing/unit": "unit",
+        "pricing/publicOnDemandCost": "public_od", "savingsPlan/SavingsPlanARN": "sp_arn",
+        "savingsPlan/SavingsPlanRate": "sp_rate", "savingsPlan/SavingsPlanEffectiveCost": "sp_effective",
+        "savingsPlan/UsedCommitment": "used", "savingsPlan/TotalCommitmentToDate": "total_commitment",
+    }
+    for column, field in names.items():
+        values = lines[field]
+        out[column] = cat(values) if field in TEXT_FIELDS else values.astype(float)
+    for key, values in tags.items():
+        out[f"{TAG_PREFIX}{key}"] = cat(values[lines["rec"]])
     out |= {
-        "smsim/hour": hour, "smsim/usage_start_s": get("start_s", 0.0), "smsim/usage_end_s": get("end_s", 0.0),
-        "smsim/component": get("component", ""), "smsim/resource_kind": get("resource_kind", ""),
-        "smsim/instance_type": get("instance_type", ""), "smsim/market": get("market", ""),
-        "smsim/pricing_class": get("pricing_class", ""), "smsim/savings_plan": get("plan", ""),
-        "smsim/net_cost_usd": get("net", 0.0),
+        "smsim/hour": hour, "smsim/usage_start_s": lines["start_s"].astype(float),
+        "smsim/usage_end_s": lines["end_s"].astype(float), "smsim/component": cat(lines["component"]),
+        "smsim/resource_kind": cat(lines["resource_kind"]), "smsim/instance_type": cat(lines["instance_type"]),
+        "smsim/market": cat(lines["market"]), "smsim/pricing_class": cat(lines["pricing_class"]),
+        "smsim/savings_plan": cat(lines["plan"]), "smsim/net_cost_usd": lines["net"].astype(float),
     }
-    frame = pd.DataFrame(out)
-    for col in frame.columns:
-        if col in _NUMERIC:
-            frame[col] = pd.to_numeric(frame[col]).fillna(0.0).astype(float)
-        elif col not in tag_cols and col != "smsim/hour":
-            frame[col] = frame[col].fillna("").astype("string")
-    order = np.lexsort((frame["lineItem/LineItemType"].to_numpy(dtype=str), frame["lineItem/ResourceId"].to_numpy(dtype=str), hour))
-    return frame.iloc[order].reset_index(drop=True)
+    return pd.DataFrame(out)

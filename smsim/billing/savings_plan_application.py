@@ -58,19 +58,24 @@ def hourly_commitment(
 
 
 def apply_savings_plans(
-    eligible: pd.DataFrame,
+    eligible: dict[str, np.ndarray],
     plans: list[HeldSavingsPlan],
     *,
+    combos: list[tuple[str, str]],
     catalog: Catalog,
     region: str,
     phase_s: float,
     horizon_s: float,
 ) -> Coverage:
-    """Cover ``eligible`` pieces (columns hour, instance_type, component, od_rate, hours) with ``plans``."""
-    remaining = eligible["hours"].to_numpy(dtype=float).copy()
-    hours_of_piece = eligible["hour"].to_numpy(dtype=np.int64)
-    od_rate = eligible["od_rate"].to_numpy(dtype=float)
-    combos = eligible[["instance_type", "component"]]
+    """Cover ``eligible`` pieces with ``plans``.
+
+    ``eligible`` holds numpy arrays ``hour``, ``combo`` (index into ``combos``, the distinct
+    ``(instance_type, component)`` pairs), ``od_rate`` and ``hours`` (instance-hours).
+    """
+    remaining = np.asarray(eligible["hours"], dtype=float).copy()
+    hours_of_piece = np.asarray(eligible["hour"], dtype=np.int64)
+    od_rate = np.asarray(eligible["od_rate"], dtype=float)
+    combo_codes = np.asarray(eligible["combo"], dtype=np.int64)
     covered_parts, fee_parts = [], []
     for index, plan in enumerate(plans):
         plan_hours, commitment = hourly_commitment(plan, phase_s, horizon_s)
@@ -78,12 +83,11 @@ def apply_savings_plans(
             continue
         available = pd.Series(commitment, index=plan_hours)
         used_by_hour = pd.Series(0.0, index=plan_hours)
-        if len(eligible):
-            rates = {
-                key: catalog.sp_rate_usd_per_hour(key[0], key[1], region, plan.term, plan.payment)
-                for key in combos.drop_duplicates().itertuples(index=False, name=None)
-            }
-            sp_rate = np.fromiter((rates[k] for k in combos.itertuples(index=False, name=None)), float, len(combos))
+        if len(remaining):
+            combo_rates = np.array(
+                [catalog.sp_rate_usd_per_hour(t, c, region, plan.term, plan.payment) for t, c in combos], dtype=float
+            )
+            sp_rate = combo_rates[combo_codes]
             with np.errstate(divide="ignore", invalid="ignore"):
                 savings = np.where(od_rate > 0, 1.0 - sp_rate / od_rate, 0.0)
             avail_piece = available.reindex(hours_of_piece).fillna(0.0).to_numpy()
