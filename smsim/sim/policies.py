@@ -37,7 +37,7 @@ metric scales straight to ``max(1, ceil(backlog / target))`` without waiting for
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from smsim.scenario.autoscaling import ScheduledAction, StepScaling, TargetTracking
@@ -168,11 +168,12 @@ def decide(ctx: ScalingContext) -> Decision:
 def _target_tracking(ctx: ScalingContext) -> Decision:
     p, m, cap = ctx.policy, ctx.metrics, ctx.capacity
     value = m.value(p.metric)
-    state = replace(
-        ctx.state,
-        high=_push(ctx.state.high, breaches(value, p.target_value, ">", p.missing_data), p.scale_out_evaluation_periods),
-        low=_push(ctx.state.low, breaches(value, p.scale_in_fraction * p.target_value, "<", p.missing_data),
-                  p.scale_in_evaluation_periods),
+    st = ctx.state
+    state = PolicyState(
+        _push(st.high, breaches(value, p.target_value, ">", p.missing_data), p.scale_out_evaluation_periods),
+        _push(st.low, breaches(value, p.scale_in_fraction * p.target_value, "<", p.missing_data),
+              p.scale_in_evaluation_periods),
+        st.last_scale_out_s, st.last_scale_in_s, st.scale_out_from,
     )
     if cap == 0 and p.metric in ("backlog", "backlog_per_instance") and m.backlog > 0:
         want = _clamp(max(1, math.ceil(m.backlog / p.target_value - _EPS)), max(ctx.min_capacity, 1), ctx.max_capacity)
@@ -231,9 +232,10 @@ def _step_scaling(ctx: ScalingContext) -> Decision:
     value = ctx.metrics.value(p.metric)
     if value is None and p.missing_data == "zero":
         value = 0.0
-    state = replace(
-        ctx.state,
-        high=_push(ctx.state.high, breaches(value, p.threshold, p.comparison, p.missing_data), p.evaluation_periods),
+    st = ctx.state
+    state = PolicyState(
+        _push(st.high, breaches(value, p.threshold, p.comparison, p.missing_data), p.evaluation_periods),
+        st.low, st.last_scale_out_s, st.last_scale_in_s, st.scale_out_from,
     )
     if not _in_alarm(state.high, p.datapoints) or value is None:
         return Decision(cap, "none", state, "no alarm")
@@ -294,7 +296,8 @@ def combine(
     if ins:
         want = max(ins)
         states = tuple(
-            replace(d.state, last_scale_in_s=now_s) if d.action == "scale_in" and d.desired == want else d.state
+            PolicyState(d.state.high, d.state.low, d.state.last_scale_out_s, now_s, d.state.scale_out_from)
+            if d.action == "scale_in" and d.desired == want else d.state
             for d in decisions
         )
         reason = next(d.reason for d in decisions if d.action == "scale_in" and d.desired == want)
@@ -306,7 +309,7 @@ def _started_out(policy, state: PolicyState, capacity: int, now_s: float) -> Pol
     """State after an applied scale-out; within a running cooldown the pre-cooldown base is kept."""
     cooldown = policy.scale_out_cooldown_s if isinstance(policy, TargetTracking) else policy.cooldown_s
     base = state.scale_out_from if now_s - state.last_scale_out_s < cooldown else capacity
-    return replace(state, last_scale_out_s=now_s, scale_out_from=base)
+    return PolicyState(state.high, state.low, now_s, state.last_scale_in_s, base)
 
 
 def apply_scheduled(
