@@ -1,6 +1,6 @@
 """Readers for the public production traces shipped beside smsim (never inside it).
 
-The data folder is ``$SMSIM_REAL_DATA_DIR`` or ``/work/shared/data``; each dataset lives in a
+The data folder is ``$SMSIM_REAL_DATA_DIR`` or ``shared/data`` beside the smsim checkout; each dataset lives in a
 sub-folder with a README giving its source, columns and units. Nothing in smsim requires these
 files: asking for one when the folder is absent is an :class:`~smsim.errors.InputError`.
 
@@ -34,7 +34,8 @@ from smsim.errors import InputError, did_you_mean
 from smsim.workload.request_trace import CountTrace, RequestTrace
 from smsim.workload.traces import TraceColumns, read_count_trace, read_request_trace
 
-DEFAULT_DATA_DIR = Path("/work/shared/data")
+#: ``shared/data`` next to the folder that holds this checkout of smsim.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 @dataclass(frozen=True)
