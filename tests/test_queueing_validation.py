@@ -72,7 +72,7 @@ def test_mmc_wait_utilization_and_littles_law():
 
 def test_md1_matches_pollaczek_khinchine():
     lam, n = 0.7, 200_000
-    k, arr, rec = run(n, lam, np.ones(n), instances=1, conc=1, seed=2)
+    _k, arr, rec = run(n, lam, np.ones(n), instances=1, conc=1, seed=2)
     m, h = batch_ci(rec.start_s - arr)
     assert abs(m - q.md1_wq(lam, 1.0)) <= h, (m, h, q.md1_wq(lam, 1.0))
 
@@ -81,7 +81,7 @@ def test_random_routing_is_independent_mmc_queues():
     # 4 instances x 2 slots, random routing: each instance is M/M/2 with lam / 4.
     lam, mu, n = 6.0, 1.0, 200_000
     svc = streams.stream(3, "v", "service").exponential(1 / mu, n)
-    k, arr, rec = run(n, lam, svc, instances=4, conc=2, routing="random", seed=3)
+    _k, arr, rec = run(n, lam, svc, instances=4, conc=2, routing="random", seed=3)
     assert np.bincount(rec.instance, minlength=4).min() > 0.24 * n
     m, h = batch_ci(rec.start_s - arr)
     theory = q.mmc_wq(lam / 4, mu, 2)
