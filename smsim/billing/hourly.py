@@ -67,3 +67,10 @@ def hour_iso(horizon_start: datetime, hours: np.ndarray) -> tuple[np.ndarray, np
     end_text = np.char.add(np.datetime_as_string(starts + np.timedelta64(1, "h"), unit="s"), "Z")
     month_text = np.char.add(np.datetime_as_string(starts.astype("datetime64[M]").astype("datetime64[s]"), unit="s"), "Z")
     return start_text[inverse], end_text[inverse], month_text[inverse]
+
+
+def hour_labels(horizon_start: datetime, hours: np.ndarray) -> tuple[np.ndarray, list[str], list[str], list[str]]:
+    """``(index, starts, ends, months)``: per line an index into per-distinct-hour ISO texts."""
+    unique, inverse = np.unique(hours, return_inverse=True)
+    start, end, month = hour_iso(horizon_start, unique)
+    return inverse.reshape(-1), start.tolist(), end.tolist(), month.tolist()

@@ -93,6 +93,41 @@ NUMBER_FIELDS = (
 Lines = dict[str, np.ndarray]
 
 
+class _Vocabulary:
+    """Text interned as int codes, so per-line text costs an int, not a Python string."""
+
+    def __init__(self) -> None:
+        self.strings: list[str] = []
+        self._index: dict[str, int] = {}
+        self.code("")
+
+    def code(self, text: str) -> int:
+        found = self._index.get(text)
+        if found is None:
+            found = self._index[text] = len(self.strings)
+            self.strings.append(text)
+        return found
+
+    def codes(self, texts) -> np.ndarray:
+        return np.fromiter((self.code(t) for t in texts), dtype=np.int64)
+
+    def full(self, n: int, text: str) -> np.ndarray:
+        return np.full(n, self.code(text), dtype=np.int64)
+
+    def column(self, codes: np.ndarray) -> pd.Series:
+        return _text_column(self.strings, codes)
+
+
+def _text_column(strings: list[str], codes: np.ndarray) -> pd.Series:
+    """A pandas ``str`` column ``strings[codes]`` (missing where code < 0), built in Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes = np.asarray(codes, dtype=np.int64)
+    taken = pc.take(pa.array(strings, pa.string()), pa.array(codes, mask=codes < 0))
+    return pd.Series(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
 def build_ledger(
     usage: pd.DataFrame,
     *,
@@ -107,8 +142,9 @@ def build_ledger(
     if missing:
         raise ValueError(f"usage frame lacks columns {missing}; build it with smsim.sim.meter.usage_frame")
     usage = usage.reset_index(drop=True)
+    vocab = _Vocabulary()
     phase = hourly.phase_s(horizon_start)
-    pieces, combo, combos = _priced_pieces(usage, catalog, region, pricing, phase)
+    pieces, combo, combos = _priced_pieces(usage, catalog, region, pricing, phase, vocab)
     eligible_idx = np.flatnonzero(combo >= 0)
     coverage = apply_savings_plans(
         {"hour": pieces["hour"][eligible_idx], "combo": combo[eligible_idx],
@@ -117,17 +153,17 @@ def build_ledger(
     )
     remaining = pieces["amount"].copy()
     remaining[eligible_idx] = coverage.remaining_hours
-    parts = [_usage_lines(pieces, remaining)]
+    parts = [_usage_lines(pieces, remaining, vocab)]
     if len(coverage.covered):
         chosen = eligible_idx[coverage.covered["piece"].to_numpy()]
-        parts += _covered_lines(_take(pieces, chosen), coverage.covered, pricing)
+        parts += _covered_lines(_take(pieces, chosen), coverage.covered, pricing, vocab)
     if len(coverage.fees):
-        parts.append(_fee_lines(coverage.fees, pricing, phase))
+        parts.append(_fee_lines(coverage.fees, pricing, phase, vocab))
     lines = _concat(parts)
-    tags = _record_tags(usage)
+    tags = _record_tags(usage, vocab)
     if pricing.enterprise_discount_pct > 0 and len(lines["hour"]):
-        lines = _concat([lines, _discount_lines(lines, tags, pricing.enterprise_discount_pct)])
-    ledger = _format(lines, tags, horizon_start)
+        lines = _concat([lines, _discount_lines(lines, tags, pricing.enterprise_discount_pct, vocab)])
+    ledger = _format(lines, tags, horizon_start, vocab)
     ledger.attrs["catalog"] = catalog.describe()
     ledger.attrs["region"] = region
     return ledger
@@ -138,24 +174,21 @@ def _take(lines: Lines, index: np.ndarray) -> Lines:
 
 
 def _concat(parts: list[Lines]) -> Lines:
-    fields = ("rec", "hour", *NUMBER_FIELDS, *TEXT_FIELDS)
     out = {}
-    for f in fields:
+    for f in ("rec", "hour", *NUMBER_FIELDS, *TEXT_FIELDS):
         arrays = []
         for part in parts:
             n = len(part["hour"])
-            if f in part:
-                arrays.append(np.broadcast_to(part[f], (n,)) if np.ndim(part[f]) == 0 else part[f])
-            else:
-                arrays.append(np.full(n, "" if f in TEXT_FIELDS else 0.0, dtype=object if f in TEXT_FIELDS else float))
-        out[f] = np.concatenate(arrays) if arrays else np.zeros(0)
+            text = f in TEXT_FIELDS
+            arrays.append(part[f] if f in part else np.zeros(n, dtype=np.int64 if text else float))
+        out[f] = np.concatenate(arrays)
     out["rec"] = out["rec"].astype(np.int64)
     out["hour"] = out["hour"].astype(np.int64)
     return out
 
 
 def _priced_pieces(
-    usage: pd.DataFrame, catalog: Catalog, region: str, pricing: PricingOptions, phase: float
+    usage: pd.DataFrame, catalog: Catalog, region: str, pricing: PricingOptions, phase: float, vocab: _Vocabulary
 ) -> tuple[Lines, np.ndarray, list[tuple[str, str]]]:
     """Hourly pieces with rates and bill wording; plus each piece's savings-plan combo (-1: not eligible)."""
     split = hourly.split_hourly(usage["start_s"].to_numpy(float), usage["end_s"].to_numpy(float), phase)
@@ -183,10 +216,10 @@ def _priced_pieces(
     pieces: Lines = {"rec": rec, "hour": split.hour[keep], "start_s": split.start_s[keep], "end_s": split.end_s[keep],
                      "amount": amount[keep]}
     for i, name in enumerate(names):
-        dtype = float if i < 2 else object
-        pieces[name] = np.array([p[i] for p in per_record], dtype=dtype)[rec]
+        values = [p[i] for p in per_record]
+        pieces[name] = (np.array(values, dtype=float) if i < 2 else vocab.codes(values))[rec]
     for name in ("resource_id", "resource_kind", "component", "instance_type", "market"):
-        pieces[name] = col[name][rec]
+        pieces[name] = vocab.codes(col[name])[rec]
     combos: dict[tuple[str, str], int] = {}
     record_combo = np.full(len(record_keys), -1, dtype=np.int64)
     for r, (k, itype, comp, market, _) in enumerate(record_keys):
@@ -210,113 +243,112 @@ def _price_one(key: tuple, catalog: Catalog, region: str, pricing: PricingOption
             text["description"], "storage" if kind == "storage" else "metered", "OnDemand")
 
 
-def _usage_lines(p: Lines, remaining: np.ndarray) -> Lines:
-    keep = (remaining > 0) | ((p["unit"] != "Hrs") & (p["amount"] > 0))
+def _usage_lines(p: Lines, remaining: np.ndarray, vocab: _Vocabulary) -> Lines:
+    keep = (remaining > 0) | ((p["unit"] != vocab.code("Hrs")) & (p["amount"] > 0))
     q = _take(p, np.flatnonzero(keep))
     amount = remaining[keep]
     cost = q["rate"] * amount
-    return q | {"line_type": np.array("Usage", dtype=object), "amount": amount, "cost": cost,
+    return q | {"line_type": vocab.full(len(amount), "Usage"), "amount": amount, "cost": cost,
                 "public_od": q["od_rate"] * amount, "net": cost}
 
 
-def _covered_lines(p: Lines, cov: pd.DataFrame, pricing: PricingOptions) -> list[Lines]:
+def _covered_lines(p: Lines, cov: pd.DataFrame, pricing: PricingOptions, vocab: _Vocabulary) -> list[Lines]:
     hours = cov["covered_hours"].to_numpy()
+    n = len(hours)
     od = p["od_rate"]
     plans = pricing.savings_plans
     plan_idx = cov["plan"].to_numpy()
-    arn = np.array([plan_arn(pl, i) for i, pl in enumerate(plans)], dtype=object)[plan_idx]
-    name = np.array([plan_name(pl, i) for i, pl in enumerate(plans)], dtype=object)[plan_idx]
+    arn = vocab.codes([plan_arn(pl, i) for i, pl in enumerate(plans)])[plan_idx]
+    name = vocab.codes([plan_name(pl, i) for i, pl in enumerate(plans)])[plan_idx]
     sp_rate = cov["sp_rate"].to_numpy()
     used = cov["used_usd"].to_numpy()
-    unique_rates, rate_index = np.unique(sp_rate, return_inverse=True)
-    rate_text = np.array([f"{r:.6g}" for r in unique_rates], dtype=object)[rate_index.reshape(-1)]
-    common = p | {"rate": od, "term": np.array("SavingsPlan", dtype=object), "sp_arn": arn, "sp_rate": sp_rate,
-                  "plan": name}
+    # descriptions per distinct (usage type, plan, rate), not per line
+    triples, inverse = np.unique(np.column_stack([p["usage_type"], plan_idx, sp_rate]), axis=0, return_inverse=True)
+    covered_text = vocab.codes(
+        f"{vocab.strings[int(ut)]} covered by savings plan {plan_name(plans[int(pl)], int(pl))} at ${rate:.6g}/hour"
+        for ut, pl, rate in triples
+    )[inverse.reshape(-1)]
+    usage_types, ut_inverse = np.unique(p["usage_type"], return_inverse=True)
+    negation_text = vocab.codes(f"SavingsPlanNegation used by {vocab.strings[int(u)]}" for u in usage_types)
+    common = p | {"rate": od, "term": vocab.full(n, "SavingsPlan"), "sp_arn": arn, "sp_rate": sp_rate, "plan": name}
     covered = common | {
-        "line_type": np.array("SavingsPlanCoveredUsage", dtype=object), "amount": hours, "cost": od * hours,
-        "public_od": od * hours, "sp_effective": used, "used": used,
-        "description": p["usage_type"] + " covered by savings plan " + name + " at $" + rate_text + "/hour",
-        "pricing_class": np.array("savings_plan_covered", dtype=object), "net": used,
+        "line_type": vocab.full(n, "SavingsPlanCoveredUsage"), "amount": hours, "cost": od * hours,
+        "public_od": od * hours, "sp_effective": used, "used": used, "description": covered_text,
+        "pricing_class": vocab.full(n, "savings_plan_covered"), "net": used,
     }
     negation = common | {
-        "line_type": np.array("SavingsPlanNegation", dtype=object), "amount": np.zeros(len(hours)),
-        "cost": -od * hours, "public_od": np.zeros(len(hours)),
-        "description": "SavingsPlanNegation used by " + p["usage_type"],
-        "pricing_class": np.array("savings_plan_negation", dtype=object), "net": np.zeros(len(hours)),
+        "line_type": vocab.full(n, "SavingsPlanNegation"), "amount": np.zeros(n), "cost": -od * hours,
+        "public_od": np.zeros(n), "description": negation_text[ut_inverse.reshape(-1)],
+        "pricing_class": vocab.full(n, "savings_plan_negation"), "net": np.zeros(n),
     }
     return [covered, negation]
 
 
-def _fee_lines(fees: pd.DataFrame, pricing: PricingOptions, phase: float) -> Lines:
+def _fee_lines(fees: pd.DataFrame, pricing: PricingOptions, phase: float, vocab: _Vocabulary) -> Lines:
     plans = pricing.savings_plans
     idx = fees["plan"].to_numpy()
     commitment = fees["commitment_usd"].to_numpy(dtype=float)
     used = fees["used_usd"].to_numpy(dtype=float)
     per_hour = np.array([p.commitment_usd_per_hour for p in plans])[idx]
     hour = fees["hour"].to_numpy(dtype=np.int64)
-    pick = lambda values: np.array(values, dtype=object)[idx]
-    arn = pick([plan_arn(p, i) for i, p in enumerate(plans)])
     n = len(hour)
-    text = lambda value: np.full(n, value, dtype=object)
+    arn = vocab.codes([plan_arn(p, i) for i, p in enumerate(plans)])[idx]
     return {
         "rec": np.full(n, -1, dtype=np.int64), "hour": hour, "start_s": hour * HOUR - phase,
-        "end_s": (hour + 1) * HOUR - phase, "resource_id": arn, "resource_kind": text("savings_plan"),
-        "component": text("SavingsPlan"), "product": text(SAVINGS_PLAN_PRODUCT),
-        "usage_type": pick([savings_plan_usage_type(p.term, p.payment) for p in plans]), "unit": text("Hrs"),
-        "line_type": text("SavingsPlanRecurringFee"), "amount": commitment / per_hour, "rate": per_hour,
-        "cost": commitment, "term": text("SavingsPlan"), "sp_arn": arn, "used": used,
-        "description": pick([f"{p.term} {p.payment} SageMaker Savings Plan, ${p.commitment_usd_per_hour:.6g}/hour"
-                             " commitment" for p in plans]),
-        "total_commitment": commitment, "pricing_class": text("savings_plan_commitment"), "net": commitment - used,
-        "plan": pick([plan_name(p, i) for i, p in enumerate(plans)]),
+        "end_s": (hour + 1) * HOUR - phase, "resource_id": arn, "resource_kind": vocab.full(n, "savings_plan"),
+        "component": vocab.full(n, "SavingsPlan"), "product": vocab.full(n, SAVINGS_PLAN_PRODUCT),
+        "usage_type": vocab.codes([savings_plan_usage_type(p.term, p.payment) for p in plans])[idx],
+        "unit": vocab.full(n, "Hrs"), "line_type": vocab.full(n, "SavingsPlanRecurringFee"),
+        "amount": commitment / per_hour, "rate": per_hour, "cost": commitment, "term": vocab.full(n, "SavingsPlan"),
+        "sp_arn": arn, "used": used, "total_commitment": commitment,
+        "description": vocab.codes([f"{p.term} {p.payment} SageMaker Savings Plan, "
+                                    f"${p.commitment_usd_per_hour:.6g}/hour commitment" for p in plans])[idx],
+        "pricing_class": vocab.full(n, "savings_plan_commitment"), "net": commitment - used,
+        "plan": vocab.codes([plan_name(p, i) for i, p in enumerate(plans)])[idx],
     }
 
 
-def _record_tags(usage: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per tag key, each record's value (None when the record lacks the tag)."""
+def _record_tags(usage: pd.DataFrame, vocab: _Vocabulary) -> dict[str, np.ndarray]:
+    """Per tag key, each record's value code (-1 when the record lacks the tag; index -1 is a line with no record)."""
     records = [t if isinstance(t, dict) else {} for t in usage["tags"]]
     keys = sorted({k for t in records for k in t})
-    return {k: np.array([t.get(k) for t in records] + [None], dtype=object) for k in keys}  # [-1] -> None
+    return {
+        k: np.array([vocab.code(t[k]) if k in t else -1 for t in records] + [-1], dtype=np.int64) for k in keys
+    }
 
 
-def _discount_lines(lines: Lines, tags: dict[str, np.ndarray], pct: float) -> Lines:
+def _discount_lines(lines: Lines, tags: dict[str, np.ndarray], pct: float, vocab: _Vocabulary) -> Lines:
     """One negative line per (hour, resource, product, component, kind, tags): -pct x its net cost."""
-    codes = [lines["hour"]] + [pd.factorize(lines[f])[0] for f in ("resource_id", "product", "component", "resource_kind")]
-    codes += [pd.factorize(values[lines["rec"]])[0] for values in tags.values()]
+    codes = [lines[f] for f in ("hour", "resource_id", "product", "component", "resource_kind")]
+    codes += [values[lines["rec"]] for values in tags.values()]
     group = pd.DataFrame(np.column_stack(codes)).groupby(list(range(len(codes))), sort=True).ngroup().to_numpy()
     net = np.bincount(group, weights=lines["net"])
     first = np.unique(group, return_index=True)[1]
-    keep = first[net != 0]
+    nonzero = net != 0
+    keep = first[nonzero]
     d = _take({k: lines[k] for k in ("rec", "hour", "start_s", "end_s", "resource_id", "product", "component",
                                      "resource_kind")}, keep)
-    cost = -pct / 100.0 * net[net != 0]
+    cost = -pct / 100.0 * net[nonzero]
     n = len(keep)
     return d | {
-        "line_type": np.full(n, "Discount", dtype=object), "usage_type": np.full(n, "EnterpriseDiscount", dtype=object),
-        "description": np.full(n, f"{pct:g}% enterprise discount", dtype=object),
-        "pricing_class": np.full(n, "enterprise_discount", dtype=object), "rate": np.full(n, -pct / 100.0),
+        "line_type": vocab.full(n, "Discount"), "usage_type": vocab.full(n, "EnterpriseDiscount"),
+        "description": vocab.full(n, f"{pct:g}% enterprise discount"),
+        "pricing_class": vocab.full(n, "enterprise_discount"), "rate": np.full(n, -pct / 100.0),
         "cost": cost, "net": cost,
     }
 
 
-def _categorical(values: np.ndarray) -> pd.Categorical:
-    """A categorical column from an object array, without materialising one Python string per row."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="string"))
-
-
-def _format(lines: Lines, tags: dict[str, np.ndarray], horizon_start: datetime) -> pd.DataFrame:
-    hour = lines["hour"]
-    order = np.lexsort((pd.factorize(lines["line_type"], sort=True)[0],
-                       pd.factorize(lines["resource_id"], sort=True)[0], hour))
+def _format(lines: Lines, tags: dict[str, np.ndarray], horizon_start: datetime, vocab: _Vocabulary) -> pd.DataFrame:
+    rank = np.argsort(np.argsort(np.array(vocab.strings, dtype=object)))  # code -> alphabetical rank
+    order = np.lexsort((rank[lines["line_type"]], rank[lines["resource_id"]], lines["hour"]))
     lines = _take(lines, order)
     hour = lines["hour"]
-    start, end, month = hourly.hour_iso(horizon_start, hour)
-    cat = _categorical
+    index, start, end, month = hourly.hour_labels(horizon_start, hour)
     out = {
-        "identity/TimeInterval": cat(np.char.add(np.char.add(start, "/"), end)),
-        "bill/BillingPeriodStartDate": cat(month), "lineItem/UsageStartDate": cat(start),
-        "lineItem/UsageEndDate": cat(end),
+        "identity/TimeInterval": _text_column([f"{a}/{b}" for a, b in zip(start, end)], index),
+        "bill/BillingPeriodStartDate": _text_column(month, index),
+        "lineItem/UsageStartDate": _text_column(start, index),
+        "lineItem/UsageEndDate": _text_column(end, index),
     }
     names = {
         "lineItem/ProductCode": "product", "lineItem/UsageType": "usage_type", "lineItem/Operation": "operation",
@@ -328,15 +360,16 @@ def _format(lines: Lines, tags: dict[str, np.ndarray], horizon_start: datetime) 
         "savingsPlan/UsedCommitment": "used", "savingsPlan/TotalCommitmentToDate": "total_commitment",
     }
     for column, field in names.items():
-        values = lines[field]
-        out[column] = cat(values) if field in TEXT_FIELDS else values.astype(float)
+        out[column] = vocab.column(lines[field]) if field in TEXT_FIELDS else lines[field].astype(float)
     for key, values in tags.items():
-        out[f"{TAG_PREFIX}{key}"] = cat(values[lines["rec"]])
+        out[f"{TAG_PREFIX}{key}"] = vocab.column(values[lines["rec"]])
     out |= {
         "smsim/hour": hour, "smsim/usage_start_s": lines["start_s"].astype(float),
-        "smsim/usage_end_s": lines["end_s"].astype(float), "smsim/component": cat(lines["component"]),
-        "smsim/resource_kind": cat(lines["resource_kind"]), "smsim/instance_type": cat(lines["instance_type"]),
-        "smsim/market": cat(lines["market"]), "smsim/pricing_class": cat(lines["pricing_class"]),
-        "smsim/savings_plan": cat(lines["plan"]), "smsim/net_cost_usd": lines["net"].astype(float),
+        "smsim/usage_end_s": lines["end_s"].astype(float),
     }
-    return pd.DataFrame(out)
+    for column, field in (("smsim/component", "component"), ("smsim/resource_kind", "resource_kind"),
+                          ("smsim/instance_type", "instance_type"), ("smsim/market", "market"),
+                          ("smsim/pricing_class", "pricing_class"), ("smsim/savings_plan", "plan")):
+        out[column] = vocab.column(lines[field])
+    out["smsim/net_cost_usd"] = lines["net"].astype(float)
+    return pd.DataFrame({k: v.array if isinstance(v, pd.Series) else v for k, v in out.items()})
