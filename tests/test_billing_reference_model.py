@@ -3,8 +3,9 @@
 The reference below walks every record second-range by clock hour in plain Python and applies
 savings plans by the rule AWS documents (sp-applying.html): per hour, highest savings percentage
 first, ties to the lowest savings-plan rate; the whole commitment is paid; spot is never covered;
-the enterprise discount comes last on the net cost. Hypothesis draws random usage and plans; the
-ledger's bill, its savings-plan figures and its CUR identities must match the reference.
+the enterprise discount comes last on the net cost. Hypothesis draws random usage, plans starting
+at any second, and horizon starts off the clock hour; the ledger's bill, its savings-plan figures
+and its CUR identities must match the reference.
 
 Prices come from the built-in catalog's own lookups, so these tests check billing arithmetic, not
 catalog numbers (those are pinned in the hand-computed cases at the end).
@@ -13,7 +14,7 @@ catalog numbers (those are pinned in the hand-computed cases at the end).
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -159,7 +160,7 @@ def usage_and_pricing(draw):
             commitment_usd_per_hour=draw(st.sampled_from([0.05, 0.3, 1.0, 2.5])),
             term=draw(st.sampled_from(["1y", "3y"])),
             payment=draw(st.sampled_from(["no-upfront", "partial-upfront", "all-upfront"])),
-            start_offset_s=3600.0 * draw(st.integers(0, HORIZON_H - 1)),
+            start_offset_s=float(draw(st.integers(0, HORIZON_H * 3600 - 1))),
             name=f"plan{k}",
         ))
     pricing = PricingOptions(
@@ -167,18 +168,19 @@ def usage_and_pricing(draw):
         spot=SpotModel(discount_pct=draw(st.sampled_from([None, 70.0]))),
         savings_plans=plans,
     )
-    return meter, pricing
+    phase_s = 60.0 * draw(st.sampled_from([0, 20, 59]))
+    return meter, pricing, phase_s
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=usage_and_pricing())
 def test_ledger_matches_reference_biller(case, catalog):
-    meter, pricing = case
-    start = datetime(2026, 3, 1, tzinfo=UTC)
+    meter, pricing, phase_s = case
+    start = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(seconds=phase_s)
     horizon_s = HORIZON_H * HOUR
     ledger = build_ledger(meter.frame(), catalog=catalog, region=REGION, horizon_start=start,
                           horizon_s=horizon_s, pricing=pricing)
-    ref = reference_bill(meter.records, catalog, pricing, 0.0, horizon_s)
+    ref = reference_bill(meter.records, catalog, pricing, phase_s, horizon_s)
     assert ledger[COST].sum() == pytest.approx(ref["total"], rel=1e-9, abs=1e-9)
 
     summary = summarize(ledger, catalog)
@@ -199,7 +201,7 @@ def test_ledger_matches_reference_biller(case, catalog):
 def test_ledger_cur_identities(case, catalog):
     """CUR identities: cost = rate x amount on usage lines, negations cancel covered usage exactly,
     every line stays inside one clock hour, and the amortized view sums to the bill."""
-    meter, pricing = case
+    meter, pricing, _ = case
     ledger = build_ledger(meter.frame(), catalog=catalog, region=REGION,
                           horizon_start=datetime(2026, 3, 1, 10, 0, tzinfo=UTC),
                           horizon_s=HORIZON_H * HOUR, pricing=pricing)
