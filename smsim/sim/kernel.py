@@ -69,7 +69,7 @@ def _load_core(jit: bool):
     if jit:
         import numba
 
-        module._JIT = numba.njit(cache=True)
+        module._JIT = numba.njit(cache=True, inline="always")
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
