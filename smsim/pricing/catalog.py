@@ -232,18 +232,27 @@ class Catalog:
 def load_catalog(name_or_path: str = BUILTIN) -> Catalog:
     """The catalog ``builtin`` or a user catalog directory, validated once and cached per path."""
     if name_or_path == BUILTIN:
-        return _load(str(builtin_catalog_dir()), True)
+        directory = builtin_catalog_dir()
+        return _load(str(directory), True, _stamp(directory))
     path = Path(name_or_path).expanduser()
     if not path.is_dir():
         raise InputError(
             f"price catalog {name_or_path!r} is neither 'builtin' nor a catalog directory",
             file=str(name_or_path), path="pricing.catalog",
         )
-    return _load(str(path.resolve()), False)
+    return _load(str(path.resolve()), False, _stamp(path))
+
+
+def _stamp(directory: Path) -> tuple:
+    """Modification times and sizes of the catalog files: a re-imported catalog is read again."""
+    names = (*catalog_files.SCHEMAS, catalog_files.METADATA_FILE)
+    return tuple(
+        (n, st.st_mtime_ns, st.st_size) for n in names if (f := directory / n).is_file() and (st := f.stat())
+    )
 
 
 @functools.lru_cache(maxsize=16)
-def _load(directory: str, builtin: bool) -> Catalog:
+def _load(directory: str, builtin: bool, stamp: tuple) -> Catalog:
     path = Path(directory)
     meta = catalog_files.read_metadata(path)
     tables = catalog_files.read_directory(path)
