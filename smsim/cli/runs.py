@@ -1,0 +1,89 @@
+"""``smsim runs list|show|rm|query``: the results store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smsim.cli._common import handles_errors, print_json, stdout
+
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="results store folder (default $SMSIM_STORE or ./.smsim/runs)")]
+
+
+def _frame_table(frame, title: str | None = None):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for col in frame.columns:
+        table.add_column(str(col), overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if v is None or v is __import__("pandas").NA else str(v) for v in row))
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    runs = typer.Typer(help="List, show, remove and query recorded runs.", no_args_is_help=True)
+    app.add_typer(runs, name="runs")
+
+    @runs.command("list")
+    @handles_errors
+    def list_(store: StoreOpt = None, kind: Annotated[str | None, typer.Option(help="only this kind")] = None,
+              json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+        """Recorded runs, oldest first."""
+        from smsim.store import Store
+
+        frame = Store(store).list(kind)
+        if json_:
+            print_json(frame.astype(object).where(frame.notna(), None).assign(
+                created=frame["created"].astype(str)).to_dict("records"))
+            return
+        import pandas as pd
+
+        cols = ["run_id", "kind", "created", "scenario", "label", "seed", "total_cost_usd", "catalog_as_of"]
+        shown = frame[cols].copy()
+        shown["created"] = shown["created"].dt.strftime("%Y-%m-%d %H:%M:%S")
+        shown["total_cost_usd"] = shown["total_cost_usd"].map(lambda v: "" if pd.isna(v) else f"${v:,.2f}")
+        stdout.print(_frame_table(shown))
+        stdout.print(f"{len(frame)} run(s) in {Store(store).path}")
+
+    @runs.command("show")
+    @handles_errors
+    def show(run_id: str, store: StoreOpt = None, json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+        """One run: provenance and its summary."""
+        from smsim.store import Store
+
+        doc = Store(store).show(run_id)
+        if json_:
+            print_json(doc)
+            return
+        from smsim.report.tables import summary_tables
+
+        for key in ("run_id", "kind", "created", "label", "scenario_hash", "smsim_version", "source"):
+            if doc.get(key):
+                stdout.print(f"[bold]{key}[/]: {doc[key]}", highlight=False)
+        stdout.print()
+        for table in summary_tables(doc["summary"]):
+            stdout.print(table)
+            stdout.print()
+
+    @runs.command("rm")
+    @handles_errors
+    def rm(run_id: str, store: StoreOpt = None) -> None:
+        """Remove one run."""
+        from smsim.store import Store
+
+        stdout.print(f"removed {Store(store).remove(run_id)}")
+
+    @runs.command("query")
+    @handles_errors
+    def query(sql: str, store: StoreOpt = None, json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+        """SQL over views runs, ledger, resources, series (DuckDB)."""
+        from smsim.store import Store
+
+        frame = Store(store).query(sql)
+        if json_:
+            print_json(frame.astype(object).where(frame.notna(), None).to_dict("records"))
+            return
+        stdout.print(_frame_table(frame))

@@ -1,0 +1,275 @@
+"""The local results store: one folder per run, a Parquet index, DuckDB views to query them.
+
+Layout under the store root (``.smsim/runs`` by default)::
+
+    index.parquet              one row per run (see ``records.INDEX_COLUMNS``)
+    <run_id>/summary.json      the run summary
+    <run_id>/run.parquet       the run's index row (the index can always be rebuilt from these)
+    <run_id>/ledger.parquet    CUR-shaped ledger with a ``run_id`` column
+    <run_id>/resources.parquet per-resource cost and metrics
+    <run_id>/series/*.parquet  per-resource per-minute series (``run_id``, ``resource_id`` added)
+    <run_id>/extras/*.parquet  other frames a result carries (forecast bands, commitment curves)
+    <run_id>/scenario.resolved.yaml
+    <run_id>/_SUCCESS
+
+Safety for one user running several commands at once: a run folder is built aside and renamed
+into place (``smsim.atomic.atomic_dir``) so a half-written run is never visible; the index is
+rewritten atomically under an exclusive ``flock``; and the index is a cache: whenever its run
+ids differ from the complete folders on disk (a command killed between the two steps, a folder
+removed by hand) it is rebuilt from the per-run ``run.parquet`` files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from smsim import atomic
+from smsim.errors import InputError, did_you_mean
+from smsim.store.records import (
+    KINDS,
+    Record,
+    index_frame,
+    json_default,
+    new_run_id,
+    record_from_result,
+    resources_frame,
+)
+
+#: Environment variable naming the store folder (``--store`` wins over it).
+STORE_ENV = "SMSIM_STORE"
+#: Store folder relative to the current directory when nothing else is given.
+DEFAULT_STORE = Path(".smsim") / "runs"
+
+
+def default_store_path(explicit: str | Path | None = None) -> Path:
+    """``explicit`` (``--store``), else ``$SMSIM_STORE``, else ``./.smsim/runs``."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(STORE_ENV)
+    return Path(env) if env else DEFAULT_STORE
+
+
+class Store:
+    """A folder of recorded runs. Cheap to construct; nothing is created until the first write."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = default_store_path(path)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".lock", "a+") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def record(self, result, kind: str = "run", *, label: str | None = None,
+               group_id: str | None = None) -> str:
+        """Store a ``RunResult`` (or a prepared :class:`Record`); returns the new run id."""
+        rec = result if isinstance(result, Record) else record_from_result(
+            result, kind, label=label, group_id=group_id)
+        return self.record_record(rec)
+
+    def record_summary(self, summary: dict[str, Any], kind: str, **fields: Any) -> str:
+        """Store a result that is only a summary dict (commit, optimize, project...)."""
+        return self.record_record(Record(kind=kind, summary=summary, **fields))
+
+    def record_record(self, rec: Record) -> str:
+        if rec.kind not in KINDS:
+            raise InputError(f"unknown record kind {rec.kind!r}; expected one of {', '.join(KINDS)}")
+        created = datetime.now(UTC)
+        run_id = new_run_id(created)
+        while (self.path / run_id).exists():
+            run_id = new_run_id(created)
+        row = rec.index_row(run_id, created)
+        with atomic.atomic_dir(self.path / run_id) as tmp:
+            (tmp / "summary.json").write_text(
+                json.dumps(rec.summary, indent=2, default=json_default) + "\n", encoding="utf-8")
+            index_frame([row]).to_parquet(tmp / "run.parquet", index=False)
+            if rec.scenario_yaml:
+                (tmp / "scenario.resolved.yaml").write_text(rec.scenario_yaml, encoding="utf-8")
+            if rec.ledger is not None:
+                ledger = rec.ledger.copy()
+                ledger.insert(0, "run_id", run_id)
+                ledger.to_parquet(tmp / "ledger.parquet", index=False)
+            resources_frame(run_id, rec.summary).to_parquet(tmp / "resources.parquet", index=False)
+            for folder, frames in (("series", rec.series), ("extras", rec.extras)):
+                if frames:
+                    (tmp / folder).mkdir()
+                for name, frame in frames.items():
+                    out = frame.copy()
+                    if folder == "series":
+                        out.insert(0, "resource_id", name)
+                    out.insert(0, "run_id", run_id)
+                    out.to_parquet(tmp / folder / f"{name}.parquet", index=isinstance(
+                        out.index, pd.DatetimeIndex))
+        with self._locked():
+            index = self._read_index()
+            index = pd.concat([index, index_frame([row])], ignore_index=True) if len(index) else index_frame([row])
+            self._write_index(index)
+        return run_id
+
+    def remove(self, run_id: str) -> str:
+        """Delete one run (folder and index row); returns the full id removed."""
+        run_id = self.resolve(run_id)
+        with self._locked():
+            folder = self.path / run_id
+            trash = self.path / f".{run_id}.removing-{os.getpid()}"
+            os.replace(folder, trash)
+            index = self._read_index()
+            self._write_index(index[index["run_id"] != run_id])
+            shutil.rmtree(trash, ignore_errors=True)
+        return run_id
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _run_dirs(self) -> list[str]:
+        if not self.path.is_dir():
+            return []
+        return sorted(p.name for p in self.path.iterdir()
+                      if p.is_dir() and not p.name.startswith(".") and (p / "_SUCCESS").exists())
+
+    def _read_index(self) -> pd.DataFrame:
+        path = self.path / "index.parquet"
+        if path.exists():
+            with contextlib.suppress(Exception):  # a damaged cache is rebuilt, never fatal
+                return index_frame(pd.read_parquet(path).to_dict("records"))
+        return self._rebuild_frame()
+
+    def _rebuild_frame(self) -> pd.DataFrame:
+        rows = []
+        for name in self._run_dirs():
+            with contextlib.suppress(Exception):
+                rows.extend(pd.read_parquet(self.path / name / "run.parquet").to_dict("records"))
+        return index_frame(rows)
+
+    def _write_index(self, index: pd.DataFrame) -> None:
+        atomic.write_frame(self.path / "index.parquet", index_frame(index.to_dict("records")))
+
+    def reindex(self) -> pd.DataFrame:
+        """Rebuild ``index.parquet`` from the run folders."""
+        with self._locked():
+            index = self._rebuild_frame()
+            self._write_index(index)
+        return index
+
+    def index(self) -> pd.DataFrame:
+        """The index, rebuilt first if it disagrees with the run folders on disk."""
+        if not self.path.is_dir():
+            return index_frame([])
+        index = self._read_index()
+        if sorted(index["run_id"].astype(str)) != self._run_dirs():
+            index = self.reindex()
+        return index
+
+    def list(self, kind: str | None = None) -> pd.DataFrame:
+        """Runs oldest first, without the summary column (``show`` has it)."""
+        index = self.index()
+        if kind is not None:
+            index = index[index["kind"] == kind]
+        return index.drop(columns=["summary"]).reset_index(drop=True)
+
+    def resolve(self, run_id: str) -> str:
+        """The full id of ``run_id``, or of the one run whose id starts or ends with it (the
+        random suffix alone is usually enough)."""
+        ids = self._run_dirs()
+        if run_id in ids:
+            return run_id
+        matches = [i for i in ids if i.startswith(run_id) or i.endswith(run_id)] if run_id else []
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise InputError(f"run id {run_id!r} is ambiguous: {', '.join(matches[:5])}...")
+        raise InputError(f"no run {run_id!r} in store {self.path}{did_you_mean(run_id, ids)}")
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.path / self.resolve(run_id)
+
+    def show(self, run_id: str) -> dict[str, Any]:
+        """The index row of a run with its summary parsed (JSON-able)."""
+        run_id = self.resolve(run_id)
+        row = pd.read_parquet(self.path / run_id / "run.parquet").iloc[0].to_dict()
+        out: dict[str, Any] = {}
+        for key, value in row.items():
+            if key == "summary":
+                continue
+            if pd.api.types.is_scalar(value) and pd.isna(value):
+                value = None
+            elif isinstance(value, pd.Timestamp):
+                value = value.isoformat()
+            elif hasattr(value, "item"):
+                value = value.item()
+            out[key] = value
+        out["summary"] = json.loads((self.path / run_id / "summary.json").read_text(encoding="utf-8"))
+        return out
+
+    def find(self, *, kind: str | None = None, scenario_hash: str | None = None,
+             seed: int | None = None, label: str | None = None) -> pd.DataFrame:
+        """Index rows matching every given field (used by ``bench --resume``)."""
+        index = self.index()
+        mask = pd.Series(True, index=index.index)
+        if kind is not None:
+            mask &= index["kind"] == kind
+        if scenario_hash is not None:
+            mask &= index["scenario_hash"] == scenario_hash
+        if seed is not None:
+            mask &= index["seed"] == seed
+        if label is not None:
+            mask &= index["label"] == label
+        return index[mask.fillna(False)].reset_index(drop=True)
+
+    def connect(self):
+        """A DuckDB connection with views ``runs``, ``ledger``, ``resources`` and ``series``."""
+        import duckdb
+
+        con = duckdb.connect()
+        index = self.index()  # also repairs a stale index
+        root = self.path.resolve()
+        if (root / "index.parquet").exists() and len(index):
+            con.execute(f"create view runs as select * from read_parquet('{_sql_str(root / 'index.parquet')}')")
+        else:
+            con.register("_empty_runs", index)
+            con.execute("create view runs as select * from _empty_runs")
+        for view, pattern in (("ledger", "*/ledger.parquet"), ("resources", "*/resources.parquet"),
+                              ("series", "*/series/*.parquet")):
+            if any(root.glob(pattern)):
+                con.execute(f"create view {view} as select * from read_parquet("
+                            f"'{_sql_str(root / pattern)}', union_by_name = true)")
+            else:
+                con.execute(f"create view {view} as select cast(null as varchar) as run_id where false")
+        return con
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run SQL over the views (``runs``, ``ledger``, ``resources``, ``series``)."""
+        import duckdb
+
+        con = self.connect()
+        try:
+            return con.execute(sql).df()
+        except duckdb.Error as exc:
+            raise InputError(f"query failed: {str(exc).strip()}") from None
+        finally:
+            con.close()
+
+
+def _sql_str(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def record_run(result, kind: str = "run", *, store: str | Path | None = None, **fields: Any) -> str:
+    """Record ``result`` in the default (or given) store; what ``smsim run`` calls."""
+    return Store(store).record(result, kind, **fields)

@@ -1,0 +1,128 @@
+"""The results store: record, list, show, remove, SQL over the views, and recovery of the index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from smsim.errors import InputError
+from smsim.store import Record, Store, default_store_path, scenario_hash
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _ledger(team_costs: dict[str, float]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "lineItem/ResourceId": [f"r-{t}" for t in team_costs],
+        "resourceTags/user:team": list(team_costs),
+        "lineItem/UnblendedCost": list(team_costs.values()),
+    })
+
+
+def _record(total: float, teams: dict[str, float], *, seed: int = 1, yaml: str = "name: a\n", kind: str = "run") -> Record:
+    summary = {
+        "scenario": "a", "seed": seed, "smsim_version": "0.1.0", "region": "us-east-1",
+        "horizon": {"start": "2026-01-05T00:00:00+00:00", "duration_s": 3600.0},
+        "total_cost_usd": total, "catalog": {"name": "builtin", "as_of": "2026-09-27"},
+        "resources": [{"resource_id": f"r-{t}", "kind": "fleet", "section": "fleets", "cost_usd": c}
+                      for t, c in teams.items()],
+    }
+    return Record(kind=kind, summary=summary, scenario_yaml=yaml, ledger=_ledger(teams))
+
+
+def test_record_list_show_query_remove(tmp_path):
+    store = Store(tmp_path / "st")
+    a = store.record(_record(10.0, {"search": 7.0, "ads": 3.0}))
+    b = store.record(_record(5.0, {"search": 1.5, "ml": 3.5}, seed=2))
+    listed = store.list()
+    assert list(listed["run_id"]) == sorted([a, b]) or set(listed["run_id"]) == {a, b}
+    assert set(listed["seed"]) == {1, 2}
+    assert (listed["scenario_hash"] == scenario_hash("name: a\n")).all()
+    assert listed["catalog_as_of"].iloc[0] == "2026-09-27"
+
+    shown = store.show(b[-6:])  # the random suffix is enough
+    assert shown["run_id"] == b and shown["summary"]["total_cost_usd"] == 5.0
+
+    by_team = store.query(
+        'select "resourceTags/user:team" as team, sum("lineItem/UnblendedCost") as usd '
+        "from ledger join runs using (run_id) group by 1 order by 1")
+    expected = pd.concat([_ledger({"search": 7.0, "ads": 3.0}), _ledger({"search": 1.5, "ml": 3.5})]) \
+        .groupby("resourceTags/user:team")["lineItem/UnblendedCost"].sum()
+    assert dict(zip(by_team["team"], by_team["usd"])) == pytest.approx(expected.to_dict())
+    assert dict(zip(by_team["team"], by_team["usd"])) == pytest.approx({"ads": 3.0, "ml": 3.5, "search": 8.5})
+
+    res = store.query("select run_id, sum(cost_usd) as c from resources group by 1 order by c")
+    assert list(res["c"]) == pytest.approx([5.0, 10.0])
+
+    store.remove(a)
+    assert list(store.list()["run_id"]) == [b]
+    assert store.query("select count(*) as n from ledger")["n"].iloc[0] == 2
+    with pytest.raises(InputError, match="no run"):
+        store.show(a)
+
+
+def test_index_is_rebuilt_when_stale_or_damaged(tmp_path):
+    store = Store(tmp_path)
+    a = store.record(_record(1.0, {"x": 1.0}))
+    b = store.record(_record(2.0, {"x": 2.0}))
+    shutil.rmtree(tmp_path / a)  # removed by hand
+    assert list(store.list()["run_id"]) == [b]
+    (tmp_path / "index.parquet").write_bytes(b"not parquet")
+    assert list(store.list()["run_id"]) == [b]
+    # a half-written run folder (no _SUCCESS) is never listed
+    (tmp_path / "20990101-000000-abcdef").mkdir()
+    assert list(store.list()["run_id"]) == [b]
+
+
+def test_empty_store_queries_and_store_location(tmp_path, monkeypatch):
+    store = Store(tmp_path / "none")
+    assert len(store.list()) == 0
+    assert store.query("select count(*) as n from ledger")["n"].iloc[0] == 0
+    assert store.query("select count(*) as n from runs")["n"].iloc[0] == 0
+    monkeypatch.setenv("SMSIM_STORE", str(tmp_path / "env"))
+    assert default_store_path() == tmp_path / "env"
+    assert default_store_path(tmp_path / "flag") == tmp_path / "flag"
+    monkeypatch.delenv("SMSIM_STORE")
+    assert default_store_path() == Path(".smsim/runs")
+
+
+def test_bad_sql_and_kind_are_input_errors(tmp_path):
+    store = Store(tmp_path)
+    with pytest.raises(InputError, match="query failed"):
+        store.query("select nope from runs")
+    with pytest.raises(InputError, match="unknown record kind"):
+        store.record(_record(1.0, {"x": 1.0}, kind="nonsense"))
+
+
+def test_records_a_real_run_with_ledger_equal_to_the_summary(tmp_path):
+    from smsim.api import run_scenario
+    from smsim.store import record_run
+
+    result = run_scenario(REPO / "scenarios" / "fleet_minimal.yaml")
+    run_id = record_run(result, store=tmp_path)
+    store = Store(tmp_path)
+    total = store.query(f"select sum(\"lineItem/UnblendedCost\") as t from ledger where run_id = '{run_id}'")["t"][0]
+    assert total == pytest.approx(result.summary["total_cost_usd"])
+    row = store.list().iloc[0]
+    assert row["kind"] == "run" and row["seed"] == result.seed and row["smsim_version"] == "0.1.0"
+    stored = json.loads((tmp_path / run_id / "summary.json").read_text())
+    assert stored["cost_by_component"] == pytest.approx(result.summary["cost_by_component"])
+    assert (tmp_path / run_id / "scenario.resolved.yaml").exists()
+
+
+def test_concurrent_records_keep_every_run(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(3) as pool:
+        ids = list(pool.map(_record_in_child, [str(tmp_path)] * 6, range(6)))
+    assert sorted(Store(tmp_path).list()["run_id"]) == sorted(ids)
+    index = pd.read_parquet(tmp_path / "index.parquet")
+    assert sorted(index["run_id"]) == sorted(ids)
+
+
+def _record_in_child(path: str, i: int) -> str:
+    return Store(path).record(_record(float(i), {"x": float(i)}, seed=i))
