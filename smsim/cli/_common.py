@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from smsim.errors import InputError
 
 #: Exit code for bad input (a malformed scenario, trace, option value or missing file).
 EXIT_INPUT = 2
+#: Exit code for an internal error (a bug).
+EXIT_INTERNAL = 70
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
@@ -38,6 +41,17 @@ def handles_errors(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             stderr.print("interrupted; no partial result was written")
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # an smsim bug, not bad input: say so briefly
+            if os.environ.get("SMSIM_DEBUG"):
+                raise
+            stderr.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                "This is a bug in smsim, not in your input. Set SMSIM_DEBUG=1 to see the traceback.",
+                markup=True, highlight=False,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
 

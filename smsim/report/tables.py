@@ -32,7 +32,8 @@ def _breakdown(title: str, mapping: dict[str, float], total: float | None = None
     table.add_column("cost (USD)", justify="right")
     table.add_column("share", justify="right")
     total = sum(mapping.values()) if total is None else total
-    for key, value in sorted(mapping.items(), key=lambda kv: -abs(kv[1])):
+    rows = [(k, v) for k, v in mapping.items() if abs(v) >= 0.005] or list(mapping.items())
+    for key, value in sorted(rows, key=lambda kv: -abs(kv[1])):
         share = f"{value / total:.1%}" if total else "-"
         table.add_row(str(key), usd(value), share)
     return table
@@ -83,16 +84,16 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
 
     plans = summary.get("savings_plans") or {}
     overall = plans.get("overall") if isinstance(plans, dict) else None
-    if overall:
+    if overall and float(overall.get("commitment_usd") or 0.0) > 0:
         table = Table(title="Savings plans", title_justify="left", show_edge=False)
         for col in ("commitment", "used", "utilization", "coverage", "savings"):
             table.add_column(col, justify="right")
         table.add_row(
-            usd(float(overall.get("commitment_usd", 0.0))),
-            usd(float(overall.get("used_usd", 0.0))),
-            f"{float(overall.get('utilization', 0.0)):.1%}",
-            f"{float(overall.get('coverage', 0.0)):.1%}",
-            usd(float(overall.get("savings_usd", 0.0))),
+            usd(float(overall.get("commitment_usd") or 0.0)),
+            usd(float(overall.get("used_usd") or 0.0)),
+            f"{float(overall.get('utilization') or 0.0):.1%}",
+            f"{float(overall.get('coverage') or 0.0):.1%}",
+            usd(float(overall.get("savings_usd") or 0.0)),
         )
         tables.append(table)
     return tables
