@@ -19,7 +19,7 @@ from smsim import atomic
 from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.schema import Scenario
 
-__all__ = ["RunResult", "load_scenario", "run_scenario", "scenario_json_schema", "write_run", "catalog_for"]
+__all__ = ["RunResult", "catalog_for", "load_scenario", "run_scenario", "scenario_json_schema", "write_run"]
 
 
 @dataclass

@@ -31,7 +31,7 @@ _DURATION_UNITS = {
 _DURATION_RE = re.compile(r"(?P<num>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ms|sec|min|mo|hr|s|m|h|d|w|y)")
 
 
-def parse_duration_s(value: str | int | float) -> float:
+def parse_duration_s(value: str | float) -> float:
     """Seconds from a number (seconds) or a string like ``"90s"``, ``"5m"``, ``"1h30m"``, ``"7d"``, ``"1y"``.
 
     Raises ValueError with the offending text on anything else (including NaN, inf, negatives).

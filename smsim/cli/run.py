@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,8 +16,8 @@ def register(app: typer.Typer) -> None:
     @handles_errors
     def run(
         scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
-        seed: Annotated[Optional[int], typer.Option(help="override the scenario's seed")] = None,
-        out: Annotated[Optional[Path], typer.Option(help="write summary, ledger and series to this folder")] = None,
+        seed: Annotated[int | None, typer.Option(help="override the scenario's seed")] = None,
+        out: Annotated[Path | None, typer.Option(help="write summary, ledger and series to this folder")] = None,
         json_: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
         ledger_format: Annotated[str, typer.Option(help="parquet or csv")] = "parquet",
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def schema(
-        out: Annotated[Optional[Path], typer.Option(help="write to this file instead of stdout")] = None,
+        out: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
     ) -> None:
         """Print the JSON Schema of scenario files (for editor autocompletion)."""
         from smsim import api

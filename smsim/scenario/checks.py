@@ -32,10 +32,10 @@ def check_instance_types(scenario, catalog, *, file: str | None = None, position
         fields = type(model).model_fields
         component = getattr(model, "component", None) or getattr(type(model), "COMPONENT", None)
         checks = []
-        if "instance_type" in fields and isinstance(getattr(model, "instance_type"), str):
+        if "instance_type" in fields and isinstance(model.instance_type, str):
             checks.append((path + ("instance_type",), model.instance_type))
         if "instance_types" in fields:
-            for i, t in enumerate(getattr(model, "instance_types") or []):
+            for i, t in enumerate(model.instance_types or []):
                 checks.append((path + ("instance_types", i), t))
         for field_path, itype in checks:
             try:

@@ -154,10 +154,7 @@ def _data_path(loc: tuple, data: Any) -> tuple[tuple, bool]:
     current = data
     exists = True
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if isinstance(current, dict) and part in current or isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
             path.append(part)
             current = current[part]
         elif isinstance(current, dict) and isinstance(part, str) and current.get("kind") == part:
@@ -240,8 +237,7 @@ def validation_errors(exc: ValidationError, model: type[BaseModel], data: Any, b
         path, exists = _data_path(loc, data)
         kind = err.get("type", "")
         msg = err.get("msg", "invalid value")
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+        msg = msg.removeprefix("Value error, ")
         if kind == "extra_forbidden":
             parent = _model_at(model, path[:-1], data)
             allowed = list(parent.model_fields) if parent else []

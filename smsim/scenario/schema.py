@@ -6,7 +6,7 @@ whose ``kind`` field discriminates the variant. Each section's models live in th
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -20,7 +20,9 @@ from smsim.scenario.common import (
     StrictModel,
     Tags,
 )
+from smsim.scenario.endpoints import EndpointSpec
 from smsim.scenario.fleet import FleetSpec
+from smsim.scenario.models import ModelSpec
 
 SpTerm = Literal["1y", "3y"]
 SpPayment = Literal["no-upfront", "partial-upfront", "all-upfront"]
@@ -28,7 +30,7 @@ SpPayment = Literal["no-upfront", "partial-upfront", "all-upfront"]
 
 class Horizon(StrictModel):
     start: datetime = Field(
-        datetime(2026, 1, 1, tzinfo=timezone.utc),
+        datetime(2026, 1, 1, tzinfo=UTC),
         description="simulation start, ISO 8601; UTC when no offset is given",
     )
     duration_s: PositiveDuration = Field(description="length of the simulated period, e.g. '7d'")
@@ -37,8 +39,8 @@ class Horizon(StrictModel):
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class HeldSavingsPlan(StrictModel):
@@ -79,6 +81,8 @@ class Scenario(StrictModel):
     )
     pricing: PricingOptions = Field(default_factory=PricingOptions)
     tags: Tags = Field(default_factory=dict, description="default tags on every resource")
+    models: list[ModelSpec] = Field(default_factory=list, description="models endpoints serve, by name")
+    endpoints: list[EndpointSpec] = Field(default_factory=list)
     fleets: list[FleetSpec] = Field(default_factory=list)
 
     #: Where the scenario was read from (relative trace paths resolve against its folder).
@@ -93,6 +97,38 @@ class Scenario(StrictModel):
                     f"resource name {spec.name!r} is used twice ({seen[spec.name]} and {section}); names must be unique"
                 )
             seen[spec.name] = section
+        return self
+
+    @model_validator(mode="after")
+    def _endpoint_models(self):
+        """Every endpoint's model is in ``models`` and has a profile for the endpoint's instance type.
+
+        Raised as a ValidationError located at the offending field, so the loader points at its line.
+        """
+        from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+        by_name = {m.name: m for m in self.models}
+        errors: list[InitErrorDetails] = []
+
+        def error(loc: tuple, value, message: str) -> None:
+            errors.append(InitErrorDetails(type=PydanticCustomError("reference", message), loc=loc, input=value))
+
+        names = [m.name for m in self.models]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                error(("models", i, "name"), name, f"model name {name!r} is used twice; names must be unique")
+        for i, ep in enumerate(self.endpoints):
+            model = by_name.get(ep.model)
+            if model is None:
+                known = ", ".join(repr(n) for n in by_name) or "none"
+                error(("endpoints", i, "model"), ep.model,
+                      f"endpoint {ep.name!r} serves model {ep.model!r}, which is not in models (known: {known})")
+            elif model.latency_for(ep.instance_type) is None:
+                error(("endpoints", i, "instance_type"), ep.instance_type,
+                      f"model {ep.model!r} has no latency profile for {ep.instance_type!r} "
+                      f"(it has: {', '.join(model.latency)}); add one, or a '*' entry")
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
     def resources(self):
@@ -116,10 +152,10 @@ class Scenario(StrictModel):
 
         return Path(self._source).resolve().parent if self._source else Path.cwd()
 
-    def with_source(self, source: str | None) -> "Scenario":
+    def with_source(self, source: str | None) -> Scenario:
         self._source = None if source is None else str(source)
         return self
 
 
 #: Resource sections in the order they are simulated and reported.
-SECTIONS = ["fleets"]
+SECTIONS = ["endpoints", "fleets"]

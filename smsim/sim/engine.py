@@ -91,7 +91,7 @@ def _load_builders() -> None:
 
 
 #: Modules whose import registers resource builders.
-SIMULATOR_MODULES = ["smsim.sim.fleet"]
+SIMULATOR_MODULES = ["smsim.sim.fleet", "smsim.sim.endpoint"]
 
 
 @dataclass
