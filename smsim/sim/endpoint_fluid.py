@@ -1,0 +1,303 @@
+"""The fluid tier of a real-time endpoint: per-minute counts -> :mod:`smsim.sim.fluid` -> metrics.
+
+Arrival counts per minute are made without materializing requests where the workload allows:
+
+* ``poisson`` / ``seasonal``: ``Poisson(integral of the rate over the minute)`` per minute, the
+  integral by 3-point Gauss-Legendre on the generator's own rate function (so the count
+  distribution is the one the request tier draws from);
+* ``mmpp``: the hidden two-state path is drawn exactly (one draw per sojourn), the rate
+  integrated over each minute, then a Poisson count per minute (so bursts are kept);
+* recorded traces and mixes: materialized once and counted per minute; the within-minute
+  burstiness (squared coefficient of variation of inter-arrival gaps, each gap divided by its
+  minute's mean gap) becomes the arrival scv of Allen-Cunneen.
+
+The service time's mean and scv come from the profile's declared moments, or, when the profile
+is linear in tokens/payload, from 10^5 calibration draws over the workload's first requests.
+
+Overall latency quantiles and SLA attainment come from a mixture over minutes: each minute's
+wait is an atom at 0 plus an exponential tail (stable minutes: Erlang C ``C`` and decay
+``(c mu - lam) / f``, truncated at the timeout) or uniform between the start and end backlog
+delays (overloaded minutes), weighted by the minute's served requests and accumulated on a
+256-bin log grid; latency = wait + service, with the service distribution given by 512
+equal-probability quantile points of the profile. These are approximations (independence of
+wait and service, a pooled queue even for random routing); benchmarks/bench_fluid_error.py
+measures their error against the request tier.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numba
+import numpy as np
+import pandas as pd
+
+from smsim.sim.endpoint import COMPONENT, SERIES_COLUMNS, EndpointMeter, max_concurrent
+from smsim.sim.engine import SimContext
+from smsim.sim.fluid import ServiceModel, simulate_fluid
+from smsim.workload.arrivals import ArrivalProcess, MMPPArrivals
+from smsim.workload.spec import materialize
+
+#: Calibration draws for the service distribution, and its quantile points.
+N_CALIBRATION = 100_000
+N_SERVICE_POINTS = 512
+#: Wait grid: an atom at 0, then log-spaced bins from WAIT_GRID_LO_S to the timeout.
+N_WAIT_BINS = 256
+WAIT_GRID_LO_S = 1e-4
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(3)
+
+
+def minute_counts(workload, rng: np.random.Generator, n_minutes: int, horizon_s: float, start,
+                  base_dir=None) -> tuple[np.ndarray, float, object | None]:
+    """``(arrivals per minute, arrival scv within a minute, a trace sample or None)``."""
+    edges = np.arange(n_minutes + 1) * 60.0
+    edges[-1] = min(edges[-1], horizon_s)
+    lo, width = edges[:-1], np.diff(edges)
+    if isinstance(workload, MMPPArrivals):
+        p = workload.scaled(workload.rate_scale)
+        lam = _mmpp_minute_integrals(p, rng, edges)
+        return rng.poisson(lam).astype(np.float64), 1.0, None
+    if isinstance(workload, ArrivalProcess):
+        p = workload.scaled(workload.rate_scale)
+        pts = lo[:, None] + (_GL_X[None, :] + 1.0) / 2.0 * width[:, None]
+        rate = p.rate(pts.ravel(), start).reshape(pts.shape)
+        lam = (rate * _GL_W[None, :]).sum(axis=1) * width / 2.0
+        return rng.poisson(np.maximum(lam, 0.0)).astype(np.float64), 1.0, None
+    trace = materialize(workload, rng, horizon_s, start, base_dir)
+    t = trace.arrival_s
+    counts = np.bincount((t // 60.0).astype(np.int64), minlength=n_minutes)[:n_minutes].astype(np.float64)
+    return counts, _local_scv(t), trace
+
+
+def _mmpp_minute_integrals(p: MMPPArrivals, rng: np.random.Generator, edges: np.ndarray) -> np.ndarray:
+    """The integral of an MMPP's (random) rate over each interval ``[edges[k], edges[k+1])``."""
+    m0, m1 = p.mean_sojourn_s
+    horizon = float(edges[-1])
+    state = int(rng.random() >= m0 / (m0 + m1))
+    n_guess = int(2 * horizon / (m0 + m1) * 2 + 32)
+    ends, states = [], []
+    t = 0.0
+    while t < horizon:
+        d = rng.exponential(1.0, n_guess) * np.where((state + np.arange(n_guess)) % 2 == 0, m0, m1)
+        e = t + np.cumsum(d)
+        ends.append(e)
+        states.append((state + np.arange(n_guess)) % 2)
+        state = int((state + n_guess) % 2)
+        t = float(e[-1])
+    end = np.concatenate(ends)
+    st = np.concatenate(states)
+    n_seg = int(np.searchsorted(end, horizon, side="left")) + 1
+    end, st = np.minimum(end[:n_seg], horizon), st[:n_seg]
+    begin = np.concatenate([[0.0], end[:-1]])
+    rates = np.asarray(p.rates_per_s, dtype=np.float64)[st]
+    cum_t = np.concatenate([[0.0], end])
+    cum_mass = np.concatenate([[0.0], np.cumsum(rates * (end - begin))])
+    return np.diff(np.interp(edges, cum_t, cum_mass))
+
+
+def _local_scv(t: np.ndarray) -> float:
+    """scv of inter-arrival gaps after dividing each by the mean gap of its minute."""
+    if t.size < 3:
+        return 1.0
+    gaps = np.diff(t)
+    minute = (t[1:] // 60.0).astype(np.int64)
+    sums = np.bincount(minute, weights=gaps)
+    counts = np.bincount(minute)
+    mean = sums[minute] / counts[minute]
+    ok = (mean > 0) & (counts[minute] >= 5)
+    if ok.sum() < 10:
+        return 1.0
+    x = gaps[ok] / mean[ok]
+    return float(min(max(x.var() / x.mean() ** 2, 0.05), 50.0))
+
+
+@numba.njit(cache=True)
+def _erlang_c(c: int, a: float) -> float:
+    if c <= 0 or a >= c:
+        return 1.0
+    b = 1.0
+    for k in range(1, c + 1):
+        b = a * b / (k + a * b)
+    return b / (1.0 - (a / c) * (1.0 - b))
+
+
+@numba.njit(cache=True)
+def _wait_mass(arrivals, in_service, backlog, served, conc, mean_s, f, timeout_s, edges, out_mass, out_c, out_w):
+    """Accumulate each minute's wait distribution into ``out_mass`` (bin 0 is the atom at 0; bin
+    ``j >= 1`` covers ``[edges[j-1], edges[j])``, ``edges[0] = 0``, the last bin ``[timeout, inf)``); per minute, also the probability of
+    waiting ``out_c`` and the mean wait ``out_w`` given waiting (exponential scale or uniform mid)."""
+    mu = 1.0 / mean_s
+    nb = edges.shape[0]
+    prev = 0.0
+    for k in range(arrivals.shape[0]):
+        A = arrivals[k]
+        c_eff = in_service[k] * conc
+        rate_min = c_eff * mu * 60.0
+        if A <= 0.0:
+            prev = backlog[k]
+            continue
+        if prev <= 0.0 and A < rate_min:
+            lam = A / 60.0
+            c_int = int(round(c_eff))  # noqa: RUF046 (explicit int for numba)
+            a = lam / mu
+            pc = 0.0
+            theta = 0.0
+            if c_int >= 1 and a < c_int and f > 0.0:
+                pc = _erlang_c(c_int, a)
+                theta = f / (c_int * mu - lam)
+            out_c[k] = pc
+            out_w[k] = theta
+            out_mass[0] += A * (1.0 - pc)
+            if pc > 0.0 and theta > 0.0:
+                for j in range(1, nb):
+                    lo = edges[j - 1]
+                    if lo / theta > 40.0:
+                        break
+                    out_mass[j] += A * pc * (math.exp(-lo / theta) - math.exp(-edges[j] / theta))
+        else:
+            r = rate_min / 60.0
+            w0 = min(prev / r, timeout_s) if r > 0.0 else timeout_s
+            w1 = min(backlog[k] / r, timeout_s) if r > 0.0 else timeout_s
+            a, b = min(w0, w1), max(w0, w1)
+            out_c[k] = 1.0
+            out_w[k] = (a + b) / 2.0
+            s = served[k]
+            if b - a < 1e-12:
+                j = np.searchsorted(edges, a, side="right")
+                out_mass[min(j, nb - 1)] += s
+            else:
+                for j in range(1, nb):
+                    ov = min(edges[j], b) - max(edges[j - 1], a)
+                    if ov > 0.0:
+                        out_mass[j] += s * ov / (b - a)
+        prev = backlog[k]
+
+
+class FluidTier:
+    """The per-minute tier of one endpoint; runs entirely in :meth:`start` (no SimPy process)."""
+
+    def __init__(self, spec, profile, ctx: SimContext) -> None:
+        self.spec = spec
+        self.profile = profile
+        self.horizon_s = ctx.horizon_s
+        self.n_minutes = math.ceil(ctx.horizon_s / 60.0 - 1e-9)
+        self.ctx = ctx
+        self.wall_s = 0.0
+
+    def _service(self, sample) -> tuple[float, float, np.ndarray]:
+        """(mean_s, scv, quantile points) of the service time."""
+        rng = self.ctx.rng("endpoint", self.spec.name, "service")
+        if sample is not None and self.profile.size_dependent and len(sample.arrival_s):
+            take = sample.take(slice(0, min(len(sample.arrival_s), N_CALIBRATION)))
+            draws = self.profile.sample(rng, take)
+        else:
+            draws = self.profile.base().sample(rng, N_CALIBRATION)
+        base = self.profile.base()
+        if self.profile.size_dependent:
+            mean, var = float(draws.mean()), float(draws.var())
+        else:
+            mean, var = base.mean_s, base.var_s2
+        scv = var / mean**2 if mean > 0 else 0.0
+        pts = np.quantile(draws, (np.arange(N_SERVICE_POINTS) + 0.5) / N_SERVICE_POINTS)
+        return max(mean, 1e-9), scv, pts
+
+    def start(self, ctx: SimContext) -> None:
+        t_wall = time.perf_counter()
+        s = self.spec
+        counts, ca2, sample = minute_counts(
+            s.workload, ctx.rng("endpoint", s.name, "arrivals"), self.n_minutes, self.horizon_s, ctx.start,
+            ctx.scenario.base_dir,
+        )
+        if sample is None and self.profile.size_dependent:
+            sample = materialize(s.workload, ctx.rng("endpoint", s.name, "calibration"),
+                                 min(self.horizon_s, 3600.0), ctx.start, ctx.scenario.base_dir)
+        self.mean_s, self.scv, self.service_points = self._service(sample)
+        self.arrival_scv = ca2
+        model = ServiceModel(self.mean_s, self.scv, ca2, s.concurrency_per_instance, s.invocation_timeout_s)
+        self.result = simulate_fluid(counts, s.scaling(), model, rng=ctx.rng("endpoint", s.name, "provisioning"),
+                                     start=ctx.start)
+        meter = EndpointMeter(ctx.meter, s.name)
+        tags = ctx.tags_for(s)
+        for row in self.result.instances.itertuples(index=False):
+            meter.instance(f"{s.name}-{row.instance_id}", "endpoint_instance", COMPONENT, s.instance_type,
+                           row.launch_s, min(row.end_s, self.horizon_s), 1, "OnDemand", tags)
+        self.wall_s = time.perf_counter() - t_wall
+
+    def finish(self, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
+        t_wall = time.perf_counter()
+        s = self.spec
+        m = self.result.minutes
+        arrivals = m.arrivals.to_numpy()
+        served = m.served.to_numpy()
+        timed_out = m.timed_out.to_numpy()
+        in_service = m.in_service.to_numpy()
+        timeout = s.invocation_timeout_s
+        edges = np.concatenate([[0.0], np.geomspace(WAIT_GRID_LO_S, timeout, N_WAIT_BINS - 2), [np.inf]])
+        mass = np.zeros(N_WAIT_BINS)
+        pc = np.zeros(arrivals.size)
+        wscale = np.zeros(arrivals.size)
+        _wait_mass(arrivals, in_service, m.backlog.to_numpy(), served, float(s.concurrency_per_instance),
+                   self.mean_s, (self.arrival_scv + self.scv) / 2.0, float(timeout), edges, mass, pc, wscale)
+        mass[-1] = 0.0  # waits beyond the timeout are timeouts, counted in ``timed_out``
+        reps = np.zeros(N_WAIT_BINS)
+        reps[1] = WAIT_GRID_LO_S / 2
+        reps[2:-1] = np.sqrt(edges[1:-2] * edges[2:-1])
+        reps[-1] = timeout
+        lat = (reps[:, None] + self.service_points[None, :]).ravel()
+        weight = np.repeat(mass, self.service_points.size) / self.service_points.size
+        order = np.argsort(lat, kind="stable")
+        lat, weight = lat[order], weight[order]
+        cum = np.cumsum(weight)
+        total = cum[-1] if cum.size else 0.0
+        q = [float(lat[min(np.searchsorted(cum, p * total), lat.size - 1)]) if total > 0 else math.nan
+             for p in (0.5, 0.9, 0.99, 0.999)]
+        requests = float(arrivals.sum())
+        inst = self.result.instances
+        ends = np.minimum(inst.end_s.to_numpy(), self.horizon_s)
+        billed_s = float((ends - inst.launch_s.to_numpy()).sum())
+        minute_len = np.minimum(60.0, self.horizon_s - m.start_s.to_numpy())
+        conc = s.concurrency_per_instance
+        busy = float((m.utilization * m.in_service * conc * minute_len).sum())
+        capacity = float((m.in_service * conc * minute_len).sum())
+        svc_p50 = float(np.quantile(self.service_points, 0.5))
+        wait_p50 = np.where(pc > 0.5, np.where(m.backlog.to_numpy() > 0, wscale,
+                                               wscale * np.log(np.maximum(2 * pc, 1.0))), 0.0)
+        series = pd.DataFrame({
+            "time_s": m.start_s, "instances_in_service": m.in_service, "arrivals": arrivals, "served": served,
+            "timed_out": timed_out, "dropped": 0.0, "latency_p50_s": np.where(arrivals > 0, wait_p50 + svc_p50, np.nan),
+            "latency_p99_s": np.where(arrivals > 0, m.latency_p99_s, np.nan), "utilization": m.utilization,
+        })[SERIES_COLUMNS]
+        events = [e[1] for e in self.result.events]
+        metrics = {
+            "requests": requests,
+            "served": float(served.sum()),
+            "timed_out": float(timed_out.sum()),
+            "dropped": 0.0,
+            "throttled": 0,
+            "in_flight_at_horizon": float(m.backlog.iloc[-1]) if len(m) else 0.0,
+            "latency_p50_s": q[0],
+            "latency_p90_s": q[1],
+            "latency_p99_s": q[2],
+            "latency_p999_s": q[3],
+            "mean_wait_s": float((m.wait_mean_s * arrivals).sum() / requests) if requests else math.nan,
+            "mean_instances": billed_s / self.horizon_s,
+            "mean_instances_in_service": float((in_service * minute_len).sum() / self.horizon_s),
+            "max_instances": max_concurrent(list(zip(inst.launch_s.tolist(), ends.tolist(), strict=True))),
+            "instance_hours": billed_s / 3600.0,
+            "utilization": busy / capacity if capacity > 0 else math.nan,
+            "scale_out_events": events.count("scale_out"),
+            "scale_in_events": events.count("scale_in"),
+            "scheduled_actions": events.count("scheduled"),
+            "service_mean_s": self.mean_s,
+            "service_scv": self.scv,
+            "arrival_scv": self.arrival_scv,
+        }
+        if s.sla is not None:
+            within = float(weight[lat <= s.sla.latency_threshold_s].sum())
+            metrics["sla_attainment"] = within / requests if requests else math.nan
+        self.wall_s += time.perf_counter() - t_wall
+        return metrics, series
+
+
+__all__ = ["FluidTier", "minute_counts"]
