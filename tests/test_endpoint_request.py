@@ -153,7 +153,7 @@ def test_data_processed_is_metered_per_hour():
     m = res.resources[0].metrics
     amounts = res.usage[res.usage.usage_kind == "amount"]
     assert len(amounts) == 4
-    gb_in = amounts[amounts.rate_key == "endpoint_data_in"].quantity.sum()
+    gb_in = amounts[amounts.rate_key == "endpoint_data_in_gb"].quantity.sum()
     assert gb_in == pytest.approx(m["requests"] * 1e-3) and m["data_in_gb"] == pytest.approx(gb_in)
 
 

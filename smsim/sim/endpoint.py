@@ -82,7 +82,7 @@ def expected_requests(workload, duration_s: float, start, base_dir=None, rng=Non
     """Expected requests of ``workload`` over the horizon: exact for synthetic generators; a
     recorded trace is read (with ``rng``) and counted."""
     if isinstance(workload, ArrivalProcess):
-        return workload.scaled(workload.rate_scale).expected_count(duration_s, start)
+        return workload.scaled(getattr(workload, "rate_scale", 1.0)).expected_count(duration_s, start)
     if isinstance(workload, MixWorkload) and all(isinstance(w, ArrivalProcess) for w in workload.models.values()):
         return workload.rate_scale * sum(expected_requests(w, duration_s, start) for w in workload.models.values())
     return float(len(materialize(workload, rng, duration_s, start, base_dir).arrival_s))
@@ -124,8 +124,8 @@ def meter_data(ctx: SimContext, spec, series: pd.DataFrame, tags: dict) -> dict[
     """Meter data processed in (per arrival) and out (per served request) hour by hour."""
     out: dict[str, float] = {}
     hour = (series.time_s // 3600).astype(int)
-    for field, col, key in (("data_in_gb_per_request", "arrivals", "endpoint_data_in"),
-                            ("data_out_gb_per_request", "served", "endpoint_data_out")):
+    for field, col, key in (("data_in_gb_per_request", "arrivals", "endpoint_data_in_gb"),
+                            ("data_out_gb_per_request", "served", "endpoint_data_out_gb")):
         gb_per = getattr(spec, field)
         if not gb_per:
             continue
@@ -133,7 +133,7 @@ def meter_data(ctx: SimContext, spec, series: pd.DataFrame, tags: dict) -> dict[
         for h, gb in per_hour.items():
             ctx.meter.amount(spec.name, "endpoint", COMPONENT, key, float(gb), 3600.0 * h,
                              min(3600.0 * (h + 1), ctx.horizon_s), tags)
-        out[key.replace("endpoint_", "") + "_gb"] = float(per_hour.sum())
+        out[key.replace("endpoint_", "")] = float(per_hour.sum())
     return out
 
 

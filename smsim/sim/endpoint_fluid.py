@@ -55,11 +55,11 @@ def minute_counts(workload, rng: np.random.Generator, n_minutes: int, horizon_s:
     edges[-1] = min(edges[-1], horizon_s)
     lo, width = edges[:-1], np.diff(edges)
     if isinstance(workload, MMPPArrivals):
-        p = workload.scaled(workload.rate_scale)
+        p = workload.scaled(getattr(workload, "rate_scale", 1.0))
         lam = _mmpp_minute_integrals(p, rng, edges)
         return rng.poisson(lam).astype(np.float64), 1.0, None
     if isinstance(workload, ArrivalProcess):
-        p = workload.scaled(workload.rate_scale)
+        p = workload.scaled(getattr(workload, "rate_scale", 1.0))
         pts = lo[:, None] + (_GL_X[None, :] + 1.0) / 2.0 * width[:, None]
         rate = p.rate(pts.ravel(), start).reshape(pts.shape)
         lam = (rate * _GL_W[None, :]).sum(axis=1) * width / 2.0
