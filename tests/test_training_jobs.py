@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC
 
 import pandas as pd
 import pytest
@@ -239,3 +240,26 @@ def test_real_traces_load(shared_data):
     result, _ = run(pollux, horizon="1d")
     assert result.metrics["jobs"] == 160
     assert math.isfinite(result.metrics["billable_instance_hours"])
+
+
+def test_triggers():
+    from datetime import datetime
+
+    import numpy as np
+
+    from smsim.workload.jobs import cron_times, poisson_times
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)  # a Thursday
+    assert list(cron_times("0 2 * * *", "UTC", start, 3 * 86400) / 3600) == [2, 26, 50]
+    # 09:30 Berlin (UTC+1) on weekdays: Thu, Fri, then Mon.
+    assert list(cron_times("30 9 * * 1-5", "Europe/Berlin", start, 5 * 86400) / 3600) == [
+        8.5,
+        32.5,
+        104.5,
+    ]
+    counts = [len(poisson_times(10, 86400, np.random.default_rng(s))) for s in range(400)]
+    assert abs(np.mean(counts) - 10) < 4 * np.sqrt(10 / 400)
+    with pytest.raises(ValidationError, match="bad schedule"):
+        TrainingJobSpec(
+            name="x", trigger={"kind": "cron", "cron": "61 * * * *"}, instance_type="ml.g5.xlarge"
+        )

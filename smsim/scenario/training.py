@@ -13,9 +13,11 @@ e.g. data drift) and ``trace`` (a job-trace file; see :mod:`smsim.workload.jobs`
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from smsim.cron import parse_schedule
 from smsim.scenario.common import (
     Duration,
     Fraction,
@@ -42,6 +44,21 @@ class CronTrigger(StrictModel):
     kind: Literal["cron"] = "cron"
     cron: str = Field(description="e.g. '0 2 * * *' for 02:00 every day", examples=["0 2 * * *"])
     timezone: str = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
 
 
 class OnceTrigger(StrictModel):

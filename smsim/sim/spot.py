@@ -46,12 +46,8 @@ and ``E[elapsed] = E[R] + sum_i E[segment]``. With ``d = 0`` each segment is exa
 
 from __future__ import annotations
 
-import csv
 import math
-import os
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -62,10 +58,6 @@ from smsim.units import HOURS_PER_MONTH
 BUCKET_MAX_MONTHLY_PCT = {"<5%": 5.0, "5-10%": 11.0, "10-15%": 16.0, "15-20%": 22.0, ">20%": 100.0}
 #: Bucket assumed when the advisor snapshot has no row for a type (most GPU types sit here).
 DEFAULT_BUCKET = ">20%"
-#: Environment variable naming a Spot Advisor snapshot CSV (region, sagemaker_equivalent,
-#: interruption_frequency_bucket); the packaged catalog copy is used when it is unset.
-ADVISOR_ENV = "SMSIM_SPOT_ADVISOR_CSV"
-_PACKAGED = Path(__file__).resolve().parents[1] / "data" / "pricing" / "spot_advisor_snapshot.csv"
 
 
 def bucket_rate_per_instance_hour(bucket: str) -> float:
@@ -73,34 +65,29 @@ def bucket_rate_per_instance_hour(bucket: str) -> float:
     try:
         pct = BUCKET_MAX_MONTHLY_PCT[bucket]
     except KeyError:
-        raise ValueError(f"unknown spot bucket {bucket!r}; one of {list(BUCKET_MAX_MONTHLY_PCT)}")
+        raise ValueError(
+            f"unknown spot bucket {bucket!r}; one of {list(BUCKET_MAX_MONTHLY_PCT)}"
+        ) from None
     return pct / 100.0 / HOURS_PER_MONTH
 
 
-@lru_cache(maxsize=4)
-def _advisor_table(path: str) -> dict[tuple[str, str], str]:
-    table: dict[tuple[str, str], str] = {}
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            table[(row["region"], row["sagemaker_equivalent"])] = row[
-                "interruption_frequency_bucket"
-            ]
-    return table
-
-
 def advisor_bucket(instance_type: str, region: str, catalog=None) -> tuple[str, str]:
-    """``(bucket, source)`` for an ml.* type: the catalog's, a snapshot CSV's, or the default."""
-    lookup = getattr(catalog, "spot_interruption_bucket", None)
-    if callable(lookup):
-        bucket = lookup(region, instance_type)
-        if bucket:
-            return str(bucket), "catalog"
-    for path in (os.environ.get(ADVISOR_ENV), str(_PACKAGED)):
-        if path and Path(path).is_file():
-            bucket = _advisor_table(path).get((region, instance_type))
-            if bucket:
-                return bucket, f"spot advisor snapshot {Path(path).name}"
-    return DEFAULT_BUCKET, "default (no advisor row for this type and region)"
+    """``(bucket, source)`` for an ml.* type from the catalog's Spot Advisor data.
+
+    Uses ``catalog`` or, when none is given, the builtin catalog; a type or region without a row
+    gets :data:`DEFAULT_BUCKET`, and the source says so (it ends up in the job metrics).
+    """
+    try:
+        if catalog is None:
+            from smsim.pricing.catalog import load_catalog
+
+            catalog = load_catalog()
+        bucket, _ = catalog.spot_interruption(instance_type, region)
+        return str(bucket), f"catalog {getattr(catalog, 'name', '')} spot advisor".replace(
+            "  ", " "
+        )
+    except Exception:  # no catalog, or no row for this type and region
+        return DEFAULT_BUCKET, "default (no advisor row for this type and region)"
 
 
 # ---------------------------------------------------------------------------------------------

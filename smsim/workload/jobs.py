@@ -18,20 +18,20 @@ Real traces (see each folder's README under the shared data directory):
 GPU counts become ``ceil(gpus / gpus_per_instance)`` instances; a row's runtime is read as wall
 time measured at that instance count on the reference type.
 
-The cron subset here (``*``, lists, ranges, steps; five fields; day-of-month and weekday OR-ed
-when both are restricted, as in Vixie cron) is private to job triggers.
+Cron triggers accept every form of :mod:`smsim.cron` (Unix crontab, AWS ``cron(...)``,
+``rate(...)``, ``at(...)``).
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from smsim.cron import fire_times_s
 from smsim.errors import InputError
 
 JOB_COLUMNS = [
@@ -42,63 +42,10 @@ JOB_COLUMNS = [
     "instance_type",
 ]
 
-_CRON_RANGES = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
-_CRON_NAMES = ["minute", "hour", "day of month", "month", "day of week"]
-
-
-def _cron_field(text: str, lo: int, hi: int, what: str) -> set[int]:
-    out: set[int] = set()
-    for part in text.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
-            if not step_text.isdigit() or int(step_text) < 1:
-                raise ValueError(f"bad step {step_text!r} in cron {what} field")
-            step = int(step_text)
-        if part == "*":
-            a, b = lo, hi
-        elif "-" in part:
-            a_text, b_text = part.split("-", 1)
-            if not (a_text.isdigit() and b_text.isdigit()):
-                raise ValueError(f"bad range {part!r} in cron {what} field")
-            a, b = int(a_text), int(b_text)
-        elif part.isdigit():
-            a = b = int(part)
-        else:
-            raise ValueError(f"bad value {part!r} in cron {what} field")
-        if not (lo <= a <= b <= hi):
-            raise ValueError(f"{part!r} is outside {lo}-{hi} in cron {what} field")
-        out.update(range(a, b + 1, step))
-    return out
-
 
 def cron_times(expr: str, timezone: str, start: datetime, horizon_s: float) -> np.ndarray:
-    """Seconds from ``start`` of every firing of cron ``expr`` (local ``timezone``) in the horizon."""
-    fields = expr.split()
-    if len(fields) != 5:
-        raise ValueError(f"cron {expr!r} needs 5 fields (minute hour day month weekday)")
-    minutes, hours, doms, months, dows = (
-        _cron_field(f, lo, hi, name) for f, (lo, hi), name in zip(fields, _CRON_RANGES, _CRON_NAMES)
-    )
-    dows = {d % 7 for d in dows}  # 0 and 7 are both Sunday
-    dom_any, dow_any = fields[2] == "*", fields[4] == "*"
-    zone = ZoneInfo(timezone)
-    day = start.astimezone(zone).date() - timedelta(days=1)
-    out: list[float] = []
-    for _ in range(int(horizon_s // 86400) + 3):
-        cron_dow = (day.weekday() + 1) % 7
-        dom_ok, dow_ok = day.day in doms, cron_dow in dows
-        day_ok = (dom_ok and dow_ok) if (dom_any or dow_any) else (dom_ok or dow_ok)
-        if day.month in months and day_ok:
-            for h in sorted(hours):
-                for m in sorted(minutes):
-                    t = (
-                        datetime(day.year, day.month, day.day, h, m, tzinfo=zone) - start
-                    ).total_seconds()
-                    if 0 <= t < horizon_s:
-                        out.append(t)
-        day += timedelta(days=1)
-    return np.array(sorted(out), dtype=float)
+    """Seconds from ``start`` of every firing of ``expr`` (see :mod:`smsim.cron`) in the horizon."""
+    return np.asarray(fire_times_s(expr, timezone, start, horizon_s), dtype=float)
 
 
 def poisson_times(rate_per_day: float, horizon_s: float, rng: np.random.Generator) -> np.ndarray:
