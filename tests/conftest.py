@@ -17,3 +17,9 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real traces not available: {SHARED_DATA} does not exist")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _private_results_store(tmp_path_factory, monkeypatch):
+    """Runs recorded during tests go to a temporary store, never into the working tree."""
+    monkeypatch.setenv("SMSIM_STORE", str(tmp_path_factory.mktemp("store")))

@@ -21,6 +21,10 @@ def register(app: typer.Typer) -> None:
         json_: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
         ledger_format: Annotated[str, typer.Option(help="parquet or csv")] = "parquet",
+        store: Annotated[
+            Optional[Path], typer.Option("--store", help="results store folder (default $SMSIM_STORE or ./.smsim/runs)")
+        ] = None,
+        no_store: Annotated[bool, typer.Option("--no-store", help="do not record the run in the results store")] = False,
     ) -> None:
         """Simulate a scenario and print its cost summary."""
         from smsim import api
@@ -34,6 +38,11 @@ def register(app: typer.Typer) -> None:
             result = api.run_scenario(loaded, seed=seed, progress=progress)
         if out is not None:
             api.write_run(result, out, ledger_format=ledger_format)
+        run_id = None
+        if not no_store:
+            from smsim.store import record_run
+
+            run_id = record_run(result, "run", store=store)
         if json_:
             print_json(result.summary)
             return
@@ -44,6 +53,8 @@ def register(app: typer.Typer) -> None:
             stdout.print()
         if out is not None:
             stdout.print(f"results written to {out}")
+        if run_id:
+            stdout.print(f"recorded as run {run_id} (smsim runs show {run_id[-6:]})")
 
     @app.command()
     @handles_errors
