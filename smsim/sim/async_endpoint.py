@@ -218,4 +218,9 @@ class AsyncEndpointModel:
             "utilization": windows.utilization,
             "waiting_request_s": windows.waiting_request_s,
         })
-        return ResourceResult(self.spec.name, "async", "endpoints", metrics, series)
+        return ResourceResult(self.spec.name, "async", "endpoints", _plain(metrics), series)
+
+
+def _plain(metrics: dict) -> dict:
+    """Metrics as plain Python scalars (JSON-able)."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in metrics.items()}

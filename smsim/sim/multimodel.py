@@ -349,4 +349,9 @@ class MultiModelEndpoint:
         series = pd.DataFrame({"window_start_s": np.arange(nw) * self.spec.series_window_s, **p.win,
                                "instances_in_service": in_service_series(self.scaler.timeline, horizon,
                                                                          self.spec.series_window_s)[:nw]})
-        return ResourceResult(self.spec.name, "multi_model", "endpoints", metrics, series)
+        return ResourceResult(self.spec.name, "multi_model", "endpoints", _plain(metrics), series)
+
+
+def _plain(metrics: dict) -> dict:
+    """Metrics as plain Python scalars (JSON-able)."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in metrics.items()}

@@ -406,4 +406,9 @@ class ServerlessModel:
         return out
 
     def finish(self, ctx: SimContext) -> ResourceResult:
-        return ResourceResult(self.spec.name, "serverless", "endpoints", dict(self.metrics), self.series)
+        return ResourceResult(self.spec.name, "serverless", "endpoints", _plain(self.metrics), self.series)
+
+
+def _plain(metrics: dict) -> dict:
+    """Metrics as plain Python scalars (JSON-able)."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in metrics.items()}
