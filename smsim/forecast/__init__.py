@@ -1,0 +1,18 @@
+"""Forecasting traffic and spend with calibrated intervals and sample paths.
+
+Public API: :func:`forecast_series`, :func:`sample_paths`, :func:`forecast_many`,
+:func:`forecast_file` (see :mod:`smsim.forecast.api`) and the models in
+:mod:`smsim.forecast.models`.
+"""
+
+from smsim.forecast.api import (
+    ForecastResult,
+    ForecastRun,
+    forecast_file,
+    forecast_many,
+    forecast_series,
+    sample_paths,
+)
+
+__all__ = ["ForecastResult", "ForecastRun", "forecast_file", "forecast_many",
+           "forecast_series", "sample_paths"]

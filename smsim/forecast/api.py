@@ -1,0 +1,251 @@
+"""Library entry points: one series, many series, a file, and sample paths.
+
+Every forecast is backtested before it is returned: the backtest picks the model (``auto``),
+calibrates the intervals and measures their out-of-sample coverage, which is returned with the
+forecast so a planner can see how far to trust the bands.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from smsim.forecast.backtest import Backtest, run_backtest, select
+from smsim.forecast.intervals import Calibration, calibrate
+from smsim.forecast.models import MODELS, Forecaster, interval_frame, make_model
+from smsim.forecast.series import detect_freq, parse_horizon, read_series, season_lengths
+from smsim.rng import stream
+
+MODEL_CHOICES = ("auto", *MODELS)
+
+
+@dataclass
+class ForecastResult:
+    """A forecast in long format plus what the backtest says about it.
+
+    ``frame`` has columns ``unique_id, ds, mean, lo-L, hi-L, ..., model``. ``coverage`` maps
+    each level to the out-of-sample share of backtest actuals inside the band (``None`` when the
+    series was too short to backtest); ``interval_source`` says per level whether the band is the
+    model's own or conformal; ``mase``/``smape`` are the chosen model's backtest accuracy.
+    """
+
+    frame: pd.DataFrame
+    model: str
+    coverage: dict[float, float | None]
+    interval_source: dict[float, str] = field(default_factory=dict)
+    mase: float | None = None
+    smape: float | None = None
+    form: str = ""
+    backtests: dict[str, float] = field(default_factory=dict)  # model -> backtest MASE
+
+    def summary(self) -> dict:
+        """JSON-ready description (no frame)."""
+        uid = str(self.frame["unique_id"].iloc[0]) if len(self.frame) else ""
+        return {
+            "unique_id": uid,
+            "model": self.model,
+            "form": self.form,
+            "backtest_mase": _round(self.mase),
+            "backtest_smape": _round(self.smape),
+            "coverage": {f"{lv:g}": _round(c) for lv, c in self.coverage.items()},
+            "interval_source": {f"{lv:g}": s for lv, s in self.interval_source.items()},
+            "candidates_mase": {k: _round(v) for k, v in self.backtests.items()},
+        }
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), 4)
+
+
+@dataclass
+class _Fitted:
+    model: Forecaster
+    name: str
+    calibration: Calibration
+    backtest: Backtest | None
+    candidates: dict[str, float]
+    nonnegative: bool
+
+
+def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
+         seasons: Sequence[int] | None, n_origins: int, nonnegative: bool | None) -> _Fitted:
+    if model not in MODEL_CHOICES:
+        raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODEL_CHOICES)}")
+    y = y.astype(float)
+    if y.index.freq is None:
+        y = y.asfreq(pd.infer_freq(y.index) or detect_freq(y.index))
+    if seasons is None:
+        seasons = season_lengths(detect_freq(y.index), len(y))
+    candidates: dict[str, float] = {}
+    bt: Backtest | None = None
+    if model == "auto":
+        name, results, models = select(y, horizon, seasons, n_origins=n_origins)
+        bt, fitted = results[name], models[name]
+        candidates = {k: b.mase for k, b in results.items()}
+    else:
+        name = model
+        fitted = make_model(name).fit(y, seasons)
+        try:
+            bt = run_backtest(y, fitted, horizon, n_origins=n_origins, season_lengths=seasons)
+            candidates = {name: bt.mase}
+        except Exception:  # noqa: BLE001 - too short or unfit: keep model-based widths
+            bt = None
+    cal = calibrate(bt.errors, bt.sd, levels) if bt is not None and bt.actual.size else \
+        Calibration.model_based(levels)
+    nonneg = bool((y >= 0).all()) if nonnegative is None else nonnegative
+    return _Fitted(fitted, name, cal, bt, candidates, nonneg)
+
+
+def forecast_series(
+    y: pd.Series,
+    horizon: int,
+    levels: Sequence[float] = (80, 95),
+    model: str = "auto",
+    *,
+    season_lengths: Sequence[int] | None = None,
+    n_origins: int = 4,
+    nonnegative: bool | None = None,
+    unique_id: str | None = None,
+) -> ForecastResult:
+    """Forecast ``y`` (regular DatetimeIndex) ``horizon`` periods ahead with calibrated bands.
+
+    ``nonnegative`` (default: inferred, true when no value is negative) clips the mean and the
+    bands at zero, as counts and costs cannot go below it.
+    """
+    levels = tuple(float(lv) for lv in levels)
+    f = _fit(y, horizon, levels, model, season_lengths, n_origins, nonnegative)
+    mean, sd = f.model.predict_moments(horizon)
+    frame = interval_frame(f.model.future_index(horizon), mean, f.calibration.half_widths(sd))
+    if f.nonnegative:
+        frame = frame.clip(lower=0.0)
+    frame = frame.reset_index()
+    frame.insert(0, "unique_id", unique_id if unique_id is not None else str(y.name or "series"))
+    frame["model"] = f.name
+    return ForecastResult(
+        frame=frame, model=f.name, coverage=dict(f.calibration.coverage),
+        interval_source=dict(f.calibration.source),
+        mase=f.backtest.mase if f.backtest is not None else None,
+        smape=f.backtest.smape if f.backtest is not None else None,
+        form=getattr(f.model, "form_", f.name), backtests=f.candidates)
+
+
+def sample_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str = "auto", *,
+                 season_lengths: Sequence[int] | None = None, n_origins: int = 4,
+                 nonnegative: bool | None = None) -> np.ndarray:
+    """``(n_paths, horizon)`` simulated futures of ``y`` for spend projection and sizing.
+
+    Paths come from the model's own simulator (ETS, ARIMA, seasonal naive) or from Gaussian
+    paths matching its predictive sd, with deviations from the point forecast scaled so the
+    paths' spread matches the backtest-calibrated 80 % band. Errors persist along each path, so
+    sums over the horizon (quarterly spend) get honest, wider-than-independent spread. Values are
+    clipped at zero when the series is a count or cost (``nonnegative``, inferred by default).
+    Deterministic for a given ``seed`` (stream ``forecast/paths/<name>``).
+    """
+    f = _fit(y, horizon, (80.0, 95.0), model, season_lengths, n_origins, nonnegative)
+    rng = stream(seed, "forecast", "paths", str(y.name or "series"))
+    mean, _ = f.model.predict_moments(horizon)
+    paths = f.model.simulate(horizon, n_paths, rng)
+    paths = mean + (paths - mean) * f.calibration.path_scale
+    return np.maximum(paths, 0.0) if f.nonnegative else paths
+
+
+def _one(args: tuple) -> ForecastResult:
+    uid, y, horizon, levels, model, n_origins = args
+    return forecast_series(y, horizon, levels, model, n_origins=n_origins, unique_id=uid)
+
+
+def forecast_many(
+    series: dict[str, pd.Series],
+    horizon: int,
+    levels: Sequence[float] = (80, 95),
+    model: str = "auto",
+    *,
+    n_jobs: int = 1,
+    n_origins: int = 4,
+    progress: Callable[[float], None] | None = None,
+) -> list[ForecastResult]:
+    """Forecast every series, in input order, over ``n_jobs`` processes (``-1``: all cores)."""
+    tasks = [(uid, y, horizon, tuple(levels), model, n_origins) for uid, y in series.items()]
+    jobs = os.cpu_count() or 1 if n_jobs == -1 else max(1, n_jobs)
+    results: list[ForecastResult] = []
+    if jobs == 1 or len(tasks) == 1:
+        for i, task in enumerate(tasks):
+            results.append(_one(task))
+            if progress:
+                progress((i + 1) / len(tasks))
+        return results
+    with cf.ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+        for i, res in enumerate(pool.map(_one, tasks)):  # map keeps input order
+            results.append(res)
+            if progress:
+                progress((i + 1) / len(tasks))
+    return results
+
+
+@dataclass
+class ForecastRun:
+    """What :func:`forecast_file` produced."""
+
+    frame: pd.DataFrame
+    results: list[ForecastResult]
+    freq: str
+    horizon: int
+    out: Path | None
+    plot: Path | None
+    history: dict[str, pd.Series]
+
+    def summary(self) -> dict:
+        return {"freq": self.freq, "horizon": self.horizon, "n_series": len(self.results),
+                "out": str(self.out) if self.out else None,
+                "plot": str(self.plot) if self.plot else None,
+                "series": [r.summary() for r in self.results]}
+
+
+def forecast_file(
+    path: str | Path,
+    horizon: str | int,
+    *,
+    levels: Sequence[float] = (80, 95),
+    model: str = "auto",
+    freq: str | None = None,
+    fill: str | None = None,
+    agg: str = "sum",
+    allow_negative: bool = False,
+    out: str | Path | None = None,
+    plot: str | Path | None = None,
+    n_jobs: int = 1,
+    progress: Callable[[float], None] | None = None,
+) -> ForecastRun:
+    """Read ``path``, forecast every series, write ``out`` (CSV/Parquet) and ``plot`` (PNG)."""
+    from smsim.atomic import write_frame
+    from smsim.errors import InputError
+
+    if model not in MODEL_CHOICES:
+        raise InputError(f"unknown model {model!r}; choose from {', '.join(MODEL_CHOICES)}",
+                         path="--model")
+    for lv in levels:
+        if not 0 < float(lv) < 100:
+            raise InputError(f"level {lv} must be between 0 and 100 (a percentage)",
+                             path="--level")
+    series, detected = read_series(path, freq=freq, fill=fill, agg=agg,
+                                   allow_negative=allow_negative)
+    h = parse_horizon(horizon, detected)
+    for uid, y in series.items():
+        if len(y) < 8:
+            raise InputError(f"series {uid!r} has {len(y)} periods; at least 8 are needed",
+                             file=str(path))
+    results = forecast_many(series, h, levels, model, n_jobs=n_jobs, progress=progress)
+    frame = pd.concat([r.frame for r in results], ignore_index=True)
+    out_path = write_frame(out, frame) if out else None
+    plot_path = None
+    if plot:
+        from smsim.forecast.plot import plot_forecast
+
+        plot_path = plot_forecast(series, frame, plot)
+    return ForecastRun(frame, results, detected, h, out_path, plot_path, series)
