@@ -1,0 +1,94 @@
+"""How wrong is the fluid tier? Request tier vs fluid tier on the same autoscaled endpoint.
+
+For each workload the same scenario runs at ``fidelity: request`` and ``fidelity: fluid``
+(through ``smsim.api.run_scenario``: simulate, bill, summarise) and the table shows cost,
+instance-hours and p99 latency side by side with the fluid tier's relative error and the wall
+time of each run. Real traces (Azure LLM 2023 conversation/code, Mooncake conversation) are used
+when ``shared/data`` is present. Finally one year of an autoscaled endpoint at one-minute
+resolution is timed in the fluid tier through the endpoint path (target: < 2 s).
+
+Run: ``python benchmarks/bench_fluid_error.py``
+"""
+
+from __future__ import annotations
+
+import time
+
+from smsim import api
+from smsim.scenario.schema import Scenario
+from smsim.sim.engine import simulate
+from smsim.workload.real_traces import DEFAULT_DATA_DIR, dataset_path
+
+AUTOSCALING = {"min_capacity": 1, "max_capacity": 60, "provisioning": {"kind": "fixed", "delay_s": 300},
+               "policies": [{"kind": "target_tracking", "target_value": 150}]}
+
+
+def scenario(workload: dict, duration: str, fidelity: str, seed: int = 11) -> Scenario:
+    ep = {"kind": "realtime", "name": "ep", "model": "m", "instance_type": "ml.g5.xlarge", "workload": workload,
+          "routing": "least_outstanding", "concurrency_per_instance": 2, "autoscaling": AUTOSCALING,
+          "sla": {"latency_threshold_s": 2.0}}
+    return Scenario(name="bench", horizon={"duration_s": duration}, seed=seed, fidelity=fidelity,
+                    models=[{"name": "m", "latency": {"*": {"kind": "lognormal", "median_s": 0.4, "p99_s": 1.2}}}],
+                    endpoints=[ep])
+
+
+WORKLOADS = [
+    ("poisson steady 1d", {"kind": "poisson", "rate_per_s": 20.0}, "1d"),
+    ("seasonal daily 1d", {"kind": "seasonal", "base_rate_per_s": 20.0, "daily_amplitude": 0.7}, "1d"),
+    ("bursty MMPP 1d", {"kind": "mmpp", "rates_per_s": [8.0, 60.0], "mean_sojourn_s": [1800.0, 300.0]}, "1d"),
+]
+REAL = [
+    ("azure conv 57m", "azure-llm-2023-conv"),
+    ("azure code 57m", "azure-llm-2023-code"),
+    ("mooncake conv 57m", "mooncake-conversation"),
+]
+
+
+def run(workload: dict, duration: str, fidelity: str) -> tuple[dict, float]:
+    t = time.perf_counter()
+    result = api.run_scenario(scenario(workload, duration, fidelity))
+    wall = time.perf_counter() - t
+    return result.summary["resources"][0], wall
+
+
+def rel(a: float, b: float) -> str:
+    return f"{(a - b) / b:+.1%}" if b else "-"
+
+
+def main() -> None:
+    cases = list(WORKLOADS)
+    for label, name in REAL:
+        try:
+            dataset_path(name)
+        except Exception as exc:  # the shared data folder is optional
+            print(f"skip {label}: {exc}")
+            continue
+        cases.append((label, {"kind": "real", "dataset": name}, "57m"))
+    run(WORKLOADS[0][1], "1h", "request")  # compile the kernels before timing
+    run(WORKLOADS[0][1], "1h", "fluid")
+    header = ("| workload | requests | cost req $ | cost fluid $ | err | inst-h req | inst-h fluid | err "
+              "| p99 req s | p99 fluid s | err | wall req s | wall fluid s |")
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for label, workload, duration in cases:
+        r, wr = run(workload, duration, "request")
+        f, wf = run(workload, duration, "fluid")
+        print(f"| {label} | {r['requests']:,} | {r['cost_usd']:.2f} | {f['cost_usd']:.2f} | "
+              f"{rel(f['cost_usd'], r['cost_usd'])} | {r['instance_hours']:.1f} | {f['instance_hours']:.1f} | "
+              f"{rel(f['instance_hours'], r['instance_hours'])} | {r['latency_p99_s']:.3f} | "
+              f"{f['latency_p99_s']:.3f} | {rel(f['latency_p99_s'], r['latency_p99_s'])} | {wr:.2f} | {wf:.2f} |")
+    year = scenario({"kind": "seasonal", "base_rate_per_s": 20.0, "daily_amplitude": 0.7, "weekend_factor": 0.6,
+                     "trend": "linear", "growth_pct_per_year": 50}, "365d", "fluid")
+    simulate(scenario(WORKLOADS[1][1], "7d", "fluid"))
+    t = time.perf_counter()
+    res = simulate(year)
+    wall = time.perf_counter() - t
+    m = res.resources[0].metrics
+    print(f"\none year, fluid tier, 1-minute resolution (525,600 minutes) through the endpoint path: "
+          f"{wall:.2f} s wall (target < 2 s); {m['requests']:.3g} requests, {m['instance_hours']:,.0f} instance-hours, "
+          f"{m['scale_out_events']} scale-outs")
+    print(f"(real traces from {DEFAULT_DATA_DIR})")
+
+
+if __name__ == "__main__":
+    main()
