@@ -1,0 +1,166 @@
+"""``optimize``: the library entry point behind ``smsim optimize`` (no printing here).
+
+Pipeline: build the space -> analytic bounds -> (request fidelity only) fluid screen for starting
+points -> branch and bound at the answer's fidelity -> report. The answer is the exhaustive
+search answer at ``spec.fidelity`` (see :mod:`smsim.optimize.search` for the argument).
+
+An infeasible space is a *result* (status ``"infeasible"``, with the closest candidate and what
+it missed), not an input error; the CLI exits 1 for it so scripts can tell it apart.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from smsim.optimize.adapter import candidate_scenario
+from smsim.optimize.frontier import pareto_frontier
+from smsim.optimize.search import SearchResult, search, summary_row
+from smsim.optimize.space import Space, build_space
+from smsim.optimize.spec import OptimizeSpec
+
+
+@dataclass
+class OptimizeResult:
+    """The verified search result, the screen that guided it, and the space it covered."""
+
+    space: Space
+    spec: OptimizeSpec
+    result: SearchResult
+    screen: SearchResult | None
+    best_scenario: Any = None  # Scenario of the answer, savings plan included
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    def frontier(self) -> list[dict]:
+        return [summary_row(e) for e in pareto_frontier(self.result.evaluations)]
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.result
+        best = r.best
+        out: dict[str, Any] = {
+            "status": r.status,
+            "objectives": self.space.objectives.describe(),
+            "endpoint": self.space.endpoint,
+            "fidelity": r.fidelity,
+            "candidates": r.n_candidates,
+            "simulations": r.n_simulations + (self.screen.n_simulations if self.screen else 0),
+            "simulations_verify": r.n_simulations,
+            "simulations_screen": self.screen.n_simulations if self.screen else 0,
+            "pruned": r.pruned,
+            "wall_s": r.wall_s + (self.screen.wall_s if self.screen else 0.0),
+            "best": best.to_dict() if best else None,
+            "runners_up": [summary_row(e) for e in r.runners_up(self.spec.top)],
+            "rejected_cheaper": [summary_row(e) for e in r.rejected_cheaper()],
+            "frontier": self.frontier(),
+            "notes": list(self.notes),
+        }
+        if best is None:
+            c = r.closest()
+            out["closest"] = c.to_dict() if c else None
+        if self.screen is not None:
+            sb = self.screen.best
+            out["screen"] = {"fidelity": "fluid", "status": self.screen.status,
+                             "best": summary_row(sb) if sb else None,
+                             "agrees": bool(sb and best and sb.candidate.index == best.candidate.index)}
+        return out
+
+    def message(self) -> str:
+        """One line: the answer, or why there is none."""
+        r = self.result
+        if r.best is not None:
+            e = r.best
+            head = "best (budget exhausted, not proven optimal)" if r.status == "budget_exhausted" else "best"
+            return (f"{head}: {e.candidate.label()}, savings plan {e.commitment_usd_per_hour:g} USD/h, "
+                    f"{e.cost_usd:,.2f} USD, attainment {e.verdict.attainment:.4%}, p99 {e.verdict.latency_p99_s * 1000:.0f} ms")
+        c = r.closest()
+        if r.status == "budget_exhausted":
+            return f"no feasible candidate found within the budget of {r.n_simulations} simulations"
+        if c is None:
+            return (f"no candidate can meet {self.space.objectives.describe()}: every one is proven infeasible "
+                    f"by its service time alone")
+        v = c.verdict
+        return (f"no candidate meets {self.space.objectives.describe()}; closest: {c.candidate.label()} "
+                f"(attainment {v.attainment:.4%}, short by {v.attainment_shortfall:.4%}; error rate {v.error_rate:.4%}; "
+                f"p99 {v.latency_p99_s * 1000:.0f} ms; missed {', '.join(v.missed)})")
+
+
+def resolve_spec(scenario, spec: OptimizeSpec | dict | None = None, **overrides) -> OptimizeSpec:
+    """The scenario's ``optimize:`` section (if any), then ``spec``, then non-None ``overrides``."""
+    data: dict[str, Any] = {}
+    section = getattr(scenario, "optimize", None)
+    if section is not None:
+        data.update(section.model_dump(exclude_unset=True) if hasattr(section, "model_dump") else dict(section))
+    if spec is not None:
+        data.update(spec.model_dump(exclude_unset=True) if isinstance(spec, OptimizeSpec) else dict(spec))
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return OptimizeSpec.model_validate(data)
+
+
+def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1, bisect: bool = True,
+             **overrides) -> OptimizeResult:
+    """Find the cheapest configuration meeting the objectives (module docstring)."""
+    from smsim.api import catalog_for
+    from smsim.optimize.screen import analytic_guesses, fluid_screen
+    from smsim.scenario.schema import Scenario
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_optimize_scenario(scenario)[0] if spec is None else load_optimize_scenario(scenario)[0]
+    spec = resolve_spec(scenario, spec, **overrides)
+    catalog = catalog_for(scenario)
+    space = build_space(scenario, spec, catalog)
+    screen = None
+    notes: list[str] = []
+    guesses = analytic_guesses(scenario, space)
+    if spec.fidelity == "request" and spec.screen:
+        guesses, screen = fluid_screen(scenario, space, catalog=catalog, jobs=jobs)
+    result = search(scenario, space, fidelity=spec.fidelity, catalog=catalog, jobs=jobs,
+                    budget_evals=spec.budget_evals, bisect=bisect, guesses=guesses)
+    best_scenario = None
+    if result.best is not None:
+        b = result.best
+        best_scenario = candidate_scenario(scenario, space.endpoint, b.candidate, space.objectives, spec.fidelity,
+                                           b.commitment_usd_per_hour, space.sp_term, space.sp_payment)
+    if result.status == "budget_exhausted":
+        notes.append(f"stopped after {spec.budget_evals} simulations: the answer is the best seen, not proven optimal")
+    return OptimizeResult(space=space, spec=spec, result=result, screen=screen, best_scenario=best_scenario, notes=notes)
+
+
+def load_optimize_scenario(path: str | Path):
+    """``(scenario, optimize section or None)`` from a YAML file. Until ``Scenario`` has an
+    ``optimize`` field, the section is taken out of the data before the scenario is validated."""
+    from smsim.scenario import load_scenario
+    from smsim.scenario.schema import Scenario
+
+    if "optimize" in Scenario.model_fields:
+        sc = load_scenario(path)
+        return sc, getattr(sc, "optimize", None)
+    raw = yaml.safe_load(Path(path).read_text())
+    section = raw.pop("optimize", None) if isinstance(raw, dict) else None
+    if section is None:
+        return load_scenario(path), None
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=Path(path).resolve().parent, delete=False) as f:
+        yaml.safe_dump(raw, f, sort_keys=False)
+        tmp = Path(f.name)
+    try:
+        sc = load_scenario(tmp).with_source(str(Path(path)))
+    finally:
+        tmp.unlink()
+    return sc, OptimizeSpec.model_validate(section)
+
+
+def scenario_yaml(scenario) -> str:
+    """The answer as a ready-to-run scenario file."""
+    return yaml.safe_dump(json.loads(scenario.model_dump_json()), sort_keys=False, allow_unicode=True)
+
+
+__all__ = ["OptimizeResult", "load_optimize_scenario", "optimize", "resolve_spec", "scenario_yaml"]
