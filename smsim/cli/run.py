@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
         ledger_format: Annotated[str, typer.Option(help="parquet or csv")] = "parquet",
         store: Annotated[
-            Optional[Path], typer.Option("--store", help="results store folder (default $SMSIM_STORE or ./.smsim/runs)")
+            Path | None, typer.Option("--store", help="results store folder (default $SMSIM_STORE or ./.smsim/runs)")
         ] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="do not record the run in the results store")] = False,
     ) -> None:

@@ -25,11 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from smsim.compare.patch import apply_patch, scale_traffic
 from smsim.errors import InputError, InputErrors, did_you_mean
-from smsim.scenario.load import _Built, read_yaml, validation_errors
+from smsim.scenario.load import _Built, read_yaml
 from smsim.scenario.schema import Scenario
 
 VARIANT_KEYS = ("name", "description", "patch", "traffic_scale")
@@ -80,19 +78,9 @@ def _name_errors(exc: InputError, variant: str) -> InputError:
 
 
 def _validate(data: dict, built: _Built, file: str, catalog=None) -> Scenario:
-    from smsim.scenario.checks import check_instance_types
+    from smsim.scenario import validate_scenario
 
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise validation_errors(exc, Scenario, data, built, file) from None
-    scenario = scenario.with_source(file)
-    if catalog is None:
-        from smsim.api import catalog_for
-
-        catalog = catalog_for(scenario)
-    check_instance_types(scenario, catalog, file=file, positions=built.positions)
-    return scenario
+    return validate_scenario(data, built, file, catalog=catalog)
 
 
 def _check_variant_entry(entry: Any, i: int, built: _Built, file: str, seen: set[str]) -> str:

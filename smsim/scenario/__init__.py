@@ -6,26 +6,40 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def load_scenario(path: str | Path, *, catalog=None):
-    """Read and validate a scenario file; check its instance types against the catalog.
-
-    Raises :class:`smsim.errors.InputError` (file, line, column, field path) on any problem.
-    """
+def validate_scenario(data, built, file: str, *, catalog=None):
+    """Validate data read by :func:`smsim.scenario.load.read_yaml` as a Scenario and check its
+    instance types against the catalog it names. Errors point at the YAML line and field."""
     from smsim.scenario.checks import check_instance_types
-    from smsim.scenario.load import load_model
+    from smsim.scenario.load import validate_data
     from smsim.scenario.schema import Scenario
 
-    scenario, built = load_model(path, Scenario)
-    scenario = scenario.with_source(str(path))
+    scenario = validate_data(data, built, file, Scenario).with_source(file)
     if catalog is None:
         from smsim.pricing.catalog import load_catalog
 
-        catalog_name = scenario.pricing.catalog
-        if catalog_name != "builtin" and not Path(catalog_name).is_absolute():
-            catalog_name = str(scenario.base_dir / catalog_name)
-        catalog = load_catalog(catalog_name)
-    check_instance_types(scenario, catalog, file=str(path), positions=built.positions)
+        name = scenario.pricing.catalog
+        if name != "builtin" and not Path(name).is_absolute():
+            name = str(scenario.base_dir / name)
+        catalog = load_catalog(name)
+    check_instance_types(scenario, catalog, file=file, positions=built.positions)
     return scenario
+
+
+def load_scenario(path: str | Path, *, catalog=None):
+    """Read and validate a scenario file; check its instance types against the catalog.
+
+    A file with a top-level ``variants:`` list is a what-if: this returns its base scenario
+    (``smsim compare`` runs the variants). Raises :class:`smsim.errors.InputError` (file, line,
+    column, field path) on any problem.
+    """
+    from smsim.scenario.load import read_yaml
+
+    data, built = read_yaml(path)
+    if "variants" in data:
+        from smsim.compare.variants import load_variants
+
+        return load_variants(path, catalog=catalog)[0].scenario
+    return validate_scenario(data, built, str(path), catalog=catalog)
 
 
 def scenario_json_schema() -> dict:

@@ -273,13 +273,18 @@ def validation_errors(exc: ValidationError, model: type[BaseModel], data: Any, b
     return InputErrors(errors)
 
 
+def validate_data(data: Any, built: _Built, file: str, model: type[BaseModel]):
+    """Validate data read by :func:`read_yaml` as ``model``; errors point at the YAML."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_errors(exc, model, data, built, file) from None
+
+
 def load_model(path: str | Path, model: type[BaseModel]):
     """Read ``path`` and validate it as ``model``; raise InputErrors pointing at the YAML."""
     data, built = read_yaml(path)
-    try:
-        return model.model_validate(data), built
-    except ValidationError as exc:
-        raise validation_errors(exc, model, data, built, str(path)) from None
+    return validate_data(data, built, str(path), model), built
 
 
 def position_of(built: _Built, path: tuple) -> Position | tuple[None, None]:
