@@ -1,0 +1,98 @@
+"""``smsim optimize``: the cheapest endpoint configuration meeting an SLA.
+
+Exit codes: 0 an answer was found (also when ``--budget-evals`` stopped the search; the output
+says it is not proven optimal); 1 no candidate meets the SLA (a result, not bad input: the
+message names the closest candidate and what it missed); 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smsim.cli._common import handles_errors, print_json, stdout
+
+EXIT_INFEASIBLE = 1
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("optimize")
+    @handles_errors
+    def optimize_cmd(
+        scenario: Annotated[Path, typer.Argument(help="scenario YAML with an endpoint (and an optional optimize: section)")],
+        sla: Annotated[str | None, typer.Option("--sla", help="latency objective, e.g. 'p99<=250ms'")] = None,
+        max_error_rate: Annotated[str | None, typer.Option("--max-error-rate", help="e.g. 0.1%")] = None,
+        budget_evals: Annotated[int | None, typer.Option("--budget-evals", min=1, help="stop after N simulations")] = None,
+        jobs: Annotated[int, typer.Option("--jobs", min=1, help="worker processes")] = 1,
+        fidelity: Annotated[str | None, typer.Option("--fidelity", help="request or fluid (the answer's fidelity)")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
+        out: Annotated[Path | None, typer.Option("--out", help="write best.yaml, summary.json, frontier.csv/png here")] = None,
+    ) -> None:
+        """Search instance types, fleet sizes, scaling policies, model variants and savings plans."""
+        from smsim.optimize.api import load_optimize_scenario, optimize
+
+        sc, section = load_optimize_scenario(scenario)
+        result = optimize(sc, section, jobs=jobs, sla=sla, max_error_rate=max_error_rate,
+                          budget_evals=budget_evals, fidelity=fidelity)
+        doc = result.to_dict()
+        if out is not None:
+            write_result(result, out)
+            doc["out"] = str(out)
+        if as_json:
+            print_json(doc)
+        else:
+            _print(result, doc)
+        if result.result.best is None:
+            raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def write_result(result, out: Path) -> Path:
+    """``best.yaml`` (ready to run), ``summary.json``, ``frontier.csv`` and ``frontier.png``,
+    written into ``out`` atomically (the folder appears complete or not at all)."""
+    import pandas as pd
+
+    from smsim import atomic
+    from smsim.cli._common import _json_default
+    from smsim.optimize.api import scenario_yaml
+    from smsim.optimize.frontier import plot_frontier
+
+    with atomic.atomic_dir(out) as tmp:
+        (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2, default=_json_default) + "\n")
+        if result.best_scenario is not None:
+            (tmp / "best.yaml").write_text(scenario_yaml(result.best_scenario))
+        pd.DataFrame(result.frontier()).to_csv(tmp / "frontier.csv", index=False)
+        if result.result.evaluations:
+            plot_frontier(result.result.evaluations, tmp / "frontier.png",
+                          threshold_s=result.space.objectives.latency.threshold_s, best=result.result.best)
+    return out
+
+
+def _print(result, doc: dict) -> None:
+    from rich.table import Table
+
+    stdout.print(f"[bold]{result.message()}[/]")
+    stdout.print(f"objectives {doc['objectives']}, fidelity {doc['fidelity']}; {doc['candidates']} candidates, "
+                 f"{doc['simulations']} simulations ({doc['simulations_screen']} fluid screen); pruned {doc['pruned']}")
+    best = doc["best"]
+    if best:
+        parts = ", ".join(f"{k} {v:,.2f}" for k, v in best["cost_by_pricing"].items())
+        stdout.print(f"cost breakdown: {parts}")
+
+    def table(title: str, rows: list[dict]) -> None:
+        if not rows:
+            return
+        t = Table("candidate", "cost USD", "SP USD/h", "attainment", "p99 ms", "errors", "missed", title=title)
+        for r in rows:
+            t.add_row(r["candidate"], f"{r['cost_usd']:,.2f}", f"{r['savings_plan_usd_per_hour']:g}",
+                      f"{r['attainment']:.4%}", f"{r['latency_p99_s'] * 1000:.0f}", f"{r['error_rate']:.4%}",
+                      r["missed"] + (f" (short {r['attainment_shortfall']:.4%})" if r["attainment_shortfall"] else ""))
+        stdout.print(t)
+
+    table("runners-up", doc["runners_up"])
+    table("cheaper candidates that missed the SLA", doc["rejected_cheaper"][:10])
+    table("cost vs p99 Pareto frontier", doc["frontier"])
+    if doc.get("out"):
+        stdout.print(f"wrote {doc['out']}")
