@@ -115,8 +115,10 @@ def mmc_response_tail(lam: float, mu: float, c: int, t: float) -> float:
         return 1.0
     if t <= 0:
         return 1.0
-    pc = erlang_c(c, lam / mu)
-    theta = c * mu - lam
+    return _mmc_response_tail_pc(erlang_c(c, lam / mu), mu, c * mu - lam, t)
+
+
+def _mmc_response_tail_pc(pc: float, mu: float, theta: float, t: float) -> float:
     if abs(theta - mu) < 1e-12 * mu:
         conv = (1.0 + mu * t) * math.exp(-mu * t)
     else:
@@ -227,9 +229,9 @@ def min_servers(
         return 1
     a = lam / mu
     s_p99 = 0.0
-    if target == "p99_response" and not (ca2 == 1.0 and cs2 == 1.0):
-        s_p99 = _gamma_quantile(1.0 / mu, cs2, 0.99)
-        if s_p99 > value:
+    if target == "p99_response":
+        s_p99 = _gamma_quantile(1.0 / mu, cs2, 0.99)  # exponential when cs2 == 1
+        if s_p99 >= value:
             raise ValueError(f"p99 service time {s_p99:.4g}s alone exceeds the target {value}s")
     b = 1.0
     for c in range(1, max_c + 1):
@@ -244,7 +246,7 @@ def min_servers(
         elif target == "p_wait_gt":
             ok = (pc * math.exp(-t * pc / wq) if wq > 0 else 0.0) <= value
         elif ca2 == 1.0 and cs2 == 1.0:
-            ok = mmc_response_tail(lam, mu, c, value) <= 0.01
+            ok = _mmc_response_tail_pc(pc, mu, c * mu - lam, value) <= 0.01
         else:
             # p99 of wait: atom at 0 with mass 1 - pc, exponential tail of mean wq / pc.
             w_p99 = 0.0 if pc <= 0.01 else (wq / pc) * math.log(pc / 0.01)

@@ -98,9 +98,12 @@ def test_min_servers_matches_brute_force(lam, mu):
     assert q.min_servers(lam, mu, target="p_wait_gt", value=0.01, t=0.1) == brute(
         lambda c: q.mmc_wait_tail(lam, mu, c, 0.1) <= 0.01
     )
-    assert q.min_servers(lam, mu, target="p99_response", value=3.0 / mu) == brute(
-        lambda c: q.mmc_response_tail(lam, mu, c, 3.0 / mu) <= 0.01
+    # p99 of the service time alone is ln(100)/mu = 4.6/mu: 6/mu is reachable, 4/mu is not.
+    assert q.min_servers(lam, mu, target="p99_response", value=6.0 / mu) == brute(
+        lambda c: q.mmc_response_tail(lam, mu, c, 6.0 / mu) <= 0.01
     )
+    with pytest.raises(ValueError):
+        q.min_servers(lam, mu, target="p99_response", value=4.0 / mu)
 
 
 def test_min_servers_general_is_monotone_in_variability():
