@@ -20,7 +20,8 @@ EXIT_INPUT = 2
 #: Exit code for an internal error (a bug).
 EXIT_INTERNAL = 70
 
-stdout = Console(soft_wrap=True)
+#: Piped output is not cut to 80 columns: tables keep every figure.
+stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 stderr = Console(stderr=True, soft_wrap=True)
 
 

@@ -60,6 +60,11 @@ class AsyncEndpointSpec(StrictModel):
         description="a request processing longer fails (AWS maximum 1 h)",
     )
     workload: WorkloadSpec
+    traffic_stream: str | None = Field(
+        None, min_length=1, max_length=63,
+        description="endpoints naming the same stream draw the same arrivals (common random numbers); "
+        "default: the endpoint's own name",
+    )
     autoscaling: AutoscalingSpec | None = Field(None, description="fixed fleet when absent")
     sla: SlaSpec | None = Field(None, description="on end-to-end latency (queue + processing)")
     data_in_gb_per_request: NonNegFloat | None = Field(

@@ -68,6 +68,11 @@ class RealtimeEndpointSpec(StrictModel):
     invocation_timeout_s: PositiveDuration = Field(REALTIME_TIMEOUT_S, description="SageMaker real-time: 60 s")
     queue_limit: Count | None = Field(None, description="requests waiting per queue beyond which arrivals are dropped")
     workload: WorkloadSpec
+    traffic_stream: str | None = Field(
+        None, min_length=1, max_length=63,
+        description="endpoints naming the same stream draw the same arrivals (common random numbers); "
+        "default: the endpoint's own name",
+    )
     autoscaling: AutoscalingSpec | None = Field(None, description="fixed fleet when absent")
     fidelity: Fidelity | None = Field(None, description="request, fluid or auto; the scenario's when absent")
     sla: SlaSpec | None = None
@@ -108,11 +113,18 @@ class RealtimeEndpointSpec(StrictModel):
         return self.autoscaling.model_copy(update={"initial_capacity": n})
 
 
-# ---- the endpoint registry: add serverless / async / multi_model specs to this union ----------
+# ---- the endpoint registry: one member per endpoint kind ----------------------------------
+# Imported here, after SlaSpec exists: those modules resolve their ``sla`` field from this module.
+from smsim.scenario.async_endpoint import AsyncEndpointSpec  # noqa: E402
+from smsim.scenario.multimodel import MultiModelEndpointSpec  # noqa: E402
+from smsim.scenario.serverless import ServerlessEndpointSpec  # noqa: E402
+
 EndpointSpec = Annotated[
     Union[  # noqa: UP007 (the registry of endpoint kinds; one member per kind)
         RealtimeEndpointSpec,
-        # ServerlessEndpointSpec, AsyncEndpointSpec, MultiModelEndpointSpec
+        ServerlessEndpointSpec,
+        AsyncEndpointSpec,
+        MultiModelEndpointSpec,
     ],
     Field(discriminator="kind"),
 ]

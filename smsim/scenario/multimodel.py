@@ -57,6 +57,11 @@ class MultiModelEndpointSpec(StrictModel):
     )
     invocation_timeout_s: PositiveDuration = Field(60.0, description="SageMaker real-time: 60 s")
     workload: WorkloadSpec
+    traffic_stream: str | None = Field(
+        None, min_length=1, max_length=63,
+        description="endpoints naming the same stream draw the same arrivals (common random numbers); "
+        "default: the endpoint's own name",
+    )
     autoscaling: AutoscalingSpec | None = Field(None, description="fixed fleet when absent")
     sla: SlaSpec | None = None
     data_in_gb_per_request: NonNegFloat | None = Field(None, description="billed as endpoint data in")

@@ -118,15 +118,19 @@ class Scenario(StrictModel):
             if names.index(name) != i:
                 error(("models", i, "name"), name, f"model name {name!r} is used twice; names must be unique")
         for i, ep in enumerate(self.endpoints):
-            model = by_name.get(ep.model)
-            if model is None:
-                known = ", ".join(repr(n) for n in by_name) or "none"
-                error(("endpoints", i, "model"), ep.model,
-                      f"endpoint {ep.name!r} serves model {ep.model!r}, which is not in models (known: {known})")
-            elif model.latency_for(ep.instance_type) is None:
-                error(("endpoints", i, "instance_type"), ep.instance_type,
-                      f"model {ep.model!r} has no latency profile for {ep.instance_type!r} "
-                      f"(it has: {', '.join(model.latency)}); add one, or a '*' entry")
+            hosted = getattr(ep, "models", None)
+            refs = [(("models", j), name) for j, name in enumerate(hosted)] if hosted else [(("model",), ep.model)]
+            key_field = "latency_key" if hasattr(ep, "latency_key") else "instance_type"
+            for loc, name in refs:
+                model = by_name.get(name)
+                if model is None:
+                    known = ", ".join(repr(n) for n in by_name) or "none"
+                    error(("endpoints", i, *loc), name,
+                          f"endpoint {ep.name!r} serves model {name!r}, which is not in models (known: {known})")
+                elif model.latency_for(ep.instance_type) is None:
+                    error(("endpoints", i, key_field), ep.instance_type,
+                          f"model {name!r} has no latency profile for {ep.instance_type!r} "
+                          f"(it has: {', '.join(model.latency)}); add one, or a '*' entry")
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self

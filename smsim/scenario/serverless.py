@@ -82,6 +82,11 @@ class ServerlessEndpointSpec(StrictModel):
     bill_cold_start: bool = Field(False, description="bill cold-start time as compute (not billed by default)")
     invocation_timeout_s: PositiveDuration = Field(60.0, description="a request not done this long after arrival fails")
     workload: WorkloadSpec
+    traffic_stream: str | None = Field(
+        None, min_length=1, max_length=63,
+        description="endpoints naming the same stream draw the same arrivals (common random numbers); "
+        "default: the endpoint's own name",
+    )
     sla: SlaSpec | None = None
     data_in_gb_per_request: NonNegFloat | None = Field(
         None, description="payload in per request (GB); the trace's payload_bytes when present"

@@ -131,7 +131,7 @@ class AsyncEndpointModel:
         if profile is None:
             raise ValueError(f"model {spec.model!r} has no latency profile for {spec.instance_type!r}")
         horizon = ctx.horizon_s
-        self.trace = materialize(spec.workload, ctx.rng("endpoint", spec.name, "arrivals"), horizon, ctx.start,
+        self.trace = materialize(spec.workload, ctx.arrivals_rng(spec), horizon, ctx.start,
                                  getattr(ctx.scenario, "base_dir", None))
         service = profile.sample(ctx.rng("endpoint", spec.name, "service"), self.trace)
         sla = spec.sla.latency_threshold_s if spec.sla is not None else None

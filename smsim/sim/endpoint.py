@@ -96,7 +96,7 @@ def choose_fidelity(spec, ctx: SimContext) -> tuple[str, float | None]:
     if ctx.horizon_s > AUTO_MAX_HORIZON_S:
         return "fluid", None
     n = expected_requests(spec.workload, ctx.horizon_s, ctx.start, ctx.scenario.base_dir,
-                          ctx.rng("endpoint", spec.name, "arrivals"))
+                          ctx.arrivals_rng(spec))
     return ("fluid" if n > AUTO_MAX_REQUESTS else "request"), n
 
 
@@ -162,7 +162,7 @@ class RequestTier:
         )
         routing_rng = ctx.rng("endpoint", name, "routing") if spec.routing == "random" else None
         self.kernel = Kernel(self.config, rng=routing_rng)
-        self.chunks = iter_chunks(spec.workload, ctx.rng("endpoint", name, "arrivals"), ctx.horizon_s,
+        self.chunks = iter_chunks(spec.workload, ctx.arrivals_rng(spec), ctx.horizon_s,
                                   start=ctx.start, base_dir=ctx.scenario.base_dir)
         self.service_rng = ctx.rng("endpoint", name, "service")
         self.buf = _Buffer(np.zeros(0), np.zeros(0), 0, 0.0)

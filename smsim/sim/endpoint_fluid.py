@@ -206,7 +206,7 @@ class FluidTier:
         t_wall = time.perf_counter()
         s = self.spec
         counts, ca2, sample = minute_counts(
-            s.workload, ctx.rng("endpoint", s.name, "arrivals"), self.n_minutes, self.horizon_s, ctx.start,
+            s.workload, ctx.arrivals_rng(s), self.n_minutes, self.horizon_s, ctx.start,
             ctx.scenario.base_dir,
         )
         if sample is None and self.profile.size_dependent:

@@ -43,6 +43,11 @@ class SimContext:
         """The named random stream for this run (see :mod:`smsim.rng`)."""
         return rng.stream(self.seed, *name)
 
+    def arrivals_rng(self, spec) -> np.random.Generator:
+        """The arrival stream of an endpoint: shared by endpoints naming the same ``traffic_stream``,
+        so alternatives inside one scenario see identical traffic."""
+        return self.rng("endpoint", getattr(spec, "traffic_stream", None) or spec.name, "arrivals")
+
     def tags_for(self, spec) -> dict[str, str]:
         """Scenario default tags overlaid with the resource's own, plus its name."""
         tags = dict(self.scenario.tags)
@@ -91,7 +96,13 @@ def _load_builders() -> None:
 
 
 #: Modules whose import registers resource builders.
-SIMULATOR_MODULES = ["smsim.sim.fleet", "smsim.sim.endpoint"]
+SIMULATOR_MODULES = [
+    "smsim.sim.fleet",
+    "smsim.sim.endpoint",
+    "smsim.sim.serverless",
+    "smsim.sim.async_endpoint",
+    "smsim.sim.multimodel",
+]
 
 
 @dataclass

@@ -258,7 +258,7 @@ class MultiModelEndpoint:
                 raise ValueError(f"model {ms.name!r} has no latency profile for {spec.instance_type!r}")
         self.capacity_gb, self.capacity_source = cache_memory_gb(spec, ctx.catalog)
         horizon = ctx.horizon_s
-        trace = materialize(spec.workload, ctx.rng("endpoint", spec.name, "arrivals"), horizon, ctx.start,
+        trace = materialize(spec.workload, ctx.arrivals_rng(spec), horizon, ctx.start,
                             getattr(ctx.scenario, "base_dir", None))
         pos = {n: k for k, n in enumerate(spec.models)}
         if trace.model_index is None:

@@ -287,11 +287,11 @@ class ServerlessModel:
         hist = LogHistogram()
         tot = dict.fromkeys(("requests", "served", "throttled", "timed_out", "cold_starts",
                              "within_sla", "billed_s", "data_gb", "served_provisioned", "in_flight"), 0.0)
-        arrivals_rng = ctx.rng("endpoint", s.name, "arrivals")
+        arrivals_rng = ctx.arrivals_rng(s)
         svc_rng = ctx.rng("endpoint", s.name, "service")
         cold_rng = ctx.rng("endpoint", s.name, "cold_start")
         sla = s.sla.latency_threshold_s if s.sla is not None else None
-        chunks = iter_chunks(s.workload, arrivals_rng, horizon, HOUR_S, ctx.start,
+        chunks = iter_chunks(s.workload, arrivals_rng, horizon, None, ctx.start,
                              getattr(ctx.scenario, "base_dir", None))
         pending = np.zeros(0)  # end times of earlier requests still running at the last chunk end
         t0 = 0.0
