@@ -254,7 +254,7 @@ class ARIMA(Forecaster):
 
     name = "arima"
     max_obs = 400
-    max_fits = 8
+    max_fits = 7
     fourier_terms = 3
 
     def __init__(self, seasonal: bool = True, order: tuple | None = None) -> None:

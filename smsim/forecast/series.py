@@ -92,12 +92,19 @@ def _pick(columns: list[str], names: tuple[str, ...], what: str, where: _Located
 def detect_freq(index: pd.DatetimeIndex) -> str:
     """The engine frequency whose step matches the typical spacing of ``index``.
 
-    The median spacing decides (a few gaps or duplicates do not fool it); months are recognised
-    by a 28-31 day spacing.
+    The most common positive spacing decides (the smallest on a tie), so a few gaps or
+    duplicates do not fool it; months are recognised by a 28-31 day spacing.
     """
     if len(index) < 2:
         raise InputError("need at least two time stamps to detect the frequency")
-    step = pd.Series(index).diff().dropna().median()
+    diffs = pd.Series(index).diff().dropna()
+    diffs = diffs[diffs > pd.Timedelta(0)]
+    if diffs.empty:
+        raise InputError("all time stamps are equal; cannot detect the frequency")
+    if (diffs >= pd.Timedelta(days=28)).mean() > 0.5:
+        step = diffs.median()
+    else:
+        step = diffs.mode().min()
     if pd.Timedelta(days=28) <= step <= pd.Timedelta(days=31):
         return "MS"
     for name, (nominal, _) in FREQUENCIES.items():
