@@ -70,16 +70,32 @@ SPECS = [
 ]
 
 
+def _bursty(n=3 * 1440, seed=4):
+    """Two-level bursty load (MMPP-like): 100 or 2,400 per minute, mean sojourns 40 and 8 minutes.
+    The bursts overload the fleet for several minutes (backlog and timeouts) before scale-out."""
+    g = rng.stream(seed, "bursty")
+    level, out, k = 0, [], 0
+    while k < n:
+        d = max(1, int(g.exponential((40, 8)[level])))
+        out += [(100.0, 2400.0)[level]] * d
+        k += d
+        level = 1 - level
+    return g.poisson(np.array(out[:n])).astype(float)
+
+
+@pytest.mark.parametrize("load", [_load, _bursty])
 @pytest.mark.parametrize("spec", SPECS)
-def test_skipping_quiet_minutes_gives_identical_results(spec):
+def test_skipping_quiet_minutes_gives_identical_results(spec, load):
     s = AutoscalingSpec(**spec)
     svc = ServiceModel(service_mean_s=0.5, concurrency_per_instance=1)
-    fast = simulate_fluid(_load(), s, svc, rng=rng.stream(1, "prov"))
-    slow = simulate_fluid(_load(), s, svc, rng=rng.stream(1, "prov"), every_minute=True)
+    fast = simulate_fluid(load(), s, svc, rng=rng.stream(1, "prov"))
+    slow = simulate_fluid(load(), s, svc, rng=rng.stream(1, "prov"), every_minute=True)
     assert fast.events == slow.events
     assert fast.minutes.equals(slow.minutes)
     assert fast.policy_calls < slow.policy_calls
     assert len(fast.events) > 4
+    if load is _bursty:
+        assert (fast.minutes.backlog > 0).sum() > 20  # the filter must also be right after overload
 
 
 @pytest.mark.parametrize("spec", SPECS)

@@ -189,12 +189,12 @@ def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0,
             served = min(total, rate_min)
             b1 = total - served
             # FIFO: queued requests older than the timeout exceed the recent arrivals
-            lo = k + 1 - young_minutes
-            lo_i = int(math.floor(lo))  # noqa: RUF046 (explicit int for numba)
-            if lo_i < 0:
+            young_from = k + 1 - young_minutes  # arrivals after this minute are younger than the timeout
+            y_i = int(math.floor(young_from))  # noqa: RUF046 (explicit int for numba)
+            if y_i < 0:
                 recent = cum_arrivals[k + 1]
             else:
-                recent = cum_arrivals[k + 1] - cum_arrivals[lo_i] - (lo - lo_i) * arrivals[lo_i]
+                recent = cum_arrivals[k + 1] - cum_arrivals[y_i] - (young_from - y_i) * arrivals[y_i]
             if b1 > recent:
                 timed_out = b1 - recent
                 b1 = recent
