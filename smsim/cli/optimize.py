@@ -55,8 +55,8 @@ def write_result(result, out: Path) -> Path:
     import pandas as pd
 
     from smsim import atomic
+    from smsim.api import resolved_scenario_yaml as scenario_yaml
     from smsim.cli._common import _json_default
-    from smsim.optimize.api import scenario_yaml
     from smsim.optimize.frontier import plot_frontier
 
     with atomic.atomic_dir(out) as tmp:

@@ -10,12 +10,9 @@ it missed), not an input error; the CLI exits 1 for it so scripts can tell it ap
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from smsim.optimize.adapter import candidate_scenario
 from smsim.optimize.frontier import pareto_frontier
@@ -112,7 +109,7 @@ def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1
     from smsim.scenario.schema import Scenario
 
     if not isinstance(scenario, Scenario):
-        scenario = load_optimize_scenario(scenario)[0] if spec is None else load_optimize_scenario(scenario)[0]
+        scenario = load_optimize_scenario(scenario)[0]
     spec = resolve_spec(scenario, spec, **overrides)
     catalog = catalog_for(scenario)
     space = build_space(scenario, spec, catalog)
@@ -134,33 +131,11 @@ def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1
 
 
 def load_optimize_scenario(path: str | Path):
-    """``(scenario, optimize section or None)`` from a YAML file. Until ``Scenario`` has an
-    ``optimize`` field, the section is taken out of the data before the scenario is validated."""
+    """``(scenario, its optimize section or None)`` from a YAML file."""
     from smsim.scenario import load_scenario
-    from smsim.scenario.schema import Scenario
 
-    if "optimize" in Scenario.model_fields:
-        sc = load_scenario(path)
-        return sc, getattr(sc, "optimize", None)
-    raw = yaml.safe_load(Path(path).read_text())
-    section = raw.pop("optimize", None) if isinstance(raw, dict) else None
-    if section is None:
-        return load_scenario(path), None
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=Path(path).resolve().parent, delete=False) as f:
-        yaml.safe_dump(raw, f, sort_keys=False)
-        tmp = Path(f.name)
-    try:
-        sc = load_scenario(tmp).with_source(str(Path(path)))
-    finally:
-        tmp.unlink()
-    return sc, OptimizeSpec.model_validate(section)
+    sc = load_scenario(path)
+    return sc, sc.optimize
 
 
-def scenario_yaml(scenario) -> str:
-    """The answer as a ready-to-run scenario file."""
-    return yaml.safe_dump(json.loads(scenario.model_dump_json()), sort_keys=False, allow_unicode=True)
-
-
-__all__ = ["OptimizeResult", "load_optimize_scenario", "optimize", "resolve_spec", "scenario_yaml"]
+__all__ = ["OptimizeResult", "load_optimize_scenario", "optimize", "resolve_spec"]

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from smsim.optimize.spec import OptimizeSpec
 from smsim.scenario.common import (
     Duration,
     Percent,
@@ -84,6 +85,7 @@ class Scenario(StrictModel):
     models: list[ModelSpec] = Field(default_factory=list, description="models endpoints serve, by name")
     endpoints: list[EndpointSpec] = Field(default_factory=list)
     fleets: list[FleetSpec] = Field(default_factory=list)
+    optimize: OptimizeSpec | None = Field(None, description="search space and SLA for `smsim optimize`")
 
     #: Where the scenario was read from (relative trace paths resolve against its folder).
     _source: str | None = PrivateAttr(None)
