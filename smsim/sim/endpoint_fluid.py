@@ -123,10 +123,11 @@ def _erlang_c(c: int, a: float) -> float:
 
 
 @numba.njit(cache=True)
-def _wait_mass(arrivals, in_service, backlog, served, conc, mean_s, f, timeout_s, edges, out_mass, out_c, out_w):
+def _wait_mass(arrivals, in_service, backlog, served, slack, conc, mean_s, f, timeout_s, edges, out_mass, out_c, out_w):
     """Accumulate each minute's wait distribution into ``out_mass`` (bin 0 is the atom at 0; bin
     ``j >= 1`` covers ``[edges[j-1], edges[j])``, ``edges[0] = 0``, the last bin ``[timeout, inf)``); per minute, also the probability of
-    waiting ``out_c`` and the mean wait ``out_w`` given waiting (exponential scale or uniform mid)."""
+    waiting ``out_c`` and the mean wait ``out_w`` given waiting (exponential scale or uniform mid).
+    Saturated minutes (``slack > 0``) are left out: their latencies are added separately."""
     mu = 1.0 / mean_s
     nb = edges.shape[0]
     prev = 0.0
@@ -134,7 +135,10 @@ def _wait_mass(arrivals, in_service, backlog, served, conc, mean_s, f, timeout_s
         A = arrivals[k]
         c_eff = in_service[k] * conc
         rate_min = c_eff * mu * 60.0
-        if A <= 0.0:
+        if A <= 0.0 or slack[k] > 0.0:
+            if slack[k] > 0.0:
+                out_c[k] = 1.0
+                out_w[k] = timeout_s - slack[k]
             prev = backlog[k]
             continue
         if prev <= 0.0 and A < rate_min:
@@ -214,7 +218,8 @@ class FluidTier:
                                  min(self.horizon_s, 3600.0), ctx.start, ctx.scenario.base_dir)
         self.mean_s, self.scv, self.service_points = self._service(sample)
         self.arrival_scv = ca2
-        model = ServiceModel(self.mean_s, self.scv, ca2, s.concurrency_per_instance, s.invocation_timeout_s)
+        model = ServiceModel(self.mean_s, self.scv, ca2, s.concurrency_per_instance, s.invocation_timeout_s,
+                             tuple(self.service_points.tolist()))
         self.result = simulate_fluid(counts, s.scaling(), model, rng=ctx.rng("endpoint", s.name, "provisioning"),
                                      start=ctx.start)
         meter = EndpointMeter(ctx.meter, s.name)
@@ -237,7 +242,8 @@ class FluidTier:
         mass = np.zeros(N_WAIT_BINS)
         pc = np.zeros(arrivals.size)
         wscale = np.zeros(arrivals.size)
-        _wait_mass(arrivals, in_service, m.backlog.to_numpy(), served, float(s.concurrency_per_instance),
+        slack = m.slack_s.to_numpy()
+        _wait_mass(arrivals, in_service, m.backlog.to_numpy(), served, slack, float(s.concurrency_per_instance),
                    self.mean_s, (self.arrival_scv + self.scv) / 2.0, float(timeout), edges, mass, pc, wscale)
         mass[-1] = 0.0  # waits beyond the timeout are timeouts, counted in ``timed_out``
         reps = np.zeros(N_WAIT_BINS)
@@ -246,6 +252,15 @@ class FluidTier:
         reps[-1] = timeout
         lat = (reps[:, None] + self.service_points[None, :]).ravel()
         weight = np.repeat(mass, self.service_points.size) / self.service_points.size
+        # saturated minutes: served requests started with ``slack`` left and finished within it
+        sat = np.flatnonzero(slack > 0)
+        if sat.size:
+            pts = self.service_points
+            j = np.searchsorted(pts, slack[sat], side="right")
+            cum_pts = np.concatenate([[0.0], np.cumsum(pts)])
+            done = np.where(j > 0, cum_pts[j] / np.maximum(j, 1), slack[sat] / 2)
+            lat = np.concatenate([lat, timeout - slack[sat] + done])
+            weight = np.concatenate([weight, served[sat]])
         order = np.argsort(lat, kind="stable")
         lat, weight = lat[order], weight[order]
         cum = np.cumsum(weight)

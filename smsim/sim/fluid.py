@@ -10,11 +10,21 @@ Per minute ``k`` (period ``[60k, 60k + 60)``), with ``A`` arrivals, ``s`` InServ
   :func:`smsim.queueing.gg_c_p_wait_gt`); requests whose wait exceeds the invocation timeout
   time out, and the p99 wait inverts the tail.
 * **Overloaded minutes** (or minutes that start with a backlog) are a fluid queue:
-  ``backlog' = backlog + A - c mu 60`` (not below 0). FIFO means the requests still queued are
-  the newest, so any backlog larger than the arrivals of the last ``timeout_s`` seconds has
-  waited longer than the timeout and is counted as timed out. The mean wait is the mean
-  backlog over the minute divided by the service rate; the p99 wait is the larger end backlog
-  over the rate (the last request in line).
+  ``backlog' = backlog + A - c mu 60`` (not below 0). The mean wait is the mean backlog over
+  the minute divided by the service rate; the p99 wait is the larger end backlog over the rate
+  (the last request in line).
+* **Saturated minutes**: FIFO keeps the newest requests queued, so a backlog larger than the
+  arrivals of the last ``timeout_s`` seconds means the head of the queue reaches its deadline.
+  The request kernel (:mod:`smsim.sim.kernel`) then starts each request just before its
+  deadline, with a slack ``delta``, and cuts those whose service exceeds it at the deadline
+  (holding the server until then): nothing abandons the queue, but most starts time out in
+  service. The fluid tier takes that equilibrium: the ``L = backlog + A - recent`` requests
+  leaving the queue share the minute's ``c x 60`` server-seconds, so ``delta`` solves
+  ``E[min(S, delta)] = c x 60 / L``; ``L x P(S <= delta)`` are served (latency between
+  ``timeout - delta`` and the timeout), the rest time out, the servers are fully busy, and
+  the queue keeps the recent arrivals. ``delta`` is in the ``slack_s`` column (0 otherwise).
+  ``S`` is the service distribution given as equal-probability quantile points
+  (:attr:`ServiceModel.quantiles_s`; a lognormal with the given mean and scv by default).
 * p99 latency is the p99 wait plus a p99 service time from a lognormal with the given mean
   and scv (an approximation; the sum of quantiles overstates the quantile of the sum).
 
@@ -40,6 +50,7 @@ from datetime import UTC, datetime
 import numba
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from smsim.cron import fire_times_s
 from smsim.scenario.autoscaling import AutoscalingSpec, StepScaling, TargetTracking
@@ -58,7 +69,7 @@ from smsim.sim.provisioning import distribution
 #: Columns of :attr:`FluidResult.minutes`.
 MINUTE_COLUMNS = [
     "start_s", "arrivals", "capacity", "in_service", "utilization", "wait_mean_s", "wait_p99_s",
-    "latency_p99_s", "served", "timed_out", "backlog",
+    "latency_p99_s", "served", "timed_out", "backlog", "slack_s",
 ]
 _METRIC_CODE = {"invocations_per_instance": 0, "cpu_utilization": 1, "gpu_utilization": 1,
                 "backlog_per_instance": 2, "backlog": 3}
@@ -79,12 +90,26 @@ class ServiceModel:
     arrival_scv: float = 1.0
     concurrency_per_instance: int = 1
     timeout_s: float = 60.0
+    #: Equal-probability quantile points of the service time (s); None: lognormal(mean, scv).
+    quantiles_s: tuple[float, ...] | None = None
 
     def service_p99_s(self) -> float:
         if self.service_scv <= 0:
             return self.service_mean_s
         sigma = math.sqrt(math.log1p(self.service_scv))
         return self.service_mean_s * math.exp(-sigma * sigma / 2 + _Z99 * sigma)
+
+    def service_points(self, n: int = 512) -> np.ndarray:
+        """Sorted quantile points of the service time, rescaled so that their mean is the mean."""
+        if self.quantiles_s is not None:
+            q = np.sort(np.asarray(self.quantiles_s, dtype=np.float64))
+        elif self.service_scv <= 0:
+            q = np.full(n, self.service_mean_s)
+        else:
+            sigma = math.sqrt(math.log1p(self.service_scv))
+            q = np.exp(sigma * ndtri((np.arange(n) + 0.5) / n))
+        m = q.mean()
+        return q * (self.service_mean_s / m) if m > 0 else np.full(q.size, self.service_mean_s)
 
 
 @dataclass
@@ -118,6 +143,27 @@ def _erlang_c(c: int, a: float) -> float:
 
 
 @numba.njit(cache=True)
+def _slack(q, prefix, g):
+    """``(delta, P(S <= delta))`` with ``E[min(S, delta)] = g`` for the service distribution given
+    by sorted equal-probability points ``q`` (``prefix[j]`` = sum of the ``j`` smallest)."""
+    n = q.shape[0]
+    if g <= 0.0:
+        return 0.0, 0.0
+    if g >= prefix[n] / n:
+        return q[n - 1], 1.0
+    # smallest j with E[min(S, q[j])] = (prefix[j] + (n - j) q[j]) / n >= g
+    a, b = 0, n - 1
+    while a < b:
+        mid = (a + b) // 2
+        if (prefix[mid] + (n - mid) * q[mid]) / n >= g:
+            b = mid
+        else:
+            a = mid + 1
+    # on [q[a-1], q[a]] the points below delta complete: P(S <= delta) = a / n exactly
+    return (n * g - prefix[a]) / (n - a), a / n
+
+
+@numba.njit(cache=True)
 def _breach(value: float, missing: bool, thr: float, cmp: int, missing_zero: bool) -> bool:
     if missing:
         if not missing_zero:
@@ -133,12 +179,13 @@ def _breach(value: float, missing: bool, thr: float, cmp: int, missing_zero: boo
 
 
 @numba.njit(cache=True)
-def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0, backlog0, svc,
+def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0, backlog0, svc, svc_q, svc_prefix,
          alarm_i, alarm_f, alarm_dyn, flags, capacity, lo, hi, out):
     """Run minutes ``k0 .. k_stop - 1``; return ``(k_last, count, backlog)`` at the first minute
     after which a policy could act (or ``k_stop - 1``). ``out`` rows follow MINUTE_COLUMNS[1:].
 
-    ``svc`` = (mean_s, scv_s, scv_a, concurrency, timeout_s, service_p99_s); per alarm,
+    ``svc`` = (mean_s, scv_s, scv_a, concurrency, timeout_s, service_p99_s), ``svc_q`` the sorted
+    service quantile points and ``svc_prefix`` their prefix sums; per alarm,
     ``alarm_i`` = (metric, comparison, datapoints, periods, kind, missing_zero),
     ``alarm_f`` = (threshold, target), ``alarm_dyn`` = (can_act, scale-in blocked until s).
     """
@@ -170,6 +217,8 @@ def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0,
         timed_out = 0.0
         wait_mean = 0.0
         wait_p99 = 0.0
+        cut_slack = 0.0
+        saturated = False
         if backlog <= 0.0 and A < rate_min:
             c_int = int(round(c_eff))  # noqa: RUF046 (explicit int for numba)
             a_off = lam / mu
@@ -196,9 +245,16 @@ def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0,
             else:
                 recent = cum_arrivals[k + 1] - cum_arrivals[y_i] - (young_from - y_i) * arrivals[y_i]
             if b1 > recent:
-                timed_out = b1 - recent
+                # the head of the queue reaches its deadline: starts just before it, cut after
+                saturated = True
+                leaving = total - recent
+                cut_slack, p_ok = _slack(svc_q, svc_prefix, c_eff * 60.0 / leaving)
+                served = leaving * p_ok
+                timed_out = leaving - served
                 b1 = recent
-            if rate_min > 0.0:
+                wait_mean = min((backlog + b1) / 2.0 / (leaving / 60.0), timeout_s)
+                wait_p99 = timeout_s - cut_slack
+            elif rate_min > 0.0:
                 wait_mean = min((backlog + b1) / 2.0 / (rate_min / 60.0), timeout_s)
                 wait_p99 = min(max(backlog, b1) / (rate_min / 60.0), timeout_s)
             else:
@@ -207,17 +263,18 @@ def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0,
             backlog = b1
         util = 0.0
         if c_eff > 0.0:
-            util = min(1.0, served * mean_s / (c_eff * 60.0))
+            util = 1.0 if saturated else min(1.0, served * mean_s / (c_eff * 60.0))
         out[0, k] = A
         out[1, k] = capacity
         out[2, k] = s
         out[3, k] = util
         out[4, k] = wait_mean
         out[5, k] = wait_p99
-        out[6, k] = wait_p99 + svc_p99
+        out[6, k] = timeout_s if saturated else wait_p99 + svc_p99
         out[7, k] = served
         out[8, k] = timed_out
         out[9, k] = backlog
+        out[10, k] = cut_slack
         stop = every_minute
         if capacity == 0 and backlog > 0.0:
             stop = True
@@ -333,9 +390,11 @@ def simulate_fluid(
     alarm_dyn = np.zeros((n_al, 2))
     svc = np.array([service.service_mean_s, service.service_scv, service.arrival_scv,
                     float(service.concurrency_per_instance), service.timeout_s, service.service_p99_s()])
+    svc_q = service.service_points()
+    svc_prefix = np.concatenate(([0.0], np.cumsum(svc_q)))
     by_policy = [[(a, sh[4], sh[5]) for a, (pi, sh) in enumerate(shapes) if pi == q] for q in range(len(policies))]
     flags = np.zeros((n_al, n), dtype=np.int8)
-    out = np.zeros((10, n))
+    out = np.zeros((len(MINUTE_COLUMNS) - 1, n))
     fires: dict[int, list[int]] = {}
     for k, action in enumerate(spec.scheduled_actions):
         for t in fire_times_s(action.schedule, action.timezone, start, horizon_s):
@@ -356,7 +415,7 @@ def simulate_fluid(
             alarm_dyn[a, 0] = _can_act(policies[pi], sh, cap, lo, hi)
             alarm_dyn[a, 1] = _block_until(policies[pi], sh, states[pi])
         k_last, count, backlog = _run(
-            k, k_stop, every_minute, arrivals, cum, fleet.frac, fleet.d_full, count, backlog, svc,
+            k, k_stop, every_minute, arrivals, cum, fleet.frac, fleet.d_full, count, backlog, svc, svc_q, svc_prefix,
             alarm_i, alarm_f, alarm_dyn, flags, cap, lo, hi, out,
         )
         now = 60.0 * (k_last + 1)
