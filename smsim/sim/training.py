@@ -275,9 +275,17 @@ class TrainingModel:
             jobs["count"].tolist(),
             jobs["train_s"].tolist(),
             jobs["instance_type"].tolist(),
+            strict=True,
         ):
             warm = False
             if keep > 0:
+                live = []
+                for w in warm_pool:  # expired clusters can serve no later job: bill and drop
+                    if w.release_s + keep < submit:
+                        self._bill_warm(ctx, w, w.release_s + keep)
+                    else:
+                        live.append(w)
+                warm_pool = live
                 for i in range(len(warm_pool) - 1, -1, -1):
                     w = warm_pool[i]
                     if (
