@@ -67,38 +67,48 @@ def _less(avail, a, b):
 
 
 @_JIT
-def _hpush(h, n, sid, avail):
-    """Push server ``sid`` onto heap row ``h`` holding ``n`` items; returns the new size."""
+def _hpush(heap, q, n, sid, avail):
+    """Push server ``sid`` onto heap row ``q`` holding ``n`` items; returns the new size."""
     i = n
-    h[i] = sid
     while i > 0:
         p = (i - 1) // 2
-        if _less(avail, h[i], h[p]):
-            h[i], h[p] = h[p], h[i]
+        up = heap[q, p]
+        if _less(avail, sid, up):
+            heap[q, i] = up
             i = p
         else:
             break
+    heap[q, i] = sid
     return n + 1
 
 
 @_JIT
-def _hpop(h, n, avail):
-    """Remove the top of heap row ``h`` holding ``n`` items; returns the new size."""
-    n -= 1
-    h[0] = h[n]
+def _hsift(heap, q, n, avail):
+    """Restore heap row ``q`` (``n`` items) after its top's key grew or the top was replaced."""
+    sid = heap[q, 0]
     i = 0
     while True:
-        left = 2 * i + 1
-        if left >= n:
+        m = 2 * i + 1
+        if m >= n:
             break
-        m = left
-        if left + 1 < n and _less(avail, h[left + 1], h[left]):
-            m = left + 1
-        if _less(avail, h[m], h[i]):
-            h[i], h[m] = h[m], h[i]
+        if m + 1 < n and _less(avail, heap[q, m + 1], heap[q, m]):
+            m += 1
+        down = heap[q, m]
+        if _less(avail, down, sid):
+            heap[q, i] = down
             i = m
         else:
             break
+    heap[q, i] = sid
+
+
+@_JIT
+def _hpop(heap, q, n, avail):
+    """Remove the top of heap row ``q`` holding ``n`` items; returns the new size."""
+    n -= 1
+    if n > 0:
+        heap[q, 0] = heap[q, n]
+        _hsift(heap, q, n, avail)
     return n
 
 
@@ -109,18 +119,19 @@ def _win(t, window_s, nw):
 
 
 @_JIT
-def _add_interval(row, s, e, window_s, nw):
-    """Spread the length of ``[s, e)`` over window cells of ``row`` (cell ``nw`` = overflow)."""
+def _add_interval(win, row, s, e, window_s, nw):
+    """Spread the length of ``[s, e)`` over the window cells of ``win[row]`` (cell ``nw`` =
+    overflow)."""
     t = s
     k = int(s / window_s)
     while t < e:
         if k >= nw:
-            row[nw] += e - t
+            win[row, nw] += e - t
             return
         edge = (k + 1) * window_s
         hi = e if e < edge else edge
         if hi > t:
-            row[k] += hi - t
+            win[row, k] += hi - t
         t = hi
         k += 1
 
@@ -136,7 +147,7 @@ def _live_top(q, heap, hsize, avail, retire, t0, check_retire):
         sid = heap[q, 0]
         cand = avail[sid] if avail[sid] > t0 else t0
         if check_retire and cand >= retire[sid]:
-            hsize[q] = _hpop(heap[q], hsize[q], avail)
+            hsize[q] = _hpop(heap, q, hsize[q], avail)
             continue
         return sid
     return -1
@@ -152,14 +163,13 @@ def _start(q, sid, a, x, s, gid, inst, timeout, heap, hsize, avail, jobend, win,
     if end > d:
         end = d
         outcome = TIMED_OUT_SERVICE
-    hsize[q] = _hpop(heap[q], hsize[q], avail)
     avail[sid] = end
     jobend[sid] = end
-    hsize[q] = _hpush(heap[q], hsize[q], sid, avail)
+    _hsift(heap, q, hsize[q], avail)
     ke = _win(end, window_s, nw)
     win[W_STARTS, _win(s, window_s, nw)] += 1.0
     win[W_ENDS, ke] += 1.0
-    _add_interval(win[W_BUSY_S], s, end, window_s, nw)
+    _add_interval(win, W_BUSY_S, s, end, window_s, nw)
     totals[T_BUSY_S] += end - s
     totals[T_WAIT_SUM_STARTED] += s - a
     if outcome == SERVED:
@@ -222,7 +232,7 @@ def _drain(q, t_lim, strict, mode, conc, timeout, heap, hsize, avail, retire, jo
         q_head[q] = (pos + 1) % cap
         q_len[q] -= 1
         win[W_DEQ, _win(ev, window_s, nw)] += 1.0
-        _add_interval(win[W_WAIT_S], a, ev, window_s, nw)
+        _add_interval(win, W_WAIT_S, a, ev, window_s, nw)
         gid = q_gid[q, pos]
         if s < d:
             inst = sid // conc
@@ -341,13 +351,14 @@ def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
 
 @_JIT
 def account_capacity(ids, acc_from, done, ready, retire, jobend, inst_qlen_empty, conc,
-                     until, cap_row, window_s):
-    """Add provisioned server-seconds up to ``until`` for the servers in ``ids``.
+                     until, win, window_s):
+    """Add provisioned server-seconds up to ``until`` (row ``W_CAPACITY_S`` of ``win``) for the
+    servers in ``ids``.
 
     A server is provisioned from ``ready`` until ``max(retire, end of its last job)``; the end
     is final once ``retire <= until`` and its instance holds no queued work.
     """
-    nw = cap_row.shape[0] - 1
+    nw = win.shape[1] - 1
     for r in range(ids.shape[0]):
         sid = ids[r]
         lo = acc_from[sid] if acc_from[sid] > ready[sid] else ready[sid]
@@ -355,14 +366,14 @@ def account_capacity(ids, acc_from, done, ready, retire, jobend, inst_qlen_empty
             live_end = retire[sid] if retire[sid] > jobend[sid] else jobend[sid]
             hi = live_end if live_end < until else until
             if hi > lo:
-                _add_interval(cap_row, lo, hi, window_s, nw)
+                _add_interval(win, W_CAPACITY_S, lo, hi, window_s, nw)
             if live_end <= until:
                 done[sid] = 1
             else:
                 acc_from[sid] = until
         else:
             if until > lo:
-                _add_interval(cap_row, lo, until, window_s, nw)
+                _add_interval(win, W_CAPACITY_S, lo, until, window_s, nw)
             acc_from[sid] = until
 
 

@@ -69,7 +69,10 @@ def _load_core(jit: bool):
     if jit:
         import numba
 
-        module._JIT = numba.njit(cache=True, inline="always")
+        # The kernel allocates nothing: it only reads and writes arrays owned by Kernel. Without
+        # the reference-counting runtime, passing an array to a helper costs nothing; with it,
+        # every array argument of every helper call is an atomic increment and decrement.
+        module._JIT = numba.njit(cache=True, _nrt=False)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
@@ -193,7 +196,7 @@ class Kernel:
         self.acc_from[servers] = ready_s
         for sid in servers:
             q = 0 if self.mode == 0 else int(sid) // c
-            self.hsize[q] = self.core._hpush(self.heap[q], self.hsize[q], sid, self.avail)
+            self.hsize[q] = self.core._hpush(self.heap, q, self.hsize[q], int(sid), self.avail)
         self._active = np.concatenate([self._active, servers])
         self.n_instances += n
         return ids
@@ -256,7 +259,7 @@ class Kernel:
         new = [np.zeros((nq, 2 * r), dtype=a.dtype) for a in (self.q_arr, self.q_svc, self.q_gid)]
         for q in range(nq):
             pos = (self.q_head[q] + np.arange(self.q_len[q])) % r
-            for dst, src in zip(new, (self.q_arr, self.q_svc, self.q_gid)):
+            for dst, src in zip(new, (self.q_arr, self.q_svc, self.q_gid), strict=True):
                 dst[q, : pos.size] = src[q, pos]
         self.q_arr, self.q_svc, self.q_gid = new
         self.q_head[:] = 0
@@ -321,7 +324,7 @@ class Kernel:
             empty = self.q_len[: max(self.n_instances, 1)] == 0
         self.core.account_capacity(
             self._active, self.acc_from, self.done, self.ready, self.retire, self.jobend,
-            empty, c, self.clock_s, self.win[W.W_CAPACITY_S], float(self.config.window_s),
+            empty, c, self.clock_s, self.win, float(self.config.window_s),
         )
         self._active = self._active[self.done[self._active] == 0]
 
@@ -369,11 +372,13 @@ class Kernel:
         upto = self.clock_s if upto_s is None else min(upto_s, self.clock_s)
         k = min(math.floor(upto / w + 1e-9), self.win.shape[1] - 1)
         win = self.win
-        wait = win[W.W_WAIT_S].copy()
+        wait2 = win[W.W_WAIT_S : W.W_WAIT_S + 1].copy()
         for q in range(self.q_len.shape[0]):
             r = self.q_arr.shape[1]
             for p in (self.q_head[q] + np.arange(self.q_len[q])) % r:
-                self.core._add_interval(wait, self.q_arr[q, p], self.clock_s, w, wait.size - 1)
+                self.core._add_interval(wait2, 0, float(self.q_arr[q, p]), self.clock_s, w,
+                                        wait2.shape[1] - 1)
+        wait = wait2[0]
         in_flight = np.cumsum(win[W.W_STARTS] - win[W.W_ENDS])
         queue = np.cumsum(win[W.W_ENQ] - win[W.W_DEQ])
         with np.errstate(invalid="ignore", divide="ignore"):
