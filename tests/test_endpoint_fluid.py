@@ -64,16 +64,30 @@ def test_auto_fidelity(workload, duration, expected):
         assert m["instance_hours"] == pytest.approx(40 * 24)
 
 
-def test_minute_counts_match_declared_moments():
+@pytest.mark.parametrize("exact_max", [0.0, 2e7])  # the rate-integral path; the generators' own arrivals
+def test_minute_counts_match_declared_moments(exact_max):
     """Seasonal counts: mean = the rate integral; MMPP counts over the horizon: mean and the
     declared overdispersed variance, over 200 paths (3-sigma bounds)."""
     start = Scenario(name="t", horizon={"duration_s": "1d"}).horizon.start
     s = SeasonalArrivals(base_rate_per_s=5, daily_amplitude=0.8)
-    totals = [minute_counts(s, np.random.default_rng(i), 1440, 86400.0, start)[0].sum() for i in range(20)]
+    totals = [minute_counts(s, np.random.default_rng(i), 1440, 86400.0, start, exact_max_requests=exact_max)[0].sum()
+              for i in range(20)]
     exp = s.expected_count(86400.0, start)
     assert abs(np.mean(totals) - exp) < 3 * math.sqrt(exp / 20)
     p = MMPPArrivals(rates_per_s=(1.0, 20.0), mean_sojourn_s=(600.0, 120.0))
-    totals = np.array([minute_counts(p, np.random.default_rng(i), 60, 3600.0, start)[0].sum() for i in range(200)])
+    totals = np.array([minute_counts(p, np.random.default_rng(i), 60, 3600.0, start, exact_max_requests=exact_max)[0].sum()
+                       for i in range(200)])
     mean, var = p.expected_count(3600.0), p.count_variance(3600.0)
     assert abs(totals.mean() - mean) < 3 * math.sqrt(var / 200)
     assert abs(totals.var(ddof=1) / var - 1) < 3 * math.sqrt(2 / 199)
+
+
+def test_below_the_exact_limit_both_tiers_see_the_same_arrivals():
+    """Bursty traffic, 2 h: the fluid tier counts the request tier's own arrivals (same seed), so the
+    per-minute arrivals and, with them, every scaling decision and the bill are identical."""
+    mmpp = {"kind": "mmpp", "rates_per_s": [5.0, 40.0], "mean_sojourn_s": [900.0, 300.0]}
+    req = simulate(scenario("request", mmpp, "2h")).resources[0]
+    flu = simulate(scenario("fluid", mmpp, "2h")).resources[0]
+    assert np.array_equal(req.series.arrivals.to_numpy(), flu.series.arrivals.to_numpy())
+    for key in ("requests", "instance_hours", "scale_out_events", "scale_in_events"):
+        assert flu.metrics[key] == req.metrics[key]

@@ -1,7 +1,12 @@
 """The fluid tier of a real-time endpoint: per-minute counts -> :mod:`smsim.sim.fluid` -> metrics.
 
-Arrival counts per minute are made without materializing requests where the workload allows:
+Arrival counts per minute:
 
+* synthetic generators expecting at most :data:`EXACT_MAX_REQUESTS` requests over the horizon
+  (where the request tier is practical too): the generator's own arrivals, streamed chunk by
+  chunk from the same random stream the request tier uses and counted per minute, so for one
+  seed both tiers see the very same traffic and their difference is the model's alone;
+* larger synthetic workloads, without materializing requests:
 * ``poisson`` / ``seasonal``: ``Poisson(integral of the rate over the minute)`` per minute, the
   integral by 3-point Gauss-Legendre on the generator's own rate function (so the count
   distribution is the one the request tier draws from);
@@ -46,14 +51,25 @@ N_SERVICE_POINTS = 512
 N_WAIT_BINS = 256
 WAIT_GRID_LO_S = 1e-4
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(3)
+#: Up to this many expected requests, synthetic arrivals are generated exactly and counted.
+EXACT_MAX_REQUESTS = 2e7
+#: Log grid of exponential wait scales (s) on which stable minutes' tails are pooled.
+N_THETA = 4096
+_LOG_THETA_LO = math.log(1e-7)
+_LOG_THETA_STEP = (math.log(1e4) - _LOG_THETA_LO) / (N_THETA - 1)
+THETA_GRID_S = np.exp(_LOG_THETA_LO + _LOG_THETA_STEP * np.arange(N_THETA))
 
 
 def minute_counts(workload, rng: np.random.Generator, n_minutes: int, horizon_s: float, start,
-                  base_dir=None) -> tuple[np.ndarray, float, object | None]:
+                  base_dir=None, exact_max_requests: float = EXACT_MAX_REQUESTS) -> tuple[np.ndarray, float, object | None]:
     """``(arrivals per minute, arrival scv within a minute, a trace sample or None)``."""
     edges = np.arange(n_minutes + 1) * 60.0
     edges[-1] = min(edges[-1], horizon_s)
     lo, width = edges[:-1], np.diff(edges)
+    if isinstance(workload, ArrivalProcess):
+        p = workload.scaled(getattr(workload, "rate_scale", 1.0))
+        if p.expected_count(horizon_s, start) <= exact_max_requests:
+            return _exact_counts(p, rng, n_minutes, horizon_s, start)
     if isinstance(workload, MMPPArrivals):
         p = workload.scaled(getattr(workload, "rate_scale", 1.0))
         lam = _mmpp_minute_integrals(p, rng, edges)
@@ -68,6 +84,19 @@ def minute_counts(workload, rng: np.random.Generator, n_minutes: int, horizon_s:
     t = trace.arrival_s
     counts = np.bincount((t // 60.0).astype(np.int64), minlength=n_minutes)[:n_minutes].astype(np.float64)
     return counts, _local_scv(t), trace
+
+
+def _exact_counts(p: ArrivalProcess, rng, n_minutes, horizon_s, start) -> tuple[np.ndarray, float, object]:
+    """Per-minute counts of the (scaled) generator's own arrivals, streamed as the request tier
+    streams them (:func:`smsim.workload.spec.iter_chunks` with the default chunks)."""
+    counts = np.zeros(n_minutes)
+    first = None
+    for chunk in p.iter_chunks(rng, horizon_s, None, start):
+        if first is None and len(chunk.arrival_s):
+            first = chunk
+        m = (chunk.arrival_s // 60.0).astype(np.int64)
+        counts += np.bincount(m, minlength=n_minutes)[:n_minutes]
+    return counts, 1.0, first
 
 
 def _mmpp_minute_integrals(p: MMPPArrivals, rng: np.random.Generator, edges: np.ndarray) -> np.ndarray:
@@ -123,11 +152,18 @@ def _erlang_c(c: int, a: float) -> float:
 
 
 @numba.njit(cache=True)
-def _wait_mass(arrivals, in_service, backlog, served, slack, conc, mean_s, f, timeout_s, edges, out_mass, out_c, out_w):
+def _wait_mass(arrivals, in_service, backlog, served, slack, conc, mean_s, f, timeout_s, edges, out_mass, out_c, out_w,
+               theta_weight):
     """Accumulate each minute's wait distribution into ``out_mass`` (bin 0 is the atom at 0; bin
     ``j >= 1`` covers ``[edges[j-1], edges[j])``, ``edges[0] = 0``, the last bin ``[timeout, inf)``); per minute, also the probability of
     waiting ``out_c`` and the mean wait ``out_w`` given waiting (exponential scale or uniform mid).
-    Saturated minutes (``slack > 0``) are left out: their latencies are added separately."""
+    Saturated minutes (``slack > 0``) are left out: their latencies are added separately.
+
+    The exponential tails of stable minutes are not binned minute by minute: each minute's
+    weight ``A x C`` is split between the two neighbouring scales of the log grid
+    ``THETA_GRID_S`` (linearly in log scale) into ``theta_weight``, and :func:`_tail_mass`
+    bins the grid once. The grid step is 0.62 %, so the pooled tail is a mixture of exponentials
+    whose scales are within 0.62 % of the minutes' own."""
     mu = 1.0 / mean_s
     nb = edges.shape[0]
     prev = 0.0
@@ -154,11 +190,12 @@ def _wait_mass(arrivals, in_service, backlog, served, slack, conc, mean_s, f, ti
             out_w[k] = theta
             out_mass[0] += A * (1.0 - pc)
             if pc > 0.0 and theta > 0.0:
-                for j in range(1, nb):
-                    lo = edges[j - 1]
-                    if lo / theta > 40.0:
-                        break
-                    out_mass[j] += A * pc * (math.exp(-lo / theta) - math.exp(-edges[j] / theta))
+                x = (math.log(theta) - _LOG_THETA_LO) / _LOG_THETA_STEP
+                x = min(max(x, 0.0), N_THETA - 1.0)
+                i = min(int(x), N_THETA - 2)
+                w = x - i
+                theta_weight[i] += A * pc * (1.0 - w)
+                theta_weight[i + 1] += A * pc * w
         else:
             r = rate_min / 60.0
             w0 = min(prev / r, timeout_s) if r > 0.0 else timeout_s
@@ -176,6 +213,17 @@ def _wait_mass(arrivals, in_service, backlog, served, slack, conc, mean_s, f, ti
                     if ov > 0.0:
                         out_mass[j] += s * ov / (b - a)
         prev = backlog[k]
+
+
+def _tail_mass(theta_weight: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Mass per wait bin ``j >= 1`` of the exponential tails pooled on :data:`THETA_GRID_S`."""
+    used = np.flatnonzero(theta_weight)
+    if used.size == 0:
+        return np.zeros(edges.size - 1)
+    theta = THETA_GRID_S[used][:, None]
+    with np.errstate(over="ignore"):
+        surv = np.exp(-edges[None, :] / theta)
+    return theta_weight[used] @ (surv[:, :-1] - surv[:, 1:])
 
 
 class FluidTier:
@@ -242,9 +290,11 @@ class FluidTier:
         mass = np.zeros(N_WAIT_BINS)
         pc = np.zeros(arrivals.size)
         wscale = np.zeros(arrivals.size)
+        theta_weight = np.zeros(N_THETA)
         slack = m.slack_s.to_numpy()
         _wait_mass(arrivals, in_service, m.backlog.to_numpy(), served, slack, float(s.concurrency_per_instance),
-                   self.mean_s, (self.arrival_scv + self.scv) / 2.0, float(timeout), edges, mass, pc, wscale)
+                   self.mean_s, (self.arrival_scv + self.scv) / 2.0, float(timeout), edges, mass, pc, wscale, theta_weight)
+        mass[1:] += _tail_mass(theta_weight, edges)
         mass[-1] = 0.0  # waits beyond the timeout are timeouts, counted in ``timed_out``
         reps = np.zeros(N_WAIT_BINS)
         reps[1] = WAIT_GRID_LO_S / 2
