@@ -229,7 +229,7 @@ def _drain(q, t_lim, strict, mode, conc, timeout, heap, hsize, avail, retire, jo
         ev = s if s < d else d
         if (strict and ev >= t_lim) or ((not strict) and ev > t_lim):
             return
-        q_head[q] = (pos + 1) % cap
+        q_head[q] = pos + 1 if pos + 1 < cap else 0
         q_len[q] -= 1
         win[W_DEQ, _win(ev, window_s, nw)] += 1.0
         _add_interval(win, W_WAIT_S, a, ev, window_s, nw)
@@ -247,20 +247,39 @@ def _drain(q, t_lim, strict, mode, conc, timeout, heap, hsize, avail, retire, jo
 
 
 @_JIT
+def check_inputs(arr, svc, clock, until):
+    """Index of the first arrival out of order or outside ``[clock, until)``, or of the first
+    negative or NaN service time, as ``(index, kind)`` (kind 0 = all valid, 1 = arrival,
+    2 = service)."""
+    prev = clock
+    for i in range(arr.shape[0]):
+        a = arr[i]
+        if not (a >= prev and a < until):
+            return i, 1
+        prev = a
+        if not svc[i] >= 0.0:
+            return i, 2
+    return -1, 0
+
+
+@_JIT
 def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
                  avail, ready, retire, jobend, heap, hsize,
                  q_arr, q_svc, q_gid, q_head, q_len,
                  routable, inst_retire, inst_ready,
                  win, totals, hist, log_lo, inv_log_g, whist, window_s,
-                 rec_f, rec_i, rec_n):
-    """Process arrivals ``i0..`` (all ``< until``) and every queue event before ``until``.
+                 rec_f, rec_i, rec_n, active, n_active, acc_from, done):
+    """Process arrivals ``i0..`` (all ``< until``) and every queue event before ``until``, then
+    account provisioned capacity up to ``until`` for ``active[:n_active]``.
 
-    Returns ``(i, status)``: status 0 = done (``i == len(arr)``), 1 = a ring buffer is full
-    (arrival ``i`` not processed; the caller grows the buffers and calls again from ``i``).
+    Returns ``(i, status, n_active)``: status 0 = done (``i == len(arr)``; ``active`` compacted
+    to its new ``n_active`` still-provisioned servers), 1 = a ring buffer is full (arrival ``i``
+    not processed; the caller grows the buffers and calls again from ``i``).
     """
     nw = win.shape[1] - 1
     cap = q_arr.shape[1]
     n = arr.shape[0]
+    shared = mode == MODE_SHARED
     i = i0
     while i < n:
         a = arr[i]
@@ -268,7 +287,7 @@ def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
         gid = gid0 + i
         # Choose the queue.
         q = 0
-        if mode != MODE_SHARED:
+        if not shared:
             q = -1
             if mode == MODE_RANDOM:
                 n_in = 0
@@ -292,9 +311,11 @@ def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
                 for r in range(routable.shape[0]):
                     j = routable[r]
                     if inst_ready[j] <= a < inst_retire[j]:
-                        _drain(j, a, False, mode, conc, timeout, heap, hsize, avail, retire,
-                               jobend, q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist,
-                               log_lo, inv_log_g, whist, window_s, nw, rec_f, rec_i, rec_n)
+                        if q_len[j] > 0:
+                            _drain(j, a, False, mode, conc, timeout, heap, hsize, avail, retire,
+                                   jobend, q_arr, q_svc, q_gid, q_head, q_len, win, totals,
+                                   hist, log_lo, inv_log_g, whist, window_s, nw, rec_f, rec_i,
+                                   rec_n)
                         out = q_len[j]
                         for m in range(j * conc, (j + 1) * conc):
                             if jobend[m] > a:
@@ -302,43 +323,45 @@ def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
                         if best < 0 or out < best:
                             best = out
                             q = j
+        ka = _win(a, window_s, nw)
         if q < 0:
-            win[W_ARRIVALS, _win(a, window_s, nw)] += 1.0
-            win[W_DROPPED, _win(a, window_s, nw)] += 1.0
+            win[W_ARRIVALS, ka] += 1.0
+            win[W_DROPPED, ka] += 1.0
             totals[T_ARRIVALS] += 1.0
             totals[T_DROPPED] += 1.0
             _record_other(gid, -1, math.nan, a, DROPPED, rec_f, rec_i, rec_n)
             i += 1
             continue
-        _drain(q, a, False, mode, conc, timeout, heap, hsize, avail, retire, jobend,
-               q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, log_lo, inv_log_g,
-               whist, window_s, nw, rec_f, rec_i, rec_n)
-        now = True
+        if q_len[q] > 0:
+            _drain(q, a, False, mode, conc, timeout, heap, hsize, avail, retire, jobend,
+                   q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, log_lo, inv_log_g,
+                   whist, window_s, nw, rec_f, rec_i, rec_n)
+        now = False
         sid = -1
         if q_len[q] == 0:
-            sid = _live_top(q, heap, hsize, avail, retire, a, mode == MODE_SHARED)
+            sid = _live_top(q, heap, hsize, avail, retire, a, shared)
             now = sid >= 0 and avail[sid] <= a
-        else:
-            now = False
         if (not now) and q_len[q] < qlimit and q_len[q] == cap:
-            return i, 1
-        win[W_ARRIVALS, _win(a, window_s, nw)] += 1.0
+            return i, 1, n_active
+        win[W_ARRIVALS, ka] += 1.0
         totals[T_ARRIVALS] += 1.0
         if now:
             _start(q, sid, a, x, a, gid, sid // conc, timeout, heap, hsize, avail, jobend,
                    win, totals, hist, log_lo, inv_log_g, whist, window_s, nw, rec_f, rec_i, rec_n)
         elif q_len[q] >= qlimit:
-            win[W_DROPPED, _win(a, window_s, nw)] += 1.0
+            win[W_DROPPED, ka] += 1.0
             totals[T_DROPPED] += 1.0
-            _record_other(gid, q if mode != MODE_SHARED else -1, math.nan, a, DROPPED,
+            _record_other(gid, q if not shared else -1, math.nan, a, DROPPED,
                           rec_f, rec_i, rec_n)
         else:
-            pos = (q_head[q] + q_len[q]) % cap
+            pos = q_head[q] + q_len[q]
+            if pos >= cap:
+                pos -= cap
             q_arr[q, pos] = a
             q_svc[q, pos] = x
             q_gid[q, pos] = gid
             q_len[q] += 1
-            win[W_ENQ, _win(a, window_s, nw)] += 1.0
+            win[W_ENQ, ka] += 1.0
         i += 1
     # Everything before `until` happens now; later events wait for the next call.
     for q in range(q_len.shape[0]):
@@ -346,23 +369,26 @@ def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
             _drain(q, until, True, mode, conc, timeout, heap, hsize, avail, retire, jobend,
                    q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, log_lo, inv_log_g,
                    whist, window_s, nw, rec_f, rec_i, rec_n)
-    return i, 0
+    n_active = account_capacity(active, n_active, acc_from, done, ready, retire, jobend, q_len,
+                                shared, conc, until, win, window_s)
+    return i, 0, n_active
 
 
 @_JIT
-def account_capacity(ids, acc_from, done, ready, retire, jobend, inst_qlen_empty, conc,
+def account_capacity(ids, n_ids, acc_from, done, ready, retire, jobend, q_len, shared, conc,
                      until, win, window_s):
     """Add provisioned server-seconds up to ``until`` (row ``W_CAPACITY_S`` of ``win``) for the
-    servers in ``ids``.
+    servers ``ids[:n_ids]``; returns how many are still provisioned, moved to the front of ``ids``.
 
     A server is provisioned from ``ready`` until ``max(retire, end of its last job)``; the end
     is final once ``retire <= until`` and its instance holds no queued work.
     """
     nw = win.shape[1] - 1
-    for r in range(ids.shape[0]):
+    keep = 0
+    for r in range(n_ids):
         sid = ids[r]
         lo = acc_from[sid] if acc_from[sid] > ready[sid] else ready[sid]
-        if retire[sid] <= until and inst_qlen_empty[sid // conc]:
+        if retire[sid] <= until and (shared or q_len[sid // conc] == 0):
             live_end = retire[sid] if retire[sid] > jobend[sid] else jobend[sid]
             hi = live_end if live_end < until else until
             if hi > lo:
@@ -375,6 +401,10 @@ def account_capacity(ids, acc_from, done, ready, retire, jobend, inst_qlen_empty
             if until > lo:
                 _add_interval(win, W_CAPACITY_S, lo, until, window_s, nw)
             acc_from[sid] = until
+        if done[sid] == 0:
+            ids[keep] = sid
+            keep += 1
+    return keep
 
 
 _unused = np  # numpy is imported for the jitted twin's array typing

@@ -174,7 +174,16 @@ class Kernel:
         self.q_gid = np.zeros((nq, r), np.int64)
         self.q_head = np.zeros(nq, np.int64)
         self.q_len = np.zeros(nq, np.int64)
-        self._active = np.zeros(0, np.int64)
+        self._active = np.zeros(0, np.int64)  # servers whose capacity is still accounted
+        self._n_active = 0
+        self._timeout = float(config.timeout_s)
+        self._qlimit = _NO_LIMIT if config.queue_limit is None else int(config.queue_limit)
+        self._window_s = float(config.window_s)
+        self._empty_f = np.zeros(0)
+        self._empty_i = np.zeros(0, np.int64)
+        self._no_rec_f = np.zeros((0, 2))
+        self._no_rec_i = np.zeros((0, 3), np.int64)
+        self._rec_n = np.zeros(1, np.int64)
 
     # ----- capacity -------------------------------------------------------------------------
     def add_instances(self, n: int, ready_s: float) -> np.ndarray:
@@ -197,7 +206,8 @@ class Kernel:
         for sid in servers:
             q = 0 if self.mode == 0 else int(sid) // c
             self.hsize[q] = self.core._hpush(self.heap, q, self.hsize[q], int(sid), self.avail)
-        self._active = np.concatenate([self._active, servers])
+        self._active = np.concatenate([self._active[: self._n_active], servers])
+        self._n_active = self._active.size
         self.n_instances += n
         return ids
 
@@ -275,58 +285,53 @@ class Kernel:
         svc = np.ascontiguousarray(services, dtype=np.float64)
         if arr.shape != svc.shape or arr.ndim != 1:
             raise ValueError(f"arrivals {arr.shape} and services {svc.shape} must be equal 1-D")
-        if until_s < self.clock_s:
+        until = float(until_s)
+        if until < self.clock_s:
             raise ValueError(f"until_s {until_s} is before the kernel clock {self.clock_s}")
+        core = self.core
         if arr.size:
-            if arr[0] < self.clock_s or arr[-1] >= until_s or np.any(np.diff(arr) < 0):
+            bad, kind = core.check_inputs(arr, svc, self.clock_s, until)
+            if kind == 1:
                 raise ValueError(
                     f"arrivals must be sorted within [{self.clock_s}, {until_s}); found "
-                    f"[{arr[0]}, {arr[-1]}]"
+                    f"{arr[bad]} at position {bad} (range [{arr[0]}, {arr[-1]}])"
                 )
-            if np.any(svc < 0) or np.any(np.isnan(svc)):
-                raise ValueError("service times must be >= 0")
-        u = self.rng.random(arr.size) if self.mode == 1 else np.zeros(0)
+            if kind == 2:
+                raise ValueError(f"service times must be >= 0; found {svc[bad]} at position {bad}")
+        u = self.rng.random(arr.size) if self.mode == 1 else self._empty_f
         cfg = self.config
-        qlimit = _NO_LIMIT if cfg.queue_limit is None else int(cfg.queue_limit)
-        nrec = (int(self.q_len.sum()) + arr.size) if cfg.record else 0
-        rec_f = np.zeros((nrec, 2))
-        rec_i = np.zeros((nrec, 3), np.int64)
-        rec_n = np.zeros(1, np.int64)
-        routable = self.live_instances()
+        if cfg.record:
+            nrec = int(self.q_len.sum()) + arr.size
+            rec_f = np.zeros((nrec, 2))
+            rec_i = np.zeros((nrec, 3), np.int64)
+        else:
+            rec_f, rec_i = self._no_rec_f, self._no_rec_i
+        rec_n = self._rec_n
+        rec_n[0] = 0
+        routable = self._empty_i if self.mode == 0 else self.live_instances()
         i = 0
         while True:
-            i, status = self.core.advance_core(
-                arr, svc, u, self.n_requests, i, float(until_s), self.mode, cfg.concurrency,
-                float(cfg.timeout_s), qlimit, self.avail, self.ready, self.retire, self.jobend,
+            i, status, n_active = core.advance_core(
+                arr, svc, u, self.n_requests, i, until, self.mode, cfg.concurrency,
+                self._timeout, self._qlimit, self.avail, self.ready, self.retire, self.jobend,
                 self.heap, self.hsize, self.q_arr, self.q_svc, self.q_gid, self.q_head, self.q_len,
                 routable, self.inst_retire, self.inst_ready, self.win, self.totals,
                 self.hist.counts, self.hist.log_lo, self.hist.inv_log_g, self.whist,
-                float(cfg.window_s), rec_f, rec_i, rec_n,
+                self._window_s, rec_f, rec_i, rec_n, self._active, self._n_active,
+                self.acc_from, self.done,
             )
             if status == 0:
                 break
             self._grow_queues()
+        self._n_active = n_active
         self.hist.total = self.totals[W.T_RESP_SUM]
         self.n_requests += arr.size
-        self.clock_s = float(until_s)
-        self._account_capacity()
+        self.clock_s = until
         if not cfg.record:
             return None
         n = int(rec_n[0])
         return Records(rec_i[:n, 0].copy(), rec_f[:n, 0].copy(), rec_f[:n, 1].copy(),
                        rec_i[:n, 1].copy(), rec_i[:n, 2].copy())
-
-    def _account_capacity(self) -> None:
-        c = self.config.concurrency
-        if self.mode == 0:
-            empty = np.ones(max(self.n_instances, 1), np.bool_)
-        else:
-            empty = self.q_len[: max(self.n_instances, 1)] == 0
-        self.core.account_capacity(
-            self._active, self.acc_from, self.done, self.ready, self.retire, self.jobend,
-            empty, c, self.clock_s, self.win, float(self.config.window_s),
-        )
-        self._active = self._active[self.done[self._active] == 0]
 
     # ----- state and metrics ----------------------------------------------------------------
     @property
