@@ -1,4 +1,4 @@
-"""Benchmark: a year of a 50-team platform (scenarios/platform.yaml) - wall time and peak memory.
+"""Benchmark: a year of a 50-team platform (benchmarks/platform.yaml) - wall time and peak memory.
 
 Also prints the figures of two README answers: managed spot with a 30-minute checkpoint vs
 on-demand (scenarios/training_spot.yaml, plus the closed form) and idle shutdown after 60 minutes
@@ -83,7 +83,7 @@ def price(usage, region: str = "us-east-1"):
 
 
 def platform() -> None:
-    scenario = load(REPO / "scenarios" / "platform.yaml")
+    scenario = load(REPO / "benchmarks" / "platform.yaml")
     t0 = time.perf_counter()
     result = simulate(scenario)
     wall = time.perf_counter() - t0

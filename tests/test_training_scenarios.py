@@ -18,7 +18,7 @@ def _bench():
 
 def test_platform_and_spot_scenarios():
     bench = _bench()
-    platform = bench.load(SCENARIOS / "platform.yaml")
+    platform = bench.load(REPO / "benchmarks" / "platform.yaml")
     assert len(platform.training_jobs) == 150 and len(platform.notebooks) == 50
     spot = bench.load(SCENARIOS / "training_spot.yaml")
     result = bench.simulate(spot)

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from smsim.optimize.spec import OptimizeSpec
+from smsim.scenario.batch import BatchJob, ProcessingJob
 from smsim.scenario.common import (
     Duration,
     Percent,
@@ -24,6 +25,9 @@ from smsim.scenario.common import (
 from smsim.scenario.endpoints import EndpointSpec
 from smsim.scenario.fleet import FleetSpec
 from smsim.scenario.models import ModelSpec
+from smsim.scenario.notebooks import NotebookSpec
+from smsim.scenario.storage import Storage
+from smsim.scenario.training import TrainingJobSpec
 
 SpTerm = Literal["1y", "3y"]
 SpPayment = Literal["no-upfront", "partial-upfront", "all-upfront"]
@@ -85,6 +89,11 @@ class Scenario(StrictModel):
     models: list[ModelSpec] = Field(default_factory=list, description="models endpoints serve, by name")
     endpoints: list[EndpointSpec] = Field(default_factory=list)
     fleets: list[FleetSpec] = Field(default_factory=list)
+    training_jobs: list[TrainingJobSpec] = Field(default_factory=list)
+    batch_jobs: list[BatchJob] = Field(default_factory=list)
+    processing_jobs: list[ProcessingJob] = Field(default_factory=list)
+    notebooks: list[NotebookSpec] = Field(default_factory=list)
+    storage: list[Storage] = Field(default_factory=list)
     optimize: OptimizeSpec | None = Field(None, description="search space and SLA for `smsim optimize`")
 
     #: Where the scenario was read from (relative trace paths resolve against its folder).
@@ -164,4 +173,4 @@ class Scenario(StrictModel):
 
 
 #: Resource sections in the order they are simulated and reported.
-SECTIONS = ["endpoints", "fleets"]
+SECTIONS = ["endpoints", "fleets", "training_jobs", "batch_jobs", "processing_jobs", "notebooks", "storage"]

@@ -102,6 +102,10 @@ SIMULATOR_MODULES = [
     "smsim.sim.serverless",
     "smsim.sim.async_endpoint",
     "smsim.sim.multimodel",
+    "smsim.sim.training",
+    "smsim.sim.batch",
+    "smsim.sim.notebooks",
+    "smsim.sim.storage",
 ]
 
 
