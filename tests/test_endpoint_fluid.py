@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from smsim.scenario.schema import Scenario
-from smsim.sim.endpoint_fluid import minute_counts
+from smsim.sim.endpoint_fluid import batch_positions, minute_counts
 from smsim.sim.engine import simulate
 from smsim.workload.arrivals import MMPPArrivals, SeasonalArrivals
 
@@ -91,3 +91,12 @@ def test_below_the_exact_limit_both_tiers_see_the_same_arrivals():
     assert np.array_equal(req.series.arrivals.to_numpy(), flu.series.arrivals.to_numpy())
     for key in ("requests", "instance_hours", "scale_out_events", "scale_in_events"):
         assert flu.metrics[key] == req.metrics[key]
+
+
+def test_batch_positions_group_arrivals_on_one_timestamp():
+    # a batch of 3 at t=1, a single at t=2, a batch of 2 at 59.9995/60.0 (one batch, minute 0)
+    t = np.array([1.0, 1.0, 1.0, 2.0, 59.9995, 60.0, 61.0, 61.0])
+    minute, pos, count = batch_positions(t)
+    assert minute.tolist() == [0, 0, 1]
+    assert pos.tolist() == [1, 2, 1]
+    assert count.tolist() == [2.0, 1.0, 1.0]

@@ -12,9 +12,18 @@ Arrival counts per minute:
   1e-6 for a daily cycle; a spike that starts or ends inside a minute is smeared over it);
 * ``mmpp``: the hidden two-state path is drawn exactly (one draw per sojourn), the rate
   integrated over each minute, then a Poisson count per minute (so bursts are kept);
-* recorded traces and mixes: materialized once and counted per minute; the within-minute
-  burstiness (squared coefficient of variation of inter-arrival gaps, each gap divided by its
-  minute's mean gap) becomes the arrival scv of Allen-Cunneen.
+* recorded traces and mixes: materialized once and counted per minute. Arrivals less than
+  :data:`BATCH_TOL_S` apart form a batch (traces are often recorded at a coarse resolution:
+  Mooncake's timestamps fall on a 3 s grid, ~10 requests each). The within-minute burstiness of
+  the batches (squared coefficient of variation of the gaps between batches, each gap divided
+  by its minute's mean gap) becomes the arrival scv of Allen-Cunneen, and each request's
+  position ``j`` (from 0) in its batch adds a delay before that queueing wait: with ``c``
+  servers in the minute, ``d_j = max(0, j - c + 1) x E[S] / c`` (the ``j``-th waits for
+  ``j - c + 1`` completions of the ``c`` servers busy with its batch). Stable minutes only: in
+  overloaded minutes the backlog dominates. This ignores the work a batch finds left by earlier
+  batches beyond the Allen-Cunneen term (the M^X/G/1 decomposition would inflate ``d_j`` by
+  ``1 / (1 - rho)`` for Poisson batches; on Mooncake's regular 3 s grid that overshoots the
+  request tier's p99 by 2.7x, without it the p99 is 7 % low: benchmarks/bench_fluid_error.py).
 
 The service time's mean and scv come from the profile's declared moments, or, when the profile
 is linear in tokens/payload, from 10^5 calibration draws over the workload's first requests.
@@ -52,6 +61,8 @@ N_WAIT_BINS = 256
 WAIT_GRID_LO_S = 1e-4
 #: Up to this many expected requests, synthetic arrivals are generated exactly and counted.
 EXACT_MAX_REQUESTS = 2e7
+#: Arrivals closer than this (s) are one batch.
+BATCH_TOL_S = 1e-3
 #: Log grid of exponential wait scales (s) on which stable minutes' tails are pooled.
 N_THETA = 4096
 _LOG_THETA_LO = math.log(1e-7)
@@ -80,7 +91,30 @@ def minute_counts(workload, rng: np.random.Generator, n_minutes: int, horizon_s:
     trace = materialize(workload, rng, horizon_s, start, base_dir)
     t = trace.arrival_s
     counts = np.bincount((t // 60.0).astype(np.int64), minlength=n_minutes)[:n_minutes].astype(np.float64)
-    return counts, _local_scv(t), trace
+    first = _batch_starts(t)
+    return counts, _local_scv(t[first == np.arange(t.size)]), trace
+
+
+def _batch_starts(t: np.ndarray) -> np.ndarray:
+    """Index of the first arrival of each arrival's batch (sorted ``t``; gaps <= BATCH_TOL_S)."""
+    if t.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    new = np.ones(t.size, dtype=np.bool_)
+    new[1:] = np.diff(t) > BATCH_TOL_S
+    return np.maximum.accumulate(np.where(new, np.arange(t.size), 0))
+
+
+def batch_positions(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(minute, position, count)`` of arrivals at positions ``>= 1`` in their batch, by minute."""
+    first = _batch_starts(t)
+    pos = np.arange(t.size) - first
+    keep = pos >= 1
+    if not keep.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    width = int(pos.max()) + 1
+    key = (t[first[keep]] // 60.0).astype(np.int64) * width + pos[keep]
+    u, cnt = np.unique(key, return_counts=True)
+    return u // width, u % width, cnt.astype(np.float64)
 
 
 def _exact_counts(p: ArrivalProcess, rng, n_minutes, horizon_s, start) -> tuple[np.ndarray, float, object]:
@@ -149,8 +183,24 @@ def _erlang_c(c: int, a: float) -> float:
 
 
 @numba.njit(cache=True)
+def _shifted_exp(out_mass, edges, d, theta, w):
+    """Add weight ``w`` of ``d + Exp(theta)`` to the wait bins (``theta = 0``: an atom at ``d``)."""
+    nb = edges.shape[0]
+    j = min(np.searchsorted(edges, d, side="right"), nb - 1)
+    if theta <= 0.0:
+        out_mass[j] += w
+        return
+    while j < nb:
+        lo = max(edges[j - 1], d)
+        if (lo - d) / theta > 40.0:
+            break
+        out_mass[j] += w * (math.exp(-(lo - d) / theta) - math.exp(-(edges[j] - d) / theta))
+        j += 1
+
+
+@numba.njit(cache=True)
 def _wait_mass(arrivals, in_service, backlog, served, slack, conc, mean_s, f, timeout_s, edges, out_mass, out_c, out_w,
-               theta_weight):
+               theta_weight, g_minute, g_pos, g_count):
     """Accumulate each minute's wait distribution into ``out_mass`` (bin 0 is the atom at 0; bin
     ``j >= 1`` covers ``[edges[j-1], edges[j])``, ``edges[0] = 0``, the last bin ``[timeout, inf)``); per minute, also the probability of
     waiting ``out_c`` and the mean wait ``out_w`` given waiting (exponential scale or uniform mid).
@@ -160,11 +210,19 @@ def _wait_mass(arrivals, in_service, backlog, served, slack, conc, mean_s, f, ti
     weight ``A x C`` is split between the two neighbouring scales of the log grid
     ``THETA_GRID_S`` (linearly in log scale) into ``theta_weight``, and :func:`_tail_mass`
     bins the grid once. The grid step is 0.62 %, so the pooled tail is a mixture of exponentials
-    whose scales are within 0.62 % of the minutes' own."""
+    whose scales are within 0.62 % of the minutes' own.
+
+    ``g_minute, g_pos, g_count`` (sorted by minute) give the requests at batch position
+    ``g_pos >= 1``; in stable minutes those behind the first ``c`` wait ``d + W`` (module docstring)."""
     mu = 1.0 / mean_s
     nb = edges.shape[0]
     prev = 0.0
+    gi = 0
+    n_groups = g_minute.shape[0]
     for k in range(arrivals.shape[0]):
+        g0 = gi
+        while gi < n_groups and g_minute[gi] == k:
+            gi += 1
         A = arrivals[k]
         c_eff = in_service[k] * conc
         rate_min = c_eff * mu * 60.0
@@ -185,6 +243,15 @@ def _wait_mass(arrivals, in_service, backlog, served, slack, conc, mean_s, f, ti
                 theta = f / (c_int * mu - lam)
             out_c[k] = pc
             out_w[k] = theta
+            if c_int >= 1:
+                for g in range(g0, gi):
+                    if g_pos[g] >= c_int:
+                        d = (g_pos[g] - c_int + 1) * mean_s / c_int
+                        n = min(g_count[g], A)
+                        A -= n
+                        _shifted_exp(out_mass, edges, d, 0.0, n * (1.0 - pc))
+                        if pc > 0.0 and theta > 0.0:
+                            _shifted_exp(out_mass, edges, d, theta, n * pc)
             out_mass[0] += A * (1.0 - pc)
             if pc > 0.0 and theta > 0.0:
                 x = (math.log(theta) - _LOG_THETA_LO) / _LOG_THETA_STEP
@@ -263,6 +330,8 @@ class FluidTier:
                                  min(self.horizon_s, 3600.0), ctx.start, ctx.scenario.base_dir)
         self.mean_s, self.scv, self.service_points = self._service(sample)
         self.arrival_scv = ca2
+        trace = not isinstance(s.workload, ArrivalProcess) and sample is not None
+        self.batches = batch_positions(sample.arrival_s) if trace else batch_positions(np.zeros(0))
         model = ServiceModel(self.mean_s, self.scv, ca2, s.concurrency_per_instance, s.invocation_timeout_s,
                              tuple(self.service_points.tolist()))
         self.result = simulate_fluid(counts, s.scaling(), model, rng=ctx.rng("endpoint", s.name, "provisioning"),
@@ -285,12 +354,14 @@ class FluidTier:
         timeout = s.invocation_timeout_s
         edges = np.concatenate([[0.0], np.geomspace(WAIT_GRID_LO_S, timeout, N_WAIT_BINS - 2), [np.inf]])
         mass = np.zeros(N_WAIT_BINS)
+        g_minute, g_pos, g_count = self.batches
         pc = np.zeros(arrivals.size)
         wscale = np.zeros(arrivals.size)
         theta_weight = np.zeros(N_THETA)
         slack = m.slack_s.to_numpy()
         _wait_mass(arrivals, in_service, m.backlog.to_numpy(), served, slack, float(s.concurrency_per_instance),
-                   self.mean_s, (self.arrival_scv + self.scv) / 2.0, float(timeout), edges, mass, pc, wscale, theta_weight)
+                   self.mean_s, (self.arrival_scv + self.scv) / 2.0, float(timeout), edges, mass, pc, wscale, theta_weight,
+                   g_minute, g_pos, g_count)
         mass[1:] += _tail_mass(theta_weight, edges)
         mass[-1] = 0.0  # waits beyond the timeout are timeouts, counted in ``timed_out``
         reps = np.zeros(N_WAIT_BINS)
