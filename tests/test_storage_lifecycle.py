@@ -44,7 +44,7 @@ def test_lifecycle_transitions_and_early_deletion():
         ["s3_standard_ia_gb_month", 30 * DAY, 60 * DAY, 100],
         ["s3_glacier_flexible_gb_month", 60 * DAY, 100 * DAY, 100],
     ]
-    early = usage[usage.component == "EarlyDelete"]
+    early = usage[usage.component == "S3:EarlyDelete"]
     # 40 days in Glacier Flexible against its 90-day minimum: 50 days charged at deletion.
     assert early.rate_key.tolist() == ["s3_glacier_flexible_gb_month"]
     assert early.quantity.iloc[0] == pytest.approx(100 * 50 * DAY / MONTH)

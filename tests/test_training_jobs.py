@@ -64,7 +64,7 @@ def test_on_demand_job_usage_is_hand_computed():
     )
     vol = usage[usage.rate_key == "ml_storage_gb_month"].iloc[0]
     assert (vol.start_s, vol.end_s, vol.quantity) == (start, end, 200)
-    art = usage[usage.component == "ModelArtifacts"].iloc[0]
+    art = usage[usage.component == "S3:ModelArtifacts"].iloc[0]
     assert (art.start_s, art.end_s, art.quantity) == (end, end + 86400, 2)
     assert result.metrics["billable_instance_hours"] == pytest.approx(4 * (end - start) / 3600)
     assert all(t["team"] == "ml" and t["smsim:resource"] == "once" for t in usage.tags)

@@ -87,6 +87,21 @@ def cost_by_pricing(ledger: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+#: The scenario resource a line belongs to (an autoscaled endpoint's instances bill under their
+#: own ids, tagged with the endpoint they serve).
+RESOURCE_TAG = "resourceTags/user:smsim:resource"
+
+
+def cost_by_resource(ledger: pd.DataFrame) -> dict[str, float]:
+    """Net cost per scenario resource: its ``smsim:resource`` tag, else the line's resource id."""
+    ids = ledger["lineItem/ResourceId"].astype("string")
+    if RESOURCE_TAG in ledger.columns:
+        tagged = ledger[RESOURCE_TAG].astype("string").replace("", pd.NA)
+        ids = tagged.fillna(ids)
+    totals = ledger[NET].groupby(ids.fillna("(none)").to_numpy(dtype=object)).sum()
+    return {str(k): float(v) for k, v in totals.sort_values(ascending=False).items()}
+
+
 def summarize(ledger: pd.DataFrame, catalog: Catalog) -> dict:
     """Totals and breakdowns of ``ledger`` (JSON-able); see the module doc for definitions."""
     total = float(ledger[COST].sum())
@@ -100,7 +115,7 @@ def summarize(ledger: pd.DataFrame, catalog: Catalog) -> dict:
         "cost_by_component": cost_by_column(ledger, "smsim/component"),
         "cost_by_pricing": cost_by_pricing(ledger),
         "cost_by_tag": {key: cost_by_tag(ledger, key) for key in tag_keys(ledger)},
-        "cost_by_resource": cost_by_column(ledger, "lineItem/ResourceId"),
+        "cost_by_resource": cost_by_resource(ledger),
         "savings_plans": savings_plan_summary(ledger),
         "line_items": len(ledger),
         "catalog": catalog.describe() | {"directory": str(catalog.directory)},

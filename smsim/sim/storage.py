@@ -49,18 +49,18 @@ class S3Model:
         phases = self.phases()
         for t0, gb in cohorts:
             self.out.amount(
-                "Requests", "s3_put_requests_per_1000", gb * 1024 / s.object_size_mb / 1000, t0
+                "S3:Requests", "s3_put_requests_per_1000", gb * 1024 / s.object_size_mb / 1000, t0
             )
             for cls, a, b in phases:
                 start, stop = t0 + a, t0 + b
                 if start >= h:
                     break
-                self.out.storage(cls, CLASS_RATE_KEY[cls], gb, start, min(stop, h))
+                self.out.storage(f"S3:{cls}", CLASS_RATE_KEY[cls], gb, start, min(stop, h))
                 self.gb_seconds[cls] = self.gb_seconds.get(cls, 0.0) + gb * (min(stop, h) - start)
                 held = b - a
                 if stop <= h and held < MIN_DAYS[cls] * DAY:
                     gb_months = gb * (MIN_DAYS[cls] * DAY - held) / MONTH
-                    self.out.amount("EarlyDelete", CLASS_RATE_KEY[cls], gb_months, stop)
+                    self.out.amount("S3:EarlyDelete", CLASS_RATE_KEY[cls], gb_months, stop)
                     self.early_gb_months += gb_months
                 if stop > h:
                     self.end_gb += gb
@@ -68,7 +68,7 @@ class S3Model:
             a, b = d * DAY, min((d + 1) * DAY, h)
             frac = (b - a) / DAY
             self.out.amount(
-                "Requests", "s3_get_requests_per_1000", s.get_requests_per_day * frac / 1000, a, b
+                "S3:Requests", "s3_get_requests_per_1000", s.get_requests_per_day * frac / 1000, a, b
             )
             if s.glacier_retrieval_gb_per_day > 0 and self._held(
                 "glacier_flexible", a, cohorts, phases

@@ -372,15 +372,15 @@ class TrainingModel:
         gone = min(end + s.artifact_retention_s, h)
         puts = 0
         if s.checkpoint_gb > 0 and s.market == "Spot" and s.spot_settings.checkpoint_interval_s:
-            self.out.storage("Checkpoints", "s3_standard_gb_month", s.checkpoint_gb, first, gone)
+            self.out.storage("S3:Checkpoints", "s3_standard_gb_month", s.checkpoint_gb, first, gone)
             puts += out.segments_done
         if s.model_artifact_gb > 0 and out.status == "Completed" and end < h:
             self.out.storage(
-                "ModelArtifacts", "s3_standard_gb_month", s.model_artifact_gb, end, gone
+                "S3:ModelArtifacts", "s3_standard_gb_month", s.model_artifact_gb, end, gone
             )
             puts += 1
         if puts and first < h:
-            self.out.amount("Checkpoints", "s3_put_requests_per_1000", puts / 1000.0, min(end, h))
+            self.out.amount("S3:Checkpoints", "s3_put_requests_per_1000", puts / 1000.0, min(end, h))
 
     def finish(self, ctx: SimContext) -> ResourceResult:
         cols = [
