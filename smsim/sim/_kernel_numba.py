@@ -2,9 +2,10 @@
 """The request kernel's hot loop, written once and run two ways.
 
 :mod:`smsim.sim.kernel` executes this file twice: as plain Python (the readable twin the tests
-compare against) and with every function passed through ``numba.njit(cache=True)`` (injected
-as ``_JIT`` before execution). Everything here therefore uses only numpy arrays, ints and
-floats. State lives in arrays owned by :class:`smsim.sim.kernel.Kernel`; see that module for
+compare against) and with every function passed through ``numba.njit(cache=True,
+_nrt=False)`` (injected as ``_JIT`` before execution; ``_JIT_INLINE`` also inlines into the
+caller). Everything here therefore uses only numpy arrays, ints and floats, and allocates
+nothing. State lives in arrays owned by :class:`smsim.sim.kernel.Kernel`; see that module for
 the semantics. Time is seconds (float64).
 
 Layout: instance ``j`` owns servers ``j*conc .. j*conc+conc-1``. Queue ``q`` (one shared queue,
@@ -22,6 +23,9 @@ if _JIT is None:
 
     def _JIT(f):
         return f
+
+
+_JIT_INLINE = globals().get("_JIT_INLINE", _JIT)
 
 
 # Outcome codes (also in kernel.py).
@@ -55,6 +59,9 @@ T_RESP_SUM = 5
 T_WAIT_SUM_STARTED = 6
 T_BUSY_S = 7
 N_TOTALS = 8
+
+#: Histogram lookup slots per power of two (``smsim.sim.histogram.LUT_SUB``).
+LUT_SUB = 128
 
 MODE_SHARED = 0
 MODE_RANDOM = 1
@@ -113,6 +120,24 @@ def _hpop(heap, q, n, avail):
 
 
 @_JIT
+def _bucket(r, edges, lut, lut_e0):
+    """Histogram bucket of ``r > 0``: the last ``k`` with ``edges[k] <= r`` (see
+    :mod:`smsim.sim.histogram`), found from the lookup slot of ``r``'s exponent and mantissa."""
+    m, e = math.frexp(r)
+    j = (e - lut_e0) * LUT_SUB + int((m - 0.5) * (2 * LUT_SUB))
+    if j < 0:
+        b = 0
+    elif j >= lut.shape[0]:
+        b = lut[lut.shape[0] - 1]
+    else:
+        b = lut[j]
+    n = edges.shape[0]
+    while b + 1 < n and edges[b + 1] <= r:
+        b += 1
+    return b
+
+
+@_JIT
 def _win(t, window_s, nw):
     k = int(t / window_s)
     return nw if k > nw else k
@@ -153,9 +178,9 @@ def _live_top(q, heap, hsize, avail, retire, t0, check_retire):
     return -1
 
 
-@_JIT
+@_JIT_INLINE
 def _start(q, sid, a, x, s, gid, inst, timeout, heap, hsize, avail, jobend, win, totals,
-           hist, log_lo, inv_log_g, whist, window_s, nw, rec_f, rec_i, rec_n):
+           hist, edges, lut, lut_e0, whist, window_s, nw, rec_f, rec_i, rec_n):
     """Start request (arrival ``a``, service ``x``) at ``s`` on server ``sid`` (top of heap)."""
     d = a + timeout
     end = s + x
@@ -180,11 +205,7 @@ def _start(q, sid, a, x, s, gid, inst, timeout, heap, hsize, avail, jobend, win,
         totals[T_RESP_SUM] += r
         b = 0
         if r > 0:
-            b = int(math.floor((math.log(r) - log_lo) * inv_log_g)) + 1
-            if b < 0:
-                b = 0
-            if b >= hist.size:
-                b = hist.size - 1
+            b = _bucket(r, edges, lut, lut_e0)
         hist[b] += 1
         if whist.shape[0] > 0:
             whist[ke, b] += 1
@@ -209,7 +230,7 @@ def _record_other(gid, inst, start, end, outcome, rec_f, rec_i, rec_n):
 
 @_JIT
 def _drain(q, t_lim, strict, mode, conc, timeout, heap, hsize, avail, retire, jobend,
-           q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, log_lo, inv_log_g, whist,
+           q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, edges, lut, lut_e0, whist,
            window_s, nw, rec_f, rec_i, rec_n):
     """Process queue ``q``'s head events (start or abandonment) up to ``t_lim``, in time order.
 
@@ -237,7 +258,7 @@ def _drain(q, t_lim, strict, mode, conc, timeout, heap, hsize, avail, retire, jo
         if s < d:
             inst = sid // conc
             _start(q, sid, a, q_svc[q, pos], s, gid, inst, timeout, heap, hsize, avail,
-                   jobend, win, totals, hist, log_lo, inv_log_g, whist, window_s, nw,
+                   jobend, win, totals, hist, edges, lut, lut_e0, whist, window_s, nw,
                    rec_f, rec_i, rec_n)
         else:
             win[W_TIMED_OUT, _win(d, window_s, nw)] += 1.0
@@ -267,7 +288,7 @@ def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
                  avail, ready, retire, jobend, heap, hsize,
                  q_arr, q_svc, q_gid, q_head, q_len,
                  routable, inst_retire, inst_ready,
-                 win, totals, hist, log_lo, inv_log_g, whist, window_s,
+                 win, totals, hist, edges, lut, lut_e0, whist, window_s,
                  rec_f, rec_i, rec_n, active, n_active, acc_from, done):
     """Process arrivals ``i0..`` (all ``< until``) and every queue event before ``until``, then
     account provisioned capacity up to ``until`` for ``active[:n_active]``.
@@ -314,7 +335,7 @@ def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
                         if q_len[j] > 0:
                             _drain(j, a, False, mode, conc, timeout, heap, hsize, avail, retire,
                                    jobend, q_arr, q_svc, q_gid, q_head, q_len, win, totals,
-                                   hist, log_lo, inv_log_g, whist, window_s, nw, rec_f, rec_i,
+                                   hist, edges, lut, lut_e0, whist, window_s, nw, rec_f, rec_i,
                                    rec_n)
                         out = q_len[j]
                         for m in range(j * conc, (j + 1) * conc):
@@ -334,8 +355,8 @@ def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
             continue
         if q_len[q] > 0:
             _drain(q, a, False, mode, conc, timeout, heap, hsize, avail, retire, jobend,
-                   q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, log_lo, inv_log_g,
-                   whist, window_s, nw, rec_f, rec_i, rec_n)
+                   q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, edges, lut,
+                   lut_e0, whist, window_s, nw, rec_f, rec_i, rec_n)
         now = False
         sid = -1
         if q_len[q] == 0:
@@ -347,7 +368,7 @@ def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
         totals[T_ARRIVALS] += 1.0
         if now:
             _start(q, sid, a, x, a, gid, sid // conc, timeout, heap, hsize, avail, jobend,
-                   win, totals, hist, log_lo, inv_log_g, whist, window_s, nw, rec_f, rec_i, rec_n)
+                   win, totals, hist, edges, lut, lut_e0, whist, window_s, nw, rec_f, rec_i, rec_n)
         elif q_len[q] >= qlimit:
             win[W_DROPPED, ka] += 1.0
             totals[T_DROPPED] += 1.0
@@ -367,8 +388,8 @@ def advance_core(arr, svc, u, gid0, i0, until, mode, conc, timeout, qlimit,
     for q in range(q_len.shape[0]):
         if q_len[q] > 0:
             _drain(q, until, True, mode, conc, timeout, heap, hsize, avail, retire, jobend,
-                   q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, log_lo, inv_log_g,
-                   whist, window_s, nw, rec_f, rec_i, rec_n)
+                   q_arr, q_svc, q_gid, q_head, q_len, win, totals, hist, edges, lut,
+                   lut_e0, whist, window_s, nw, rec_f, rec_i, rec_n)
     n_active = account_capacity(active, n_active, acc_from, done, ready, retire, jobend, q_len,
                                 shared, conc, until, win, window_s)
     return i, 0, n_active

@@ -12,8 +12,15 @@ error < ``lo``); values at or above ``hi`` are clamped.
 Defaults: ``e = 0.5%``, ``lo = 1 us``, ``hi = 1e5 s`` -> ~2,300 buckets (18 KiB) regardless of
 how many values are added. ``count``/``mean`` are exact (an exact running sum is kept).
 
-The bucket layout is plain arrays (``counts``, ``log_lo``, ``inv_log_g``) so the compiled
-request kernel can add into it without calling Python.
+A bucket is decided by comparisons with its exact lower edges (``edges[k] = lo g^(k-1)``,
+``edges[0] = 0``), never by rounding a logarithm, so every way of filling a histogram (numpy
+here, the compiled request kernel, its plain-Python twin) puts a value in the same bucket. The
+kernel finds the bucket without a logarithm: ``lut`` gives, for the binary exponent and the top
+bits of the mantissa of a value (:data:`LUT_SUB` slots per power of two, from ``2^lut_e0``),
+the bucket of the slot's lower end; at most a few edge comparisons finish the search
+(``_bucket`` in :mod:`smsim.sim._kernel_numba`). The layout
+is plain arrays (``counts``, ``edges``, ``lut``) so the kernel adds into it without calling
+Python.
 """
 
 from __future__ import annotations
@@ -23,16 +30,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["LogHistogram", "bucket_index"]
+__all__ = ["LUT_SUB", "LogHistogram", "bucket_index"]
+
+#: Lookup slots per power of two (a slot spans at most 1/LUT_SUB relative width).
+LUT_SUB = 128
 
 
-def bucket_index(x: np.ndarray, log_lo: float, inv_log_g: float, n_buckets: int) -> np.ndarray:
-    """Bucket of each value: 0 below ``lo``, ``1 + floor(log(x / lo) / log g)`` else, clipped."""
+def bucket_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bucket of each value: the last ``k`` with ``edges[k] <= x`` (0 below ``lo``, for 0 and
+    for NaN), at most the last bucket."""
     x = np.asarray(x, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.floor((np.log(x) - log_lo) * inv_log_g) + 1.0
-    k = np.where(x > 0, k, 0.0)
-    return np.clip(np.nan_to_num(k, nan=0.0, neginf=0.0), 0, n_buckets - 1).astype(np.int64)
+    k = np.searchsorted(edges, x, side="right") - 1
+    k = np.where(np.isnan(x), 0, k)
+    return np.clip(k, 0, edges.size - 1).astype(np.int64)
 
 
 @dataclass
@@ -55,6 +65,14 @@ class LogHistogram:
         self.inv_log_g = 1.0 / math.log(self.gamma)
         n = math.ceil((math.log(self.hi) - self.log_lo) * self.inv_log_g) + 2
         self.counts = np.zeros(n, dtype=np.int64)
+        self.edges = np.zeros(n)
+        self.edges[1:] = self.lo * self.gamma ** np.arange(n - 1, dtype=np.float64)
+        # Slots from 2^(lut_e0 - 1) (below lo: bucket 0) to past the last edge.
+        self.lut_e0 = math.frexp(self.lo)[1] - 1
+        e1 = math.frexp(self.edges[-1])[1] + 1
+        slot_lo = np.ldexp(0.5 + np.arange(LUT_SUB) / (2 * LUT_SUB), 0)
+        starts = np.concatenate([slot_lo * 2.0**e for e in range(self.lut_e0, e1 + 1)])
+        self.lut = bucket_index(starts, self.edges)
 
     @property
     def n_buckets(self) -> int:
@@ -74,7 +92,7 @@ class LogHistogram:
         values = np.asarray(values, dtype=np.float64).ravel()
         if values.size == 0:
             return
-        idx = bucket_index(values, self.log_lo, self.inv_log_g, self.n_buckets)
+        idx = bucket_index(values, self.edges)
         self.counts += np.bincount(idx, minlength=self.n_buckets)
         self.total += float(values.sum())
 
@@ -88,7 +106,7 @@ class LogHistogram:
 
     def copy(self) -> LogHistogram:
         h = LogHistogram(self.relative_error, self.lo, self.hi)
-        h.counts = self.counts.copy()
+        h.counts = self.counts.copy()  # the layout arrays are equal by construction
         h.total = self.total
         return h
 

@@ -47,7 +47,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from smsim.sim.histogram import LogHistogram, quantiles_from_counts
+from smsim.sim.histogram import LUT_SUB, LogHistogram, quantiles_from_counts
 
 __all__ = ["OUTCOMES", "WINDOW_COLUMNS", "Kernel", "KernelConfig", "Records"]
 
@@ -73,6 +73,8 @@ def _load_core(jit: bool):
         # the reference-counting runtime, passing an array to a helper costs nothing; with it,
         # every array argument of every helper call is an atomic increment and decrement.
         module._JIT = numba.njit(cache=True, _nrt=False)
+        # Starting a request is the per-request path: inlined into its two callers.
+        module._JIT_INLINE = numba.njit(cache=True, _nrt=False, inline="always")
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
@@ -80,6 +82,7 @@ def _load_core(jit: bool):
 
 _core_py = _load_core(False)
 W = _core_py  # row and outcome constants
+assert W.LUT_SUB == LUT_SUB
 
 #: Per-window columns of :meth:`Kernel.windows` (counts by the window in which each happened).
 WINDOW_COLUMNS = [
@@ -316,7 +319,7 @@ class Kernel:
                 self._timeout, self._qlimit, self.avail, self.ready, self.retire, self.jobend,
                 self.heap, self.hsize, self.q_arr, self.q_svc, self.q_gid, self.q_head, self.q_len,
                 routable, self.inst_retire, self.inst_ready, self.win, self.totals,
-                self.hist.counts, self.hist.log_lo, self.hist.inv_log_g, self.whist,
+                self.hist.counts, self.hist.edges, self.hist.lut, self.hist.lut_e0, self.whist,
                 self._window_s, rec_f, rec_i, rec_n, self._active, self._n_active,
                 self.acc_from, self.done,
             )
