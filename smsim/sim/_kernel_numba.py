@@ -428,4 +428,31 @@ def account_capacity(ids, n_ids, acc_from, done, ready, retire, jobend, q_len, s
     return keep
 
 
+@_JIT
+def delta_quantiles(counts, prev, rep, qs, out):
+    """Quantiles (``qs``, ascending) of the values added to a histogram since ``prev`` was
+    copied from ``counts``, by the lower order statistic as in
+    :func:`smsim.sim.histogram.quantiles_from_counts`, into ``out`` (NaN when none); then
+    ``prev[:] = counts``. Returns the number of values added."""
+    n = 0
+    for b in range(counts.shape[0]):
+        n += counts[b] - prev[b]
+    if n == 0:
+        for k in range(qs.shape[0]):
+            out[k] = math.nan
+        return 0
+    k = 0
+    cum = 0
+    rank = math.floor(qs[0] * (n - 1))
+    for b in range(counts.shape[0]):
+        cum += counts[b] - prev[b]
+        prev[b] = counts[b]
+        while k < qs.shape[0] and cum > rank:
+            out[k] = rep[b]
+            k += 1
+            if k < qs.shape[0]:
+                rank = math.floor(qs[k] * (n - 1))
+    return n
+
+
 _unused = np  # numpy is imported for the jitted twin's array typing

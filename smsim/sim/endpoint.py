@@ -41,7 +41,6 @@ import pandas as pd
 from smsim.scenario.autoscaling import METRIC_PERIOD_S
 from smsim.sim.autoscaler import Autoscaler, Instance
 from smsim.sim.engine import ResourceResult, SimContext, register
-from smsim.sim.histogram import quantiles_from_counts
 from smsim.sim.kernel import Kernel, KernelConfig, W
 from smsim.sim.policies import Metrics
 from smsim.units import DAY
@@ -170,6 +169,9 @@ class RequestTier:
         self.rows: list[tuple] = []
         self.prev_counts = self.kernel.hist.counts.copy()
         self.rep = self.kernel.hist.representative()
+        self._qs = np.array([0.5, 0.99])
+        self._none = np.zeros(0)
+        self._q_out = np.zeros(2)
         self.tags = ctx.tags_for(spec)
         self.scaler = Autoscaler(
             ctx.env, spec.scaling(), self, rng=ctx.rng("endpoint", name, "provisioning"), start=ctx.start,
@@ -206,7 +208,7 @@ class RequestTier:
         parts_t, parts_s = [], []
         while True:
             b = self.buf
-            hi = int(np.searchsorted(b.arrival_s, until_s, side="left"))
+            hi = int(b.arrival_s.searchsorted(until_s, side="left"))
             if hi > b.pos:
                 parts_t.append(b.arrival_s[b.pos:hi])
                 parts_s.append(b.service_s[b.pos:hi])
@@ -219,7 +221,9 @@ class RequestTier:
                 break
             self.buf = _Buffer(trace.arrival_s, self.profile.sample(self.service_rng, trace), 0, trace.duration_s)
         if not parts_t:
-            return np.zeros(0), np.zeros(0)
+            return self._none, self._none
+        if len(parts_t) == 1:
+            return parts_t[0], parts_s[0]
         return np.concatenate(parts_t), np.concatenate(parts_s)
 
     # -- the DataPlane protocol ------------------------------------------------------------------
@@ -230,22 +234,19 @@ class RequestTier:
         t0 = k.clock_s
         arr, svc = self._take(until_s)
         k.advance(arr, svc, until_s)
-        w = int(t0 // METRIC_PERIOD_S)
-        win = k.win[:, w]
-        busy, cap = float(win[W.W_BUSY_S]), float(win[W.W_CAPACITY_S])
+        win = k.win[:, int(t0 // METRIC_PERIOD_S)].tolist()
+        busy, cap = win[W.W_BUSY_S], win[W.W_CAPACITY_S]
         util = busy / cap if cap > 0 else 0.0
         in_service = self._in_service_mean(t0, until_s)
-        counts = k.hist.counts
-        diff = counts - self.prev_counts
-        self.prev_counts = counts.copy()
-        if diff.sum():
-            p50, p99 = quantiles_from_counts(diff, self.rep, np.array([0.5, 0.99]))
-        else:
-            p50 = p99 = math.nan
-        self.rows.append((t0, in_service, float(win[W.W_ARRIVALS]), float(win[W.W_SERVED]),
-                          float(win[W.W_TIMED_OUT]), float(win[W.W_DROPPED]), float(p50), float(p99), util))
+        # p50/p99 of the responses recorded this period; prev_counts catches up with the histogram.
+        k.core.delta_quantiles(k.hist.counts, self.prev_counts, self.rep, self._qs, self._q_out)
+        p50, p99 = self._q_out.tolist()
+        arrivals = win[W.W_ARRIVALS]
+        self.rows.append((t0, in_service, arrivals, win[W.W_SERVED], win[W.W_TIMED_OUT],
+                          win[W.W_DROPPED], p50, p99, util))
+        queued = float(k.queued)
         self.wall_s += time.perf_counter() - t_wall
-        return Metrics(t0, float(win[W.W_ARRIVALS]), in_service, 100.0 * util, 100.0 * util, float(k.queued))
+        return Metrics(t0, arrivals, in_service, 100.0 * util, 100.0 * util, queued)
 
     def start(self, ctx: SimContext) -> None:
         self.scaler.start()

@@ -208,7 +208,7 @@ class Kernel:
         self.acc_from[servers] = ready_s
         for sid in servers:
             q = 0 if self.mode == 0 else int(sid) // c
-            self.hsize[q] = self.core._hpush(self.heap, q, self.hsize[q], int(sid), self.avail)
+            self.hsize[q] = W._hpush(self.heap, q, self.hsize[q], int(sid), self.avail)
         self._active = np.concatenate([self._active[: self._n_active], servers])
         self._n_active = self._active.size
         self.n_instances += n
@@ -384,7 +384,7 @@ class Kernel:
         for q in range(self.q_len.shape[0]):
             r = self.q_arr.shape[1]
             for p in (self.q_head[q] + np.arange(self.q_len[q])) % r:
-                self.core._add_interval(wait2, 0, float(self.q_arr[q, p]), self.clock_s, w,
+                W._add_interval(wait2, 0, float(self.q_arr[q, p]), self.clock_s, w,
                                         wait2.shape[1] - 1)
         wait = wait2[0]
         in_flight = np.cumsum(win[W.W_STARTS] - win[W.W_ENDS])
