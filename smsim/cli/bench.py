@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(130) from None
         if report is not None or md is not None:
             views = [load_run_view(st.run_dir(row["run_id"]), label=row["label"]) for row in result.rows]
-            data = ReportData(f"Benchmark of {folder.name}", views, ranking=result.rows)
+            data = ReportData(f"Benchmark of {folder.resolve().name}", views, ranking=result.rows)
             if report is not None:
                 write_html(data, report)
             if md is not None:
