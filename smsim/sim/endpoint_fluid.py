@@ -301,6 +301,8 @@ class FluidTier:
         self.n_minutes = math.ceil(ctx.horizon_s / 60.0 - 1e-9)
         self.ctx = ctx
         self.wall_s = 0.0
+        #: ``(minute, position, count)`` of requests behind others in their batch (traces only).
+        self.batches = batch_positions(np.zeros(0))
 
     def _service(self, sample) -> tuple[float, float, np.ndarray]:
         """(mean_s, scv, quantile points) of the service time."""
@@ -331,8 +333,8 @@ class FluidTier:
                                  min(self.horizon_s, 3600.0), ctx.start, ctx.scenario.base_dir)
         self.mean_s, self.scv, self.service_points = self._service(sample)
         self.arrival_scv = ca2
-        trace = not isinstance(s.workload, ArrivalProcess) and sample is not None
-        self.batches = batch_positions(sample.arrival_s) if trace else batch_positions(np.zeros(0))
+        if not isinstance(s.workload, ArrivalProcess) and sample is not None:
+            self.batches = batch_positions(sample.arrival_s)
         model = ServiceModel(self.mean_s, self.scv, ca2, s.concurrency_per_instance, s.invocation_timeout_s,
                              tuple(self.service_points.tolist()))
         self.result = simulate_fluid(counts, s.scaling(), model, rng=ctx.rng("endpoint", s.name, "provisioning"),
