@@ -15,9 +15,18 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
-from smsim.billing.allocation import NET, cost_by_column, cost_by_tag, tag_keys
+from smsim.billing.allocation import (
+    NET,
+    cost_by_column,
+    cost_by_tag,
+    grouped_sum,
+    label_codes,
+    sum_by_code,
+    tag_keys,
+)
 from smsim.pricing.catalog import Catalog
 
 COST = "lineItem/UnblendedCost"
@@ -30,14 +39,14 @@ def _ratio(num: float, den: float) -> float | None:
 
 
 def savings_plan_summary(ledger: pd.DataFrame) -> dict:
-    fees = ledger[ledger[TYPE] == "SavingsPlanRecurringFee"]
-    covered = ledger[ledger[TYPE] == "SavingsPlanCoveredUsage"]
-    eligible_od = float(
-        ledger.loc[
-            (ledger[TYPE].isin(["Usage", "SavingsPlanCoveredUsage"])) & ledger[CLASS].isin(["on_demand", "savings_plan_covered"]),
-            "pricing/publicOnDemandCost",
-        ].sum()
-    )
+    line_type = ledger[TYPE]
+    plan_columns = [COST, "savingsPlan/UsedCommitment", "savingsPlan/SavingsPlanARN", "smsim/savings_plan"]
+    # only the few columns read below are copied, and only for savings-plan lines
+    fees = ledger.loc[(line_type == "SavingsPlanRecurringFee").to_numpy(), plan_columns]
+    covered = ledger.loc[(line_type == "SavingsPlanCoveredUsage").to_numpy(), plan_columns]
+    eligible = (line_type.isin(["Usage", "SavingsPlanCoveredUsage"])
+                & ledger[CLASS].isin(["on_demand", "savings_plan_covered"])).to_numpy()
+    eligible_od = float(ledger["pricing/publicOnDemandCost"].to_numpy(dtype=float)[eligible].sum())
     plans = {}
     for name in sorted(set(fees["smsim/savings_plan"])):
         f = fees[fees["smsim/savings_plan"] == name]
@@ -73,8 +82,11 @@ def savings_plan_summary(ledger: pd.DataFrame) -> dict:
 
 def cost_by_pricing(ledger: pd.DataFrame) -> dict[str, float]:
     """Net cost per pricing class; ``savings_plan_covered`` at effective cost, unused commitment apart."""
-    by_class = ledger.groupby(CLASS)[NET].sum()
-    get = lambda name: float(by_class.get(name, 0.0))
+    by_class = grouped_sum(ledger[CLASS], ledger[NET], empty="")
+
+    def get(name: str) -> float:
+        return float(by_class.get(name, 0.0))
+
     out = {
         "on_demand": get("on_demand"),
         "spot": get("spot"),
@@ -94,12 +106,16 @@ RESOURCE_TAG = "resourceTags/user:smsim:resource"
 
 def cost_by_resource(ledger: pd.DataFrame) -> dict[str, float]:
     """Net cost per scenario resource: its ``smsim:resource`` tag, else the line's resource id."""
-    ids = ledger["lineItem/ResourceId"].astype("string")
+    ids, id_names = label_codes(ledger["lineItem/ResourceId"])
     if RESOURCE_TAG in ledger.columns:
-        tagged = ledger[RESOURCE_TAG].astype("string").replace("", pd.NA)
-        ids = tagged.fillna(ids)
-    totals = ledger[NET].groupby(ids.fillna("(none)").to_numpy(dtype=object)).sum()
-    return {str(k): float(v) for k, v in totals.sort_values(ascending=False).items()}
+        tags, tag_names = label_codes(ledger[RESOURCE_TAG])
+        usable = np.array([name != "" for name in tag_names] + [False])  # index -1: no tag
+        codes = np.where(usable[tags], tags, len(tag_names) + np.where(ids < 0, len(id_names), ids))
+        names = [*tag_names, *id_names, "(none)"]
+    else:
+        codes = np.where(ids < 0, len(id_names), ids)
+        names = [*id_names, "(none)"]
+    return sum_by_code(codes, names, ledger[NET].to_numpy(dtype=float), empty="(none)")
 
 
 def summarize(ledger: pd.DataFrame, catalog: Catalog) -> dict:
@@ -108,10 +124,10 @@ def summarize(ledger: pd.DataFrame, catalog: Catalog) -> dict:
     net_total = float(ledger[NET].sum())
     if not math.isclose(total, net_total, rel_tol=1e-9, abs_tol=1e-6):
         raise RuntimeError(f"ledger is inconsistent: unblended total {total} != amortized total {net_total}")
-    usage_lines = ledger[ledger[TYPE].isin(["Usage", "SavingsPlanCoveredUsage"])]
+    usage_lines = ledger[TYPE].isin(["Usage", "SavingsPlanCoveredUsage"]).to_numpy()
     return {
         "total_cost_usd": total,
-        "on_demand_equivalent_usd": float(usage_lines["pricing/publicOnDemandCost"].sum()),
+        "on_demand_equivalent_usd": float(ledger["pricing/publicOnDemandCost"].to_numpy(dtype=float)[usage_lines].sum()),
         "cost_by_component": cost_by_column(ledger, "smsim/component"),
         "cost_by_pricing": cost_by_pricing(ledger),
         "cost_by_tag": {key: cost_by_tag(ledger, key) for key in tag_keys(ledger)},

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 UsageKind = Literal["instance", "storage", "amount"]
@@ -150,13 +151,24 @@ def _tags(tags: dict[str, str] | None) -> tuple[tuple[str, str], ...]:
 
 
 def usage_frame(records: list[UsageRecord]) -> pd.DataFrame:
-    """Records as a DataFrame with :data:`USAGE_COLUMNS`; ``tags`` holds dicts."""
-    rows = [
-        (
-            r.resource_id, r.resource_kind, r.component, r.usage_kind, r.instance_type, r.market,
-            r.rate_key, r.start_s, r.end_s, r.quantity, dict(r.tags),
-        )
-        for r in records
-    ]
-    frame = pd.DataFrame(rows, columns=USAGE_COLUMNS)
-    return frame.astype({"start_s": float, "end_s": float, "quantity": float})
+    """Records as a DataFrame with :data:`USAGE_COLUMNS`; ``tags`` holds dicts.
+
+    Built column by column. Records with equal tags share one ``tags`` dict (a resource's records
+    usually do), so the frame holds one dict per distinct tag set, not one per row: treat them as
+    read-only.
+    """
+    text = ("resource_id", "resource_kind", "component", "usage_kind", "instance_type", "market", "rate_key")
+    data: dict[str, object] = {}
+    for name in text:
+        data[name] = pd.array([getattr(r, name) for r in records], dtype="str")
+    for name in ("start_s", "end_s", "quantity"):
+        data[name] = np.fromiter((getattr(r, name) for r in records), dtype=float, count=len(records))
+    shared: dict[tuple, dict[str, str]] = {}
+    tags = np.empty(len(records), dtype=object)
+    for i, r in enumerate(records):
+        found = shared.get(r.tags)
+        if found is None:
+            found = shared[r.tags] = dict(r.tags)
+        tags[i] = found
+    data["tags"] = tags
+    return pd.DataFrame({c: data[c] for c in USAGE_COLUMNS})
