@@ -66,8 +66,10 @@ class CountsFluidTier(FluidTier):
         sample = self._calibration_sample(ctx) if self.profile.size_dependent else None
         self.mean_s, self.scv, self.service_points = self._service(sample)
         model = ServiceModel(self.mean_s, self.scv, self.arrival_scv, s.concurrency_per_instance,
-                             s.invocation_timeout_s)
-        self.result = simulate_fluid(self.counts, s.scaling(), model,
+                             s.invocation_timeout_s, tuple(self.service_points.tolist()))
+        from smsim.sim.endpoint import resolved_scaling
+
+        self.result = simulate_fluid(self.counts, resolved_scaling(s, ctx, self.counts), model,
                                      rng=ctx.rng("endpoint", s.name, "provisioning"), start=ctx.start)
         meter = EndpointMeter(ctx.meter, s.name)
         tags = ctx.tags_for(s)

@@ -30,6 +30,7 @@ from smsim.scenario.common import (
     PositiveFloat,
     StrictModel,
 )
+from smsim.scenario.predictive import PredictiveScaling
 
 #: Metrics a policy may track. Per-instance metrics are averages over InService instances.
 Metric = Literal[
@@ -149,7 +150,7 @@ class StepScaling(StrictModel):
         return self
 
 
-Policy = Annotated[TargetTracking | StepScaling, Field(discriminator="kind")]
+Policy = Annotated[TargetTracking | StepScaling | PredictiveScaling, Field(discriminator="kind")]
 
 
 class ScheduledAction(StrictModel):

@@ -132,6 +132,12 @@ class Scenario(StrictModel):
             hosted = getattr(ep, "models", None)
             refs = [(("models", j), name) for j, name in enumerate(hosted)] if hosted else [(("model",), ep.model)]
             key_field = "latency_key" if hasattr(ep, "latency_key") else "instance_type"
+            scaling = getattr(ep, "autoscaling", None)
+            if ep.kind != "realtime" and scaling is not None:
+                for j, policy in enumerate(scaling.policies):
+                    if policy.kind == "predictive":
+                        error(("endpoints", i, "autoscaling", "policies", j, "kind"), policy.kind,
+                              f"predictive scaling is available for realtime endpoints, not {ep.kind!r} ones")
             for loc, name in refs:
                 model = by_name.get(name)
                 if model is None:

@@ -337,7 +337,10 @@ class FluidTier:
             self.batches = batch_positions(sample.arrival_s)
         model = ServiceModel(self.mean_s, self.scv, ca2, s.concurrency_per_instance, s.invocation_timeout_s,
                              tuple(self.service_points.tolist()))
-        self.result = simulate_fluid(counts, s.scaling(), model, rng=ctx.rng("endpoint", s.name, "provisioning"),
+        from smsim.sim.endpoint import resolved_scaling
+
+        scaling = resolved_scaling(s, ctx, counts)
+        self.result = simulate_fluid(counts, scaling, model, rng=ctx.rng("endpoint", s.name, "provisioning"),
                                      start=ctx.start)
         meter = EndpointMeter(ctx.meter, s.name)
         tags = ctx.tags_for(s)

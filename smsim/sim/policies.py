@@ -148,6 +148,8 @@ def alarm_shapes(policy: TargetTracking | StepScaling) -> list[tuple[str, float,
     ``side`` is ``high`` or ``low`` (the history slot in :class:`PolicyState`). The fluid tier
     uses this to skip minutes in which no alarm is in ALARM.
     """
+    if getattr(policy, "kind", None) == "predictive":
+        return []  # compiled into scheduled minimum capacities before the run (smsim.sim.predictive)
     if isinstance(policy, TargetTracking):
         return [
             (policy.metric, policy.target_value, ">", policy.scale_out_datapoints,
@@ -160,6 +162,8 @@ def alarm_shapes(policy: TargetTracking | StepScaling) -> list[tuple[str, float,
 
 def decide(ctx: ScalingContext) -> Decision:
     """One policy's decision for one finished period (see the module docstring for the rules)."""
+    if getattr(ctx.policy, "kind", None) == "predictive":
+        return Decision(ctx.capacity, "none", ctx.state, "predictive: scheduled minimum capacities")
     if isinstance(ctx.policy, TargetTracking):
         return _target_tracking(ctx)
     return _step_scaling(ctx)
