@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
@@ -29,6 +28,7 @@ from smsim.scenario.common import (
     PositiveDuration,
     PositiveFloat,
     StrictModel,
+    TimeZoneName,
 )
 from smsim.scenario.predictive import PredictiveScaling
 
@@ -163,18 +163,10 @@ class ScheduledAction(StrictModel):
 
     name: str = "scheduled"
     schedule: str
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     min_capacity: Count | None = None
     max_capacity: Count | None = None
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Berlin')") from None
-        return value
 
     @field_validator("schedule")
     @classmethod

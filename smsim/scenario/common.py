@@ -79,5 +79,18 @@ Tags = dict[TagKey, TagValue]
 #: A resource identifier: letters, digits, ``-``, ``_`` and ``.``.
 ResourceName = Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
+def _known_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Berlin')") from None
+    return value
+
+
+#: An IANA time-zone name such as ``Europe/Berlin``, checked on load.
+TimeZoneName = Annotated[str, AfterValidator(_known_zone), Field(examples=["UTC", "Europe/Berlin"])]
+
 #: A SageMaker ML instance type such as ``ml.g5.xlarge`` (checked against the catalog on load).
 InstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$", examples=["ml.g5.xlarge"])]

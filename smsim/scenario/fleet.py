@@ -6,19 +6,12 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from smsim.pricing.vocabulary import COMPONENTS
 from smsim.scenario.common import Count, InstanceType, ResourceName, StrictModel, Tags
 from smsim.scenario.hours import WorkingHours
 
-Component = Literal[
-    "Training",
-    "RealTimeInference",
-    "AsyncInference",
-    "BatchTransform",
-    "Processing",
-    "Notebook",
-    "Studio",
-    "TrainingWarmPool",
-]
+#: SageMaker components that bill instance time (the catalog's vocabulary).
+Component = Literal[COMPONENTS]  # type: ignore[valid-type]
 
 
 class FleetSpec(StrictModel):

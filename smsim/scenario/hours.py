@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from smsim.scenario.common import StrictModel
+from smsim.scenario.common import StrictModel, TimeZoneName
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -20,16 +20,8 @@ class WorkingHours(StrictModel):
     weekdays: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
     start: time = Field(time(8, 0), description="local start time, HH:MM")
     end: time = Field(time(18, 0), description="local end time, HH:MM")
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Berlin')") from None
-        return value
 
     @model_validator(mode="after")
     def _non_empty(self):
