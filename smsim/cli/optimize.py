@@ -38,11 +38,14 @@ def register(app: typer.Typer) -> None:
         result = optimize(sc, section, jobs=jobs, sla=sla, max_error_rate=max_error_rate,
                           budget_evals=budget_evals, fidelity=fidelity)
         doc = result.to_dict()
+        training = doc.get("kind") == "training"
         if out is not None:
             write_result(result, out)
             doc["out"] = str(out)
         if as_json:
             print_json(doc)
+        elif training:
+            _print_training(result, doc)
         else:
             _print(result, doc)
         if result.result.best is None:
@@ -60,14 +63,43 @@ def write_result(result, out: Path) -> Path:
     from smsim.optimize.frontier import plot_frontier
 
     with atomic.atomic_dir(out) as tmp:
-        (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2, default=_json_default) + "\n")
+        doc = result.to_dict()
+        (tmp / "summary.json").write_text(json.dumps(doc, indent=2, default=_json_default) + "\n")
         if result.best_scenario is not None:
             (tmp / "best.yaml").write_text(scenario_yaml(result.best_scenario))
+        if doc.get("kind") == "training":
+            rows = [e.row() for e in sorted(result.result.evaluations, key=lambda e: e.rank_key)]
+            pd.DataFrame(rows).to_csv(tmp / "candidates.csv", index=False)
+            return out
         pd.DataFrame(result.frontier()).to_csv(tmp / "frontier.csv", index=False)
         if result.result.evaluations:
             plot_frontier(result.result.evaluations, tmp / "frontier.png",
                           threshold_s=result.space.objectives.latency.threshold_s, best=result.result.best)
     return out
+
+
+def _print_training(result, doc: dict) -> None:
+    from rich.table import Table
+
+    stdout.print(f"[bold]{result.message()}[/]")
+    stdout.print(f"job {doc['job']}, objectives {doc['objectives']}; {doc['candidates']} candidates, "
+                 f"{doc['simulations']} simulations in {doc['wall_s']:.1f} s; pruned {doc['pruned']}")
+
+    def table(title: str, rows: list[dict]) -> None:
+        if not rows:
+            return
+        t = Table("candidate", "cost USD", "mean elapsed h", "max elapsed h", "completion", "interruptions",
+                  "missed", title=title)
+        for r in rows:
+            t.add_row(r["candidate"], f"{r['cost_usd']:,.2f}", f"{r['mean_job_elapsed_hours']:.2f}",
+                      f"{r['max_job_elapsed_hours']:.2f}", f"{r['completion_rate']:.2%}", f"{r['interruptions']}",
+                      r["missed"])
+        stdout.print(t)
+
+    table("runners-up", doc["runners_up"])
+    table("cheaper candidates that missed the objectives", doc["rejected_cheaper"][:10])
+    if doc.get("out"):
+        stdout.print(f"wrote {doc['out']}")
 
 
 def _print(result, doc: dict) -> None:

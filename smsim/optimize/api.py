@@ -103,7 +103,8 @@ def resolve_spec(scenario, spec: OptimizeSpec | dict | None = None, **overrides)
 
 def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1, bisect: bool = True,
              **overrides) -> OptimizeResult:
-    """Find the cheapest configuration meeting the objectives (module docstring)."""
+    """Find the cheapest configuration meeting the objectives (module docstring); with an
+    ``optimize.training`` section, a :class:`~smsim.optimize.training.TrainingOptimizeResult`."""
     from smsim.api import catalog_for
     from smsim.optimize.screen import analytic_guesses, fluid_screen
     from smsim.scenario.schema import Scenario
@@ -111,6 +112,10 @@ def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1
     if not isinstance(scenario, Scenario):
         scenario = load_optimize_scenario(scenario)[0]
     spec = resolve_spec(scenario, spec, **overrides)
+    if spec.training is not None:
+        from smsim.optimize.training import optimize_training
+
+        return optimize_training(scenario, spec)
     catalog = catalog_for(scenario)
     space = build_space(scenario, spec, catalog)
     screen = None

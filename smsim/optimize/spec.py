@@ -29,12 +29,15 @@ from pydantic import Field, field_validator, model_validator
 from smsim.scenario.common import (
     Count,
     Duration,
+    Fraction,
     InstanceType,
     PositiveCount,
+    PositiveDuration,
     PositiveFloat,
     StrictModel,
 )
 from smsim.scenario.serverless import SERVERLESS_MAX_CONCURRENCY
+from smsim.scenario.training import SpotSettings
 
 
 class CountRange(StrictModel):
@@ -86,10 +89,32 @@ class ServerlessSpace(StrictModel):
         return value
 
 
+class TrainingSpace(StrictModel):
+    """Training configurations of one training job: the product of these lists.
+
+    A dimension left empty keeps the job's own value. ``checkpoint_interval_s`` applies to spot
+    candidates only (``none`` means no checkpoints). ``instance_types`` is a list, or a map from
+    type to its speed factor against the work's reference type (a listed type other than the
+    job's own needs one). Objectives are ``metric<=value`` / ``metric>=value`` on the job's
+    metrics (see :mod:`smsim.optimize.training`), e.g. ``mean_job_elapsed_hours<=6``.
+    """
+
+    job: str | None = Field(None, description="the training job to optimize; the only one when absent")
+    markets: list[Literal["OnDemand", "Spot"]] = Field(default_factory=list)
+    checkpoint_interval_s: list[PositiveDuration | Literal["none"]] = Field(default_factory=list)
+    instance_count: list[PositiveCount] = Field(default_factory=list)
+    instance_types: list[InstanceType] | dict[InstanceType, PositiveFloat] = Field(default_factory=list)
+    spot: SpotSettings | None = Field(None, description="spot settings for spot candidates of an on-demand job")
+    deadline: str | None = Field(None, description="e.g. 'mean_job_elapsed_hours<=6' or 'max_job_elapsed_hours<=8'")
+    completion_rate: Fraction | None = Field(None, description="minimum share of jobs that complete")
+    objectives: list[str] = Field(default_factory=list, description="more objectives, e.g. 'p95_job_elapsed_hours<=7'")
+
+
 class OptimizeSpec(StrictModel):
     """What to optimize and over which space (the scenario's ``optimize:`` section)."""
 
     endpoint: str | None = Field(None, description="the endpoint to optimize; the only one when absent")
+    training: TrainingSpace | None = Field(None, description="search a training job's configuration instead")
     sla: str = Field("p99<=250ms", description="latency objective, e.g. 'p99<=250ms' or 'p999<=1s'")
     max_error_rate: str | float | None = Field(None, description="e.g. '0.1%' or 0.001; timeouts, drops, throttles")
     instance_types: list[InstanceType] | InstanceFilter | None = Field(
@@ -121,4 +146,4 @@ class OptimizeSpec(StrictModel):
         return value
 
 
-__all__ = ["CountRange", "InstanceFilter", "OptimizeSpec", "ScalingSpace", "ServerlessSpace"]
+__all__ = ["CountRange", "InstanceFilter", "OptimizeSpec", "ScalingSpace", "ServerlessSpace", "TrainingSpace"]
