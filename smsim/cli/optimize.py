@@ -1,7 +1,10 @@
-"""``smsim optimize``: the cheapest endpoint configuration meeting an SLA.
+"""``smsim optimize``: the cheapest endpoint configuration meeting an SLA, or (with an
+``optimize.training`` section) the cheapest training configuration meeting its objectives.
+Training searches run serially; ``--sla``, ``--max-error-rate``, ``--fidelity`` and ``--jobs``
+apply to endpoint searches only.
 
 Exit codes: 0 an answer was found (also when ``--budget-evals`` stopped the search; the output
-says it is not proven optimal); 1 no candidate meets the SLA (a result, not bad input: the
+says it is not proven optimal); 1 no candidate meets the SLA or objectives (a result, not bad input: the
 message names the closest candidate and what it missed); 2 bad input.
 """
 
