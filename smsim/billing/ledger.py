@@ -250,11 +250,16 @@ def _tag_sets(column: pd.Series) -> tuple[np.ndarray, list[tuple[tuple[str, str]
 
 def _combine(codes: list[np.ndarray]) -> np.ndarray:
     """One code per distinct row of ``codes`` (non-negative int arrays), in order of first appearance."""
+    radix = [int(c.max(initial=0)) + 1 for c in codes]
+    if float(np.prod(radix, dtype=float)) < 2.0**62:
+        key = np.zeros(len(codes[0]), dtype=np.int64)
+        for code, size in zip(codes, radix, strict=True):
+            key *= size
+            key += code
+        return pd.factorize(key, sort=False)[0].astype(np.int64)
     key = codes[0]
-    for code in codes[1:]:
-        key = pd.factorize(key * (int(code.max(initial=0)) + 1) + code, sort=False)[0].astype(np.int64)
-    if len(codes) == 1:
-        key = pd.factorize(key, sort=False)[0].astype(np.int64)
+    for code, size in zip(codes[1:], radix[1:], strict=True):
+        key = pd.factorize(key * size + code, sort=False)[0].astype(np.int64)
     return key
 
 
@@ -420,7 +425,8 @@ def _discount_lines(parts: list[Lines], groups: _Groups, pct: float, vocab: _Voc
     group = _combine([hour - hour.min(), *codes])
     del hour
     net = np.bincount(group, weights=_column(parts, "net", groups))
-    first = np.unique(group, return_index=True)[1]
+    first = np.full(len(net), len(group), dtype=np.int64)
+    np.minimum.at(first, group, np.arange(len(group)))
     del group
     nonzero = net != 0
     keep = first[nonzero]
