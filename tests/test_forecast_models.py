@@ -66,3 +66,33 @@ def test_theta_extrapolates_half_the_trend_slope() -> None:
     mean = make_model("theta").fit(_line(), ()).predict(6)["mean"].to_numpy()
     np.testing.assert_allclose(np.diff(mean), 1.0, atol=0.05)
     assert abs(mean[0] - 130.0) < 2.0
+
+
+def test_log1p_wraps_a_model_on_the_count_scale() -> None:
+    from smsim.forecast.models import Log1p
+
+    rng = np.random.default_rng(3)
+    t = np.arange(84)
+    counts = rng.poisson(np.exp(3 + np.sin(2 * np.pi * t / 7))).astype(float)
+    y = pd.Series(counts, index=pd.date_range("2024-01-01", periods=84, freq="D"))
+    fitted = Log1p("ets").fit(y, (7,))
+    mean, sd = fitted.predict_moments(14)
+    assert fitted.name == "ets+log1p" and (mean >= 0).all() and (sd > 0).all()
+    # busy days get wider bands than quiet ones, as count noise grows with the level
+    assert sd[np.argmax(mean)] > sd[np.argmin(mean)]
+    refit = fitted.fixed().fit(y.iloc[:70], (7,))
+    assert refit.form_ == fitted.form_
+    assert (fitted.simulate(14, 16, np.random.default_rng(0)) >= 0).all()
+
+
+def test_selection_keeps_the_baseline_without_a_consistent_win() -> None:
+    from smsim.forecast.backtest import Backtest, beats
+
+    def bt(errors: list[float]) -> Backtest:
+        e = np.asarray(errors)[:, None] * np.ones((1, 4))
+        return Backtest("x", e, np.zeros_like(e), np.ones_like(e), np.ones(len(errors)))
+
+    baseline = bt([2.0, 2.0, 2.0, 2.0])
+    assert not beats(bt([0.5, 0.5, 3.0, 3.0]), baseline)  # lower mean, one lucky half
+    assert beats(bt([1.5, 1.5, 1.5, 2.5]), baseline)
+    assert not beats(bt([2.5, 2.5, 2.5, 2.5]), baseline)
