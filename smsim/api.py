@@ -104,9 +104,13 @@ def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parqu
         if ledger_format == "csv":
             result.ledger.to_csv(tmp / ledger_name, index=False)
         else:
-            result.ledger.to_parquet(tmp / ledger_name, index=False)
+            # categorical columns are dictionary-encoded already; min/max statistics of their
+            # strings would cost as much as the rest of the write, so only the others get them
+            text = [c for c, t in result.ledger.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
+            other = [c for c in result.ledger.columns if c not in text]
+            result.ledger.to_parquet(tmp / ledger_name, index=False, use_dictionary=text, write_statistics=other)
         usage = result.usage.copy()
-        usage["tags"] = usage["tags"].map(lambda t: json.dumps(t, sort_keys=True))
+        usage["tags"] = _tags_json(usage["tags"])
         usage.to_parquet(tmp / "usage.parquet", index=False)
         if result.series:
             (tmp / "series").mkdir()
@@ -114,6 +118,22 @@ def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parqu
                 frame.to_parquet(tmp / "series" / f"{name}.parquet", index=False)
         (tmp / "scenario.resolved.yaml").write_text(resolved_scenario_yaml(result.scenario))
     return out
+
+
+def _tags_json(tags: pd.Series) -> pd.Series:
+    """Each row's tags as sorted-key JSON, encoded once per distinct dict object (rows of one
+    resource share theirs, see :func:`smsim.sim.meter.usage_frame`)."""
+    encoded: dict[int, str] = {}
+    keep_alive = []  # ids stay unique only while their objects live
+
+    def encode(t) -> str:
+        found = encoded.get(id(t))
+        if found is None:
+            found = encoded[id(t)] = json.dumps(t, sort_keys=True)
+            keep_alive.append(t)
+        return found
+
+    return pd.Series([encode(t) for t in tags.to_numpy(dtype=object)], index=tags.index)
 
 
 def _json_default(value):
