@@ -2,7 +2,8 @@
 
 Workload: the Azure LLM conversation trace (Splitwise, ISCA'24; ../shared/data), tiled over the
 horizon and scaled x4 (a seasonal synthetic workload when the trace folder is absent). Space:
-every accelerated real-time instance type under 8 USD/h in the catalog (30+), two model variants (fp16,
+every accelerated real-time instance type under 8 USD/h in the catalog plus the c6i family up
+to 3 USD/h (30+ types), two model variants (fp16,
 int8) whose service time scales with the type's accelerator or vCPUs, fixed fleets 1..8 and two
 target-tracking policies, and savings plans {0, auto}. Both searches run at the fluid tier on
 ``--jobs`` processes (2 by default) and must return the same candidate and cost.
@@ -51,9 +52,11 @@ def build(hours: float) -> tuple[Scenario, dict]:
                     endpoints=[{"kind": "realtime", "name": "chat", "model": "x", "instance_type": "ml.g5.xlarge",
                                 "workload": workload}])
     catalog = catalog_for(base)
-    types = [t for t in catalog.instance_types("RealTimeInference", base.region)
-             if catalog.instance(t).accelerator_count > 0
-             and catalog.ondemand_usd_per_hour(t, "RealTimeInference", base.region) <= 8.0]
+    offered = catalog.instance_types("RealTimeInference", base.region)
+    price = {t: catalog.ondemand_usd_per_hour(t, "RealTimeInference", base.region) for t in offered}
+    types = [t for t in offered if catalog.instance(t).accelerator_count > 0 and price[t] <= 8.0]
+    # plus the compute-optimized CPU family, so the space has 30+ types with CPU and GPU options
+    types += [t for t in offered if t.startswith("ml.c6i.") and price[t] <= 3.0]
     models = [{"name": "fp16", "memory_gb": 14, "latency": latency_table(catalog, types, 0.12)},
               {"name": "int8", "memory_gb": 8, "latency": latency_table(catalog, types, 0.08)}]
     sc = Scenario.model_validate({**base.model_dump(), "models": models,
