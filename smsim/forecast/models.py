@@ -231,7 +231,9 @@ class ETS(Forecaster):
 
     def _moments(self, h):
         n = self.res_.nobs
-        pred = self.res_.get_prediction(start=n, end=n + h - 1)
+        # Multiplicative forms have no closed-form variance: statsmodels simulates it, so the
+        # simulation gets a fixed seed (the same fit must always give the same bands).
+        pred = self.res_.get_prediction(start=n, end=n + h - 1, rng=np.random.default_rng(20260101))
         return np.asarray(pred.predicted_mean), np.sqrt(np.asarray(pred.forecast_variance))
 
     def _simulate(self, h, n_paths, rng):
