@@ -95,7 +95,7 @@ class Catalog:
         if component is not None:
             self._check_component(component)
         found = set()
-        for reg, itype, comp in self._od:
+        for reg, itype, _comp in self._od:
             if region is not None and reg != region:
                 continue
             if component is not None and not self._offered(itype, component, reg):

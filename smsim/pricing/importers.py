@@ -77,7 +77,7 @@ def read_price_list_csv(path: str | Path) -> pd.DataFrame:
         line = header_at + 2 + offset
         if len(row) < len(header):
             continue
-        cell = lambda name, row=row: row[at[name]].strip() if name in at else ""
+        cell = lambda name, row=row: row[at[name]].strip() if name in at else ""  # noqa: E731
         if cell("termtype") != "OnDemand" or cell("unit") not in ("Hrs", "Hours", "Hour") or cell("currency") != "USD":
             continue
         parsed = parse_usage_type(cell("usagetype"))
