@@ -9,7 +9,7 @@ AutoETS, AutoARIMA and MSTL.
 
 Series: statsmodels' bundled co2 (monthly means) and elnino (monthly SST), the Alibaba
 Stable-Diffusion request trace as hourly counts, Alibaba system QPS in 5-minute means, and the
-Azure LLM conversation trace as per-minute counts (the last three only when /work/shared/data is
+Azure LLM conversation trace as per-minute counts (the last three only when shared/data beside the checkout is
 present).
 """
 
