@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 from smsim.scenario.autoscaling import AutoscalingSpec
 from smsim.scenario.common import (
     Count,
+    Duration,
     InstanceType,
     NonNegFloat,
     PositiveCount,
@@ -74,6 +75,11 @@ class RealtimeEndpointSpec(StrictModel):
         "default: the endpoint's own name",
     )
     autoscaling: AutoscalingSpec | None = Field(None, description="fixed fleet when absent")
+    delete_after_idle_s: Duration | None = Field(
+        None, ge=3600.0,
+        description="lifecycle policy: delete the endpoint after this long without invocations "
+        "(counted from creation at the horizon start); later requests fail as dropped",
+    )
     fidelity: Fidelity | None = Field(None, description="request, fluid or auto; the scenario's when absent")
     sla: SlaSpec | None = None
     data_in_gb_per_request: NonNegFloat | None = Field(None, description="billed as endpoint data processed in")

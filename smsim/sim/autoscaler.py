@@ -140,6 +140,7 @@ class Autoscaler:
         self.tags = tags
         self.timeline = CapacityTimeline()
         self.min_capacity = spec.min_capacity
+        self.deleted = False
         self.max_capacity = spec.max_capacity
         self.states = tuple(PolicyState() for _ in spec.policies)
         self.listeners: list[Callable[[float, str, Instance], None]] = []
@@ -226,8 +227,18 @@ class Autoscaler:
             metrics = self.data_plane.advance(now)
             self.step(now, metrics)
 
+    def delete(self, now: float) -> None:
+        """The endpoint is deleted: every instance terminates at ``now`` and nothing scales again."""
+        self.deleted = True
+        self.min_capacity = self.max_capacity = 0
+        if self.capacity:
+            self._terminate(now, self.capacity)
+        self._log(now, "deleted")
+
     def step(self, now: float, metrics: Metrics) -> None:
         """One evaluation at the end of a period: scheduled actions, then policies."""
+        if self.deleted:
+            return
         while self._fire_pos < len(self._fires) and self._fires[self._fire_pos][0] <= now:
             action = self.spec.scheduled_actions[self._fires[self._fire_pos][1]]
             self._fire_pos += 1

@@ -212,6 +212,11 @@ class RequestTier:
             self._on_event(0.0, "launch", inst)
         self.scaler.listeners.append(self._on_event)
         self.wall_s = 0.0
+        # lifecycle policy: deletion after ``delete_after_idle_s`` without invocations
+        self.idle_limit_s = spec.delete_after_idle_s
+        self.last_arrival_s = 0.0
+        self.deleted_at_s: float | None = None
+        self.dropped_deleted = 0
 
     # -- capacity ------------------------------------------------------------------------------
     def _on_event(self, now: float, event: str, inst: Instance) -> None:
@@ -254,6 +259,23 @@ class RequestTier:
             return parts_t[0], parts_s[0]
         return np.concatenate(parts_t), np.concatenate(parts_s)
 
+    def _lifecycle(self, arr: np.ndarray, svc: np.ndarray, until_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Delete the endpoint once no invocation arrived for ``idle_limit_s``; arrivals from then
+        on fail (dropped). The limit is at least an hour, so within one minute the only gaps that
+        can reach it start at the previous arrival."""
+        if self.deleted_at_s is None:
+            due = self.last_arrival_s + self.idle_limit_s
+            first = float(arr[0]) if arr.size else math.inf
+            if due < min(first, until_s) or (not arr.size and due <= until_s):
+                self.deleted_at_s = due
+                self.scaler.delete(due)
+            elif arr.size:
+                self.last_arrival_s = float(arr[-1])
+        if self.deleted_at_s is not None and arr.size:
+            self.dropped_deleted += int(arr.size)
+            return self._none, self._none
+        return arr, svc
+
     # -- the DataPlane protocol ------------------------------------------------------------------
     def advance(self, until_s: float) -> Metrics:
         """Serve ``[clock, until_s)`` and return that period's CloudWatch metrics."""
@@ -261,6 +283,11 @@ class RequestTier:
         k = self.kernel
         t0 = k.clock_s
         arr, svc = self._take(until_s)
+        failed = 0
+        if self.idle_limit_s is not None:
+            before = self.dropped_deleted
+            arr, svc = self._lifecycle(arr, svc, until_s)
+            failed = self.dropped_deleted - before
         k.advance(arr, svc, until_s)
         win = k.win[:, int(t0 // METRIC_PERIOD_S)].tolist()
         busy, cap = win[W.W_BUSY_S], win[W.W_CAPACITY_S]
@@ -270,8 +297,8 @@ class RequestTier:
         k.core.delta_quantiles(k.hist.counts, self.prev_counts, self.rep, self._qs, self._q_out)
         p50, p99 = self._q_out.tolist()
         arrivals = win[W.W_ARRIVALS]
-        self.rows.append((t0, in_service, arrivals, win[W.W_SERVED], win[W.W_TIMED_OUT],
-                          win[W.W_DROPPED], p50, p99, util))
+        self.rows.append((t0, in_service, arrivals + failed, win[W.W_SERVED], win[W.W_TIMED_OUT],
+                          win[W.W_DROPPED] + failed, p50, p99, util))
         queued = float(k.queued)
         self.wall_s += time.perf_counter() - t_wall
         return Metrics(t0, arrivals, in_service, 100.0 * util, 100.0 * util, queued)
@@ -295,12 +322,13 @@ class RequestTier:
         events = self.scaler.events_frame()
         series = pd.DataFrame(self.rows, columns=SERIES_COLUMNS)
         metrics = {
-            "requests": c["arrivals"],
+            "requests": c["arrivals"] + self.dropped_deleted,
             "served": c["served"],
             "timed_out": c["timed_out"],
             "timed_out_queue": c["timed_out_queue"],
             "timed_out_service": c["timed_out_service"],
-            "dropped": c["dropped"],
+            "dropped": c["dropped"] + self.dropped_deleted,
+            "deleted_at_s": self.deleted_at_s,
             "throttled": 0,
             "in_flight_at_horizon": c["queued"],
             "in_service_at_horizon": c["in_service"],

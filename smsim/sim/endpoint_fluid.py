@@ -303,6 +303,8 @@ class FluidTier:
         self.wall_s = 0.0
         #: ``(minute, position, count)`` of requests behind others in their batch (traces only).
         self.batches = batch_positions(np.zeros(0))
+        self.deleted_at_s: float | None = None  # lifecycle policy (set in start)
+        self.dropped_deleted = 0.0
 
     def _service(self, sample) -> tuple[float, float, np.ndarray]:
         """(mean_s, scv, quantile points) of the service time."""
@@ -340,14 +342,48 @@ class FluidTier:
         from smsim.sim.endpoint import resolved_scaling
 
         scaling = resolved_scaling(s, ctx, counts)
+        if s.delete_after_idle_s is not None:
+            counts = self._lifecycle(np.asarray(counts, dtype=float), s.delete_after_idle_s)
         self.result = simulate_fluid(counts, scaling, model, rng=ctx.rng("endpoint", s.name, "provisioning"),
                                      start=ctx.start)
+        if self.deleted_at_s is not None:
+            self._clip_at_deletion(self.deleted_at_s)
         meter = EndpointMeter(ctx.meter, s.name)
         tags = ctx.tags_for(s)
         for row in self.result.instances.itertuples(index=False):
             meter.instance(f"{s.name}-{row.instance_id}", "endpoint_instance", COMPONENT, s.instance_type,
                            row.launch_s, min(row.end_s, self.horizon_s), 1, "OnDemand", tags)
         self.wall_s = time.perf_counter() - t_wall
+
+    def _lifecycle(self, counts: np.ndarray, idle_limit_s: float) -> np.ndarray:
+        """Deletion after ``idle_limit_s`` without invocations, at minute resolution: the endpoint
+        goes at the end of the first idle run that long (counted from creation); later minutes'
+        requests fail as dropped and are not offered to the fluid queue."""
+        need = int(math.ceil(idle_limit_s / 60.0))
+        last_busy = -1  # minute index of the last arrival; creation counts as one at minute -1
+        for k in np.flatnonzero(counts > 0).tolist() + [counts.size + need]:
+            if k - last_busy - 1 >= need:
+                minute = last_busy + 1 + need
+                if minute < counts.size:
+                    self.deleted_at_s = minute * 60.0
+                    self.dropped_deleted = float(counts[minute:].sum())
+                    counts = counts.copy()
+                    counts[minute:] = 0.0
+                break
+            last_busy = k
+        return counts
+
+    def _clip_at_deletion(self, t_del: float) -> None:
+        """Every instance ends at the deletion; the minutes after it have none in service."""
+        inst = self.result.instances
+        inst = inst[inst.launch_s < t_del].copy()
+        inst["end_s"] = np.minimum(inst.end_s.to_numpy(), t_del)
+        inst["ready_s"] = np.minimum(inst.ready_s.to_numpy(), t_del)
+        self.result.instances = inst.reset_index(drop=True)
+        m = self.result.minutes
+        after = m.start_s.to_numpy() >= t_del
+        for col in ("in_service", "utilization"):
+            m.loc[after, col] = 0.0
 
     def finish(self, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
         t_wall = time.perf_counter()
@@ -409,10 +445,11 @@ class FluidTier:
         })[SERIES_COLUMNS]
         events = [e[1] for e in self.result.events]
         metrics = {
-            "requests": requests,
+            "requests": requests + self.dropped_deleted,
             "served": float(served.sum()),
             "timed_out": float(timed_out.sum()),
-            "dropped": 0.0,
+            "dropped": self.dropped_deleted,
+            "deleted_at_s": self.deleted_at_s,
             "throttled": 0,
             "in_flight_at_horizon": float(m.backlog.iloc[-1]) if len(m) else 0.0,
             "latency_p50_s": q[0],
