@@ -158,13 +158,9 @@ class AsyncEndpointModel:
         gb_in = (tr.payload_bytes / BYTES_PER_GB if tr.payload_bytes is not None
                  else np.full(n, s.data_in_gb_per_request or 0.0))
         gb_out = np.full(n, s.data_out_gb_per_request or 0.0)
-        nh = max(1, math.ceil(ctx.horizon_s / HOUR_S - 1e-9))
-        hb = np.minimum((tr.arrival_s // HOUR_S).astype(np.int64), nh - 1)
         for key, gb in (("endpoint_data_in_gb", gb_in), ("endpoint_data_out_gb", gb_out)):
-            per_hour = np.bincount(hb, weights=gb, minlength=nh)
-            for h in np.flatnonzero(per_hour > 0):
-                ctx.meter.amount(s.name, "async_endpoint", "AsyncInference", key, float(per_hour[h]),
-                                 h * HOUR_S, min((h + 1) * HOUR_S, ctx.horizon_s), self.tags)
+            ctx.meter.amounts_by_hour(s.name, "async_endpoint", "AsyncInference", key, tr.arrival_s, gb,
+                                      ctx.horizon_s, self.tags)
 
     def finish(self, ctx: SimContext) -> ResourceResult:
         horizon = ctx.horizon_s

@@ -150,17 +150,15 @@ def max_concurrent(intervals: list[tuple[float, float]]) -> int:
 def meter_data(ctx: SimContext, spec, series: pd.DataFrame, tags: dict) -> dict[str, float]:
     """Meter data processed in (per arrival) and out (per served request) hour by hour."""
     out: dict[str, float] = {}
-    hour = (series.time_s // 3600).astype(int)
     for field, col, key in (("data_in_gb_per_request", "arrivals", "endpoint_data_in_gb"),
                             ("data_out_gb_per_request", "served", "endpoint_data_out_gb")):
         gb_per = getattr(spec, field)
         if not gb_per:
             continue
-        per_hour = series[col].groupby(hour).sum() * gb_per
-        for h, gb in per_hour.items():
-            ctx.meter.amount(spec.name, "endpoint", COMPONENT, key, float(gb), 3600.0 * h,
-                             min(3600.0 * (h + 1), ctx.horizon_s), tags)
-        out[key.replace("endpoint_", "")] = float(per_hour.sum())
+        gb = series[col].to_numpy(dtype=float) * gb_per
+        ctx.meter.amounts_by_hour(spec.name, "endpoint", COMPONENT, key, series.time_s.to_numpy(), gb,
+                                  ctx.horizon_s, tags)
+        out[key.replace("endpoint_", "")] = float(gb.sum())
     return out
 
 

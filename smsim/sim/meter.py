@@ -140,6 +140,30 @@ class Meter:
             )
         )
 
+    def amounts_by_hour(
+        self,
+        resource_id: str,
+        resource_kind: str,
+        component: str,
+        rate_key: str,
+        times_s,
+        quantities,
+        horizon_s: float,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """Record per-event quantities (GB per request, ...) summed into clock-hour amounts, so a
+        million requests become at most one record per hour."""
+        import math
+
+        import numpy as np
+
+        hours = max(1, math.ceil(horizon_s / 3600.0 - 1e-9))
+        index = np.minimum((np.asarray(times_s, dtype=float) // 3600.0).astype(np.int64), hours - 1)
+        per_hour = np.bincount(index, weights=np.asarray(quantities, dtype=float), minlength=hours)
+        for h in np.flatnonzero(per_hour > 0).tolist():
+            self.amount(resource_id, resource_kind, component, rate_key, float(per_hour[h]),
+                        h * 3600.0, min((h + 1) * 3600.0, horizon_s), tags)
+
     def frame(self) -> pd.DataFrame:
         return usage_frame(self.records)
 
