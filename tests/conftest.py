@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,19 @@ def shared_data() -> Path:
 def _private_results_store(tmp_path_factory, monkeypatch):
     """Runs recorded during tests go to a temporary store, never into the working tree."""
     monkeypatch.setenv("SMSIM_STORE", str(tmp_path_factory.mktemp("store")))
+
+
+@dataclass
+class StandInHorizon:
+    duration_s: float
+    start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class StandInScenario:
+    """The few scenario attributes a resource model reads, for testing a model on its own."""
+
+    horizon: StandInHorizon
+    models: list = field(default_factory=list)
+    tags: dict = field(default_factory=dict)
+    base_dir: object = None

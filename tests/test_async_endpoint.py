@@ -3,12 +3,10 @@ M/M/c waiting against theory, conservation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-
 import numpy as np
 import pytest
 import simpy
+from conftest import StandInHorizon, StandInScenario
 
 from smsim import queueing
 from smsim.scenario.async_endpoint import AsyncEndpointSpec
@@ -18,24 +16,10 @@ from smsim.sim.engine import SimContext
 from smsim.sim.meter import Meter
 
 
-@dataclass
-class _Horizon:
-    duration_s: float
-    start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class _Scenario:
-    horizon: _Horizon
-    models: list = field(default_factory=list)
-    tags: dict = field(default_factory=dict)
-    base_dir: object = None
-
-
 def _run(spec: dict, latency: dict, horizon_s: float, tmp_path=None, seed: int = 0):
     ep = AsyncEndpointSpec.model_validate({"name": "a", "model": "m", "instance_type": "ml.m5.xlarge", **spec})
     model = ModelSpec.model_validate({"name": "m", "latency": {"*": latency}})
-    ctx = SimContext(env=simpy.Environment(), scenario=_Scenario(_Horizon(horizon_s), [model], base_dir=tmp_path),
+    ctx = SimContext(env=simpy.Environment(), scenario=StandInScenario(StandInHorizon(horizon_s), [model], base_dir=tmp_path),
                      seed=seed, meter=Meter())
     m = AsyncEndpointModel(ep, ctx)
     m.start(ctx)

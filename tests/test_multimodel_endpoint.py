@@ -3,12 +3,10 @@ memory source, conservation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-
 import numpy as np
 import pytest
 import simpy
+from conftest import StandInHorizon, StandInScenario
 
 from smsim.pricing import load_catalog
 from smsim.scenario.models import ModelSpec
@@ -75,18 +73,6 @@ def test_timeouts_in_queue_and_in_service():
     assert (p2.tot["served"], p2.tot["timed_out"]) == (1, 1)
 
 
-@dataclass
-class _Horizon:
-    duration_s: float
-    start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class _Scenario:
-    horizon: _Horizon
-    models: list = field(default_factory=list)
-    tags: dict = field(default_factory=dict)
-    base_dir: object = None
 
 
 def test_endpoint_with_mix_workload_conserves_and_meters():
@@ -98,7 +84,7 @@ def test_endpoint_with_mix_workload_conserves_and_meters():
     spec = MultiModelEndpointSpec.model_validate({
         "name": "mme", "models": names, "instance_type": "ml.g5.xlarge", "initial_instance_count": 2,
         "concurrency_per_instance": 2, "workload": mix, "sla": {"latency_threshold_s": 1.0}})
-    ctx = SimContext(env=simpy.Environment(), scenario=_Scenario(_Horizon(4 * 3600.0), models), seed=3,
+    ctx = SimContext(env=simpy.Environment(), scenario=StandInScenario(StandInHorizon(4 * 3600.0), models), seed=3,
                      meter=Meter(), catalog=load_catalog("builtin"))
     mme = MultiModelEndpoint(spec, ctx)
     mme.start(ctx)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 import simpy
+from conftest import StandInHorizon, StandInScenario
 
 from smsim import queueing, rng
 from smsim.scenario.models import ModelSpec
@@ -24,25 +23,9 @@ from smsim.sim.serverless import (
 )
 
 
-@dataclass
-class _Horizon:
-    duration_s: float
-    start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class _Scenario:
-    """The few scenario attributes a resource model reads."""
-
-    horizon: _Horizon
-    models: list = field(default_factory=list)
-    tags: dict = field(default_factory=dict)
-    base_dir: object = None
-
-
 def _run(spec: dict, model: dict, horizon_s: float, seed: int = 0, tmp_path=None, backend="python"):
     ep = ServerlessEndpointSpec.model_validate({"name": "sls", "model": "m", **spec})
-    scenario = _Scenario(_Horizon(horizon_s), [ModelSpec.model_validate({"name": "m", **model})], base_dir=tmp_path)
+    scenario = StandInScenario(StandInHorizon(horizon_s), [ModelSpec.model_validate({"name": "m", **model})], base_dir=tmp_path)
     ctx = SimContext(env=simpy.Environment(), scenario=scenario, seed=seed, meter=Meter())
     m = ServerlessModel(ep, ctx, backend=backend)
     m.start(ctx)
