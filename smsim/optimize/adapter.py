@@ -53,7 +53,6 @@ def candidate_scenario(scenario, endpoint: str, cand: Candidate, objectives: Obj
                        commitment_usd_per_hour: float = 0.0, sp_term: str = "1y", sp_payment: str = "no-upfront"):
     """``scenario`` with endpoint ``endpoint`` configured as ``cand`` (and a savings plan of
     ``commitment_usd_per_hour`` added to those already held, when > 0)."""
-    from smsim.scenario.schema import Scenario
 
     data = json.loads(scenario.model_dump_json())
     data.pop("optimize", None)
@@ -64,13 +63,19 @@ def candidate_scenario(scenario, endpoint: str, cand: Candidate, objectives: Obj
         data["pricing"]["savings_plans"].append(
             {"commitment_usd_per_hour": commitment_usd_per_hour, "term": sp_term, "payment": sp_payment,
              "name": "optimizer"})
+    return validated_candidate(data, scenario, cand.label(), "optimize")
+
+
+def validated_candidate(data: dict, scenario, label: str, path: str):
+    """``data`` (a patched scenario dump) as a Scenario; an invalid one names the candidate."""
+    from smsim.scenario.schema import Scenario
+
     try:
         out = Scenario.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"candidate {cand.label()} is not a valid scenario: {where}: {first['msg']}",
-                         path="optimize") from None
+        raise InputError(f"candidate {label} is not a valid scenario: {where}: {first['msg']}", path=path) from None
     return out.with_source(scenario.source)
 
 

@@ -224,9 +224,7 @@ def build_training_space(scenario, ts: TrainingSpace, catalog) -> TrainingSearch
 def candidate_scenario(scenario, space: TrainingSearchSpace, cand: TrainingCandidate, *, only_job: bool = False):
     """``scenario`` with the job reconfigured as ``cand`` (and, with ``only_job``, nothing else:
     used only when that cannot change the job's bill, i.e. no savings plans are held)."""
-    from pydantic import ValidationError
 
-    from smsim.scenario.schema import Scenario
 
     data = json.loads(scenario.model_dump_json())
     data.pop("optimize", None)
@@ -247,14 +245,9 @@ def candidate_scenario(scenario, space: TrainingSearchSpace, cand: TrainingCandi
         for section in ("endpoints", "fleets", "batch_jobs", "processing_jobs", "notebooks", "storage"):
             data[section] = []
         data["training_jobs"] = [j]
-    try:
-        out = Scenario.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"candidate {cand.label()} is not a valid scenario: {where}: {first['msg']}",
-                         path="optimize.training") from None
-    return out.with_source(scenario.source)
+    from smsim.optimize.adapter import validated_candidate
+
+    return validated_candidate(data, scenario, cand.label(), "optimize.training")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from smsim.sim.policies import Metrics
 
 __all__ = ["AsyncEndpointModel", "AsyncPlane"]
 
-BYTES_PER_GB = 1024.0**3
 HOUR_S = 3600.0
 
 
@@ -151,16 +150,9 @@ class AsyncEndpointModel:
         self._meter_data(ctx)
 
     def _meter_data(self, ctx: SimContext) -> None:
-        s, tr = self.spec, self.trace
-        n = len(tr)
-        if n == 0:
-            return
-        gb_in = (tr.payload_bytes / BYTES_PER_GB if tr.payload_bytes is not None
-                 else np.full(n, s.data_in_gb_per_request or 0.0))
-        gb_out = np.full(n, s.data_out_gb_per_request or 0.0)
-        for key, gb in (("endpoint_data_in_gb", gb_in), ("endpoint_data_out_gb", gb_out)):
-            ctx.meter.amounts_by_hour(s.name, "async_endpoint", "AsyncInference", key, tr.arrival_s, gb,
-                                      ctx.horizon_s, self.tags)
+        from smsim.sim.endpoint import meter_trace_data
+
+        meter_trace_data(ctx, self.spec, self.trace, "async_endpoint", "AsyncInference", self.tags)
 
     def finish(self, ctx: SimContext) -> ResourceResult:
         horizon = ctx.horizon_s

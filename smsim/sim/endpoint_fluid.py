@@ -49,7 +49,7 @@ import pandas as pd
 
 from smsim.sim.endpoint import COMPONENT, SERIES_COLUMNS, EndpointMeter, max_concurrent
 from smsim.sim.engine import SimContext
-from smsim.sim.fluid import ServiceModel, simulate_fluid
+from smsim.sim.fluid import ServiceModel, _erlang_c, simulate_fluid
 from smsim.workload.arrivals import ArrivalProcess, MMPPArrivals
 from smsim.workload.spec import materialize
 
@@ -171,16 +171,6 @@ def _local_scv(t: np.ndarray) -> float:
         return 1.0
     x = gaps[ok] / mean[ok]
     return float(min(max(x.var() / x.mean() ** 2, 0.05), 50.0))
-
-
-@numba.njit(cache=True)
-def _erlang_c(c: int, a: float) -> float:
-    if c <= 0 or a >= c:
-        return 1.0
-    b = 1.0
-    for k in range(1, c + 1):
-        b = a * b / (k + a * b)
-    return b / (1.0 - (a / c) * (1.0 - b))
 
 
 @numba.njit(cache=True)
