@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 
 from smsim.billing import build_ledger
 from smsim.billing.summary import summarize
+from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
 from smsim.scenario.schema import HeldSavingsPlan, PricingOptions
-from smsim.sim.meter import Meter
 
 
 def bill(resources: int, days: int, piece_s: float | None = None) -> tuple[int, int, float, float, float]:

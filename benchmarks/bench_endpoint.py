@@ -52,9 +52,9 @@ endpoints:
 
 
 def run_endpoint(path: Path):
+    from smsim.core.engine import simulate
+    from smsim.resources.realtime.model import RequestTier
     from smsim.scenario import load_scenario
-    from smsim.sim.endpoint import RequestTier
-    from smsim.sim.engine import simulate
 
     tiers = []
     orig = RequestTier.__init__
@@ -77,7 +77,7 @@ def run_endpoint(path: Path):
 
 def run_kernel(n: int, c: int, rho: float, mean_s: float, seed: int) -> float:
     from smsim import rng as streams
-    from smsim.sim.kernel import Kernel, KernelConfig
+    from smsim.core.kernel import Kernel, KernelConfig
 
     lam = rho * c / mean_s
     arr = np.cumsum(streams.stream(seed, "bench", "arrivals").exponential(1 / lam, n))

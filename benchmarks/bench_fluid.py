@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_fluid.py``. Prints the wall time of one year (525,600 minutes)
 with target tracking on a diurnal load, then simulates a two-day slice both ways -- the fluid
-tier, and the SimPy autoscaler driving the request-level kernel (:mod:`smsim.sim.kernel`) -- on
+tier, and the SimPy autoscaler driving the request-level kernel (:mod:`smsim.core.kernel`) -- on
 the same per-minute arrival counts and prints billed instance-hours, served and timed-out
 requests side by side.
 """
@@ -16,11 +16,11 @@ import numpy as np
 import simpy
 
 from smsim import rng
-from smsim.scenario.autoscaling import AutoscalingSpec
-from smsim.sim.autoscaler import Autoscaler
-from smsim.sim.fluid import ServiceModel, simulate_fluid
-from smsim.sim.kernel import Kernel, KernelConfig
-from smsim.sim.policies import Metrics
+from smsim.core.kernel import Kernel, KernelConfig
+from smsim.resources.scaling.autoscaler import Autoscaler
+from smsim.resources.scaling.fluid import ServiceModel, simulate_fluid
+from smsim.resources.scaling.policies import Metrics
+from smsim.resources.scaling.spec import AutoscalingSpec
 
 SPEC = AutoscalingSpec(
     min_capacity=1, max_capacity=40,

@@ -25,8 +25,8 @@ import sys
 import time
 
 from smsim import api
+from smsim.core.engine import simulate
 from smsim.scenario.schema import Scenario
-from smsim.sim.engine import simulate
 from smsim.workload.real_traces import DEFAULT_DATA_DIR, dataset_path
 
 AUTOSCALING = {"min_capacity": 1, "max_capacity": 60, "provisioning": {"kind": "fixed", "delay_s": 300},
@@ -62,7 +62,7 @@ def year_scenario() -> Scenario:
 def year_once() -> None:
     """Print wall and CPU time of the first one-year fluid run in this process, after imports
     (numba included: the fluid tier's module is imported lazily by the endpoint model)."""
-    import smsim.sim.endpoint_fluid  # noqa: F401
+    import smsim.resources.realtime.fluid  # noqa: F401
 
     year = year_scenario()
     t, c = time.perf_counter(), time.process_time()

@@ -17,8 +17,8 @@ import numpy as np
 
 from smsim import queueing as q
 from smsim import rng as streams
-from smsim.sim.kernel import Kernel, KernelConfig
-from smsim.sim.reference import simulate_reference
+from smsim.core.kernel import Kernel, KernelConfig
+from smsim.core.reference import simulate_reference
 
 
 def run_kernel(arr, svc, c, chunk_s=60.0):

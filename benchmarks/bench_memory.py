@@ -19,7 +19,7 @@ import tracemalloc
 import numpy as np
 
 from smsim import rng as streams
-from smsim.sim.kernel import Kernel, KernelConfig
+from smsim.core.kernel import Kernel, KernelConfig
 
 
 def main() -> None:

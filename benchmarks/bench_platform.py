@@ -42,7 +42,7 @@ def run_case(days: float) -> dict:
     """``run_scenario`` on the platform cut to ``days``, each stage timed where run_scenario calls it."""
     import smsim.billing.ledger as ledger_module
     import smsim.billing.summary as summary_module
-    import smsim.sim.engine as engine_module
+    import smsim.core.engine as engine_module
 
     scenario = load_scenario(PLATFORM)
     if days * 86400.0 < scenario.horizon.duration_s:
@@ -125,7 +125,7 @@ def bill(usage, scenario) -> float:
 
 
 def spot_vs_on_demand() -> None:
-    from smsim.sim.spot import JobParams, expected_job
+    from smsim.resources.training.spot import JobParams, expected_job
 
     scenario = load_scenario(REPO / "scenarios" / "training_spot.yaml")
     result = api.run_scenario(scenario)

@@ -48,7 +48,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
     """Simulate a scenario to its horizon, bill its usage and summarise the result."""
     from smsim.billing.ledger import build_ledger
     from smsim.billing.summary import summarize
-    from smsim.sim.engine import simulate
+    from smsim.core.engine import simulate
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -122,7 +122,7 @@ def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parqu
 
 def _tags_json(tags: pd.Series) -> pd.Series:
     """Each row's tags as sorted-key JSON, encoded once per distinct dict object (rows of one
-    resource share theirs, see :func:`smsim.sim.meter.usage_frame`)."""
+    resource share theirs, see :func:`smsim.core.meter.usage_frame`)."""
     encoded: dict[int, str] = {}
     keep_alive = []  # ids stay unique only while their objects live
 

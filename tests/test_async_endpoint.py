@@ -9,11 +9,11 @@ import simpy
 from conftest import StandInHorizon, StandInScenario
 
 from smsim import queueing
-from smsim.scenario.async_endpoint import AsyncEndpointSpec
-from smsim.scenario.models import ModelSpec
-from smsim.sim.async_endpoint import AsyncEndpointModel
-from smsim.sim.engine import SimContext
-from smsim.sim.meter import Meter
+from smsim.core.engine import SimContext
+from smsim.core.meter import Meter
+from smsim.resources.asynchronous.model import AsyncEndpointModel
+from smsim.resources.asynchronous.spec import AsyncEndpointSpec
+from smsim.resources.models import ModelSpec
 
 
 def _run(spec: dict, latency: dict, horizon_s: float, tmp_path=None, seed: int = 0):

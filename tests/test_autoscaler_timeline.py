@@ -9,11 +9,11 @@ import pytest
 import simpy
 
 from smsim import rng
-from smsim.scenario.autoscaling import AutoscalingSpec
-from smsim.sim.autoscaler import Autoscaler, CapacityTimeline, in_service_series
-from smsim.sim.meter import Meter
-from smsim.sim.policies import Metrics
-from smsim.sim.provisioning import Z99, distribution
+from smsim.core.meter import Meter
+from smsim.resources.scaling.autoscaler import Autoscaler, CapacityTimeline, in_service_series
+from smsim.resources.scaling.policies import Metrics
+from smsim.resources.scaling.provisioning import Z99, distribution
+from smsim.resources.scaling.spec import AutoscalingSpec
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -169,7 +169,7 @@ def test_random_delays_are_seeded_and_reproducible():
 def test_provisioning_declared_moments(spec):
     from pydantic import TypeAdapter
 
-    from smsim.scenario.autoscaling import ProvisioningDelay
+    from smsim.resources.scaling.spec import ProvisioningDelay
 
     dist = distribution(TypeAdapter(ProvisioningDelay).validate_python(spec))
     x = dist.sample(rng.stream(1, "moments"), 200_000)

@@ -9,13 +9,13 @@ import pytest
 import simpy
 from pydantic import ValidationError
 
-from smsim.scenario.batch import BatchTransformSpec, ProcessingJobSpec
-from smsim.scenario.fleet import FleetSpec
+from smsim.core.engine import SimContext
+from smsim.core.meter import Meter
+from smsim.resources.batch.model import BatchTransformModel, ProcessingModel
+from smsim.resources.batch.spec import BatchTransformSpec, ProcessingJobSpec
+from smsim.resources.fleet.model import FleetModel
+from smsim.resources.fleet.spec import FleetSpec
 from smsim.scenario.schema import Scenario
-from smsim.sim.batch import BatchTransformModel, ProcessingModel
-from smsim.sim.engine import SimContext
-from smsim.sim.fleet import FleetModel
-from smsim.sim.meter import Meter
 
 
 def run(model_cls, spec, horizon="1d", seed=0):

@@ -11,9 +11,9 @@ import pytest
 from smsim.billing import build_ledger
 from smsim.billing.allocation import cost_by_tag
 from smsim.billing.summary import summarize
+from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
 from smsim.scenario.schema import HeldSavingsPlan, PricingOptions, SpotModel
-from smsim.sim.meter import Meter
 
 MINI = Path(__file__).parent / "fixtures" / "pricing" / "mini"
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsim.billing import build_ledger
+from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
 from smsim.scenario.schema import HeldSavingsPlan, PricingOptions
-from smsim.sim.meter import Meter
 
 MINI = Path(__file__).parent / "fixtures" / "pricing" / "mini"
 TYPES = ["ml.m5.xlarge", "ml.m5.2xlarge", "ml.g5.xlarge"]

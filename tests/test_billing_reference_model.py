@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from smsim.billing import build_ledger
 from smsim.billing.summary import summarize
+from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
 from smsim.scenario.schema import HeldSavingsPlan, PricingOptions, SpotModel
-from smsim.sim.meter import Meter
 
 REGION = "us-east-1"
 HOUR = 3600.0

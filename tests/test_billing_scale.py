@@ -21,9 +21,9 @@ from smsim import api
 from smsim.billing import build_ledger, hourly
 from smsim.billing.allocation import cost_by_tag
 from smsim.billing.summary import summarize
+from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
 from smsim.scenario.schema import HeldSavingsPlan, PricingOptions, SpotModel
-from smsim.sim.meter import Meter
 from tests.conftest import REPO
 
 REGION = "us-east-1"

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from smsim.billing import build_ledger
 from smsim.billing.summary import summarize
+from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
 from smsim.scenario.schema import HeldSavingsPlan, PricingOptions
-from smsim.sim.meter import Meter
 
 COST = "lineItem/UnblendedCost"
 TYPE = "lineItem/LineItemType"

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
+from smsim.core.engine import simulate
+from smsim.resources.realtime.fluid import batch_positions, minute_counts
 from smsim.scenario.schema import Scenario
-from smsim.sim.endpoint_fluid import batch_positions, minute_counts
-from smsim.sim.engine import simulate
 from smsim.workload.arrivals import MMPPArrivals, SeasonalArrivals
 
 AUTO = {"min_capacity": 1, "max_capacity": 30, "provisioning": {"kind": "fixed", "delay_s": 300},

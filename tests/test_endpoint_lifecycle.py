@@ -64,7 +64,7 @@ def test_deleted_after_two_idle_days_in_both_tiers(scenario_file):
 
 
 def test_idle_limit_shorter_than_an_hour_is_refused(tmp_path):
-    from smsim.scenario.endpoints import RealtimeEndpointSpec
+    from smsim.resources.realtime.spec import RealtimeEndpointSpec
 
     with pytest.raises(ValueError, match="3600"):
         RealtimeEndpointSpec(name="e", model="m", instance_type="ml.m5.large", delete_after_idle_s="10m",

@@ -10,11 +10,11 @@ import pytest
 from scipy import stats
 
 from smsim import queueing
+from smsim.core.engine import SimContext, simulate
+from smsim.core.reference import simulate_reference
 from smsim.errors import InputErrors
 from smsim.scenario.load import load_model
 from smsim.scenario.schema import Scenario
-from smsim.sim.engine import SimContext, simulate
-from smsim.sim.reference import simulate_reference
 from smsim.workload.spec import materialize
 
 

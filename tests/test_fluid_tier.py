@@ -7,10 +7,10 @@ import pytest
 import simpy
 
 from smsim import queueing, rng
-from smsim.scenario.autoscaling import AutoscalingSpec
-from smsim.sim.autoscaler import Autoscaler
-from smsim.sim.fluid import ServiceModel, _erlang_c, simulate_fluid
-from smsim.sim.policies import Metrics
+from smsim.resources.scaling.autoscaler import Autoscaler
+from smsim.resources.scaling.fluid import ServiceModel, _erlang_c, simulate_fluid
+from smsim.resources.scaling.policies import Metrics
+from smsim.resources.scaling.spec import AutoscalingSpec
 
 TT = {"kind": "target_tracking", "target_value": 70}
 
@@ -57,7 +57,7 @@ def test_saturated_minutes_serve_what_the_request_kernel_serves(load):
     request kernel starts every request just before its deadline and cuts the long ones. Served per
     minute over minutes 20-59 agree within 3 % (measured: +0.3 % at 1.2x, -2.0 % at 2x; the old
     fluid answer, the full capacity of 480 per minute, was off by -2 % and +16 %)."""
-    from smsim.sim.kernel import Kernel, KernelConfig
+    from smsim.core.kernel import Kernel, KernelConfig
 
     g = np.random.default_rng(1)
     counts = g.poisson(load * 480, 60).astype(float)

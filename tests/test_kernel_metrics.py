@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from smsim import rng as streams
-from smsim.sim import latency
-from smsim.sim.histogram import LogHistogram
-from smsim.sim.kernel import Kernel, KernelConfig
+from smsim.core import latency
+from smsim.core.histogram import LogHistogram
+from smsim.core.kernel import Kernel, KernelConfig
 
 QS = np.array([0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0])
 

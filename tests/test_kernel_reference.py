@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from smsim import rng as streams
-from smsim.sim.kernel import Kernel, KernelConfig, Records
-from smsim.sim.reference import simulate_reference
+from smsim.core.kernel import Kernel, KernelConfig, Records
+from smsim.core.reference import simulate_reference
 
 
 def _workload(seed: int, n: int, lam: float, mean_s: float):

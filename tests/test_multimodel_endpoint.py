@@ -8,12 +8,12 @@ import pytest
 import simpy
 from conftest import StandInHorizon, StandInScenario
 
+from smsim.core.engine import SimContext
+from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
-from smsim.scenario.models import ModelSpec
-from smsim.scenario.multimodel import MultiModelEndpointSpec
-from smsim.sim.engine import SimContext
-from smsim.sim.meter import Meter
-from smsim.sim.multimodel import MultiModelEndpoint, MultiModelPlane, cache_memory_gb
+from smsim.resources.models import ModelSpec
+from smsim.resources.multimodel.model import MultiModelEndpoint, MultiModelPlane, cache_memory_gb
+from smsim.resources.multimodel.spec import MultiModelEndpointSpec
 
 
 def _plane(times, models, svc, *, memory=(1.0, 1.0, 1.0), load=(5.0, 5.0, 5.0), cap=2.0, c=1, n_inst=1,

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 import simpy
 
-from smsim.scenario.notebooks import NotebookSpec
+from smsim.core.engine import SimContext
+from smsim.core.meter import Meter
+from smsim.resources.notebooks.model import NotebookModel, merge
+from smsim.resources.notebooks.spec import NotebookSpec
 from smsim.scenario.schema import Scenario
-from smsim.sim.engine import SimContext
-from smsim.sim.meter import Meter
-from smsim.sim.notebooks import NotebookModel, merge
 
 
 def run(spec, horizon="7d"):

@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from smsim.scenario.autoscaling import AutoscalingSpec, ScheduledAction, StepScaling, TargetTracking
-from smsim.sim.policies import (
+from smsim.resources.scaling.policies import (
     Decision,
     Metrics,
     PolicyState,
@@ -18,6 +17,12 @@ from smsim.sim.policies import (
     apply_scheduled,
     combine,
     decide,
+)
+from smsim.resources.scaling.spec import (
+    AutoscalingSpec,
+    ScheduledAction,
+    StepScaling,
+    TargetTracking,
 )
 
 TT = TargetTracking(target_value=70)  # 3/3 out, 15/15 in below 63, cooldowns 300 s

@@ -7,9 +7,7 @@ import pytest
 
 from smsim import api
 from smsim.errors import InputError
-from smsim.scenario.autoscaling import AutoscalingSpec, ScheduledAction, TargetTracking
-from smsim.scenario.predictive import PredictiveScaling
-from smsim.sim.predictive import (
+from smsim.resources.scaling.predictive import (
     PredictiveContext,
     decide_predictive,
     plan,
@@ -17,6 +15,8 @@ from smsim.sim.predictive import (
     seasonal_naive,
     with_predictive,
 )
+from smsim.resources.scaling.predictive_spec import PredictiveScaling
+from smsim.resources.scaling.spec import AutoscalingSpec, ScheduledAction, TargetTracking
 from tests.conftest import SCENARIOS
 
 POLICY = PredictiveScaling(target_value=60)

@@ -19,7 +19,7 @@ from smsim.pricing import builtin_catalog_dir, load_catalog
 SHARED_PRICING = Path(__file__).resolve().parents[1].parent / "shared" / "pricing"
 REGION = "us-east-1"
 
-#: Rate keys the engine's resources meter with (see smsim.sim.meter ``rate_key``).
+#: Rate keys the engine's resources meter with (see smsim.core.meter ``rate_key``).
 RATE_KEYS = [
     "serverless_compute_gb_second", "serverless_data_gb", "endpoint_data_in_gb", "endpoint_data_out_gb",
     "ml_storage_gb_month", "ml_storage_notebook_gb_month", "studio_storage_gb_month", "s3_standard_gb_month",

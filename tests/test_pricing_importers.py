@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from smsim.billing import build_ledger
 from smsim.cli import app
+from smsim.core.meter import Meter
 from smsim.errors import InputError
 from smsim.pricing import load_catalog
 from smsim.pricing.importers import import_prices, parse_usage_type, read_price_list_csv
 from smsim.scenario.schema import HeldSavingsPlan, PricingOptions
-from smsim.sim.meter import Meter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pricing"
 CSV = FIXTURES / "AmazonSageMaker_sample.csv"

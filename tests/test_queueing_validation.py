@@ -8,7 +8,7 @@ from scipy import stats
 
 from smsim import queueing as q
 from smsim import rng as streams
-from smsim.sim.kernel import Kernel, KernelConfig, Records
+from smsim.core.kernel import Kernel, KernelConfig, Records
 
 BATCHES = 20
 T_CRIT = float(stats.t.ppf(0.995, BATCHES - 1))  # two-sided 99% interval

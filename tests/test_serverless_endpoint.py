@@ -10,17 +10,17 @@ import simpy
 from conftest import StandInHorizon, StandInScenario
 
 from smsim import queueing, rng
-from smsim.scenario.models import ModelSpec
-from smsim.scenario.serverless import ServerlessEndpointSpec
-from smsim.sim.engine import SimContext
-from smsim.sim.meter import Meter
-from smsim.sim.serverless import (
+from smsim.core.engine import SimContext
+from smsim.core.meter import Meter
+from smsim.resources.models import ModelSpec
+from smsim.resources.serverless.model import (
     OUT_SERVED,
     OUT_THROTTLED,
     OUT_TIMED_OUT,
     ServerlessModel,
     ServerlessPool,
 )
+from smsim.resources.serverless.spec import ServerlessEndpointSpec
 
 
 def _run(spec: dict, model: dict, horizon_s: float, seed: int = 0, tmp_path=None, backend="python"):

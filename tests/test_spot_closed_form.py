@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from smsim.sim.spot import (
+from smsim.resources.training.spot import (
     BUCKET_MAX_MONTHLY_PCT,
     JobParams,
     bucket_rate_per_instance_hour,

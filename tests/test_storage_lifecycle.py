@@ -6,11 +6,11 @@ import pytest
 import simpy
 from pydantic import ValidationError
 
+from smsim.core.engine import SimContext
+from smsim.core.meter import Meter
+from smsim.resources.storage.model import S3Model, TransferModel
+from smsim.resources.storage.spec import S3DataSpec, TransferSpec
 from smsim.scenario.schema import Scenario
-from smsim.scenario.storage import S3DataSpec, TransferSpec
-from smsim.sim.engine import SimContext
-from smsim.sim.meter import Meter
-from smsim.sim.storage import S3Model, TransferModel
 from smsim.units import DAY, MONTH
 
 

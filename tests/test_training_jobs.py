@@ -10,11 +10,11 @@ import pytest
 import simpy
 from pydantic import ValidationError
 
+from smsim.core.engine import SimContext
+from smsim.core.meter import Meter
+from smsim.resources.training.model import TrainingModel, efficiency, training_seconds
+from smsim.resources.training.spec import Scaling, TrainingJobSpec
 from smsim.scenario.schema import Scenario
-from smsim.scenario.training import Scaling, TrainingJobSpec
-from smsim.sim.engine import SimContext
-from smsim.sim.meter import Meter
-from smsim.sim.training import TrainingModel, efficiency, training_seconds
 
 
 def run(spec: TrainingJobSpec, horizon: str = "2d", seed: int = 0, tags=None):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from conftest import REPO, SCENARIOS
 
 from smsim.api import catalog_for
+from smsim.core.engine import simulate
 from smsim.scenario import load_scenario
-from smsim.sim.engine import simulate
 
 
 def test_platform_and_spot_scenarios():

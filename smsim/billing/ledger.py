@@ -1,6 +1,6 @@
 """Usage records -> an hourly, CUR-shaped ledger: the simulated bill.
 
-``build_ledger`` prices the meter's usage frame (:data:`smsim.sim.meter.USAGE_COLUMNS`) with a
+``build_ledger`` prices the meter's usage frame (:data:`smsim.core.meter.USAGE_COLUMNS`) with a
 catalog, after the simulation and without it. Every record is split at clock-hour boundaries and
 priced per second; savings plans are applied per hour (see
 :mod:`smsim.billing.savings_plan_application`); the enterprise discount comes last, as negative
@@ -40,10 +40,10 @@ from smsim.billing.line_items import (
     savings_plan_usage_type,
 )
 from smsim.billing.savings_plan_application import apply_savings_plans, plan_arn, plan_name
+from smsim.core.meter import USAGE_COLUMNS
 from smsim.pricing.catalog import Catalog
 from smsim.pricing.vocabulary import COMPONENTS, usage_type
 from smsim.scenario.schema import PricingOptions
-from smsim.sim.meter import USAGE_COLUMNS
 from smsim.units import HOUR, HOURS_PER_MONTH
 
 TAG_PREFIX = "resourceTags/user:"
@@ -158,7 +158,7 @@ def build_ledger(
     """The hourly line items of ``usage`` priced by ``catalog`` in ``region`` (see the module doc)."""
     missing = [c for c in USAGE_COLUMNS if c not in usage.columns]
     if missing:
-        raise ValueError(f"usage frame lacks columns {missing}; build it with smsim.sim.meter.usage_frame")
+        raise ValueError(f"usage frame lacks columns {missing}; build it with smsim.core.meter.usage_frame")
     vocab = _Vocabulary()
     phase = hourly.phase_s(horizon_start)
     groups = _line_groups(usage, vocab)
@@ -227,7 +227,7 @@ def _line_groups(usage: pd.DataFrame, vocab: _Vocabulary) -> _Groups:
 def _tag_sets(column: pd.Series) -> tuple[np.ndarray, list[tuple[tuple[str, str], ...]]]:
     """Each record's tag set (index into the distinct sets) and the distinct sets as sorted pairs.
 
-    Rows that share one dict object (as :func:`smsim.sim.meter.usage_frame` builds them) are read once.
+    Rows that share one dict object (as :func:`smsim.core.meter.usage_frame` builds them) are read once.
     """
     values = column.to_numpy(dtype=object)
     if not len(values):

@@ -9,9 +9,9 @@ from typing import Any
 
 from smsim.compare.diff import compare_summaries
 from smsim.compare.runner import run_tasks
-from smsim.compare.variants import Variant, load_compared
 from smsim.errors import InputError
 from smsim.rng import replication_seeds
+from smsim.scenario.variants import Variant, load_compared
 
 
 @dataclass

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from smsim.compare.runner import run_tasks
-from smsim.compare.variants import load_variants
 from smsim.errors import InputError
+from smsim.scenario.variants import load_variants
 
 
 @dataclass

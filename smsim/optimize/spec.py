@@ -26,7 +26,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from smsim.scenario.common import (
+from smsim.resources.serverless.spec import SERVERLESS_MAX_CONCURRENCY
+from smsim.resources.training.spec import SpotSettings
+from smsim.spec import (
     Count,
     Duration,
     Fraction,
@@ -36,8 +38,6 @@ from smsim.scenario.common import (
     PositiveFloat,
     StrictModel,
 )
-from smsim.scenario.serverless import SERVERLESS_MAX_CONCURRENCY
-from smsim.scenario.training import SpotSettings
 
 
 class CountRange(StrictModel):

@@ -30,7 +30,7 @@ sound facts, each a bound that holds for every sample path:
 2. **Elapsed bound**: every job takes at least ``min(provisioning + min(full run, max_runtime),
    max_wait)``; a candidate whose bounds already miss an elapsed-time objective is infeasible.
 
-The closed form (:func:`smsim.sim.spot.expected_job`) only orders the simulations (most promising
+The closed form (:func:`smsim.resources.training.spot.expected_job`) only orders the simulations (most promising
 first, so the best is found early and the bounds prune more); it never rejects a candidate.
 """
 
@@ -325,9 +325,9 @@ def evaluate_training(scenario, space: TrainingSearchSpace, cand: TrainingCandid
 
 def job_table(scenario, space: TrainingSearchSpace, cand: TrainingCandidate):
     """The candidate's jobs as the engine draws them (submit_s, count, train_s), without simulating."""
-    from smsim.sim.engine import SimContext
-    from smsim.sim.meter import Meter
-    from smsim.sim.training import TrainingModel
+    from smsim.core.engine import SimContext
+    from smsim.core.meter import Meter
+    from smsim.resources.training.model import TrainingModel
 
     sc = candidate_scenario(scenario, space, cand, only_job=True)
     spec = next(j for j in sc.training_jobs if j.name == space.job)
@@ -366,7 +366,7 @@ class Bounds:
 
 def bounds(scenario, space: TrainingSearchSpace, cand: TrainingCandidate, catalog,
            objectives: list[Objective]) -> Bounds:
-    from smsim.sim.spot import (
+    from smsim.resources.training.spot import (
         JobParams,
         advisor_bucket,
         bucket_rate_per_instance_hour,

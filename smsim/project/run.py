@@ -4,12 +4,12 @@ One path is one run of the path scenario (:func:`smsim.project.paths.path_scenar
 path's seed (:func:`smsim.project.paths.path_seeds`):
 
 * endpoints with a history run on the fluid tier, fed the path's per-minute counts directly
-  (:class:`CountsFluidTier`): the same :func:`smsim.sim.fluid.simulate_fluid`, service model,
-  provisioning stream, metering and metrics as :class:`smsim.sim.endpoint_fluid.FluidTier`,
+  (:class:`CountsFluidTier`): the same :func:`smsim.resources.scaling.fluid.simulate_fluid`, service model,
+  provisioning stream, metering and metrics as :class:`smsim.resources.realtime.fluid.FluidTier`,
   without turning months of counts into individual requests first. Within a minute, arrivals
   are taken as Poisson (arrival scv 1), as a count history says nothing finer;
 * every other resource (fleets, endpoints without history, ...) is simulated by
-  :func:`smsim.sim.engine.simulate` with the same seed, exactly as ``smsim run`` would;
+  :func:`smsim.core.engine.simulate` with the same seed, exactly as ``smsim run`` would;
 * the usage of both is billed together into one ledger, so held savings plans apply across all
   of it as in a normal run.
 
@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from smsim.sim.endpoint_fluid import FluidTier
-from smsim.sim.engine import SimContext, simulate
-from smsim.sim.fluid import ServiceModel, simulate_fluid
-from smsim.sim.meter import Meter
+from smsim.core.engine import SimContext, simulate
+from smsim.core.meter import Meter
+from smsim.resources.realtime.fluid import FluidTier
+from smsim.resources.scaling.fluid import ServiceModel, simulate_fluid
 from smsim.workload.request_trace import CountTrace
 
 
@@ -59,7 +59,7 @@ class CountsFluidTier(FluidTier):
     def start(self, ctx: SimContext) -> None:
         import time
 
-        from smsim.sim.endpoint import COMPONENT, EndpointMeter
+        from smsim.resources.realtime.model import COMPONENT, EndpointMeter
 
         t_wall = time.perf_counter()
         s = self.spec
@@ -67,7 +67,7 @@ class CountsFluidTier(FluidTier):
         self.mean_s, self.scv, self.service_points = self._service(sample)
         model = ServiceModel(self.mean_s, self.scv, self.arrival_scv, s.concurrency_per_instance,
                              s.invocation_timeout_s, tuple(self.service_points.tolist()))
-        from smsim.sim.endpoint import resolved_scaling
+        from smsim.resources.realtime.model import resolved_scaling
 
         self.result = simulate_fluid(self.counts, resolved_scaling(s, ctx, self.counts), model,
                                      rng=ctx.rng("endpoint", s.name, "provisioning"), start=ctx.start)
@@ -97,7 +97,7 @@ def simulate_path(scenario, counts: dict[str, np.ndarray], seed: int, *, catalog
     from smsim.api import RunResult, catalog_for
     from smsim.billing.ledger import build_ledger
     from smsim.billing.summary import summarize
-    from smsim.sim.endpoint import RealtimeEndpointModel
+    from smsim.resources.realtime.model import RealtimeEndpointModel
 
     catalog = catalog or catalog_for(scenario)
     rest = scenario.model_copy(update={"endpoints": [e for e in scenario.endpoints if e.name not in counts]})

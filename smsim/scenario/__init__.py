@@ -36,7 +36,7 @@ def load_scenario(path: str | Path, *, catalog=None):
 
     data, built = read_yaml(path)
     if "variants" in data:
-        from smsim.compare.variants import load_variants
+        from smsim.scenario.variants import load_variants
 
         return load_variants(path, catalog=catalog)[0].scenario
     return validate_scenario(data, built, str(path), catalog=catalog)

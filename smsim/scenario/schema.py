@@ -12,8 +12,14 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from smsim.optimize.spec import OptimizeSpec
-from smsim.scenario.batch import BatchJob, ProcessingJob
-from smsim.scenario.common import (
+from smsim.resources.batch.spec import BatchJob, ProcessingJob
+from smsim.resources.fleet.spec import FleetSpec
+from smsim.resources.models import ModelSpec
+from smsim.resources.notebooks.spec import NotebookSpec
+from smsim.resources.realtime.spec import EndpointSpec
+from smsim.resources.storage.spec import Storage
+from smsim.resources.training.spec import TrainingJobSpec
+from smsim.spec import (
     Duration,
     Percent,
     PositiveDuration,
@@ -22,12 +28,6 @@ from smsim.scenario.common import (
     StrictModel,
     Tags,
 )
-from smsim.scenario.endpoints import EndpointSpec
-from smsim.scenario.fleet import FleetSpec
-from smsim.scenario.models import ModelSpec
-from smsim.scenario.notebooks import NotebookSpec
-from smsim.scenario.storage import Storage
-from smsim.scenario.training import TrainingJobSpec
 
 SpTerm = Literal["1y", "3y"]
 SpPayment = Literal["no-upfront", "partial-upfront", "all-upfront"]

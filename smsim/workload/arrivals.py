@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from smsim.scenario.common import (
+from smsim.spec import (
     Duration,
     Fraction,
     NonNegFloat,

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from smsim.scenario.common import NonNegFloat, PositiveFloat, StrictModel
+from smsim.spec import NonNegFloat, PositiveFloat, StrictModel
 from smsim.workload.request_trace import RequestTrace
 
 #: z such that P(Z <= z) = 0.99 for a standard normal.

@@ -57,7 +57,7 @@ def poisson_times(rate_per_day: float, horizon_s: float, rng: np.random.Generato
 def trigger_times(
     trigger, start: datetime, horizon_s: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Submit times of a cron, once or Poisson trigger (see :mod:`smsim.scenario.training`)."""
+    """Submit times of a cron, once or Poisson trigger (see :mod:`smsim.resources.training.spec`)."""
     if trigger.kind == "cron":
         return cron_times(trigger.cron, trigger.timezone, start, horizon_s)
     if trigger.kind == "once":

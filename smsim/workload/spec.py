@@ -27,7 +27,7 @@ from pydantic import Field
 
 from smsim import rng as rng_streams
 from smsim.errors import InputError
-from smsim.scenario.common import (
+from smsim.spec import (
     Duration,
     NonNegFloat,
     PositiveDuration,

@@ -23,7 +23,7 @@ import pandas as pd
 from pydantic import Field
 
 from smsim.errors import InputError, did_you_mean
-from smsim.scenario.common import StrictModel
+from smsim.spec import StrictModel
 from smsim.workload.request_trace import CountTrace, RequestTrace
 
 TIME_NAMES = ("timestamp", "time", "ts", "arrival_time", "arrival_s", "arrival", "datetime",

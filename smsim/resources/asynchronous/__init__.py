@@ -1,0 +1,1 @@
+"""Asynchronous endpoints (``kind: async``)."""

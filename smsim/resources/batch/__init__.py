@@ -1,0 +1,1 @@
+"""Batch transform and processing jobs (``batch_jobs:``, ``processing_jobs:``)."""

@@ -1,0 +1,1 @@
+"""Multi-model endpoints (``kind: multi_model``)."""

@@ -1,0 +1,102 @@
+"""Multi-model endpoint spec (``kind: multi_model``).
+
+Many models (``models``: names in the scenario's ``models:`` registry, each with ``memory_gb``
+and ``load_time_s``) share the instances of one ``instance_type``. Each instance caches loaded
+models up to its cache memory and evicts the least recently used model that is not serving when
+it needs room. The cache memory is ``cache_memory_gb`` when given, else the instance's
+accelerator memory for GPU types (models are loaded onto the GPUs) and its host memory for CPU
+types, both from the catalog; real containers leave less room than that, so set
+``cache_memory_gb`` when you know the usable figure.
+
+Per-model traffic comes from ``workload``: a ``mix`` workload keyed by model name, or a trace
+with a model column. Routing: to an instance that has the model loaded and a free worker (the
+least loaded of them), else to the least loaded in-service instance, which loads the model if it
+lacks it (the request waits for the load). A request not finished ``invocation_timeout_s``
+after arrival fails (SageMaker real-time: 60 s). Instances are billed as ``RealTimeInference``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from smsim.resources.scaling.spec import AutoscalingSpec
+from smsim.spec import (
+    Duration,
+    InstanceType,
+    NonNegFloat,
+    PositiveCount,
+    PositiveDuration,
+    PositiveFloat,
+    ResourceName,
+    StrictModel,
+    Tags,
+)
+from smsim.workload.spec import WorkloadSpec
+
+if TYPE_CHECKING:
+    from smsim.resources.realtime.spec import SlaSpec
+
+ModelName = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class MultiModelEndpointSpec(StrictModel):
+    """A SageMaker multi-model endpoint (one variant, one instance type, many models)."""
+
+    COMPONENT: ClassVar[str] = "RealTimeInference"
+
+    kind: Literal["multi_model"] = "multi_model"
+    name: ResourceName
+    models: list[ModelName] = Field(min_length=1, description="names in models: that this endpoint hosts")
+    instance_type: InstanceType
+    concurrency_per_instance: PositiveCount = Field(1, description="model-server workers per instance")
+    initial_instance_count: PositiveCount | None = Field(None, description="instances at the start; default 1")
+    cache_memory_gb: PositiveFloat | None = Field(
+        None, description="memory for loaded models per instance; GPU memory (GPU types) or host memory when absent"
+    )
+    invocation_timeout_s: PositiveDuration = Field(60.0, description="SageMaker real-time: 60 s")
+    workload: WorkloadSpec
+    traffic_stream: str | None = Field(
+        None, min_length=1, max_length=63,
+        description="endpoints naming the same stream draw the same arrivals (common random numbers); "
+        "default: the endpoint's own name",
+    )
+    autoscaling: AutoscalingSpec | None = Field(None, description="fixed fleet when absent")
+    sla: SlaSpec | None = None
+    data_in_gb_per_request: NonNegFloat | None = Field(None, description="billed as endpoint data in")
+    data_out_gb_per_request: NonNegFloat | None = Field(None, description="billed as endpoint data out")
+    series_window_s: Duration = Field(60.0, gt=0, description="length of one row of the result series")
+    tags: Tags = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _checks(self):
+        if len(set(self.models)) != len(self.models):
+            raise ValueError(f"models lists a name twice: {self.models}")
+        a, n = self.autoscaling, self.initial_instance_count
+        if a is not None and n is not None and not a.min_capacity <= n <= a.max_capacity:
+            raise ValueError(
+                f"initial_instance_count {n} is outside autoscaling [min_capacity {a.min_capacity}, "
+                f"max_capacity {a.max_capacity}]"
+            )
+        return self
+
+    @property
+    def model(self) -> str:
+        """The first hosted model (what a single-model check sees; every model is checked at build)."""
+        return self.models[0]
+
+    def scaling(self) -> AutoscalingSpec:
+        if self.autoscaling is None:
+            n = self.initial_instance_count or 1
+            return AutoscalingSpec(min_capacity=n, max_capacity=n)
+        if self.initial_instance_count is None:
+            return self.autoscaling
+        return self.autoscaling.model_copy(update={"initial_capacity": self.initial_instance_count})
+
+
+from smsim.resources.realtime.spec import SlaSpec  # noqa: E402  (see smsim.resources.serverless.spec)
+
+MultiModelEndpointSpec.model_rebuild()
+
+__all__ = ["MultiModelEndpointSpec", "SlaSpec"]

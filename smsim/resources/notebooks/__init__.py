@@ -1,0 +1,1 @@
+"""Notebook instances and Studio apps (``notebooks:``)."""

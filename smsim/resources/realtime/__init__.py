@@ -1,0 +1,1 @@
+"""Real-time endpoints (``kind: realtime``)."""

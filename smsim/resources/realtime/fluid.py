@@ -1,0 +1,469 @@
+"""The fluid tier of a real-time endpoint: per-minute counts -> :mod:`smsim.resources.scaling.fluid` -> metrics.
+
+Arrival counts per minute:
+
+* synthetic generators expecting at most :data:`EXACT_MAX_REQUESTS` requests over the horizon
+  (where the request tier is practical too): the generator's own arrivals, streamed chunk by
+  chunk from the same random stream the request tier uses and counted per minute, so for one
+  seed both tiers see the very same traffic and their difference is the model's alone;
+* larger synthetic workloads, without materializing requests:
+* ``poisson`` / ``seasonal``: ``Poisson(integral of the rate over the minute)`` per minute, the
+  integral by the midpoint rule on the generator's own rate function (relative error below
+  1e-6 for a daily cycle; a spike that starts or ends inside a minute is smeared over it);
+* ``mmpp``: the hidden two-state path is drawn exactly (one draw per sojourn), the rate
+  integrated over each minute, then a Poisson count per minute (so bursts are kept);
+* recorded traces and mixes: materialized once and counted per minute. Arrivals less than
+  :data:`BATCH_TOL_S` apart form a batch (traces are often recorded at a coarse resolution:
+  Mooncake's timestamps fall on a 3 s grid, ~10 requests each). The within-minute burstiness of
+  the batches (squared coefficient of variation of the gaps between batches, each gap divided
+  by its minute's mean gap) becomes the arrival scv of Allen-Cunneen, and each request's
+  position ``j`` (from 0) in its batch adds a delay before that queueing wait: with ``c``
+  servers in the minute, ``d_j = max(0, j - c + 1) x E[S] / c`` (the ``j``-th waits for
+  ``j - c + 1`` completions of the ``c`` servers busy with its batch). Stable minutes only: in
+  overloaded minutes the backlog dominates. This ignores the work a batch finds left by earlier
+  batches beyond the Allen-Cunneen term (the M^X/G/1 decomposition would inflate ``d_j`` by
+  ``1 / (1 - rho)`` for Poisson batches; on Mooncake's regular 3 s grid that overshoots the
+  request tier's p99 by 2.7x, without it the p99 is 7 % low: benchmarks/bench_fluid_error.py).
+
+The service time's mean and scv come from the profile's declared moments, or, when the profile
+is linear in tokens/payload, from 10^5 calibration draws over the workload's first requests.
+
+Overall latency quantiles and SLA attainment come from a mixture over minutes: each minute's
+wait is an atom at 0 plus an exponential tail (stable minutes: Erlang C ``C`` and decay
+``(c mu - lam) / f``, truncated at the timeout) or uniform between the start and end backlog
+delays (overloaded minutes), weighted by the minute's served requests and accumulated on a
+256-bin log grid; latency = wait + service, with the service distribution given by 512
+equal-probability quantile points of the profile. These are approximations (independence of
+wait and service, a pooled queue even for random routing); benchmarks/bench_fluid_error.py
+measures their error against the request tier.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numba
+import numpy as np
+import pandas as pd
+
+from smsim.core.engine import SimContext
+from smsim.resources.realtime.model import COMPONENT, SERIES_COLUMNS, EndpointMeter, max_concurrent
+from smsim.resources.scaling.fluid import ServiceModel, _erlang_c, simulate_fluid
+from smsim.workload.arrivals import ArrivalProcess, MMPPArrivals
+from smsim.workload.spec import materialize
+
+#: Calibration draws for the service distribution, and its quantile points.
+N_CALIBRATION = 100_000
+N_SERVICE_POINTS = 512
+#: Wait grid: an atom at 0, then log-spaced bins from WAIT_GRID_LO_S to the timeout.
+N_WAIT_BINS = 256
+WAIT_GRID_LO_S = 1e-4
+#: Up to this many expected requests (a day at ~23 per second), synthetic arrivals are generated
+#: exactly and counted (about 0.4 us per request; the rate-integral path costs ~0.3 us per minute).
+EXACT_MAX_REQUESTS = 2e6
+#: Arrivals closer than this (s) are one batch.
+BATCH_TOL_S = 1e-3
+#: Log grid of exponential wait scales (s) on which stable minutes' tails are pooled.
+N_THETA = 4096
+_LOG_THETA_LO = math.log(1e-7)
+_LOG_THETA_STEP = (math.log(1e4) - _LOG_THETA_LO) / (N_THETA - 1)
+THETA_GRID_S = np.exp(_LOG_THETA_LO + _LOG_THETA_STEP * np.arange(N_THETA))
+
+
+def minute_counts(workload, rng: np.random.Generator, n_minutes: int, horizon_s: float, start,
+                  base_dir=None, exact_max_requests: float = EXACT_MAX_REQUESTS) -> tuple[np.ndarray, float, object | None]:
+    """``(arrivals per minute, arrival scv within a minute, a trace sample or None)``."""
+    edges = np.arange(n_minutes + 1) * 60.0
+    edges[-1] = min(edges[-1], horizon_s)
+    lo, width = edges[:-1], np.diff(edges)
+    if isinstance(workload, MMPPArrivals):
+        p = workload.scaled(getattr(workload, "rate_scale", 1.0))
+        if p.expected_count(horizon_s) <= exact_max_requests:
+            return _exact_counts(p, rng, n_minutes, horizon_s, start)
+        lam = _mmpp_minute_integrals(p, rng, edges)
+        return rng.poisson(lam).astype(np.float64), 1.0, None
+    if isinstance(workload, ArrivalProcess):
+        p = workload.scaled(getattr(workload, "rate_scale", 1.0))
+        lam = np.maximum(p.rate(lo + width / 2.0, start) * width, 0.0)
+        if lam.sum() <= exact_max_requests:
+            return _exact_counts(p, rng, n_minutes, horizon_s, start)
+        return rng.poisson(lam).astype(np.float64), 1.0, None
+    trace = materialize(workload, rng, horizon_s, start, base_dir)
+    t = trace.arrival_s
+    counts = np.bincount((t // 60.0).astype(np.int64), minlength=n_minutes)[:n_minutes].astype(np.float64)
+    first = _batch_starts(t)
+    return counts, _local_scv(t[first == np.arange(t.size)]), trace
+
+
+def _batch_starts(t: np.ndarray) -> np.ndarray:
+    """Index of the first arrival of each arrival's batch (sorted ``t``; gaps <= BATCH_TOL_S)."""
+    if t.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    new = np.ones(t.size, dtype=np.bool_)
+    new[1:] = np.diff(t) > BATCH_TOL_S
+    return np.maximum.accumulate(np.where(new, np.arange(t.size), 0))
+
+
+def batch_positions(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(minute, position, count)`` of arrivals at positions ``>= 1`` in their batch, by minute."""
+    first = _batch_starts(t)
+    pos = np.arange(t.size) - first
+    keep = pos >= 1
+    if not keep.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    width = int(pos.max()) + 1
+    key = (t[first[keep]] // 60.0).astype(np.int64) * width + pos[keep]
+    u, cnt = np.unique(key, return_counts=True)
+    return u // width, u % width, cnt.astype(np.float64)
+
+
+def _exact_counts(p: ArrivalProcess, rng, n_minutes, horizon_s, start) -> tuple[np.ndarray, float, object]:
+    """Per-minute counts of the (scaled) generator's own arrivals, streamed as the request tier
+    streams them (:func:`smsim.workload.spec.iter_chunks` with the default chunks)."""
+    counts = np.zeros(n_minutes)
+    first = None
+    for chunk in p.iter_chunks(rng, horizon_s, None, start):
+        if first is None and len(chunk.arrival_s):
+            first = chunk
+        m = (chunk.arrival_s // 60.0).astype(np.int64)
+        counts += np.bincount(m, minlength=n_minutes)[:n_minutes]
+    return counts, 1.0, first
+
+
+def _mmpp_minute_integrals(p: MMPPArrivals, rng: np.random.Generator, edges: np.ndarray) -> np.ndarray:
+    """The integral of an MMPP's (random) rate over each interval ``[edges[k], edges[k+1])``."""
+    m0, m1 = p.mean_sojourn_s
+    horizon = float(edges[-1])
+    state = int(rng.random() >= m0 / (m0 + m1))
+    n_guess = int(2 * horizon / (m0 + m1) * 2 + 32)
+    ends, states = [], []
+    t = 0.0
+    while t < horizon:
+        d = rng.exponential(1.0, n_guess) * np.where((state + np.arange(n_guess)) % 2 == 0, m0, m1)
+        e = t + np.cumsum(d)
+        ends.append(e)
+        states.append((state + np.arange(n_guess)) % 2)
+        state = int((state + n_guess) % 2)
+        t = float(e[-1])
+    end = np.concatenate(ends)
+    st = np.concatenate(states)
+    n_seg = int(np.searchsorted(end, horizon, side="left")) + 1
+    end, st = np.minimum(end[:n_seg], horizon), st[:n_seg]
+    begin = np.concatenate([[0.0], end[:-1]])
+    rates = np.asarray(p.rates_per_s, dtype=np.float64)[st]
+    cum_t = np.concatenate([[0.0], end])
+    cum_mass = np.concatenate([[0.0], np.cumsum(rates * (end - begin))])
+    return np.diff(np.interp(edges, cum_t, cum_mass))
+
+
+def _local_scv(t: np.ndarray) -> float:
+    """scv of inter-arrival gaps after dividing each by the mean gap of its minute."""
+    if t.size < 3:
+        return 1.0
+    gaps = np.diff(t)
+    minute = (t[1:] // 60.0).astype(np.int64)
+    sums = np.bincount(minute, weights=gaps)
+    counts = np.bincount(minute)
+    mean = sums[minute] / counts[minute]
+    ok = (mean > 0) & (counts[minute] >= 5)
+    if ok.sum() < 10:
+        return 1.0
+    x = gaps[ok] / mean[ok]
+    return float(min(max(x.var() / x.mean() ** 2, 0.05), 50.0))
+
+
+@numba.njit(cache=True)
+def _shifted_exp(out_mass, edges, d, theta, w):
+    """Add weight ``w`` of ``d + Exp(theta)`` to the wait bins (``theta = 0``: an atom at ``d``)."""
+    nb = edges.shape[0]
+    j = min(np.searchsorted(edges, d, side="right"), nb - 1)
+    if theta <= 0.0:
+        out_mass[j] += w
+        return
+    while j < nb:
+        lo = max(edges[j - 1], d)
+        if (lo - d) / theta > 40.0:
+            break
+        out_mass[j] += w * (math.exp(-(lo - d) / theta) - math.exp(-(edges[j] - d) / theta))
+        j += 1
+
+
+@numba.njit(cache=True)
+def _wait_mass(arrivals, in_service, backlog, served, slack, conc, mean_s, f, timeout_s, edges, out_mass, out_c, out_w,
+               theta_weight, g_minute, g_pos, g_count):
+    """Accumulate each minute's wait distribution into ``out_mass`` (bin 0 is the atom at 0; bin
+    ``j >= 1`` covers ``[edges[j-1], edges[j])``, ``edges[0] = 0``, the last bin ``[timeout, inf)``); per minute, also the probability of
+    waiting ``out_c`` and the mean wait ``out_w`` given waiting (exponential scale or uniform mid).
+    Saturated minutes (``slack > 0``) are left out: their latencies are added separately.
+
+    The exponential tails of stable minutes are not binned minute by minute: each minute's
+    weight ``A x C`` is split between the two neighbouring scales of the log grid
+    ``THETA_GRID_S`` (linearly in log scale) into ``theta_weight``, and :func:`_tail_mass`
+    bins the grid once. The grid step is 0.62 %, so the pooled tail is a mixture of exponentials
+    whose scales are within 0.62 % of the minutes' own.
+
+    ``g_minute, g_pos, g_count`` (sorted by minute) give the requests at batch position
+    ``g_pos >= 1``; in stable minutes those behind the first ``c`` wait ``d + W`` (module docstring)."""
+    mu = 1.0 / mean_s
+    nb = edges.shape[0]
+    prev = 0.0
+    gi = 0
+    n_groups = g_minute.shape[0]
+    for k in range(arrivals.shape[0]):
+        g0 = gi
+        while gi < n_groups and g_minute[gi] == k:
+            gi += 1
+        A = arrivals[k]
+        c_eff = in_service[k] * conc
+        rate_min = c_eff * mu * 60.0
+        if A <= 0.0 or slack[k] > 0.0:
+            if slack[k] > 0.0:
+                out_c[k] = 1.0
+                out_w[k] = timeout_s - slack[k]
+            prev = backlog[k]
+            continue
+        if prev <= 0.0 and A < rate_min:
+            lam = A / 60.0
+            c_int = int(round(c_eff))  # noqa: RUF046 (explicit int for numba)
+            a = lam / mu
+            pc = 0.0
+            theta = 0.0
+            if c_int >= 1 and a < c_int and f > 0.0:
+                pc = _erlang_c(c_int, a)
+                theta = f / (c_int * mu - lam)
+            out_c[k] = pc
+            out_w[k] = theta
+            if c_int >= 1:
+                for g in range(g0, gi):
+                    if g_pos[g] >= c_int:
+                        d = (g_pos[g] - c_int + 1) * mean_s / c_int
+                        n = min(g_count[g], A)
+                        A -= n
+                        _shifted_exp(out_mass, edges, d, 0.0, n * (1.0 - pc))
+                        if pc > 0.0 and theta > 0.0:
+                            _shifted_exp(out_mass, edges, d, theta, n * pc)
+            out_mass[0] += A * (1.0 - pc)
+            if pc > 0.0 and theta > 0.0:
+                x = (math.log(theta) - _LOG_THETA_LO) / _LOG_THETA_STEP
+                x = min(max(x, 0.0), N_THETA - 1.0)
+                i = min(int(x), N_THETA - 2)
+                w = x - i
+                theta_weight[i] += A * pc * (1.0 - w)
+                theta_weight[i + 1] += A * pc * w
+        else:
+            r = rate_min / 60.0
+            w0 = min(prev / r, timeout_s) if r > 0.0 else timeout_s
+            w1 = min(backlog[k] / r, timeout_s) if r > 0.0 else timeout_s
+            a, b = min(w0, w1), max(w0, w1)
+            out_c[k] = 1.0
+            out_w[k] = (a + b) / 2.0
+            s = served[k]
+            if b - a < 1e-12:
+                j = np.searchsorted(edges, a, side="right")
+                out_mass[min(j, nb - 1)] += s
+            else:
+                for j in range(1, nb):
+                    ov = min(edges[j], b) - max(edges[j - 1], a)
+                    if ov > 0.0:
+                        out_mass[j] += s * ov / (b - a)
+        prev = backlog[k]
+
+
+def _tail_mass(theta_weight: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Mass per wait bin ``j >= 1`` of the exponential tails pooled on :data:`THETA_GRID_S`."""
+    used = np.flatnonzero(theta_weight)
+    if used.size == 0:
+        return np.zeros(edges.size - 1)
+    theta = THETA_GRID_S[used][:, None]
+    with np.errstate(over="ignore"):
+        surv = np.exp(-edges[None, :] / theta)
+    return theta_weight[used] @ (surv[:, :-1] - surv[:, 1:])
+
+
+class FluidTier:
+    """The per-minute tier of one endpoint; runs entirely in :meth:`start` (no SimPy process)."""
+
+    def __init__(self, spec, profile, ctx: SimContext) -> None:
+        self.spec = spec
+        self.profile = profile
+        self.horizon_s = ctx.horizon_s
+        self.n_minutes = math.ceil(ctx.horizon_s / 60.0 - 1e-9)
+        self.ctx = ctx
+        self.wall_s = 0.0
+        #: ``(minute, position, count)`` of requests behind others in their batch (traces only).
+        self.batches = batch_positions(np.zeros(0))
+        self.deleted_at_s: float | None = None  # lifecycle policy (set in start)
+        self.dropped_deleted = 0.0
+
+    def _service(self, sample) -> tuple[float, float, np.ndarray]:
+        """(mean_s, scv, quantile points) of the service time."""
+        rng = self.ctx.rng("endpoint", self.spec.name, "service")
+        if sample is not None and self.profile.size_dependent and len(sample.arrival_s):
+            take = sample.take(slice(0, min(len(sample.arrival_s), N_CALIBRATION)))
+            draws = self.profile.sample(rng, take)
+        else:
+            draws = self.profile.base().sample(rng, N_CALIBRATION)
+        base = self.profile.base()
+        if self.profile.size_dependent:
+            mean, var = float(draws.mean()), float(draws.var())
+        else:
+            mean, var = base.mean_s, base.var_s2
+        scv = var / mean**2 if mean > 0 else 0.0
+        pts = np.quantile(draws, (np.arange(N_SERVICE_POINTS) + 0.5) / N_SERVICE_POINTS)
+        return max(mean, 1e-9), scv, pts
+
+    def start(self, ctx: SimContext) -> None:
+        t_wall = time.perf_counter()
+        s = self.spec
+        counts, ca2, sample = minute_counts(
+            s.workload, ctx.arrivals_rng(s), self.n_minutes, self.horizon_s, ctx.start,
+            ctx.scenario.base_dir,
+        )
+        if sample is None and self.profile.size_dependent:
+            sample = materialize(s.workload, ctx.rng("endpoint", s.name, "calibration"),
+                                 min(self.horizon_s, 3600.0), ctx.start, ctx.scenario.base_dir)
+        self.mean_s, self.scv, self.service_points = self._service(sample)
+        self.arrival_scv = ca2
+        if not isinstance(s.workload, ArrivalProcess) and sample is not None:
+            self.batches = batch_positions(sample.arrival_s)
+        model = ServiceModel(self.mean_s, self.scv, ca2, s.concurrency_per_instance, s.invocation_timeout_s,
+                             tuple(self.service_points.tolist()))
+        from smsim.resources.realtime.model import resolved_scaling
+
+        scaling = resolved_scaling(s, ctx, counts)
+        if s.delete_after_idle_s is not None:
+            counts = self._lifecycle(np.asarray(counts, dtype=float), s.delete_after_idle_s)
+        self.result = simulate_fluid(counts, scaling, model, rng=ctx.rng("endpoint", s.name, "provisioning"),
+                                     start=ctx.start)
+        if self.deleted_at_s is not None:
+            self._clip_at_deletion(self.deleted_at_s)
+        meter = EndpointMeter(ctx.meter, s.name)
+        tags = ctx.tags_for(s)
+        for row in self.result.instances.itertuples(index=False):
+            meter.instance(f"{s.name}-{row.instance_id}", "endpoint_instance", COMPONENT, s.instance_type,
+                           row.launch_s, min(row.end_s, self.horizon_s), 1, "OnDemand", tags)
+        self.wall_s = time.perf_counter() - t_wall
+
+    def _lifecycle(self, counts: np.ndarray, idle_limit_s: float) -> np.ndarray:
+        """Deletion after ``idle_limit_s`` without invocations, at minute resolution: the endpoint
+        goes at the end of the first idle run that long (counted from creation); later minutes'
+        requests fail as dropped and are not offered to the fluid queue."""
+        need = int(math.ceil(idle_limit_s / 60.0))
+        last_busy = -1  # minute index of the last arrival; creation counts as one at minute -1
+        for k in np.flatnonzero(counts > 0).tolist() + [counts.size + need]:
+            if k - last_busy - 1 >= need:
+                minute = last_busy + 1 + need
+                if minute < counts.size:
+                    self.deleted_at_s = minute * 60.0
+                    self.dropped_deleted = float(counts[minute:].sum())
+                    counts = counts.copy()
+                    counts[minute:] = 0.0
+                break
+            last_busy = k
+        return counts
+
+    def _clip_at_deletion(self, t_del: float) -> None:
+        """Every instance ends at the deletion; the minutes after it have none in service."""
+        inst = self.result.instances
+        inst = inst[inst.launch_s < t_del].copy()
+        inst["end_s"] = np.minimum(inst.end_s.to_numpy(), t_del)
+        inst["ready_s"] = np.minimum(inst.ready_s.to_numpy(), t_del)
+        self.result.instances = inst.reset_index(drop=True)
+        m = self.result.minutes
+        after = m.start_s.to_numpy() >= t_del
+        for col in ("in_service", "utilization"):
+            m.loc[after, col] = 0.0
+
+    def finish(self, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
+        t_wall = time.perf_counter()
+        s = self.spec
+        m = self.result.minutes
+        arrivals = m.arrivals.to_numpy()
+        served = m.served.to_numpy()
+        timed_out = m.timed_out.to_numpy()
+        in_service = m.in_service.to_numpy()
+        timeout = s.invocation_timeout_s
+        edges = np.concatenate([[0.0], np.geomspace(WAIT_GRID_LO_S, timeout, N_WAIT_BINS - 2), [np.inf]])
+        mass = np.zeros(N_WAIT_BINS)
+        g_minute, g_pos, g_count = self.batches
+        pc = np.zeros(arrivals.size)
+        wscale = np.zeros(arrivals.size)
+        theta_weight = np.zeros(N_THETA)
+        slack = m.slack_s.to_numpy()
+        _wait_mass(arrivals, in_service, m.backlog.to_numpy(), served, slack, float(s.concurrency_per_instance),
+                   self.mean_s, (self.arrival_scv + self.scv) / 2.0, float(timeout), edges, mass, pc, wscale, theta_weight,
+                   g_minute, g_pos, g_count)
+        mass[1:] += _tail_mass(theta_weight, edges)
+        mass[-1] = 0.0  # waits beyond the timeout are timeouts, counted in ``timed_out``
+        reps = np.zeros(N_WAIT_BINS)
+        reps[1] = WAIT_GRID_LO_S / 2
+        reps[2:-1] = np.sqrt(edges[1:-2] * edges[2:-1])
+        reps[-1] = timeout
+        lat = (reps[:, None] + self.service_points[None, :]).ravel()
+        weight = np.repeat(mass, self.service_points.size) / self.service_points.size
+        # saturated minutes: served requests started with ``slack`` left and finished within it
+        sat = np.flatnonzero(slack > 0)
+        if sat.size:
+            pts = self.service_points
+            j = np.searchsorted(pts, slack[sat], side="right")
+            cum_pts = np.concatenate([[0.0], np.cumsum(pts)])
+            done = np.where(j > 0, cum_pts[j] / np.maximum(j, 1), slack[sat] / 2)
+            lat = np.concatenate([lat, timeout - slack[sat] + done])
+            weight = np.concatenate([weight, served[sat]])
+        order = np.argsort(lat, kind="stable")
+        lat, weight = lat[order], weight[order]
+        cum = np.cumsum(weight)
+        total = cum[-1] if cum.size else 0.0
+        q = [float(lat[min(np.searchsorted(cum, p * total), lat.size - 1)]) if total > 0 else math.nan
+             for p in (0.5, 0.9, 0.99, 0.999)]
+        requests = float(arrivals.sum())
+        inst = self.result.instances
+        ends = np.minimum(inst.end_s.to_numpy(), self.horizon_s)
+        billed_s = float((ends - inst.launch_s.to_numpy()).sum())
+        minute_len = np.minimum(60.0, self.horizon_s - m.start_s.to_numpy())
+        conc = s.concurrency_per_instance
+        busy = float((m.utilization * m.in_service * conc * minute_len).sum())
+        capacity = float((m.in_service * conc * minute_len).sum())
+        svc_p50 = float(np.quantile(self.service_points, 0.5))
+        wait_p50 = np.where(pc > 0.5, np.where(m.backlog.to_numpy() > 0, wscale,
+                                               wscale * np.log(np.maximum(2 * pc, 1.0))), 0.0)
+        series = pd.DataFrame({
+            "time_s": m.start_s, "instances_in_service": m.in_service, "arrivals": arrivals, "served": served,
+            "timed_out": timed_out, "dropped": 0.0, "latency_p50_s": np.where(arrivals > 0, wait_p50 + svc_p50, np.nan),
+            "latency_p99_s": np.where(arrivals > 0, m.latency_p99_s, np.nan), "utilization": m.utilization,
+        })[SERIES_COLUMNS]
+        events = [e[1] for e in self.result.events]
+        metrics = {
+            "requests": requests + self.dropped_deleted,
+            "served": float(served.sum()),
+            "timed_out": float(timed_out.sum()),
+            "dropped": self.dropped_deleted,
+            "deleted_at_s": self.deleted_at_s,
+            "throttled": 0,
+            "in_flight_at_horizon": float(m.backlog.iloc[-1]) if len(m) else 0.0,
+            "latency_p50_s": q[0],
+            "latency_p90_s": q[1],
+            "latency_p99_s": q[2],
+            "latency_p999_s": q[3],
+            "mean_wait_s": float((m.wait_mean_s * arrivals).sum() / requests) if requests else math.nan,
+            "mean_instances": billed_s / self.horizon_s,
+            "mean_instances_in_service": float((in_service * minute_len).sum() / self.horizon_s),
+            "max_instances": max_concurrent(list(zip(inst.launch_s.tolist(), ends.tolist(), strict=True))),
+            "instance_hours": billed_s / 3600.0,
+            "utilization": busy / capacity if capacity > 0 else math.nan,
+            "scale_out_events": events.count("scale_out"),
+            "scale_in_events": events.count("scale_in"),
+            "scheduled_actions": events.count("scheduled"),
+            "service_mean_s": self.mean_s,
+            "service_scv": self.scv,
+            "arrival_scv": self.arrival_scv,
+        }
+        if s.sla is not None:
+            within = float(weight[lat <= s.sla.latency_threshold_s].sum())
+            metrics["sla_attainment"] = within / requests if requests else math.nan
+        self.wall_s += time.perf_counter() - t_wall
+        return metrics, series
+
+
+__all__ = ["FluidTier", "minute_counts"]

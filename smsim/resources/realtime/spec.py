@@ -1,0 +1,138 @@
+"""Endpoint specs: the ``endpoints:`` section. Real-time endpoints now; other kinds join the union.
+
+A real-time endpoint (one production variant) runs ``instance_type`` instances, each with
+``concurrency_per_instance`` model-server workers serving ``model`` (a name in the scenario's
+``models:``). Requests come from ``workload``; SageMaker routes each to an instance either at
+random (the default ``RANDOM`` strategy) or to the instance with the fewest outstanding requests
+(``LEAST_OUTSTANDING_REQUESTS``); ``shared`` (one queue for all workers) is not a SageMaker
+option but the exact M/M/c system, kept for validation and as an optimistic bound. A request
+that has not finished ``invocation_timeout_s`` after arriving fails (SageMaker real-time: 60 s).
+
+Capacity is fixed at ``initial_instance_count`` unless ``autoscaling`` is given. ``fidelity``
+picks the request-level simulation or the per-minute fluid approximation (inherits the
+scenario's when absent).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import Field, model_validator
+
+from smsim.resources.scaling.spec import AutoscalingSpec
+from smsim.spec import (
+    Count,
+    Duration,
+    InstanceType,
+    NonNegFloat,
+    PositiveCount,
+    PositiveDuration,
+    ResourceName,
+    StrictModel,
+    Tags,
+)
+from smsim.workload.spec import WorkloadSpec
+
+#: SageMaker's invocation timeout for real-time endpoints.
+REALTIME_TIMEOUT_S = 60.0
+
+Fidelity = Literal["request", "fluid", "auto"]
+
+
+class SlaSpec(StrictModel):
+    """A latency objective: ``percentile`` % of requests served within ``latency_threshold_s``.
+
+    Attainment is the share of requests served within the threshold; requests that time out or
+    are dropped count as misses. The objective is met when attainment >= ``percentile`` / 100.
+    """
+
+    latency_threshold_s: PositiveDuration
+    percentile: float = Field(99.0, gt=0, lt=100, description="e.g. 99 for 'p99 <= threshold'")
+
+
+class RealtimeEndpointSpec(StrictModel):
+    """A SageMaker real-time endpoint variant."""
+
+    COMPONENT: ClassVar[str] = "RealTimeInference"
+
+    kind: Literal["realtime"] = "realtime"
+    name: ResourceName
+    model: Annotated[str, Field(min_length=1, max_length=256)] = Field(description="a name in models:")
+    instance_type: InstanceType
+    concurrency_per_instance: PositiveCount = Field(1, description="model-server workers per instance")
+    initial_instance_count: PositiveCount | None = Field(
+        None, description="instances at the start (the whole run without autoscaling); default 1 or autoscaling's"
+    )
+    routing: Literal["random", "least_outstanding", "shared"] = Field(
+        "random", description="SageMaker RANDOM or LEAST_OUTSTANDING_REQUESTS; 'shared' = one queue (M/M/c)"
+    )
+    invocation_timeout_s: PositiveDuration = Field(REALTIME_TIMEOUT_S, description="SageMaker real-time: 60 s")
+    queue_limit: Count | None = Field(None, description="requests waiting per queue beyond which arrivals are dropped")
+    workload: WorkloadSpec
+    traffic_stream: str | None = Field(
+        None, min_length=1, max_length=63,
+        description="endpoints naming the same stream draw the same arrivals (common random numbers); "
+        "default: the endpoint's own name",
+    )
+    autoscaling: AutoscalingSpec | None = Field(None, description="fixed fleet when absent")
+    delete_after_idle_s: Duration | None = Field(
+        None, ge=3600.0,
+        description="lifecycle policy: delete the endpoint after this long without invocations "
+        "(counted from creation at the horizon start); later requests fail as dropped",
+    )
+    fidelity: Fidelity | None = Field(None, description="request, fluid or auto; the scenario's when absent")
+    sla: SlaSpec | None = None
+    data_in_gb_per_request: NonNegFloat | None = Field(None, description="billed as endpoint data processed in")
+    data_out_gb_per_request: NonNegFloat | None = Field(None, description="billed as endpoint data processed out")
+    tags: Tags = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _capacity(self):
+        a = self.autoscaling
+        n = self.initial_instance_count
+        if a is not None and n is not None:
+            if not a.min_capacity <= n <= a.max_capacity:
+                raise ValueError(
+                    f"initial_instance_count {n} is outside autoscaling [min_capacity {a.min_capacity}, "
+                    f"max_capacity {a.max_capacity}]"
+                )
+            if a.initial_capacity is not None and a.initial_capacity != n:
+                raise ValueError(
+                    f"initial_instance_count {n} disagrees with autoscaling.initial_capacity {a.initial_capacity}; "
+                    f"set one of them"
+                )
+        return self
+
+    @property
+    def start_instances(self) -> int:
+        """Instances at ``t = 0``."""
+        if self.initial_instance_count is not None:
+            return self.initial_instance_count
+        return self.autoscaling.start_capacity if self.autoscaling is not None else 1
+
+    def scaling(self) -> AutoscalingSpec:
+        """The autoscaling spec to run: the given one starting at :attr:`start_instances`, or a
+        fixed fleet (min = max = start, no policies)."""
+        n = self.start_instances
+        if self.autoscaling is None:
+            return AutoscalingSpec(min_capacity=n, max_capacity=n)
+        return self.autoscaling.model_copy(update={"initial_capacity": n})
+
+
+# ---- the endpoint registry: one member per endpoint kind ----------------------------------
+# Imported here, after SlaSpec exists: those modules resolve their ``sla`` field from this module.
+from smsim.resources.asynchronous.spec import AsyncEndpointSpec  # noqa: E402
+from smsim.resources.multimodel.spec import MultiModelEndpointSpec  # noqa: E402
+from smsim.resources.serverless.spec import ServerlessEndpointSpec  # noqa: E402
+
+EndpointSpec = Annotated[
+    Union[  # noqa: UP007 (the registry of endpoint kinds; one member per kind)
+        RealtimeEndpointSpec,
+        ServerlessEndpointSpec,
+        AsyncEndpointSpec,
+        MultiModelEndpointSpec,
+    ],
+    Field(discriminator="kind"),
+]
+
+__all__ = ["REALTIME_TIMEOUT_S", "EndpointSpec", "Fidelity", "RealtimeEndpointSpec", "SlaSpec"]

@@ -1,0 +1,1 @@
+"""Serverless endpoints (``kind: serverless``)."""

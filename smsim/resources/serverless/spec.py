@@ -1,0 +1,131 @@
+"""Serverless endpoint spec (``kind: serverless``).
+
+A SageMaker serverless endpoint runs containers of ``memory_size_mb`` (1024..6144 MB in 1024 MB
+steps) on demand. At most ``max_concurrency`` invocations (1..200 per endpoint) run at once;
+an invocation beyond that is throttled (``ThrottlingException``): serverless endpoints have no
+queue, so a throttled request fails. A request that finds no warm idle container starts a new
+one and waits for its cold start. ``provisioned_concurrency`` containers are kept warm for the
+whole run.
+
+Facts (``pricing/operational_params.csv``, ``other_rates.csv``): the memory sizes, the 200
+concurrency limit, the compute price per second of *inference duration* (0.00002 USD per
+GB-second, i.e. per 1024 MB-second, at every size) and 0.016 USD per GB of data processed.
+
+Assumptions (AWS does not publish these; every one is a field so it can be swept):
+
+* ``idle_reclaim_s`` (default 600 s): how long an idle on-demand container stays warm before
+  it is reclaimed;
+* ``cold_start`` (default lognormal, median 5 s, p99 20 s): the time from "no warm container" to
+  the container being ready to run the request. Measure it with your container and model size;
+* ``bill_cold_start`` (default false): the catalog prices "inference duration", so the cold
+  start is not billed; set it to true to bill it as compute;
+* a free container is reused most-recently-freed first, so the least recently used ones idle out;
+* provisioned concurrency is billed with two rate keys that have no catalog row yet:
+  ``serverless_provisioned_gb_second`` (GB-seconds the provisioned containers exist) and
+  ``serverless_provisioned_inference_gb_second`` (inference duration served on them). A run that
+  uses provisioned concurrency needs those rows in its catalog.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from smsim.resources.models import ANY_INSTANCE, LatencyProfileSpec, LognormalLatency
+from smsim.spec import (
+    Count,
+    Duration,
+    NonNegFloat,
+    PositiveDuration,
+    ResourceName,
+    StrictModel,
+    Tags,
+)
+from smsim.workload.spec import WorkloadSpec
+
+if TYPE_CHECKING:
+    from smsim.resources.realtime.spec import SlaSpec
+
+#: Memory sizes a serverless endpoint may have (MB).
+SERVERLESS_MEMORY_SIZES_MB = (1024, 2048, 3072, 4096, 5120, 6144)
+#: Concurrent invocations allowed per serverless endpoint.
+SERVERLESS_MAX_CONCURRENCY = 200
+#: Default idle time after which an on-demand container is reclaimed (an smsim assumption).
+DEFAULT_IDLE_RECLAIM_S = 600.0
+#: AWS bills compute GB-seconds with 1 GB = 1024 MB (0.00002 USD/s at 1024 MB).
+MB_PER_GB = 1024.0
+
+
+class ServerlessEndpointSpec(StrictModel):
+    """A SageMaker serverless endpoint: memory size, max concurrency, cold starts, throttling."""
+
+    COMPONENT: ClassVar[str] = "ServerlessInference"
+
+    kind: Literal["serverless"] = "serverless"
+    name: ResourceName
+    model: Annotated[str, Field(min_length=1, max_length=256)] = Field(description="a name in models:")
+    latency_key: str = Field(
+        ANY_INSTANCE,
+        description="which entry of the model's latency to use (serverless has no instance type); '*' by default",
+    )
+    memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = Field(description="MemorySizeInMB")
+    max_concurrency: int = Field(ge=1, le=SERVERLESS_MAX_CONCURRENCY, description="MaxConcurrency, 1..200")
+    provisioned_concurrency: Count = Field(0, description="containers kept warm all the time (<= max_concurrency)")
+    cold_start: LatencyProfileSpec = Field(
+        default_factory=lambda: LognormalLatency(median_s=5.0, p99_s=20.0),
+        description="cold-start time distribution (an smsim assumption by default: median 5 s, p99 20 s)",
+    )
+    idle_reclaim_s: PositiveDuration = Field(
+        DEFAULT_IDLE_RECLAIM_S, description="idle time before a container is reclaimed (assumption; AWS does not say)"
+    )
+    bill_cold_start: bool = Field(False, description="bill cold-start time as compute (not billed by default)")
+    invocation_timeout_s: PositiveDuration = Field(60.0, description="a request not done this long after arrival fails")
+    workload: WorkloadSpec
+    traffic_stream: str | None = Field(
+        None, min_length=1, max_length=63,
+        description="endpoints naming the same stream draw the same arrivals (common random numbers); "
+        "default: the endpoint's own name",
+    )
+    sla: SlaSpec | None = None
+    data_in_gb_per_request: NonNegFloat | None = Field(
+        None, description="payload in per request (GB); the trace's payload_bytes when present"
+    )
+    data_out_gb_per_request: NonNegFloat | None = Field(None, description="response per request (GB)")
+    series_window_s: Duration = Field(60.0, gt=0, description="length of one row of the result series")
+    tags: Tags = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _provisioned(self):
+        if self.provisioned_concurrency > self.max_concurrency:
+            raise ValueError(
+                f"provisioned_concurrency {self.provisioned_concurrency} exceeds max_concurrency "
+                f"{self.max_concurrency}"
+            )
+        return self
+
+    @property
+    def instance_type(self) -> str:
+        """The key looked up in the model's ``latency`` (checked by the scenario like an instance type)."""
+        return self.latency_key
+
+    @property
+    def memory_gb(self) -> float:
+        """Container memory in billing GB (1 GB = 1024 MB)."""
+        return self.memory_size_mb / MB_PER_GB
+
+
+# ``sla`` refers to the real-time endpoint's SlaSpec. endpoints.py imports this module to build the
+# endpoint union, so the name is resolved here, after this class exists, in either import order.
+from smsim.resources.realtime.spec import SlaSpec  # noqa: E402
+
+ServerlessEndpointSpec.model_rebuild()
+
+__all__ = [
+    "DEFAULT_IDLE_RECLAIM_S",
+    "MB_PER_GB",
+    "SERVERLESS_MAX_CONCURRENCY",
+    "SERVERLESS_MEMORY_SIZES_MB",
+    "ServerlessEndpointSpec",
+    "SlaSpec",
+]

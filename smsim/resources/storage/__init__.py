@@ -1,0 +1,1 @@
+"""S3 storage with lifecycle rules, and data transfer (``storage:``)."""

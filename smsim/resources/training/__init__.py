@@ -1,0 +1,1 @@
+"""Training jobs (``training_jobs:``), on demand and managed spot."""

@@ -1,0 +1,217 @@
+"""Training jobs: what starts them, how much work they are, how they scale, and managed spot.
+
+Work is compute, not wall time. A job needs ``work_reference_instance_hours`` (W) of the
+reference instance type; on N instances of a type with speed factor ``s`` it trains for
+``W / (N * s * efficiency(N))`` hours (see :class:`Scaling`). A fine-tune declares
+``fine_tune_fraction``: its work is that fraction of W.
+
+Triggers (``trigger.kind``): ``cron`` (a five-field cron expression in a time zone, e.g. nightly
+retraining), ``once`` (one-off jobs at given offsets), ``poisson`` (retraining at a random rate,
+e.g. data drift) and ``trace`` (a job-trace file; see :mod:`smsim.workload.jobs`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from smsim.cron import parse_schedule
+from smsim.spec import (
+    Duration,
+    Fraction,
+    InstanceType,
+    NonNegFloat,
+    PositiveCount,
+    PositiveDuration,
+    PositiveFloat,
+    ResourceName,
+    StrictModel,
+    Tags,
+    TimeZoneName,
+)
+
+#: SageMaker's default ``MaxRuntimeInSeconds`` (one day) and its upper limit (28 days).
+DEFAULT_MAX_RUNTIME_S = 86_400.0
+MAX_RUNTIME_LIMIT_S = 28 * 86_400.0
+#: SageMaker's limit on a warm pool's ``KeepAlivePeriodInSeconds``.
+MAX_WARM_POOL_KEEP_ALIVE_S = 3600.0
+
+
+class CronTrigger(StrictModel):
+    """Jobs at the times of a five-field cron expression (minute hour day month weekday)."""
+
+    kind: Literal["cron"] = "cron"
+    cron: str = Field(description="e.g. '0 2 * * *' for 02:00 every day", examples=["0 2 * * *"])
+    timezone: TimeZoneName = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+
+
+class OnceTrigger(StrictModel):
+    """One-off jobs at fixed offsets from the horizon start."""
+
+    kind: Literal["once"] = "once"
+    at_s: list[Duration] = Field(min_length=1, description="offsets from the horizon start")
+
+
+class PoissonTrigger(StrictModel):
+    """Jobs at random: a Poisson process (exponential gaps), e.g. retraining on data drift."""
+
+    kind: Literal["poisson"] = "poisson"
+    rate_per_day: PositiveFloat
+
+
+TraceFormat = Literal["csv", "gavel", "pollux", "philly"]
+
+
+class TraceTrigger(StrictModel):
+    """Jobs from a trace file, one job per row (see :mod:`smsim.workload.jobs` for formats).
+
+    ``csv`` rows carry ``submit_s``, ``instance_count`` and either
+    ``work_reference_instance_hours`` or ``runtime_s`` (wall time measured at that count on the
+    reference type), optionally ``instance_type``. The GPU traces (``gavel``, ``pollux``) give
+    GPU counts, mapped to ``ceil(gpus / gpus_per_instance)`` instances; they carry no runtimes,
+    so runtimes are resampled from the Philly runtime file ``runtimes_path``. ``philly`` is the
+    runtime file alone, with arrivals from ``rate_per_day``.
+    """
+
+    kind: Literal["trace"] = "trace"
+    path: str
+    format: TraceFormat = "csv"
+    gpus_per_instance: PositiveCount = Field(1, description="GPUs per instance of this job's type")
+    runtimes_path: str | None = Field(
+        None, description="Philly runtimes used for gavel/pollux/philly"
+    )
+    rate_per_day: PositiveFloat | None = Field(None, description="arrival rate for format 'philly'")
+    vc: str | None = Field(None, description="gavel: keep one virtual cluster only")
+    time_scale: PositiveFloat = Field(1.0, description="multiplies trace submit times")
+    repeat: bool = Field(False, description="replay the trace again after its last submit")
+
+
+Trigger = Annotated[
+    CronTrigger | OnceTrigger | PoissonTrigger | TraceTrigger, Field(discriminator="kind")
+]
+
+
+class Scaling(StrictModel):
+    """Data-parallel efficiency: Amdahl serial fraction plus a per-instance communication cost.
+
+    ``speedup(N) = 1 / (serial_fraction + (1 - serial_fraction) / N)`` and
+    ``efficiency(N) = speedup(N) / N / (1 + comm_cost_per_instance * (N - 1))``; both terms are 1
+    at N = 1, so a single instance is never penalised.
+    """
+
+    serial_fraction: Fraction = 0.0
+    comm_cost_per_instance: NonNegFloat = Field(
+        0.0, description="fractional slowdown per extra instance (0.02 = 2% per instance)"
+    )
+
+
+class CapacityWait(StrictModel):
+    """Time waiting for spot capacity before each (re)start: exponential or fixed, mean in seconds."""
+
+    distribution: Literal["exponential", "fixed"] = "exponential"
+    mean_s: Duration = 300.0
+
+
+class SpotSettings(StrictModel):
+    """Managed spot training: interruptions, checkpoints, capacity waits and the wait budget.
+
+    Interruptions are a Poisson process per instance; the job is interrupted when any of its
+    instances is. The rate comes from the instance type's EC2 Spot Advisor bucket
+    (:func:`smsim.resources.training.spot.bucket_rate_per_instance_hour`) unless ``interruption_bucket`` or
+    ``interruption_rate_per_instance_hour`` overrides it.
+    """
+
+    checkpoint_interval_s: PositiveDuration | None = Field(
+        None, description="training progress between checkpoints; none restarts from zero"
+    )
+    checkpoint_write_s: Duration = Field(30.0, description="time to write one checkpoint")
+    interruption_rate_per_instance_hour: NonNegFloat | None = None
+    interruption_bucket: Literal["<5%", "5-10%", "10-15%", "15-20%", ">20%"] | None = None
+    capacity_wait: CapacityWait = Field(default_factory=CapacityWait)
+    max_wait_s: PositiveDuration = Field(
+        2 * DEFAULT_MAX_RUNTIME_S,
+        description="MaxWaitTimeInSeconds: elapsed time from creation to completion",
+    )
+    fallback: Literal["none", "on-demand"] = Field(
+        "none",
+        description="'on-demand' reruns a job stopped by MaxWaitTimeExceeded on on-demand "
+        "(from its last checkpoint); AWS documents no such fallback, it is a user-side retry",
+    )
+
+
+class TrainingJobSpec(StrictModel):
+    """A family of training jobs of one shape started by one trigger."""
+
+    kind: Literal["training"] = "training"
+    name: ResourceName
+    trigger: Trigger
+    instance_type: InstanceType
+    instance_count: PositiveCount = 1
+    work_reference_instance_hours: PositiveFloat = Field(
+        1.0, description="compute per job in instance-hours of the reference type (traces override)"
+    )
+    work_cv: NonNegFloat = Field(0.0, description="coefficient of variation of work (lognormal)")
+    fine_tune_fraction: Fraction | None = Field(
+        None, description="a fine-tune: this fraction of a full training's work"
+    )
+    speed_factor: PositiveFloat = Field(1.0, description="speed of instance_type vs the reference")
+    scaling: Scaling = Field(default_factory=Scaling)
+    provisioning_s: Duration = Field(
+        180.0, description="'Starting' (launching instances): before TrainingStartTime, not billed"
+    )
+    download_s: Duration = Field(
+        60.0, description="'Downloading' data and image (and checkpoints on restart): billed"
+    )
+    upload_s: Duration = Field(30.0, description="'Uploading' the model artifact: billed")
+    max_runtime_s: PositiveDuration = Field(
+        DEFAULT_MAX_RUNTIME_S, description="MaxRuntimeInSeconds: cap on running (billable) time"
+    )
+    volume_gb: NonNegFloat = Field(30.0, description="ML storage volume per instance")
+    checkpoint_gb: NonNegFloat = Field(0.0, description="checkpoint size in S3 while a job runs")
+    model_artifact_gb: NonNegFloat = Field(0.0, description="model.tar.gz written to S3 per job")
+    artifact_retention_s: Duration = Field(
+        30 * 86_400.0, description="how long model artifacts (and checkpoints) stay in S3"
+    )
+    market: Literal["OnDemand", "Spot"] = "OnDemand"
+    spot: SpotSettings | None = None
+    warm_pool_keep_alive_s: Duration = Field(
+        0.0, description="KeepAlivePeriodInSeconds; 0 disables the warm pool"
+    )
+    tags: Tags = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.max_runtime_s > MAX_RUNTIME_LIMIT_S:
+            raise ValueError(
+                f"max_runtime_s {self.max_runtime_s:g} exceeds SageMaker's limit of "
+                f"{MAX_RUNTIME_LIMIT_S:g} s (28 days)"
+            )
+        if self.warm_pool_keep_alive_s > MAX_WARM_POOL_KEEP_ALIVE_S:
+            raise ValueError(
+                f"warm_pool_keep_alive_s {self.warm_pool_keep_alive_s:g} exceeds SageMaker's limit "
+                f"of {MAX_WARM_POOL_KEEP_ALIVE_S:g} s"
+            )
+        if self.market == "OnDemand" and self.spot is not None:
+            raise ValueError("spot settings given but market is 'OnDemand'; set market: Spot")
+        if self.market == "Spot":
+            if self.warm_pool_keep_alive_s > 0:
+                raise ValueError("smsim does not model warm pools for managed spot jobs")
+            spot = self.spot or SpotSettings()
+            if not spot.max_wait_s > self.max_runtime_s:
+                raise ValueError(
+                    f"spot.max_wait_s ({spot.max_wait_s:g}) must be larger than max_runtime_s "
+                    f"({self.max_runtime_s:g}), as SageMaker requires"
+                )
+        return self
+
+    @property
+    def spot_settings(self) -> SpotSettings:
+        return self.spot or SpotSettings()

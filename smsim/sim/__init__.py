@@ -1,1 +1,0 @@
-"""The discrete-event engine: SimPy control plane, fast request data plane, usage metering."""
