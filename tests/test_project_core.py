@@ -13,8 +13,8 @@ from smsim import api
 from smsim.cli import app
 from smsim.commit.usage import read_ledger, read_usage
 from smsim.project.api import project_scenario, write_projection
-from smsim.project.history import histories
 from smsim.project.paths import path_seeds, spread_minutes, write_path_scenario
+from smsim.workload.history import histories
 from tests.conftest import SCENARIOS
 
 DAILY = np.array([6, 6, 6, 6, 6, 9, 12, 24, 36, 48, 60, 72, 78, 78, 72, 66, 60, 48, 36, 24, 18, 12, 9, 6],

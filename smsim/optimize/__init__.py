@@ -5,6 +5,6 @@ force); see :mod:`smsim.optimize.search` for why the shortcuts it takes cannot c
 """
 
 from smsim.optimize.api import OptimizeResult, optimize
-from smsim.optimize.spec import OptimizeSpec
+from smsim.scenario.optimize import OptimizeSpec
 
 __all__ = ["OptimizeResult", "OptimizeSpec", "optimize"]

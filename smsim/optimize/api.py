@@ -18,7 +18,7 @@ from smsim.optimize.adapter import candidate_scenario
 from smsim.optimize.frontier import pareto_frontier
 from smsim.optimize.search import SearchResult, search, summary_row
 from smsim.optimize.space import Space, build_space
-from smsim.optimize.spec import OptimizeSpec
+from smsim.scenario.optimize import OptimizeSpec
 
 
 @dataclass

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from smsim.errors import InputError, did_you_mean
 from smsim.optimize.sla import Objectives, parse_error_rate, parse_latency
-from smsim.optimize.spec import InstanceFilter, OptimizeSpec
+from smsim.scenario.optimize import InstanceFilter, OptimizeSpec
 
 COMPONENT = "RealTimeInference"
 

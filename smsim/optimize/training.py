@@ -1,6 +1,6 @@
 """Training search: the cheapest configuration of one training job that meets its objectives.
 
-The space (:class:`~smsim.optimize.spec.TrainingSpace`) is the product of instance types,
+The space (:class:`~smsim.scenario.optimize.TrainingSpace`) is the product of instance types,
 markets, checkpoint intervals (spot only) and instance counts, numbered in that enumeration
 order. A candidate is evaluated by simulating the scenario with the job reconfigured, at the
 scenario's seed (common random numbers: every candidate sees the same submit times and work
@@ -47,7 +47,7 @@ import numpy as np
 
 from smsim.errors import InputError, did_you_mean
 from smsim.optimize.evaluate import COST_DECIMALS
-from smsim.optimize.spec import TrainingSpace
+from smsim.scenario.optimize import TrainingSpace
 
 COMPONENT = "Training"
 _OBJ_RE = re.compile(r"^\s*(?P<m>[a-z_][a-z0-9_]*)\s*(?P<op><=|>=|<|>)\s*(?P<v>[-+0-9.eE]+)\s*(?P<pct>%)?\s*$")

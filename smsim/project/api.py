@@ -1,7 +1,7 @@
 """``project_scenario``: forecast traffic, simulate each sample path, report spend with P10/P50/P90.
 
 What is projected: the scenario from its ``horizon.start`` for ``horizon`` (the scenario's own
-``duration_s`` is replaced). Endpoints with a traffic history (:mod:`smsim.project.history`)
+``duration_s`` is replaced). Endpoints with a traffic history (:mod:`smsim.workload.history`)
 get ``n_paths`` forecast paths (:mod:`smsim.project.paths`); every other resource runs as
 written, once per path with that path's seed, and its cost adds to each path.
 
@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from smsim.errors import InputError
-from smsim.project.history import histories as find_histories
 from smsim.project.paths import EndpointPaths, draw_paths, path_scenario, path_seeds, spread_minutes
 from smsim.project.report import (
     eligible_usage_frame,
@@ -35,6 +34,7 @@ from smsim.project.report import (
     spend_table,
 )
 from smsim.project.run import PathRun, run_paths
+from smsim.workload.history import histories as find_histories
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Forecast sample paths -> per-path scenarios whose endpoint traffic is that path.
 
-For every endpoint with a history (:mod:`smsim.project.history`) the hourly invocations are
+For every endpoint with a history (:mod:`smsim.workload.history`) the hourly invocations are
 forecast from the end of the history to the end of the projection with
 :func:`smsim.forecast.sample_paths` (``model="auto"`` picks the model by backtest once, with
 :func:`smsim.forecast.forecast_series`, whose backtest accuracy and interval coverage go into
@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from smsim.forecast import ForecastResult, forecast_series, sample_paths
-from smsim.project.history import History
 from smsim.rng import replication_seeds
+from smsim.workload.history import History
 
 
 @dataclass

@@ -11,7 +11,6 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from smsim.optimize.spec import OptimizeSpec
 from smsim.resources.batch.spec import BatchJob, ProcessingJob
 from smsim.resources.fleet.spec import FleetSpec
 from smsim.resources.models import ModelSpec
@@ -19,6 +18,7 @@ from smsim.resources.notebooks.spec import NotebookSpec
 from smsim.resources.realtime.spec import EndpointSpec
 from smsim.resources.storage.spec import Storage
 from smsim.resources.training.spec import TrainingJobSpec
+from smsim.scenario.optimize import OptimizeSpec
 from smsim.spec import (
     Duration,
     Percent,

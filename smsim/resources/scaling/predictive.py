@@ -162,7 +162,7 @@ def schedule(hours: pd.DataFrame, start, base_min: int, name: str = "predictive"
 
 def read_history(path: str | Path, start) -> np.ndarray:
     """Hourly invocations of a history file that ends exactly at the horizon ``start``."""
-    from smsim.project.history import read_history_file
+    from smsim.workload.history import read_history_file
 
     hist = read_history_file("history", path)
     end = pd.Timestamp(start).tz_convert("UTC").tz_localize(None)
