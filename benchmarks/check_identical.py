@@ -45,7 +45,8 @@ def record(out: Path, repo: Path, skip_platform: bool) -> int:
             cmd = [sys.executable, "-m", "smsim", "run", str(path.relative_to(repo)), "--json", "--quiet",
                    "--no-store", "--out", str(run_dir), "--ledger-format", "csv"]
             proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True)
-            (out / f"{name}.summary.json").write_bytes(proc.stdout)
+            # The summary names the catalog's folder: write it relative to the checkout.
+            (out / f"{name}.summary.json").write_bytes(proc.stdout.replace(str(repo).encode(), b"<checkout>"))
             (out / f"{name}.exit").write_text(f"{proc.returncode}\n")
             ledger = run_dir / "ledger.csv"
             if ledger.exists():
