@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from smsim.core.engine import simulate
-from smsim.resources.realtime.fluid import batch_positions, minute_counts
 from smsim.scenario.schema import Scenario
 from smsim.workload.arrivals import MMPPArrivals, SeasonalArrivals
+from smsim.workload.counts import batch_positions, minute_counts
 
 AUTO = {"min_capacity": 1, "max_capacity": 30, "provisioning": {"kind": "fixed", "delay_s": 300},
         "policies": [{"kind": "target_tracking", "target_value": 150}]}

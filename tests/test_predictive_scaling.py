@@ -7,13 +7,13 @@ import pytest
 
 from smsim import api
 from smsim.errors import InputError
+from smsim.resources.realtime.predictive import with_predictive
 from smsim.resources.scaling.predictive import (
     PredictiveContext,
     decide_predictive,
     plan,
     resolve_predictive,
     seasonal_naive,
-    with_predictive,
 )
 from smsim.resources.scaling.predictive_spec import PredictiveScaling
 from smsim.resources.scaling.spec import AutoscalingSpec, ScheduledAction, TargetTracking

@@ -59,7 +59,7 @@ class CountsFluidTier(FluidTier):
     def start(self, ctx: SimContext) -> None:
         import time
 
-        from smsim.resources.realtime.model import COMPONENT, EndpointMeter
+        from smsim.resources.realtime.metering import COMPONENT, EndpointMeter
 
         t_wall = time.perf_counter()
         s = self.spec
@@ -67,7 +67,7 @@ class CountsFluidTier(FluidTier):
         self.mean_s, self.scv, self.service_points = self._service(sample)
         model = ServiceModel(self.mean_s, self.scv, self.arrival_scv, s.concurrency_per_instance,
                              s.invocation_timeout_s, tuple(self.service_points.tolist()))
-        from smsim.resources.realtime.model import resolved_scaling
+        from smsim.resources.realtime.predictive import resolved_scaling
 
         self.result = simulate_fluid(self.counts, resolved_scaling(s, ctx, self.counts), model,
                                      rng=ctx.rng("endpoint", s.name, "provisioning"), start=ctx.start)

@@ -150,7 +150,7 @@ class AsyncEndpointModel:
         self._meter_data(ctx)
 
     def _meter_data(self, ctx: SimContext) -> None:
-        from smsim.resources.realtime.model import meter_trace_data
+        from smsim.resources.endpoint_data import meter_trace_data
 
         meter_trace_data(ctx, self.spec, self.trace, "async_endpoint", "AsyncInference", self.tags)
 

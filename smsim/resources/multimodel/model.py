@@ -294,7 +294,7 @@ class MultiModelEndpoint:
 
     def start(self, ctx: SimContext) -> None:
         self.scaler.start()
-        from smsim.resources.realtime.model import meter_trace_data
+        from smsim.resources.endpoint_data import meter_trace_data
 
         meter_trace_data(ctx, self.spec, self.trace, "multi_model_endpoint", "RealTimeInference", self.tags)
 

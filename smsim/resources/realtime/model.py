@@ -40,139 +40,23 @@ import pandas as pd
 
 from smsim.core.engine import ResourceResult, SimContext, register
 from smsim.core.kernel import Kernel, KernelConfig, W
+from smsim.resources.realtime.fidelity import choose_fidelity
+from smsim.resources.realtime.fluid import FluidTier
+from smsim.resources.realtime.metering import (
+    COMPONENT,
+    SERIES_COLUMNS,
+    EndpointMeter,
+    max_concurrent,
+    meter_data,
+    sla_attainment,
+)
+from smsim.resources.realtime.predictive import resolved_scaling
 from smsim.resources.scaling.autoscaler import Autoscaler, Instance
 from smsim.resources.scaling.policies import Metrics
 from smsim.resources.scaling.spec import METRIC_PERIOD_S
-from smsim.units import DAY
-from smsim.workload.arrivals import ArrivalProcess
-from smsim.workload.spec import MixWorkload, iter_chunks, materialize
-
-#: ``fidelity: auto`` uses the fluid tier above this many expected requests...
-AUTO_MAX_REQUESTS = 2e7
-#: ... or above this horizon.
-AUTO_MAX_HORIZON_S = 31 * DAY
-COMPONENT = "RealTimeInference"
-#: Columns of the per-minute series of both tiers.
-SERIES_COLUMNS = [
-    "time_s", "instances_in_service", "arrivals", "served", "timed_out", "dropped",
-    "latency_p50_s", "latency_p99_s", "utilization",
-]
-
+from smsim.workload.spec import iter_chunks
 
 # ----- shared helpers -------------------------------------------------------------------------
-
-class EndpointMeter:
-    """Adapter: the autoscaler and fluid tier meter each instance under its own id; billing
-    reports cost per ``resource_id``, so records are re-labelled with the endpoint's name and
-    the instance id moves to the ``smsim:instance`` tag."""
-
-    def __init__(self, meter, name: str) -> None:
-        self.meter = meter
-        self.name = name
-
-    def instance(self, resource_id, resource_kind, component, instance_type, start_s, end_s,
-                 count=1, market="OnDemand", tags=None) -> None:
-        tags = dict(tags or {})
-        tags["smsim:instance"] = str(resource_id)
-        self.meter.instance(self.name, "endpoint", component, instance_type, start_s, end_s, count, market, tags)
-
-
-def expected_requests(workload, duration_s: float, start, base_dir=None, rng=None) -> float:
-    """Expected requests of ``workload`` over the horizon: exact for synthetic generators; a
-    recorded trace is read (with ``rng``) and counted."""
-    if isinstance(workload, ArrivalProcess):
-        return workload.scaled(getattr(workload, "rate_scale", 1.0)).expected_count(duration_s, start)
-    if isinstance(workload, MixWorkload) and all(isinstance(w, ArrivalProcess) for w in workload.models.values()):
-        return workload.rate_scale * sum(expected_requests(w, duration_s, start) for w in workload.models.values())
-    return float(len(materialize(workload, rng, duration_s, start, base_dir).arrival_s))
-
-
-def resolved_scaling(spec, ctx: SimContext, arrivals_per_minute: np.ndarray | None = None):
-    """The endpoint's autoscaling with a predictive policy compiled into scheduled minimum
-    capacities from the arrivals the engine will draw (unchanged without one)."""
-    from smsim.resources.scaling.predictive import predictive_policy, resolve_predictive
-
-    scaling = spec.scaling()
-    if predictive_policy(scaling) is None:
-        return scaling
-    if arrivals_per_minute is None:
-        trace = materialize(spec.workload, ctx.arrivals_rng(spec), ctx.horizon_s, ctx.start, ctx.scenario.base_dir)
-        arrivals_per_minute = trace.to_counts(METRIC_PERIOD_S).counts
-    return resolve_predictive(scaling, np.asarray(arrivals_per_minute, dtype=float), ctx.start, ctx.scenario.base_dir)
-
-
-def _bursty(workload) -> bool:
-    """Traffic whose within-minute structure the fluid tier approximates least well: MMPP
-    bursts, recorded traces and mixes (synthetic Poisson and seasonal rates are smooth)."""
-    kind = getattr(workload, "kind", None)
-    return kind not in ("poisson", "seasonal")
-
-
-def choose_fidelity(spec, ctx: SimContext) -> tuple[str, float | None]:
-    """``(tier, expected requests or None)`` for ``spec`` under the scenario's default fidelity.
-
-    ``auto`` picks the fluid tier past 31 days or 2e7 expected requests, except that an endpoint
-    with an SLA on bursty traffic stays request-level up to 1e8 requests: there the fluid tier's
-    cost is right but its latency in backlog minutes is not (benchmarks/README.md).
-    """
-    mode = spec.fidelity or ctx.scenario.fidelity
-    if mode != "auto":
-        return mode, None
-    careful = spec.sla is not None and _bursty(spec.workload)
-    if ctx.horizon_s > AUTO_MAX_HORIZON_S and not careful:
-        return "fluid", None
-    n = expected_requests(spec.workload, ctx.horizon_s, ctx.start, ctx.scenario.base_dir,
-                          ctx.arrivals_rng(spec))
-    limit = 5 * AUTO_MAX_REQUESTS if careful else AUTO_MAX_REQUESTS
-    return ("fluid" if n > limit else "request"), n
-
-
-def sla_attainment(counts: np.ndarray, representative: np.ndarray, threshold_s: float, finished: float) -> float:
-    """Share of finished requests served within ``threshold_s``, from a response histogram
-    (accurate to the histogram's relative error around the threshold)."""
-    if finished <= 0:
-        return math.nan
-    return float(counts[representative <= threshold_s].sum()) / finished
-
-
-def max_concurrent(intervals: list[tuple[float, float]]) -> int:
-    """Most intervals ``[a, b)`` open at once."""
-    if not intervals:
-        return 0
-    pts = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals], key=lambda p: (p[0], p[1]))
-    level = peak = 0
-    for _, d in pts:
-        level += d
-        peak = max(peak, level)
-    return peak
-
-
-def meter_data(ctx: SimContext, spec, series: pd.DataFrame, tags: dict) -> dict[str, float]:
-    """Meter data processed in (per arrival) and out (per served request) hour by hour."""
-    out: dict[str, float] = {}
-    for field, col, key in (("data_in_gb_per_request", "arrivals", "endpoint_data_in_gb"),
-                            ("data_out_gb_per_request", "served", "endpoint_data_out_gb")):
-        gb_per = getattr(spec, field)
-        if not gb_per:
-            continue
-        gb = series[col].to_numpy(dtype=float) * gb_per
-        ctx.meter.amounts_by_hour(spec.name, "endpoint", COMPONENT, key, series.time_s.to_numpy(), gb,
-                                  ctx.horizon_s, tags)
-        out[key.replace("endpoint_", "")] = float(gb.sum())
-    return out
-
-
-def meter_trace_data(ctx: SimContext, spec, trace, kind: str, component: str, tags: dict) -> None:
-    """Meter data in (the request payloads, or the spec's GB per request) and out per clock hour
-    for an endpoint that holds its whole arrival trace."""
-    n = len(trace)
-    if n == 0:
-        return
-    gb_in = (trace.payload_bytes / 1024.0**3 if trace.payload_bytes is not None
-             else np.full(n, spec.data_in_gb_per_request or 0.0))
-    gb_out = np.full(n, spec.data_out_gb_per_request or 0.0)
-    for key, gb in (("endpoint_data_in_gb", gb_in), ("endpoint_data_out_gb", gb_out)):
-        ctx.meter.amounts_by_hour(spec.name, kind, component, key, trace.arrival_s, gb, ctx.horizon_s, tags)
 
 
 # ----- the request tier -----------------------------------------------------------------------
@@ -372,8 +256,6 @@ class RealtimeEndpointModel:
     """A real-time endpoint in the engine: builds its tier, and reports metrics and a series."""
 
     def __init__(self, spec, ctx: SimContext) -> None:
-        from smsim.resources.realtime.fluid import FluidTier
-
         self.spec = spec
         model = {m.name: m for m in ctx.scenario.models}[spec.model]
         self.profile = model.latency_for(spec.instance_type)
@@ -403,13 +285,4 @@ class RealtimeEndpointModel:
         return ResourceResult(resource_id=s.name, kind=s.kind, section="endpoints", metrics=head, series=series)
 
 
-__all__ = [
-    "AUTO_MAX_HORIZON_S",
-    "AUTO_MAX_REQUESTS",
-    "SERIES_COLUMNS",
-    "EndpointMeter",
-    "RealtimeEndpointModel",
-    "RequestTier",
-    "choose_fidelity",
-    "expected_requests",
-]
+__all__ = ["RealtimeEndpointModel", "RequestTier"]

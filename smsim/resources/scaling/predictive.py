@@ -22,8 +22,9 @@ over its days. Any :mod:`smsim.forecast` model name (``ets``, ``auto``, ...) cal
 :func:`smsim.forecast.forecast_series` instead, once per refresh (slow over long horizons).
 
 :func:`resolve_predictive` applies this to an :class:`~smsim.resources.scaling.spec.AutoscalingSpec`
-holding a ``predictive`` policy, given the per-minute arrivals; :func:`with_predictive` does it to
-a scenario for one endpoint, drawing the arrivals exactly as the engine will.
+holding a ``predictive`` policy, given the per-minute arrivals;
+:func:`smsim.resources.realtime.predictive.with_predictive` does it to a scenario for one
+real-time endpoint, drawing the arrivals exactly as the engine will.
 """
 
 from __future__ import annotations
@@ -208,48 +209,5 @@ def resolve_predictive(scaling: AutoscalingSpec, arrivals_per_minute: np.ndarray
                                       "scheduled_actions": [*scaling.scheduled_actions, *actions]})
 
 
-def engine_arrivals(scenario, spec, seed: int | None = None) -> np.ndarray:
-    """Per-minute arrivals of ``spec`` exactly as the engine will draw them for ``scenario``."""
-    from smsim.core.engine import SimContext
-    from smsim.resources.realtime.fluid import minute_counts
-    from smsim.resources.realtime.model import choose_fidelity
-    from smsim.workload.spec import materialize
-
-    run_seed = scenario.seed if seed is None else int(seed)
-    ctx = SimContext(env=None, scenario=scenario, seed=run_seed, meter=None)
-    tier, _ = choose_fidelity(spec, ctx)
-    n = math.ceil(ctx.horizon_s / 60.0 - 1e-9)
-    if tier == "fluid":
-        counts, _, _ = minute_counts(spec.workload, ctx.arrivals_rng(spec), n, ctx.horizon_s, ctx.start,
-                                     scenario.base_dir)
-        return counts
-    trace = materialize(spec.workload, ctx.arrivals_rng(spec), ctx.horizon_s, ctx.start, scenario.base_dir)
-    return trace.to_counts(60.0).counts[:n]
-
-
-def with_predictive(scenario, endpoint: str, policy: PredictiveScaling | None = None, *,
-                    seed: int | None = None):
-    """The scenario with ``endpoint``'s predictive policy (or ``policy``, added) compiled into
-    scheduled minimum-capacity actions; a plain scenario any smsim version runs."""
-    from smsim.scenario.schema import Scenario
-
-    specs = {e.name: e for e in scenario.endpoints}
-    if endpoint not in specs:
-        raise InputError(f"no endpoint {endpoint!r}; endpoints: {', '.join(specs) or 'none'}")
-    spec = specs[endpoint]
-    if spec.kind != "realtime":
-        raise InputError(f"endpoint {endpoint!r} is {spec.kind}; predictive scaling applies to real-time endpoints")
-    scaling = spec.autoscaling or spec.scaling()
-    resolved = resolve_predictive(scaling, engine_arrivals(scenario, spec, seed), scenario.horizon.start,
-                                  scenario.base_dir, policy)
-    update = {"autoscaling": resolved}
-    if spec.initial_instance_count is not None:
-        update["initial_instance_count"] = resolved.initial_capacity
-        update["autoscaling"] = resolved.model_copy(update={"initial_capacity": None})
-    new = spec.model_copy(update=update)
-    data = scenario.model_copy(update={"endpoints": [new if e.name == endpoint else e for e in scenario.endpoints]})
-    return Scenario.model_validate(data.model_dump()).with_source(scenario.source)
-
-
-__all__ = ["PredictiveContext", "PredictiveDecision", "decide_predictive", "engine_arrivals", "plan",
-           "predictive_policy", "resolve_predictive", "schedule", "seasonal_naive", "with_predictive"]
+__all__ = ["PredictiveContext", "PredictiveDecision", "decide_predictive", "plan", "predictive_policy",
+           "resolve_predictive", "schedule", "seasonal_naive"]
