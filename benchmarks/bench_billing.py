@@ -21,7 +21,7 @@ from smsim.billing import build_ledger
 from smsim.billing.summary import summarize
 from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
-from smsim.scenario.schema import HeldSavingsPlan, PricingOptions
+from smsim.pricing.options import HeldSavingsPlan, PricingOptions
 
 
 def bill(resources: int, days: int, piece_s: float | None = None) -> tuple[int, int, float, float, float]:

@@ -52,8 +52,8 @@ endpoints:
 
 
 def run_endpoint(path: Path):
-    from smsim.core.engine import simulate
     from smsim.resources.realtime.model import RequestTier
+    from smsim.resources.registry import simulate
     from smsim.scenario import load_scenario
 
     tiers = []

@@ -25,7 +25,7 @@ import sys
 import time
 
 from smsim import api
-from smsim.core.engine import simulate
+from smsim.resources.registry import simulate
 from smsim.scenario.schema import Scenario
 from smsim.workload.real_traces import DEFAULT_DATA_DIR, dataset_path
 

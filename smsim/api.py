@@ -48,7 +48,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
     """Simulate a scenario to its horizon, bill its usage and summarise the result."""
     from smsim.billing.ledger import build_ledger
     from smsim.billing.summary import summarize
-    from smsim.core.engine import simulate
+    from smsim.resources.registry import simulate
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)

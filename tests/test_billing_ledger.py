@@ -13,7 +13,7 @@ from smsim.billing.allocation import cost_by_tag
 from smsim.billing.summary import summarize
 from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
-from smsim.scenario.schema import HeldSavingsPlan, PricingOptions, SpotModel
+from smsim.pricing.options import HeldSavingsPlan, PricingOptions, SpotModel
 
 MINI = Path(__file__).parent / "fixtures" / "pricing" / "mini"
 START = datetime(2026, 1, 1, tzinfo=UTC)

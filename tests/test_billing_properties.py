@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from smsim.billing import build_ledger
 from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
-from smsim.scenario.schema import HeldSavingsPlan, PricingOptions
+from smsim.pricing.options import HeldSavingsPlan, PricingOptions
 
 MINI = Path(__file__).parent / "fixtures" / "pricing" / "mini"
 TYPES = ["ml.m5.xlarge", "ml.m5.2xlarge", "ml.g5.xlarge"]

@@ -24,7 +24,7 @@ from smsim.billing import build_ledger
 from smsim.billing.summary import summarize
 from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
-from smsim.scenario.schema import HeldSavingsPlan, PricingOptions, SpotModel
+from smsim.pricing.options import HeldSavingsPlan, PricingOptions, SpotModel
 
 REGION = "us-east-1"
 HOUR = 3600.0

@@ -23,7 +23,7 @@ from smsim.billing.allocation import cost_by_tag
 from smsim.billing.summary import summarize
 from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
-from smsim.scenario.schema import HeldSavingsPlan, PricingOptions, SpotModel
+from smsim.pricing.options import HeldSavingsPlan, PricingOptions, SpotModel
 from tests.conftest import REPO
 
 REGION = "us-east-1"

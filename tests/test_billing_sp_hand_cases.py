@@ -26,7 +26,7 @@ from smsim.billing import build_ledger
 from smsim.billing.summary import summarize
 from smsim.core.meter import Meter
 from smsim.pricing import load_catalog
-from smsim.scenario.schema import HeldSavingsPlan, PricingOptions
+from smsim.pricing.options import HeldSavingsPlan, PricingOptions
 
 COST = "lineItem/UnblendedCost"
 TYPE = "lineItem/LineItemType"

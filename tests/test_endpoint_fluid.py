@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from smsim.core.engine import simulate
+from smsim.resources.registry import simulate
 from smsim.scenario.schema import Scenario
 from smsim.workload.arrivals import MMPPArrivals, SeasonalArrivals
 from smsim.workload.counts import batch_positions, minute_counts

@@ -10,9 +10,10 @@ import pytest
 from scipy import stats
 
 from smsim import queueing
-from smsim.core.engine import SimContext, simulate
+from smsim.core.engine import SimContext
 from smsim.core.reference import simulate_reference
 from smsim.errors import InputErrors
+from smsim.resources.registry import simulate
 from smsim.scenario.load import load_model
 from smsim.scenario.schema import Scenario
 from smsim.workload.spec import materialize

@@ -15,7 +15,7 @@ from smsim.core.meter import Meter
 from smsim.errors import InputError
 from smsim.pricing import load_catalog
 from smsim.pricing.importers import import_prices, parse_usage_type, read_price_list_csv
-from smsim.scenario.schema import HeldSavingsPlan, PricingOptions
+from smsim.pricing.options import HeldSavingsPlan, PricingOptions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pricing"
 CSV = FIXTURES / "AmazonSageMaker_sample.csv"

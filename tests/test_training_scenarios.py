@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import REPO, SCENARIOS
 
 from smsim.api import catalog_for
-from smsim.core.engine import simulate
+from smsim.resources.registry import simulate
 from smsim.scenario import load_scenario
 
 

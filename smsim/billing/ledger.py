@@ -42,8 +42,8 @@ from smsim.billing.line_items import (
 from smsim.billing.savings_plan_application import apply_savings_plans, plan_arn, plan_name
 from smsim.core.meter import USAGE_COLUMNS
 from smsim.pricing.catalog import Catalog
+from smsim.pricing.options import PricingOptions
 from smsim.pricing.vocabulary import COMPONENTS, usage_type
-from smsim.scenario.schema import PricingOptions
 from smsim.units import HOUR, HOURS_PER_MONTH
 
 TAG_PREFIX = "resourceTags/user:"

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from smsim.pricing.catalog import Catalog
+from smsim.pricing.options import HeldSavingsPlan
 from smsim.pricing.savings_plans import TERM_SECONDS
-from smsim.scenario.schema import HeldSavingsPlan
 from smsim.units import HOUR
 
 _EPS_HOURS = 1e-12

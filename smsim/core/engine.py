@@ -1,14 +1,15 @@
 """The simulation engine: builds one model per scenario resource and runs them on one SimPy clock.
 
-Each resource section registers a builder with :func:`register`. A builder takes the resource's
-spec and the run's :class:`SimContext` and returns a :class:`ResourceModel`, whose ``start``
-starts its SimPy processes and whose ``finish`` (called once at the horizon) closes any open
-usage and returns its metrics. The engine itself knows nothing of any resource type.
+:func:`simulate` is given a builder for each ``(section, kind)`` (the resource registry,
+:mod:`smsim.resources.registry`, supplies them). A builder takes the resource's spec and the
+run's :class:`SimContext` and returns a :class:`ResourceModel`, whose ``start`` starts its SimPy
+processes and whose ``finish`` (called once at the horizon) closes any open usage and returns
+its metrics. The engine itself knows nothing of any resource type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -73,40 +74,8 @@ class ResourceModel(Protocol):
     def finish(self, ctx: SimContext) -> ResourceResult: ...
 
 
+#: Makes the model of one resource from its spec: ``builder(spec, ctx) -> ResourceModel``.
 Builder = Callable[[Any, SimContext], ResourceModel]
-_BUILDERS: dict[tuple[str, str], Builder] = {}
-
-
-def register(section: str, kind: str) -> Callable[[Builder], Builder]:
-    """Decorator: ``@register("endpoints", "realtime")`` makes a builder for that section and kind."""
-
-    def deco(builder: Builder) -> Builder:
-        _BUILDERS[(section, kind)] = builder
-        return builder
-
-    return deco
-
-
-def _load_builders() -> None:
-    # Import modules that register builders (kept here so the engine has no import cycle).
-    import importlib
-
-    for module in SIMULATOR_MODULES:
-        importlib.import_module(module)
-
-
-#: Modules whose import registers resource builders.
-SIMULATOR_MODULES = [
-    "smsim.resources.fleet.model",
-    "smsim.resources.realtime.model",
-    "smsim.resources.serverless.model",
-    "smsim.resources.asynchronous.model",
-    "smsim.resources.multimodel.model",
-    "smsim.resources.training.model",
-    "smsim.resources.batch.model",
-    "smsim.resources.notebooks.model",
-    "smsim.resources.storage.model",
-]
 
 
 @dataclass
@@ -117,15 +86,19 @@ class SimResult:
     horizon_s: float
 
 
-def simulate(scenario, *, seed: int | None = None, catalog=None, progress=None) -> SimResult:
-    """Run ``scenario`` to its horizon. Pure in (scenario, seed): same inputs, same numbers."""
-    _load_builders()
+def simulate(scenario, builders: Mapping[tuple[str, str], Builder], *, seed: int | None = None, catalog=None,
+             progress=None) -> SimResult:
+    """Run ``scenario`` to its horizon, each resource by ``builders[(section, spec.kind)]``.
+
+    ``scenario`` is anything with ``resources()`` (``(section, spec)`` pairs), ``seed`` and
+    ``horizon``. Pure in (scenario, seed): same inputs, same numbers.
+    """
     run_seed = scenario.seed if seed is None else int(seed)
     env = simpy.Environment()
     ctx = SimContext(env=env, scenario=scenario, seed=run_seed, meter=Meter(), catalog=catalog, progress=progress)
     models = []
     for section, spec in scenario.resources():
-        builder = _BUILDERS.get((section, spec.kind))
+        builder = builders.get((section, spec.kind))
         if builder is None:
             raise NotImplementedError(f"no simulator for {section} of kind {spec.kind!r}")
         model = builder(spec, ctx)

@@ -92,8 +92,8 @@ def evaluate(scenario, space: Space, cand: Candidate, fidelity: str) -> Evaluati
     """Simulate ``cand`` at ``fidelity`` with the scenario's seed and price every commitment option."""
     from smsim.api import catalog_for
     from smsim.billing.ledger import build_ledger
-    from smsim.core.engine import simulate
-    from smsim.scenario.schema import HeldSavingsPlan
+    from smsim.pricing.options import HeldSavingsPlan
+    from smsim.resources.registry import simulate
 
     t0 = time.perf_counter()
     sc = candidate_scenario(scenario, space.endpoint, cand, space.objectives, fidelity)

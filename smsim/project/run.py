@@ -9,7 +9,7 @@ path's seed (:func:`smsim.project.paths.path_seeds`):
   without turning months of counts into individual requests first. Within a minute, arrivals
   are taken as Poisson (arrival scv 1), as a count history says nothing finer;
 * every other resource (fleets, endpoints without history, ...) is simulated by
-  :func:`smsim.core.engine.simulate` with the same seed, exactly as ``smsim run`` would;
+  :func:`smsim.resources.registry.simulate` with the same seed, exactly as ``smsim run`` would;
 * the usage of both is billed together into one ledger, so held savings plans apply across all
   of it as in a normal run.
 
@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from smsim.core.engine import SimContext, simulate
+from smsim.core.engine import SimContext
 from smsim.core.meter import Meter
 from smsim.resources.realtime.fluid import FluidTier
+from smsim.resources.registry import simulate
 from smsim.resources.scaling.fluid import ServiceModel, simulate_fluid
 from smsim.workload.request_trace import CountTrace
 

@@ -1,7 +1,9 @@
 """The scenario: what to simulate, for how long, priced how.
 
 Resource sections (``fleets``, ``endpoints``, ``training_jobs``, ...) are lists of models
-whose ``kind`` field discriminates the variant. Each section's models live in their own module.
+whose ``kind`` field discriminates the variant; each section's type comes from the registry of
+resource kinds (:mod:`smsim.resources.registry`). The ``pricing:`` section's models live in
+:mod:`smsim.pricing.options`, the ``optimize:`` section's in :mod:`smsim.scenario.optimize`.
 """
 
 from __future__ import annotations
@@ -11,26 +13,26 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from smsim.resources.batch.spec import BatchJob, ProcessingJob
-from smsim.resources.fleet.spec import FleetSpec
+from smsim.pricing.options import PricingOptions
 from smsim.resources.models import ModelSpec
-from smsim.resources.notebooks.spec import NotebookSpec
-from smsim.resources.realtime.spec import EndpointSpec
-from smsim.resources.storage.spec import Storage
-from smsim.resources.training.spec import TrainingJobSpec
+from smsim.resources.registry import SECTIONS as _SECTIONS
+from smsim.resources.registry import section_type
 from smsim.scenario.optimize import OptimizeSpec
 from smsim.spec import (
-    Duration,
-    Percent,
     PositiveDuration,
-    PositiveFloat,
     ResourceName,
     StrictModel,
     Tags,
 )
 
-SpTerm = Literal["1y", "3y"]
-SpPayment = Literal["no-upfront", "partial-upfront", "all-upfront"]
+#: The type of one entry of each resource section, from the registry of resource kinds.
+Endpoint = section_type("endpoints")
+Fleet = section_type("fleets")
+TrainingJob = section_type("training_jobs")
+BatchJob = section_type("batch_jobs")
+ProcessingJob = section_type("processing_jobs")
+Notebook = section_type("notebooks")
+Storage = section_type("storage")
 
 
 class Horizon(StrictModel):
@@ -48,31 +50,6 @@ class Horizon(StrictModel):
         return value.astimezone(UTC)
 
 
-class HeldSavingsPlan(StrictModel):
-    """A SageMaker Savings Plan already bought (or to be bought, in a what-if)."""
-
-    commitment_usd_per_hour: PositiveFloat
-    term: SpTerm = "1y"
-    payment: SpPayment = "no-upfront"
-    start_offset_s: Duration = Field(0.0, description="when the plan starts, from the horizon start")
-    name: str | None = None
-
-
-class SpotModel(StrictModel):
-    """How managed spot is priced: the catalog's per-family savings, or one fixed discount."""
-
-    discount_pct: Percent | None = Field(
-        None, description="spot discount off on-demand; the catalog's per-family value when absent"
-    )
-
-
-class PricingOptions(StrictModel):
-    catalog: str = Field("builtin", description="'builtin' or a path to a user catalog directory")
-    enterprise_discount_pct: Percent = Field(0.0, description="private pricing discount, applied last")
-    spot: SpotModel = Field(default_factory=SpotModel)
-    savings_plans: list[HeldSavingsPlan] = Field(default_factory=list)
-
-
 class Scenario(StrictModel):
     """A whole what-if: resources, workload, horizon and pricing."""
 
@@ -87,12 +64,12 @@ class Scenario(StrictModel):
     pricing: PricingOptions = Field(default_factory=PricingOptions)
     tags: Tags = Field(default_factory=dict, description="default tags on every resource")
     models: list[ModelSpec] = Field(default_factory=list, description="models endpoints serve, by name")
-    endpoints: list[EndpointSpec] = Field(default_factory=list)
-    fleets: list[FleetSpec] = Field(default_factory=list)
-    training_jobs: list[TrainingJobSpec] = Field(default_factory=list)
+    endpoints: list[Endpoint] = Field(default_factory=list)
+    fleets: list[Fleet] = Field(default_factory=list)
+    training_jobs: list[TrainingJob] = Field(default_factory=list)
     batch_jobs: list[BatchJob] = Field(default_factory=list)
     processing_jobs: list[ProcessingJob] = Field(default_factory=list)
-    notebooks: list[NotebookSpec] = Field(default_factory=list)
+    notebooks: list[Notebook] = Field(default_factory=list)
     storage: list[Storage] = Field(default_factory=list)
     optimize: OptimizeSpec | None = Field(None, description="search space and SLA for `smsim optimize`")
 
@@ -179,4 +156,4 @@ class Scenario(StrictModel):
 
 
 #: Resource sections in the order they are simulated and reported.
-SECTIONS = ["endpoints", "fleets", "training_jobs", "batch_jobs", "processing_jobs", "notebooks", "storage"]
+SECTIONS = list(_SECTIONS)

@@ -21,7 +21,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from smsim.core.engine import ResourceResult, SimContext, register
+from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.histogram import LogHistogram
 from smsim.core.kernel import Kernel, KernelConfig
 from smsim.resources.scaling.autoscaler import Autoscaler, in_service_series
@@ -113,7 +113,6 @@ class AsyncPlane:
             self.counts["within_sla"] += int(np.count_nonzero(e2e <= self.sla_s))
 
 
-@register("endpoints", "async")
 class AsyncEndpointModel:
     """An async endpoint: workload, kernel data plane, autoscaler, meter."""
 

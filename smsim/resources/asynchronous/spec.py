@@ -18,10 +18,18 @@ are ``endpoint_data_in_gb`` / ``endpoint_data_out_gb``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from smsim.resources.common import (
+    ModelName,
+    SlaSpec,
+    check_initial_count,
+    series_window_field,
+    traffic_stream_field,
+    variant_scaling,
+)
 from smsim.resources.scaling.spec import AutoscalingSpec
 from smsim.spec import (
     Duration,
@@ -35,9 +43,6 @@ from smsim.spec import (
 )
 from smsim.workload.spec import WorkloadSpec
 
-if TYPE_CHECKING:
-    from smsim.resources.realtime.spec import SlaSpec
-
 #: AWS's maximum processing time of one asynchronous request.
 ASYNC_MAX_PROCESSING_TIME_S = 3600.0
 
@@ -49,7 +54,7 @@ class AsyncEndpointSpec(StrictModel):
 
     kind: Literal["async"] = "async"
     name: ResourceName
-    model: Annotated[str, Field(min_length=1, max_length=256)] = Field(description="a name in models:")
+    model: ModelName = Field(description="a name in models:")
     instance_type: InstanceType
     concurrency_per_instance: PositiveCount = Field(1, description="MaxConcurrentInvocationsPerInstance")
     initial_instance_count: int | None = Field(
@@ -60,18 +65,14 @@ class AsyncEndpointSpec(StrictModel):
         description="a request processing longer fails (AWS maximum 1 h)",
     )
     workload: WorkloadSpec
-    traffic_stream: str | None = Field(
-        None, min_length=1, max_length=63,
-        description="endpoints naming the same stream draw the same arrivals (common random numbers); "
-        "default: the endpoint's own name",
-    )
+    traffic_stream: str | None = traffic_stream_field()
     autoscaling: AutoscalingSpec | None = Field(None, description="fixed fleet when absent")
     sla: SlaSpec | None = Field(None, description="on end-to-end latency (queue + processing)")
     data_in_gb_per_request: NonNegFloat | None = Field(
         None, description="payload in per request (GB); the trace's payload_bytes when present"
     )
     data_out_gb_per_request: NonNegFloat | None = Field(None, description="response per request (GB)")
-    series_window_s: Duration = Field(60.0, gt=0, description="length of one row of the result series")
+    series_window_s: Duration = series_window_field()
     tags: Tags = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -79,28 +80,13 @@ class AsyncEndpointSpec(StrictModel):
         a, n = self.autoscaling, self.initial_instance_count
         if a is None and n == 0:
             raise ValueError("initial_instance_count 0 without autoscaling would never serve a request")
-        if a is not None and n is not None and not a.min_capacity <= n <= a.max_capacity:
-            raise ValueError(
-                f"initial_instance_count {n} is outside autoscaling [min_capacity {a.min_capacity}, "
-                f"max_capacity {a.max_capacity}]"
-            )
+        check_initial_count(a, n)
         return self
 
     def scaling(self) -> AutoscalingSpec:
         """The autoscaling spec to run: the given one (starting at ``initial_instance_count`` when
         set) or a fixed fleet."""
-        if self.autoscaling is None:
-            n = 1 if self.initial_instance_count is None else self.initial_instance_count
-            return AutoscalingSpec(min_capacity=n, max_capacity=n)
-        if self.initial_instance_count is None:
-            return self.autoscaling
-        return self.autoscaling.model_copy(update={"initial_capacity": self.initial_instance_count})
+        return variant_scaling(self.autoscaling, self.initial_instance_count)
 
 
-# ``sla`` refers to the real-time endpoint's SlaSpec; resolved after the class exists so that
-# endpoints.py may import this module to build the endpoint union, in either import order.
-from smsim.resources.realtime.spec import SlaSpec  # noqa: E402
-
-AsyncEndpointSpec.model_rebuild()
-
-__all__ = ["ASYNC_MAX_PROCESSING_TIME_S", "AsyncEndpointSpec", "SlaSpec"]
+__all__ = ["ASYNC_MAX_PROCESSING_TIME_S", "AsyncEndpointSpec"]

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from smsim.core.engine import ResourceResult, SimContext, register
-from smsim.resources.training.model import UsageWriter
+from smsim.core.engine import ResourceResult, SimContext
+from smsim.core.meter import UsageWriter
 from smsim.workload.jobs import trigger_times
 
 _COMPONENT = {"batch-transform": "BatchTransform", "processing": "Processing"}
@@ -97,11 +97,9 @@ class BulkJobModel:
         )
 
 
-@register("batch_jobs", "batch-transform")
 class BatchTransformModel(BulkJobModel):
     section = "batch_jobs"
 
 
-@register("processing_jobs", "processing")
 class ProcessingModel(BulkJobModel):
     section = "processing_jobs"

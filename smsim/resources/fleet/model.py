@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from smsim.core.engine import ResourceResult, SimContext, register
+from smsim.core.engine import ResourceResult, SimContext
 
 
-@register("fleets", "fleet")
 class FleetModel:
     """Meters ``count`` instances over each on-window; no data plane."""
 

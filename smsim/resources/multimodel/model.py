@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from smsim.core.engine import ResourceResult, SimContext, register
+from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.histogram import LogHistogram
 from smsim.resources.scaling.autoscaler import Autoscaler, in_service_series
 from smsim.resources.scaling.policies import Metrics
@@ -236,7 +236,6 @@ def cache_memory_gb(spec, catalog) -> tuple[float, str]:
     return float(it.memory_gib), "memory_gib"
 
 
-@register("endpoints", "multi_model")
 class MultiModelEndpoint:
     """A multi-model endpoint: workload, cache-aware data plane, autoscaler, meter."""
 

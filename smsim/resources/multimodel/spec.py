@@ -17,10 +17,18 @@ after arrival fails (SageMaker real-time: 60 s). Instances are billed as ``RealT
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from smsim.resources.common import (
+    ModelName,
+    SlaSpec,
+    check_initial_count,
+    series_window_field,
+    traffic_stream_field,
+    variant_scaling,
+)
 from smsim.resources.scaling.spec import AutoscalingSpec
 from smsim.spec import (
     Duration,
@@ -34,11 +42,6 @@ from smsim.spec import (
     Tags,
 )
 from smsim.workload.spec import WorkloadSpec
-
-if TYPE_CHECKING:
-    from smsim.resources.realtime.spec import SlaSpec
-
-ModelName = Annotated[str, Field(min_length=1, max_length=256)]
 
 
 class MultiModelEndpointSpec(StrictModel):
@@ -57,16 +60,12 @@ class MultiModelEndpointSpec(StrictModel):
     )
     invocation_timeout_s: PositiveDuration = Field(60.0, description="SageMaker real-time: 60 s")
     workload: WorkloadSpec
-    traffic_stream: str | None = Field(
-        None, min_length=1, max_length=63,
-        description="endpoints naming the same stream draw the same arrivals (common random numbers); "
-        "default: the endpoint's own name",
-    )
+    traffic_stream: str | None = traffic_stream_field()
     autoscaling: AutoscalingSpec | None = Field(None, description="fixed fleet when absent")
     sla: SlaSpec | None = None
     data_in_gb_per_request: NonNegFloat | None = Field(None, description="billed as endpoint data in")
     data_out_gb_per_request: NonNegFloat | None = Field(None, description="billed as endpoint data out")
-    series_window_s: Duration = Field(60.0, gt=0, description="length of one row of the result series")
+    series_window_s: Duration = series_window_field()
     tags: Tags = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -74,11 +73,7 @@ class MultiModelEndpointSpec(StrictModel):
         if len(set(self.models)) != len(self.models):
             raise ValueError(f"models lists a name twice: {self.models}")
         a, n = self.autoscaling, self.initial_instance_count
-        if a is not None and n is not None and not a.min_capacity <= n <= a.max_capacity:
-            raise ValueError(
-                f"initial_instance_count {n} is outside autoscaling [min_capacity {a.min_capacity}, "
-                f"max_capacity {a.max_capacity}]"
-            )
+        check_initial_count(a, n)
         return self
 
     @property
@@ -87,16 +82,8 @@ class MultiModelEndpointSpec(StrictModel):
         return self.models[0]
 
     def scaling(self) -> AutoscalingSpec:
-        if self.autoscaling is None:
-            n = self.initial_instance_count or 1
-            return AutoscalingSpec(min_capacity=n, max_capacity=n)
-        if self.initial_instance_count is None:
-            return self.autoscaling
-        return self.autoscaling.model_copy(update={"initial_capacity": self.initial_instance_count})
+        """The autoscaling spec to run (see :func:`smsim.resources.common.variant_scaling`)."""
+        return variant_scaling(self.autoscaling, self.initial_instance_count)
 
 
-from smsim.resources.realtime.spec import SlaSpec  # noqa: E402  (see smsim.resources.serverless.spec)
-
-MultiModelEndpointSpec.model_rebuild()
-
-__all__ = ["MultiModelEndpointSpec", "SlaSpec"]
+__all__ = ["MultiModelEndpointSpec"]

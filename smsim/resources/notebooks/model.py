@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from smsim.core.engine import ResourceResult, SimContext, register
+from smsim.core.engine import ResourceResult, SimContext
+from smsim.core.meter import UsageWriter
 from smsim.errors import InputError
-from smsim.resources.training.model import UsageWriter
 
 _COMPONENT = {"notebook-instance": "Notebook", "studio": "Studio"}
 _STORAGE = {
@@ -90,8 +90,6 @@ def _day_spans(activity: np.ndarray) -> np.ndarray:
     return np.column_stack([iv[idx, 0], ends])
 
 
-@register("notebooks", "notebook-instance")
-@register("notebooks", "studio")
 class NotebookModel:
     """All users of one :class:`~smsim.resources.notebooks.spec.NotebookSpec`."""
 

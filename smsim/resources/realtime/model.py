@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from smsim.core.engine import ResourceResult, SimContext, register
+from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.kernel import Kernel, KernelConfig, W
 from smsim.resources.realtime.fidelity import choose_fidelity
 from smsim.resources.realtime.fluid import FluidTier
@@ -251,7 +251,6 @@ class RequestTier:
 
 # ----- the resource model ----------------------------------------------------------------------
 
-@register("endpoints", "realtime")
 class RealtimeEndpointModel:
     """A real-time endpoint in the engine: builds its tier, and reports metrics and a series."""
 

@@ -1,4 +1,4 @@
-"""Endpoint specs: the ``endpoints:`` section. Real-time endpoints now; other kinds join the union.
+"""Real-time endpoint spec (``kind: realtime``).
 
 A real-time endpoint (one production variant) runs ``instance_type`` instances, each with
 ``concurrency_per_instance`` model-server workers serving ``model`` (a name in the scenario's
@@ -15,10 +15,11 @@ scenario's when absent).
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Union
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from smsim.resources.common import ModelName, SlaSpec, check_initial_count, traffic_stream_field
 from smsim.resources.scaling.spec import AutoscalingSpec
 from smsim.spec import (
     Count,
@@ -39,17 +40,6 @@ REALTIME_TIMEOUT_S = 60.0
 Fidelity = Literal["request", "fluid", "auto"]
 
 
-class SlaSpec(StrictModel):
-    """A latency objective: ``percentile`` % of requests served within ``latency_threshold_s``.
-
-    Attainment is the share of requests served within the threshold; requests that time out or
-    are dropped count as misses. The objective is met when attainment >= ``percentile`` / 100.
-    """
-
-    latency_threshold_s: PositiveDuration
-    percentile: float = Field(99.0, gt=0, lt=100, description="e.g. 99 for 'p99 <= threshold'")
-
-
 class RealtimeEndpointSpec(StrictModel):
     """A SageMaker real-time endpoint variant."""
 
@@ -57,7 +47,7 @@ class RealtimeEndpointSpec(StrictModel):
 
     kind: Literal["realtime"] = "realtime"
     name: ResourceName
-    model: Annotated[str, Field(min_length=1, max_length=256)] = Field(description="a name in models:")
+    model: ModelName = Field(description="a name in models:")
     instance_type: InstanceType
     concurrency_per_instance: PositiveCount = Field(1, description="model-server workers per instance")
     initial_instance_count: PositiveCount | None = Field(
@@ -69,11 +59,7 @@ class RealtimeEndpointSpec(StrictModel):
     invocation_timeout_s: PositiveDuration = Field(REALTIME_TIMEOUT_S, description="SageMaker real-time: 60 s")
     queue_limit: Count | None = Field(None, description="requests waiting per queue beyond which arrivals are dropped")
     workload: WorkloadSpec
-    traffic_stream: str | None = Field(
-        None, min_length=1, max_length=63,
-        description="endpoints naming the same stream draw the same arrivals (common random numbers); "
-        "default: the endpoint's own name",
-    )
+    traffic_stream: str | None = traffic_stream_field()
     autoscaling: AutoscalingSpec | None = Field(None, description="fixed fleet when absent")
     delete_after_idle_s: Duration | None = Field(
         None, ge=3600.0,
@@ -90,12 +76,8 @@ class RealtimeEndpointSpec(StrictModel):
     def _capacity(self):
         a = self.autoscaling
         n = self.initial_instance_count
+        check_initial_count(a, n)
         if a is not None and n is not None:
-            if not a.min_capacity <= n <= a.max_capacity:
-                raise ValueError(
-                    f"initial_instance_count {n} is outside autoscaling [min_capacity {a.min_capacity}, "
-                    f"max_capacity {a.max_capacity}]"
-                )
             if a.initial_capacity is not None and a.initial_capacity != n:
                 raise ValueError(
                     f"initial_instance_count {n} disagrees with autoscaling.initial_capacity {a.initial_capacity}; "
@@ -119,20 +101,4 @@ class RealtimeEndpointSpec(StrictModel):
         return self.autoscaling.model_copy(update={"initial_capacity": n})
 
 
-# ---- the endpoint registry: one member per endpoint kind ----------------------------------
-# Imported here, after SlaSpec exists: those modules resolve their ``sla`` field from this module.
-from smsim.resources.asynchronous.spec import AsyncEndpointSpec  # noqa: E402
-from smsim.resources.multimodel.spec import MultiModelEndpointSpec  # noqa: E402
-from smsim.resources.serverless.spec import ServerlessEndpointSpec  # noqa: E402
-
-EndpointSpec = Annotated[
-    Union[  # noqa: UP007 (the registry of endpoint kinds; one member per kind)
-        RealtimeEndpointSpec,
-        ServerlessEndpointSpec,
-        AsyncEndpointSpec,
-        MultiModelEndpointSpec,
-    ],
-    Field(discriminator="kind"),
-]
-
-__all__ = ["REALTIME_TIMEOUT_S", "EndpointSpec", "Fidelity", "RealtimeEndpointSpec", "SlaSpec"]
+__all__ = ["REALTIME_TIMEOUT_S", "Fidelity", "RealtimeEndpointSpec"]

@@ -33,7 +33,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from smsim.core.engine import ResourceResult, SimContext, register
+from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.histogram import LogHistogram
 
 __all__ = ["OUT_SERVED", "OUT_THROTTLED", "OUT_TIMED_OUT", "ServerlessModel", "ServerlessPool"]
@@ -253,7 +253,6 @@ def _window_sums(bins: np.ndarray, weights: np.ndarray | None, n: int) -> np.nda
     return np.bincount(bins, weights=weights, minlength=n)[:n].astype(np.float64)
 
 
-@register("endpoints", "serverless")
 class ServerlessModel:
     """A serverless endpoint: runs its whole workload through a :class:`ServerlessPool`."""
 

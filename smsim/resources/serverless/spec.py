@@ -28,10 +28,11 @@ Assumptions (AWS does not publish these; every one is a field so it can be swept
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from smsim.resources.common import ModelName, SlaSpec, series_window_field, traffic_stream_field
 from smsim.resources.models import ANY_INSTANCE, LatencyProfileSpec, LognormalLatency
 from smsim.spec import (
     Count,
@@ -43,9 +44,6 @@ from smsim.spec import (
     Tags,
 )
 from smsim.workload.spec import WorkloadSpec
-
-if TYPE_CHECKING:
-    from smsim.resources.realtime.spec import SlaSpec
 
 #: Memory sizes a serverless endpoint may have (MB).
 SERVERLESS_MEMORY_SIZES_MB = (1024, 2048, 3072, 4096, 5120, 6144)
@@ -64,7 +62,7 @@ class ServerlessEndpointSpec(StrictModel):
 
     kind: Literal["serverless"] = "serverless"
     name: ResourceName
-    model: Annotated[str, Field(min_length=1, max_length=256)] = Field(description="a name in models:")
+    model: ModelName = Field(description="a name in models:")
     latency_key: str = Field(
         ANY_INSTANCE,
         description="which entry of the model's latency to use (serverless has no instance type); '*' by default",
@@ -82,17 +80,13 @@ class ServerlessEndpointSpec(StrictModel):
     bill_cold_start: bool = Field(False, description="bill cold-start time as compute (not billed by default)")
     invocation_timeout_s: PositiveDuration = Field(60.0, description="a request not done this long after arrival fails")
     workload: WorkloadSpec
-    traffic_stream: str | None = Field(
-        None, min_length=1, max_length=63,
-        description="endpoints naming the same stream draw the same arrivals (common random numbers); "
-        "default: the endpoint's own name",
-    )
+    traffic_stream: str | None = traffic_stream_field()
     sla: SlaSpec | None = None
     data_in_gb_per_request: NonNegFloat | None = Field(
         None, description="payload in per request (GB); the trace's payload_bytes when present"
     )
     data_out_gb_per_request: NonNegFloat | None = Field(None, description="response per request (GB)")
-    series_window_s: Duration = Field(60.0, gt=0, description="length of one row of the result series")
+    series_window_s: Duration = series_window_field()
     tags: Tags = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -115,17 +109,10 @@ class ServerlessEndpointSpec(StrictModel):
         return self.memory_size_mb / MB_PER_GB
 
 
-# ``sla`` refers to the real-time endpoint's SlaSpec. endpoints.py imports this module to build the
-# endpoint union, so the name is resolved here, after this class exists, in either import order.
-from smsim.resources.realtime.spec import SlaSpec  # noqa: E402
-
-ServerlessEndpointSpec.model_rebuild()
-
 __all__ = [
     "DEFAULT_IDLE_RECLAIM_S",
     "MB_PER_GB",
     "SERVERLESS_MAX_CONCURRENCY",
     "SERVERLESS_MEMORY_SIZES_MB",
     "ServerlessEndpointSpec",
-    "SlaSpec",
 ]

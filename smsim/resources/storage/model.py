@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from smsim.core.engine import ResourceResult, SimContext, register
+from smsim.core.engine import ResourceResult, SimContext
+from smsim.core.meter import UsageWriter
 from smsim.resources.storage.spec import CLASS_RATE_KEY, MIN_DAYS
-from smsim.resources.training.model import UsageWriter
 from smsim.units import DAY, MONTH
 
 
-@register("storage", "s3")
 class S3Model:
     def __init__(self, spec, ctx: SimContext) -> None:
         self.spec = spec
@@ -97,7 +96,6 @@ class S3Model:
         return ResourceResult(self.spec.name, "s3", "storage", metrics)
 
 
-@register("storage", "transfer")
 class TransferModel:
     def __init__(self, spec, ctx: SimContext) -> None:
         self.spec = spec

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from smsim.core.engine import ResourceResult, SimContext, register
-from smsim.core.meter import Meter, UsageRecord
+from smsim.core.engine import ResourceResult, SimContext
+from smsim.core.meter import UsageWriter
 from smsim.resources.training.spot import (
     JobOutcome,
     JobParams,
@@ -53,102 +53,6 @@ def training_seconds(work_ref_instance_hours: float, n: int, speed_factor: float
     return work_ref_instance_hours * 3600.0 / (n * speed_factor * eff)
 
 
-class UsageWriter:
-    """Appends usage records for one resource with its tags frozen once.
-
-    Same records and checks as :class:`~smsim.core.meter.Meter`'s methods (the record's own
-    validation runs), without re-sorting the tag dict on every record, which dominates the cost of
-    metering hundreds of thousands of job runs.
-    """
-
-    def __init__(
-        self, meter: Meter, resource_id: str, resource_kind: str, tags: dict[str, str]
-    ) -> None:
-        self.records = meter.records
-        self.rid, self.kind = resource_id, resource_kind
-        self.tags = tuple(sorted((str(k), str(v)) for k, v in tags.items()))
-
-    def instance(
-        self,
-        component: str,
-        instance_type: str,
-        a: float,
-        b: float,
-        count: float,
-        market: str = "OnDemand",
-        tags: tuple | None = None,
-    ) -> None:
-        if b > a and count > 0:
-            self.records.append(
-                UsageRecord(
-                    self.rid,
-                    self.kind,
-                    component,
-                    "instance",
-                    float(a),
-                    float(b),
-                    float(count),
-                    instance_type=instance_type,
-                    market=market,
-                    tags=self.tags if tags is None else tags,
-                )
-            )
-
-    def storage(
-        self,
-        component: str,
-        rate_key: str,
-        gb: float,
-        a: float,
-        b: float,
-        tags: tuple | None = None,
-    ) -> None:
-        if b > a and gb > 0:
-            self.records.append(
-                UsageRecord(
-                    self.rid,
-                    self.kind,
-                    component,
-                    "storage",
-                    float(a),
-                    float(b),
-                    float(gb),
-                    rate_key=rate_key,
-                    tags=self.tags if tags is None else tags,
-                )
-            )
-
-    def amount(
-        self,
-        component: str,
-        rate_key: str,
-        quantity: float,
-        a: float,
-        b: float | None = None,
-        tags: tuple | None = None,
-    ) -> None:
-        if quantity > 0:
-            self.records.append(
-                UsageRecord(
-                    self.rid,
-                    self.kind,
-                    component,
-                    "amount",
-                    float(a),
-                    float(a if b is None else b),
-                    float(quantity),
-                    rate_key=rate_key,
-                    tags=self.tags if tags is None else tags,
-                )
-            )
-
-    def with_tags(self, extra: dict[str, str]) -> tuple:
-        """The frozen tag tuple of this resource's tags overlaid with ``extra``."""
-        merged = dict(self.tags)
-        merged.update(extra)
-        return tuple(sorted((str(k), str(v)) for k, v in merged.items()))
-
-
 @dataclass
 class _Warm:
     release_s: float
@@ -156,7 +60,6 @@ class _Warm:
     count: int
 
 
-@register("training_jobs", "training")
 class TrainingModel:
     """All jobs of one :class:`~smsim.resources.training.spec.TrainingJobSpec`."""
 
