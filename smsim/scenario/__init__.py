@@ -1,28 +1,10 @@
 """Scenario files: pydantic models (``schema``), the YAML loader with precise errors (``load``),
-and catalog checks (``checks``)."""
+validation and catalog checks (``validate``, ``checks``), and what-if variants (``variants``,
+``patch``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-
-def validate_scenario(data, built, file: str, *, catalog=None):
-    """Validate data read by :func:`smsim.scenario.load.read_yaml` as a Scenario and check its
-    instance types against the catalog it names. Errors point at the YAML line and field."""
-    from smsim.scenario.checks import check_instance_types
-    from smsim.scenario.load import validate_data
-    from smsim.scenario.schema import Scenario
-
-    scenario = validate_data(data, built, file, Scenario).with_source(file)
-    if catalog is None:
-        from smsim.pricing.catalog import load_catalog
-
-        name = scenario.pricing.catalog
-        if name != "builtin" and not Path(name).is_absolute():
-            name = str(scenario.base_dir / name)
-        catalog = load_catalog(name)
-    check_instance_types(scenario, catalog, file=file, positions=built.positions)
-    return scenario
 
 
 def load_scenario(path: str | Path, *, catalog=None):
@@ -39,6 +21,8 @@ def load_scenario(path: str | Path, *, catalog=None):
         from smsim.scenario.variants import load_variants
 
         return load_variants(path, catalog=catalog)[0].scenario
+    from smsim.scenario.validate import validate_scenario
+
     return validate_scenario(data, built, str(path), catalog=catalog)
 
 

@@ -29,6 +29,7 @@ from smsim.errors import InputError, InputErrors, did_you_mean
 from smsim.scenario.load import _Built, read_yaml
 from smsim.scenario.patch import apply_patch, scale_traffic
 from smsim.scenario.schema import Scenario
+from smsim.scenario.validate import validate_scenario
 
 VARIANT_KEYS = ("name", "description", "patch", "traffic_scale")
 
@@ -78,8 +79,6 @@ def _name_errors(exc: InputError, variant: str) -> InputError:
 
 
 def _validate(data: dict, built: _Built, file: str, catalog=None) -> Scenario:
-    from smsim.scenario import validate_scenario
-
     return validate_scenario(data, built, file, catalog=catalog)
 
 
