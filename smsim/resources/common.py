@@ -1,17 +1,19 @@
 """Spec parts that resource kinds share: the latency objective (SLA), the fields of an endpoint
-production variant, and how a variant's initial instance count meets its autoscaling.
+production variant, how a variant's initial instance count meets its autoscaling, and the
+triggers that start jobs (training, batch transform, processing).
 
 Kinds import this module; it imports no kind.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from smsim.cron import parse_schedule
 from smsim.resources.scaling.spec import AutoscalingSpec
-from smsim.spec import PositiveDuration, StrictModel
+from smsim.spec import Duration, PositiveDuration, PositiveFloat, StrictModel, TimeZoneName
 
 #: The name of a model in the scenario's ``models:``.
 ModelName = Annotated[str, Field(min_length=1, max_length=256)]
@@ -62,5 +64,37 @@ def variant_scaling(autoscaling: AutoscalingSpec | None, initial_instance_count:
     return autoscaling.model_copy(update={"initial_capacity": initial_instance_count})
 
 
-__all__ = ["ModelName", "SlaSpec", "check_initial_count", "series_window_field", "traffic_stream_field",
+
+
+class CronTrigger(StrictModel):
+    """Jobs at the times of a five-field cron expression (minute hour day month weekday)."""
+
+    kind: Literal["cron"] = "cron"
+    cron: str = Field(description="e.g. '0 2 * * *' for 02:00 every day", examples=["0 2 * * *"])
+    timezone: TimeZoneName = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+
+
+class OnceTrigger(StrictModel):
+    """One-off jobs at fixed offsets from the horizon start."""
+
+    kind: Literal["once"] = "once"
+    at_s: list[Duration] = Field(min_length=1, description="offsets from the horizon start")
+
+
+
+class PoissonTrigger(StrictModel):
+    """Jobs at random: a Poisson process (exponential gaps), e.g. retraining on data drift."""
+
+    kind: Literal["poisson"] = "poisson"
+    rate_per_day: PositiveFloat
+
+
+__all__ = ["CronTrigger", "ModelName", "OnceTrigger", "PoissonTrigger", "SlaSpec", "check_initial_count", "series_window_field", "traffic_stream_field",
            "variant_scaling"]

@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from smsim.resources.training.spec import CronTrigger, OnceTrigger, PoissonTrigger
+from smsim.resources.common import CronTrigger, OnceTrigger, PoissonTrigger
 from smsim.spec import (
     Duration,
     InstanceType,

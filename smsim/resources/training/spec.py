@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from smsim.cron import parse_schedule
+from smsim.resources.common import CronTrigger, OnceTrigger, PoissonTrigger
 from smsim.spec import (
     Duration,
     Fraction,
@@ -28,7 +28,6 @@ from smsim.spec import (
     ResourceName,
     StrictModel,
     Tags,
-    TimeZoneName,
 )
 
 #: SageMaker's default ``MaxRuntimeInSeconds`` (one day) and its upper limit (28 days).
@@ -36,35 +35,6 @@ DEFAULT_MAX_RUNTIME_S = 86_400.0
 MAX_RUNTIME_LIMIT_S = 28 * 86_400.0
 #: SageMaker's limit on a warm pool's ``KeepAlivePeriodInSeconds``.
 MAX_WARM_POOL_KEEP_ALIVE_S = 3600.0
-
-
-class CronTrigger(StrictModel):
-    """Jobs at the times of a five-field cron expression (minute hour day month weekday)."""
-
-    kind: Literal["cron"] = "cron"
-    cron: str = Field(description="e.g. '0 2 * * *' for 02:00 every day", examples=["0 2 * * *"])
-    timezone: TimeZoneName = "UTC"
-
-    @field_validator("cron")
-    @classmethod
-    def _parses(cls, value: str) -> str:
-        parse_schedule(value)
-        return value
-
-
-
-class OnceTrigger(StrictModel):
-    """One-off jobs at fixed offsets from the horizon start."""
-
-    kind: Literal["once"] = "once"
-    at_s: list[Duration] = Field(min_length=1, description="offsets from the horizon start")
-
-
-class PoissonTrigger(StrictModel):
-    """Jobs at random: a Poisson process (exponential gaps), e.g. retraining on data drift."""
-
-    kind: Literal["poisson"] = "poisson"
-    rate_per_day: PositiveFloat
 
 
 TraceFormat = Literal["csv", "gavel", "pollux", "philly"]
