@@ -16,9 +16,10 @@ import numpy as np
 import simpy
 
 from smsim import rng
+from smsim.core.fluid import ServiceModel
 from smsim.core.kernel import Kernel, KernelConfig
 from smsim.resources.scaling.autoscaler import Autoscaler
-from smsim.resources.scaling.fluid import ServiceModel, simulate_fluid
+from smsim.resources.scaling.fluid import simulate_fluid
 from smsim.resources.scaling.policies import Metrics
 from smsim.resources.scaling.spec import AutoscalingSpec
 

@@ -7,8 +7,10 @@ import pytest
 import simpy
 
 from smsim import queueing, rng
+from smsim.core.fluid import ServiceModel
+from smsim.core.fluid import erlang_c as _erlang_c
 from smsim.resources.scaling.autoscaler import Autoscaler
-from smsim.resources.scaling.fluid import ServiceModel, _erlang_c, simulate_fluid
+from smsim.resources.scaling.fluid import simulate_fluid
 from smsim.resources.scaling.policies import Metrics
 from smsim.resources.scaling.spec import AutoscalingSpec
 

@@ -30,10 +30,11 @@ import pandas as pd
 import simpy
 
 from smsim.core.engine import SimContext
+from smsim.core.fluid import ServiceModel
 from smsim.core.meter import Meter
 from smsim.resources.realtime.fluid import FluidTier
 from smsim.resources.registry import simulate
-from smsim.resources.scaling.fluid import ServiceModel, simulate_fluid
+from smsim.resources.scaling.fluid import simulate_fluid
 from smsim.workload.request_trace import CountTrace
 
 

@@ -43,11 +43,11 @@ from __future__ import annotations
 import math
 import time
 
-import numba
 import numpy as np
 import pandas as pd
 
 from smsim.core.engine import SimContext
+from smsim.core.fluid import N_THETA, ServiceModel, tail_mass, wait_mass
 from smsim.resources.realtime.metering import (
     COMPONENT,
     SERIES_COLUMNS,
@@ -55,7 +55,7 @@ from smsim.resources.realtime.metering import (
     max_concurrent,
 )
 from smsim.resources.realtime.predictive import resolved_scaling
-from smsim.resources.scaling.fluid import ServiceModel, _erlang_c, simulate_fluid
+from smsim.resources.scaling.fluid import simulate_fluid
 from smsim.workload.arrivals import ArrivalProcess
 from smsim.workload.counts import batch_positions, minute_counts
 from smsim.workload.spec import materialize
@@ -66,119 +66,6 @@ N_SERVICE_POINTS = 512
 #: Wait grid: an atom at 0, then log-spaced bins from WAIT_GRID_LO_S to the timeout.
 N_WAIT_BINS = 256
 WAIT_GRID_LO_S = 1e-4
-#: Log grid of exponential wait scales (s) on which stable minutes' tails are pooled.
-N_THETA = 4096
-_LOG_THETA_LO = math.log(1e-7)
-_LOG_THETA_STEP = (math.log(1e4) - _LOG_THETA_LO) / (N_THETA - 1)
-THETA_GRID_S = np.exp(_LOG_THETA_LO + _LOG_THETA_STEP * np.arange(N_THETA))
-
-
-@numba.njit(cache=True)
-def _shifted_exp(out_mass, edges, d, theta, w):
-    """Add weight ``w`` of ``d + Exp(theta)`` to the wait bins (``theta = 0``: an atom at ``d``)."""
-    nb = edges.shape[0]
-    j = min(np.searchsorted(edges, d, side="right"), nb - 1)
-    if theta <= 0.0:
-        out_mass[j] += w
-        return
-    while j < nb:
-        lo = max(edges[j - 1], d)
-        if (lo - d) / theta > 40.0:
-            break
-        out_mass[j] += w * (math.exp(-(lo - d) / theta) - math.exp(-(edges[j] - d) / theta))
-        j += 1
-
-
-@numba.njit(cache=True)
-def _wait_mass(arrivals, in_service, backlog, served, slack, conc, mean_s, f, timeout_s, edges, out_mass, out_c, out_w,
-               theta_weight, g_minute, g_pos, g_count):
-    """Accumulate each minute's wait distribution into ``out_mass`` (bin 0 is the atom at 0; bin
-    ``j >= 1`` covers ``[edges[j-1], edges[j])``, ``edges[0] = 0``, the last bin ``[timeout, inf)``); per minute, also the probability of
-    waiting ``out_c`` and the mean wait ``out_w`` given waiting (exponential scale or uniform mid).
-    Saturated minutes (``slack > 0``) are left out: their latencies are added separately.
-
-    The exponential tails of stable minutes are not binned minute by minute: each minute's
-    weight ``A x C`` is split between the two neighbouring scales of the log grid
-    ``THETA_GRID_S`` (linearly in log scale) into ``theta_weight``, and :func:`_tail_mass`
-    bins the grid once. The grid step is 0.62 %, so the pooled tail is a mixture of exponentials
-    whose scales are within 0.62 % of the minutes' own.
-
-    ``g_minute, g_pos, g_count`` (sorted by minute) give the requests at batch position
-    ``g_pos >= 1``; in stable minutes those behind the first ``c`` wait ``d + W`` (module docstring)."""
-    mu = 1.0 / mean_s
-    nb = edges.shape[0]
-    prev = 0.0
-    gi = 0
-    n_groups = g_minute.shape[0]
-    for k in range(arrivals.shape[0]):
-        g0 = gi
-        while gi < n_groups and g_minute[gi] == k:
-            gi += 1
-        A = arrivals[k]
-        c_eff = in_service[k] * conc
-        rate_min = c_eff * mu * 60.0
-        if A <= 0.0 or slack[k] > 0.0:
-            if slack[k] > 0.0:
-                out_c[k] = 1.0
-                out_w[k] = timeout_s - slack[k]
-            prev = backlog[k]
-            continue
-        if prev <= 0.0 and A < rate_min:
-            lam = A / 60.0
-            c_int = int(round(c_eff))  # noqa: RUF046 (explicit int for numba)
-            a = lam / mu
-            pc = 0.0
-            theta = 0.0
-            if c_int >= 1 and a < c_int and f > 0.0:
-                pc = _erlang_c(c_int, a)
-                theta = f / (c_int * mu - lam)
-            out_c[k] = pc
-            out_w[k] = theta
-            if c_int >= 1:
-                for g in range(g0, gi):
-                    if g_pos[g] >= c_int:
-                        d = (g_pos[g] - c_int + 1) * mean_s / c_int
-                        n = min(g_count[g], A)
-                        A -= n
-                        _shifted_exp(out_mass, edges, d, 0.0, n * (1.0 - pc))
-                        if pc > 0.0 and theta > 0.0:
-                            _shifted_exp(out_mass, edges, d, theta, n * pc)
-            out_mass[0] += A * (1.0 - pc)
-            if pc > 0.0 and theta > 0.0:
-                x = (math.log(theta) - _LOG_THETA_LO) / _LOG_THETA_STEP
-                x = min(max(x, 0.0), N_THETA - 1.0)
-                i = min(int(x), N_THETA - 2)
-                w = x - i
-                theta_weight[i] += A * pc * (1.0 - w)
-                theta_weight[i + 1] += A * pc * w
-        else:
-            r = rate_min / 60.0
-            w0 = min(prev / r, timeout_s) if r > 0.0 else timeout_s
-            w1 = min(backlog[k] / r, timeout_s) if r > 0.0 else timeout_s
-            a, b = min(w0, w1), max(w0, w1)
-            out_c[k] = 1.0
-            out_w[k] = (a + b) / 2.0
-            s = served[k]
-            if b - a < 1e-12:
-                j = np.searchsorted(edges, a, side="right")
-                out_mass[min(j, nb - 1)] += s
-            else:
-                for j in range(1, nb):
-                    ov = min(edges[j], b) - max(edges[j - 1], a)
-                    if ov > 0.0:
-                        out_mass[j] += s * ov / (b - a)
-        prev = backlog[k]
-
-
-def _tail_mass(theta_weight: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Mass per wait bin ``j >= 1`` of the exponential tails pooled on :data:`THETA_GRID_S`."""
-    used = np.flatnonzero(theta_weight)
-    if used.size == 0:
-        return np.zeros(edges.size - 1)
-    theta = THETA_GRID_S[used][:, None]
-    with np.errstate(over="ignore"):
-        surv = np.exp(-edges[None, :] / theta)
-    return theta_weight[used] @ (surv[:, :-1] - surv[:, 1:])
 
 
 class FluidTier:
@@ -289,10 +176,10 @@ class FluidTier:
         wscale = np.zeros(arrivals.size)
         theta_weight = np.zeros(N_THETA)
         slack = m.slack_s.to_numpy()
-        _wait_mass(arrivals, in_service, m.backlog.to_numpy(), served, slack, float(s.concurrency_per_instance),
+        wait_mass(arrivals, in_service, m.backlog.to_numpy(), served, slack, float(s.concurrency_per_instance),
                    self.mean_s, (self.arrival_scv + self.scv) / 2.0, float(timeout), edges, mass, pc, wscale, theta_weight,
                    g_minute, g_pos, g_count)
-        mass[1:] += _tail_mass(theta_weight, edges)
+        mass[1:] += tail_mass(theta_weight, edges)
         mass[-1] = 0.0  # waits beyond the timeout are timeouts, counted in ``timed_out``
         reps = np.zeros(N_WAIT_BINS)
         reps[1] = WAIT_GRID_LO_S / 2
