@@ -12,13 +12,10 @@ from smsim.api import catalog_for
 from smsim.cli import app
 from smsim.errors import InputError
 from smsim.optimize.api import optimize
-from smsim.optimize.training import (
-    bounds,
-    build_training_space,
-    exhaustive_training,
-    parse_objective,
-    search_training,
-)
+from smsim.optimize.training.bounds import bounds
+from smsim.optimize.training.objectives import parse_objective
+from smsim.optimize.training.search import exhaustive_training, search_training
+from smsim.optimize.training.space import build_training_space
 from smsim.scenario.schema import Scenario
 
 

@@ -104,7 +104,7 @@ def resolve_spec(scenario, spec: OptimizeSpec | dict | None = None, **overrides)
 def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1, bisect: bool = True,
              **overrides) -> OptimizeResult:
     """Find the cheapest configuration meeting the objectives (module docstring); with an
-    ``optimize.training`` section, a :class:`~smsim.optimize.training.TrainingOptimizeResult`."""
+    ``optimize.training`` section, a :class:`~smsim.optimize.training.api.TrainingOptimizeResult`."""
     from smsim.api import catalog_for
     from smsim.optimize.screen import analytic_guesses, fluid_screen
     from smsim.scenario.schema import Scenario
@@ -113,7 +113,7 @@ def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1
         scenario = load_optimize_scenario(scenario)[0]
     spec = resolve_spec(scenario, spec, **overrides)
     if spec.training is not None:
-        from smsim.optimize.training import optimize_training
+        from smsim.optimize.training.api import optimize_training
 
         return optimize_training(scenario, spec)
     catalog = catalog_for(scenario)

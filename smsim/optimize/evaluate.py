@@ -18,15 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smsim.optimize.adapter import candidate_scenario
+from smsim.optimize.ranking import COST_DECIMALS, Ranked
 from smsim.optimize.sla import Verdict, judge
 from smsim.optimize.space import Candidate, Space
 
-#: Costs are compared rounded to this many decimals of a USD, so float noise cannot split a tie.
-COST_DECIMALS = 6
-
 
 @dataclass
-class Evaluation:
+class Evaluation(Ranked):
     """One simulated candidate at one fidelity."""
 
     candidate: Candidate
@@ -39,15 +37,6 @@ class Evaluation:
     cost_by_component: dict[str, float] = field(default_factory=dict)
     cost_by_pricing: dict[str, float] = field(default_factory=dict)
     wall_s: float = 0.0
-
-    @property
-    def feasible(self) -> bool:
-        return self.verdict.feasible
-
-    @property
-    def rank_key(self) -> tuple[float, int]:
-        """Order of preference: cheaper first, then enumeration order."""
-        return (round(self.cost_usd, COST_DECIMALS), self.candidate.index)
 
     def to_dict(self) -> dict[str, Any]:
         keep = ("requests", "served", "timed_out", "dropped", "throttled", "latency_p50_s", "latency_p99_s",
@@ -149,4 +138,4 @@ def _evaluate_task(args) -> Evaluation:
     return evaluate(scenario, space, cand, fidelity)
 
 
-__all__ = ["COST_DECIMALS", "Evaluation", "evaluate"]
+__all__ = ["Evaluation", "evaluate"]

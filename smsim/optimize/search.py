@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smsim.optimize.bounds import cost_lower_bound, service_only_infeasible
-from smsim.optimize.evaluate import COST_DECIMALS, Evaluation, _evaluate_task, evaluate
+from smsim.optimize.evaluate import Evaluation, _evaluate_task, evaluate
+from smsim.optimize.ranking import COST_DECIMALS, Outcome
 from smsim.optimize.space import Candidate, Space, pick_endpoint
 
 
 @dataclass
-class SearchResult:
+class SearchResult(Outcome):
     """What a search found, what it simulated and why it skipped the rest."""
 
     status: str  # "optimal" | "infeasible" | "budget_exhausted"
@@ -49,30 +50,6 @@ class SearchResult:
     boundaries: dict[tuple, int | None] = field(default_factory=dict)
     wall_s: float = 0.0
 
-    @property
-    def n_simulations(self) -> int:
-        return len(self.evaluations)
-
-    def feasible(self) -> list[Evaluation]:
-        return sorted((e for e in self.evaluations if e.feasible), key=lambda e: e.rank_key)
-
-    def runners_up(self, n: int) -> list[Evaluation]:
-        return self.feasible()[1:n + 1]
-
-    def rejected_cheaper(self) -> list[Evaluation]:
-        """Simulated candidates that missed the objectives, cheaper than the answer (all when none)."""
-        bad = [e for e in self.evaluations if not e.feasible]
-        if self.best is not None:
-            bad = [e for e in bad if e.rank_key < self.best.rank_key]
-        return sorted(bad, key=lambda e: e.rank_key)
-
-    def closest(self) -> Evaluation | None:
-        """The simulated candidate nearest to meeting the objectives (fewest, then smallest misses)."""
-        if not self.evaluations:
-            return None
-        return min(self.evaluations, key=lambda e: (len(e.verdict.missed),
-                                                    e.verdict.attainment_shortfall + e.verdict.error_rate_excess,
-                                                    e.rank_key))
 
 
 def _key(lb: float, cand: Candidate) -> tuple[float, int]:

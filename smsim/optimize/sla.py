@@ -104,6 +104,11 @@ class Verdict:
     error_rate_excess: float
     missed: tuple[str, ...]
 
+    @property
+    def shortfall(self) -> float:
+        """How far from meeting the objectives: attainment shortfall plus error-rate excess."""
+        return self.attainment_shortfall + self.error_rate_excess
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "feasible": self.feasible, "attainment": self.attainment, "error_rate": self.error_rate,
