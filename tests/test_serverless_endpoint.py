@@ -13,11 +13,11 @@ from smsim import queueing, rng
 from smsim.core.engine import SimContext
 from smsim.core.meter import Meter
 from smsim.resources.models import ModelSpec
-from smsim.resources.serverless.model import (
+from smsim.resources.serverless.model import ServerlessModel
+from smsim.resources.serverless.pool import (
     OUT_SERVED,
     OUT_THROTTLED,
     OUT_TIMED_OUT,
-    ServerlessModel,
     ServerlessPool,
 )
 from smsim.resources.serverless.spec import ServerlessEndpointSpec
