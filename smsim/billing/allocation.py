@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from smsim.billing.ledger import TAG_PREFIX
+from smsim.billing.columns import TAG_PREFIX
 
 UNTAGGED = "untagged"
 NET = "smsim/net_cost_usd"
