@@ -44,15 +44,20 @@ def catalog_for(scenario: Scenario):
     return load_catalog(name)
 
 
-def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, progress=None) -> RunResult:
-    """Simulate a scenario to its horizon, bill its usage and summarise the result."""
+def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, progress=None,
+                 catalog=None) -> RunResult:
+    """Simulate a scenario to its horizon, bill its usage and summarise the result.
+
+    ``catalog`` is the scenario's price catalog when the caller already has it loaded.
+    """
     from smsim.billing.ledger import build_ledger
     from smsim.billing.summary import summarize
     from smsim.resources.registry import simulate
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    catalog = catalog_for(scenario)
+    if catalog is None:
+        catalog = catalog_for(scenario)
     sim = simulate(scenario, seed=seed, catalog=catalog, progress=progress)
     ledger = build_ledger(
         sim.usage,

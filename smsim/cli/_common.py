@@ -20,6 +20,10 @@ EXIT_INPUT = 2
 #: Exit code for an internal error (a bug).
 EXIT_INTERNAL = 70
 
+#: Help of ``--scheduler`` (every command that fans work out takes it, next to ``--jobs``).
+SCHEDULER_HELP = ("run on Dask: tcp://HOST:8786 (a running scheduler) or local:N (N local worker "
+                  "processes); default $SMSIM_DASK_SCHEDULER when --jobs is 1")
+
 #: Piped output is not cut to 80 columns: tables keep every figure.
 stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 stderr = Console(stderr=True, soft_wrap=True)

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, progress_bar, stderr, stdout
+from smsim.cli._common import (
+    SCHEDULER_HELP,
+    handles_errors,
+    print_json,
+    progress_bar,
+    stderr,
+    stdout,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -18,6 +25,7 @@ def register(app: typer.Typer) -> None:
         report: Annotated[Path | None, typer.Option("--report", help="write an HTML report here")] = None,
         md: Annotated[Path | None, typer.Option("--md", help="write a Markdown report here")] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="worker processes (0 = one per CPU)")] = 1,
+        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
         resume: Annotated[bool, typer.Option("--resume", help="skip scenarios already recorded with the same hash and seed")] = False,
         seed: Annotated[int | None, typer.Option(help="override every scenario's seed")] = None,
         store: Annotated[Path | None, typer.Option("--store", help="results store folder")] = None,
@@ -33,7 +41,7 @@ def register(app: typer.Typer) -> None:
         st = Store(store)
         try:
             with progress_bar(f"bench {folder}", enabled=not quiet and not json_) as progress:
-                result = run_bench(folder, store=st, jobs=jobs, resume=resume, seed=seed, progress=progress)
+                result = run_bench(folder, store=st, jobs=jobs, scheduler=scheduler, resume=resume, seed=seed, progress=progress)
         except KeyboardInterrupt:
             stderr.print(f"interrupted; finished runs are recorded in {st.path}: rerun with --resume")
             raise typer.Exit(130) from None

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, progress_bar, stdout
+from smsim.cli._common import SCHEDULER_HELP, handles_errors, print_json, progress_bar, stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
         replications: Annotated[int, typer.Option("--replications", "-r", help="replications per arm (same seeds in every arm)")] = 1,
         seed: Annotated[int | None, typer.Option(help="override the base scenario's seed")] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="worker processes (0 = one per CPU)")] = 1,
+        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
         store: Annotated[Path | None, typer.Option("--store", help="results store folder")] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="do not record the runs")] = False,
         json_: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
@@ -29,7 +30,7 @@ def register(app: typer.Typer) -> None:
         from smsim.store import Store
 
         with progress_bar("comparing", enabled=not quiet and not json_) as progress:
-            result = run_compare(scenarios, replications=replications, seed=seed, jobs=jobs,
+            result = run_compare(scenarios, replications=replications, seed=seed, jobs=jobs, scheduler=scheduler,
                                  store=None if no_store else Store(store), progress=progress)
         if json_:
             print_json(result.document)

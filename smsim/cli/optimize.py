@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, stdout
+from smsim.cli._common import SCHEDULER_HELP, handles_errors, print_json, stdout
 
 EXIT_INFEASIBLE = 1
 
@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
         max_error_rate: Annotated[str | None, typer.Option("--max-error-rate", help="e.g. 0.1%")] = None,
         budget_evals: Annotated[int | None, typer.Option("--budget-evals", min=1, help="stop after N simulations")] = None,
         jobs: Annotated[int, typer.Option("--jobs", min=1, help="worker processes")] = 1,
+        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
         fidelity: Annotated[str | None, typer.Option("--fidelity", help="request or fluid (the answer's fidelity)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         out: Annotated[Path | None, typer.Option("--out", help="write best.yaml, summary.json, frontier.csv/png here")] = None,
@@ -38,7 +39,7 @@ def register(app: typer.Typer) -> None:
         from smsim.optimize.api import load_optimize_scenario, optimize
 
         sc, section = load_optimize_scenario(scenario)
-        result = optimize(sc, section, jobs=jobs, sla=sla, max_error_rate=max_error_rate,
+        result = optimize(sc, section, jobs=jobs, scheduler=scheduler, sla=sla, max_error_rate=max_error_rate,
                           budget_evals=budget_evals, fidelity=fidelity)
         doc = result.to_dict()
         training = doc.get("kind") == "training"

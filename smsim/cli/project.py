@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, progress_bar, stdout
+from smsim.cli._common import SCHEDULER_HELP, handles_errors, print_json, progress_bar, stdout
 
 
 def _histories(items: list[str]) -> dict[str, str]:
@@ -31,6 +31,7 @@ def register(app: typer.Typer) -> None:
         paths: Annotated[int, typer.Option("--paths", help="forecast sample paths to simulate")] = 50,
         seed: Annotated[int | None, typer.Option(help="override the scenario's seed")] = None,
         jobs: Annotated[int, typer.Option("--jobs", help="worker processes (-1: all cores)")] = 1,
+        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
         model: Annotated[str, typer.Option(help="auto|snaive|ets|arima|theta|mstl|ensemble")] = "auto",
         history: Annotated[list[str], typer.Option("--history", help="ENDPOINT=FILE traffic history")] = [],  # noqa: B006
         out: Annotated[Path | None, typer.Option(help="write summary, tables, paths and eligible usage here")] = None,
@@ -42,7 +43,7 @@ def register(app: typer.Typer) -> None:
         from smsim.project.api import project_scenario, record_projection, write_projection
 
         with progress_bar("projecting", enabled=not json_) as tick:
-            proj = project_scenario(scenario, horizon, n_paths=paths, seed=seed, model=model, jobs=jobs,
+            proj = project_scenario(scenario, horizon, n_paths=paths, seed=seed, model=model, jobs=jobs, scheduler=scheduler,
                                     histories=_histories(history), progress=tick)
         if out is not None:
             write_projection(proj, out)

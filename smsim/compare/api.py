@@ -34,12 +34,13 @@ def seeds_for(seed: int, replications: int) -> list[int]:
 
 
 def compare_variants(arms: Sequence[Variant], *, replications: int = 1, seed: int | None = None,
-                     jobs: int | None = 1, confidence: float = 0.95, store=None,
+                     jobs: int | None = 1, scheduler: Any = None, confidence: float = 0.95, store=None,
                      progress: Callable[[float], None] | None = None) -> CompareResult:
     """Run every arm ``replications`` times with the base's seeds and compare them to the base.
 
     ``store`` (a :class:`smsim.store.Store` or None) records each finished run as kind
-    ``compare``, labelled with its arm, all sharing one ``group_id``.
+    ``compare``, labelled with its arm, all sharing one ``group_id``. ``jobs`` and
+    ``scheduler`` say where the runs execute (:func:`smsim.executor.executor`).
     """
     if not 0 < confidence < 1:
         raise InputError(f"confidence must be in (0, 1), found {confidence}")
@@ -58,7 +59,12 @@ def compare_variants(arms: Sequence[Variant], *, replications: int = 1, seed: in
             a, r = key
             run_ids[arms[a].name][r] = store.record(result, "compare", label=arms[a].name, group_id=group_id)
 
-    results = run_tasks(tasks, jobs=jobs, on_done=on_done, progress=progress)
+    def describe(key) -> str:
+        a, r = key
+        return f"arm {arms[a].name!r} replication {r + 1} (seed {seeds[r]})"
+
+    results = run_tasks(tasks, jobs=jobs, scheduler=scheduler, on_done=on_done, progress=progress,
+                        describe=describe)
     summaries = {arm.name: [results[(a, r)].summary for r in range(len(seeds))] for a, arm in enumerate(arms)}
     document = compare_summaries(summaries, base=arms[0].name, confidence=confidence, seeds=seeds)
     document["group_id"] = group_id

@@ -50,7 +50,7 @@ def ranking_row(label: str, summary: dict[str, Any]) -> dict[str, Any]:
             "sla_attainment": min(sla) if sla else None, "timed_out": sum(timed) if timed else None}
 
 
-def run_bench(folder: str | Path, *, store, jobs: int | None = 1, resume: bool = False,
+def run_bench(folder: str | Path, *, store, jobs: int | None = 1, scheduler: Any = None, resume: bool = False,
               seed: int | None = None, progress: Callable[[float], None] | None = None) -> BenchResult:
     """Run (or, with ``resume``, reuse) every arm of every scenario in ``folder``; rank by cost."""
     from smsim.api import resolved_scenario_yaml
@@ -79,7 +79,7 @@ def run_bench(folder: str | Path, *, store, jobs: int | None = 1, resume: bool =
         result.run_ids[label] = store.record(run, "bench", label=label)
         result.summaries[label] = run.summary
 
-    run_tasks(tasks, jobs=jobs, on_done=on_done, progress=progress)
+    run_tasks(tasks, jobs=jobs, scheduler=scheduler, on_done=on_done, progress=progress)
     rows = [ranking_row(label, result.summaries[label]) | {"resumed": label in resumed, "run_id": result.run_ids[label]}
             for label, _ in arms]
     rows.sort(key=lambda r: (r["total_cost_usd"], r["label"]))

@@ -1,68 +1,47 @@
-"""Run many (scenario, seed) pairs in worker processes, with results independent of ``jobs``.
+"""Run many (scenario, seed) pairs on an executor, with results independent of where they run.
 
 ``run_scenario`` is pure in (scenario, seed), so the only thing parallelism could change is the
 order results arrive in; results are keyed by task and reassembled in task order, so any
-``jobs`` gives identical output. Finished runs are handed to ``on_done`` as they complete (the
-store records them immediately, so an interrupted batch keeps what finished).
+``jobs`` or Dask cluster gives identical output. Finished runs are handed to ``on_done`` as they
+complete (the store records them immediately, so an interrupted batch keeps what finished).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from smsim.errors import InputError
+from smsim.executor import executor, resolve_jobs
 
 
-def _run_one(scenario, seed: int):
+def _run_one(scenario, seed: int, catalog=None):
     from smsim.api import run_scenario
 
-    return run_scenario(scenario, seed=seed)
+    return run_scenario(scenario, seed=seed, catalog=catalog)
 
 
-def resolve_jobs(jobs: int | None) -> int:
-    """``jobs`` workers; 0 or None means one per CPU."""
-    if jobs is None or jobs == 0:
-        return max(1, os.cpu_count() or 1)
-    if jobs < 0:
-        raise InputError(f"--jobs must be >= 0, found {jobs}")
-    return jobs
-
-
-def run_tasks(tasks: Sequence[tuple[Hashable, Any, int]], *, jobs: int | None = 1,
+def run_tasks(tasks: Sequence[tuple[Hashable, Any, int]], *, jobs: int | None = 1, scheduler: Any = None,
               on_done: Callable[[Hashable, Any], None] | None = None,
-              progress: Callable[[float], None] | None = None) -> dict[Hashable, Any]:
+              progress: Callable[[float], None] | None = None,
+              describe: Callable[[Hashable], str] | None = None) -> dict[Hashable, Any]:
     """Run ``(key, scenario, seed)`` tasks; returns ``{key: RunResult}`` in task order.
 
-    With ``jobs == 1`` everything runs in this process (no pickling, easy debugging).
+    With ``jobs == 1`` and no scheduler everything runs in this process (no pickling, easy
+    debugging). The price catalog is loaded once here and shipped with the tasks (scattered once
+    per worker on Dask).
     """
-    jobs = resolve_jobs(jobs)
-    results: dict[Hashable, Any] = {}
-    total = max(len(tasks), 1)
+    from smsim.api import catalog_for
 
-    def done(key, result) -> None:
-        results[key] = result
-        if on_done is not None:
-            on_done(key, result)
-        if progress is not None:
-            progress(len(results) / total)
+    seeds = {key: seed for key, _, seed in tasks}
+    what = describe or (lambda key: f"{key!r} (seed {seeds[key]})")
+    with executor(jobs, scheduler) as ex:
+        catalogs: dict[int, Any] = {}
+        if ex.kind == "dask":  # local processes load it once each (cached)
+            for _, scenario, _ in tasks:
+                if id(scenario) not in catalogs:
+                    catalogs[id(scenario)] = catalog_for(scenario)
+        calls = [(key, (scenario, seed, catalogs.get(id(scenario)))) for key, scenario, seed in tasks]
+        return ex.map(_run_one, calls, on_done=on_done, progress=progress, describe=what)
 
-    if jobs == 1 or len(tasks) <= 1:
-        for key, scenario, seed in tasks:
-            done(key, _run_one(scenario, seed))
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-            pending = {pool.submit(_run_one, scenario, seed): key for key, scenario, seed in tasks}
-            try:
-                while pending:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        key = pending.pop(fut)
-                        done(key, fut.result())
-            except BaseException:
-                for fut in pending:
-                    fut.cancel()
-                raise
-    return {key: results[key] for key, _, _ in tasks}
+
+__all__ = ["resolve_jobs", "run_tasks"]

@@ -7,8 +7,6 @@ forecast so a planner can see how far to trust the bands.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,8 +153,7 @@ def sample_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str
     return np.maximum(paths, 0.0) if f.nonnegative else paths
 
 
-def _one(args: tuple) -> ForecastResult:
-    uid, y, horizon, levels, model, n_origins = args
+def _one(uid, y, horizon, levels, model, n_origins) -> ForecastResult:
     return forecast_series(y, horizon, levels, model, n_origins=n_origins, unique_id=uid)
 
 
@@ -167,25 +164,19 @@ def forecast_many(
     model: str = "auto",
     *,
     n_jobs: int = 1,
+    scheduler=None,
     n_origins: int = 4,
     progress: Callable[[float], None] | None = None,
 ) -> list[ForecastResult]:
-    """Forecast every series, in input order, over ``n_jobs`` processes (``-1``: all cores)."""
-    tasks = [(uid, y, horizon, tuple(levels), model, n_origins) for uid, y in series.items()]
-    jobs = os.cpu_count() or 1 if n_jobs == -1 else max(1, n_jobs)
-    results: list[ForecastResult] = []
-    if jobs == 1 or len(tasks) == 1:
-        for i, task in enumerate(tasks):
-            results.append(_one(task))
-            if progress:
-                progress((i + 1) / len(tasks))
-        return results
-    with cf.ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        for i, res in enumerate(pool.map(_one, tasks)):  # map keeps input order
-            results.append(res)
-            if progress:
-                progress((i + 1) / len(tasks))
-    return results
+    """Forecast every series, in input order, over ``n_jobs`` processes (``-1``: all cores) or a
+    Dask ``scheduler`` (:func:`smsim.executor.executor`)."""
+    from smsim.executor import executor
+
+    tasks = [(i, (uid, y, horizon, tuple(levels), model, n_origins)) for i, (uid, y) in enumerate(series.items())]
+    names = list(series)
+    with executor(n_jobs, scheduler) as ex:
+        out = ex.map(_one, tasks, progress=progress, describe=lambda i: f"series {names[i]!r}")
+    return [out[i] for i in range(len(tasks))]
 
 
 @dataclass
@@ -220,6 +211,7 @@ def forecast_file(
     out: str | Path | None = None,
     plot: str | Path | None = None,
     n_jobs: int = 1,
+    scheduler=None,
     progress: Callable[[float], None] | None = None,
 ) -> ForecastRun:
     """Read ``path``, forecast every series, write ``out`` (CSV/Parquet) and ``plot`` (PNG)."""
@@ -240,7 +232,7 @@ def forecast_file(
         if len(y) < 8:
             raise InputError(f"series {uid!r} has {len(y)} periods; at least 8 are needed",
                              file=str(path))
-    results = forecast_many(series, h, levels, model, n_jobs=n_jobs, progress=progress)
+    results = forecast_many(series, h, levels, model, n_jobs=n_jobs, scheduler=scheduler, progress=progress)
     frame = pd.concat([r.frame for r in results], ignore_index=True)
     out_path = write_frame(out, frame) if out else None
     plot_path = None

@@ -102,7 +102,7 @@ def resolve_spec(scenario, spec: OptimizeSpec | dict | None = None, **overrides)
 
 
 def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1, bisect: bool = True,
-             **overrides) -> OptimizeResult:
+             scheduler=None, **overrides) -> OptimizeResult:
     """Find the cheapest configuration meeting the objectives (module docstring); with an
     ``optimize.training`` section, a :class:`~smsim.optimize.training.api.TrainingOptimizeResult`."""
     from smsim.api import catalog_for
@@ -121,10 +121,13 @@ def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1
     screen = None
     notes: list[str] = []
     guesses = analytic_guesses(scenario, space)
-    if spec.fidelity == "request" and spec.screen:
-        guesses, screen = fluid_screen(scenario, space, catalog=catalog, jobs=jobs)
-    result = search(scenario, space, fidelity=spec.fidelity, catalog=catalog, jobs=jobs,
-                    budget_evals=spec.budget_evals, bisect=bisect, guesses=guesses)
+    from smsim.executor import executor
+
+    with executor(jobs, scheduler) as ex:  # one pool (or cluster) for the screen and the search
+        if spec.fidelity == "request" and spec.screen:
+            guesses, screen = fluid_screen(scenario, space, catalog=catalog, jobs=jobs, scheduler=ex)
+        result = search(scenario, space, fidelity=spec.fidelity, catalog=catalog, jobs=jobs,
+                        budget_evals=spec.budget_evals, bisect=bisect, guesses=guesses, scheduler=ex)
     best_scenario = None
     if result.best is not None:
         b = result.best

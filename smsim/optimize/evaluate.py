@@ -131,9 +131,8 @@ def _totals(ledger) -> dict[str, Any]:
     }
 
 
-def _evaluate_task(args) -> Evaluation:
-    """Process-pool entry point (top level so it pickles)."""
-    scenario, source, space, cand, fidelity = args
+def _evaluate_task(scenario, source, space, cand, fidelity) -> Evaluation:
+    """Worker entry point (top level so it pickles; the scenario's source travels beside it)."""
     scenario = scenario.with_source(source)
     return evaluate(scenario, space, cand, fidelity)
 

@@ -41,13 +41,13 @@ def analytic_guesses(scenario, space: Space) -> dict[tuple, int]:
     return out
 
 
-def fluid_screen(scenario, space: Space, *, catalog, jobs: int = 1, budget_evals: int | None = None
-                 ) -> tuple[dict[tuple, int], SearchResult]:
+def fluid_screen(scenario, space: Space, *, catalog, jobs: int = 1, budget_evals: int | None = None,
+                 scheduler=None) -> tuple[dict[tuple, int], SearchResult]:
     """Run the search in the fluid tier; return its per-group boundaries merged over the analytic
     guesses, and the fluid result itself."""
     guesses = analytic_guesses(scenario, space)
     result = search(scenario, space, fidelity="fluid", catalog=catalog, jobs=jobs, budget_evals=budget_evals,
-                    guesses=guesses)
+                    guesses=guesses, scheduler=scheduler)
     for g, n in result.boundaries.items():
         if n is not None:
             guesses[g] = n

@@ -27,7 +27,6 @@ not depend on ``jobs`` or on the order (only the number of simulations may).
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,21 +56,24 @@ def _key(lb: float, cand: Candidate) -> tuple[float, int]:
 
 
 class _Runner:
-    """Evaluate batches serially or in a process pool (same results either way)."""
+    """Evaluate batches serially, in local processes or on Dask (same results either way)."""
 
-    def __init__(self, scenario, space: Space, fidelity: str, jobs: int) -> None:
+    def __init__(self, scenario, space: Space, fidelity: str, jobs: int, scheduler=None) -> None:
+        from smsim.executor import executor
+
         self.scenario, self.space, self.fidelity = scenario, space, fidelity
-        self.pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+        self.ex = executor(jobs, scheduler)
+        self.width = self.ex.workers
 
     def run(self, cands: list[Candidate]) -> list[Evaluation]:
-        if self.pool is None or len(cands) == 1:
+        if self.ex.kind == "serial" or len(cands) == 1:
             return [evaluate(self.scenario, self.space, c, self.fidelity) for c in cands]
-        args = [(self.scenario, self.scenario.source, self.space, c, self.fidelity) for c in cands]
-        return list(self.pool.map(_evaluate_task, args))
+        tasks = [(c.index, (self.scenario, self.scenario.source, self.space, c, self.fidelity)) for c in cands]
+        out = self.ex.map(_evaluate_task, tasks, describe=lambda i: f"candidate {i}")
+        return [out[c.index] for c in cands]
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
+        self.ex.close()
 
 
 def expected_requests(scenario, endpoint) -> float:
@@ -88,10 +90,10 @@ def _profile(scenario, cand: Candidate):
     return model.latency_for(cand.instance_type or "*")
 
 
-def exhaustive(scenario, space: Space, *, fidelity: str, jobs: int = 1) -> SearchResult:
+def exhaustive(scenario, space: Space, *, fidelity: str, jobs: int = 1, scheduler=None) -> SearchResult:
     """Simulate every candidate: the reference the optimizer must agree with."""
     t0 = time.perf_counter()
-    runner = _Runner(scenario, space, fidelity, jobs)
+    runner = _Runner(scenario, space, fidelity, jobs, scheduler)
     try:
         evals = runner.run(list(space.candidates))
     finally:
@@ -130,7 +132,7 @@ class _Group:
 
 
 def search(scenario, space: Space, *, fidelity: str, catalog, jobs: int = 1, budget_evals: int | None = None,
-           bisect: bool = True, guesses: dict[tuple, int] | None = None) -> SearchResult:
+           bisect: bool = True, scheduler=None, guesses: dict[tuple, int] | None = None) -> SearchResult:
     """The exhaustive-search answer with fewer simulations (module docstring)."""
     t0 = time.perf_counter()
     ep = pick_endpoint(scenario, space.endpoint)
@@ -155,7 +157,7 @@ def search(scenario, space: Space, *, fidelity: str, catalog, jobs: int = 1, bud
             singles.extend(members)
     done: dict[int, Evaluation] = {}
     evals: list[Evaluation] = []
-    runner = _Runner(scenario, space, fidelity, jobs)
+    runner = _Runner(scenario, space, fidelity, jobs, scheduler)
     status = None
     try:
         while True:
@@ -189,7 +191,7 @@ def search(scenario, space: Space, *, fidelity: str, catalog, jobs: int = 1, bud
                 status = "budget_exhausted"
                 break
             tasks.sort(key=lambda t: t[0])
-            room = jobs if budget_evals is None else min(jobs, budget_evals - len(evals))
+            room = runner.width if budget_evals is None else min(runner.width, budget_evals - len(evals))
             batch, seen = [], set()
             for t in tasks:
                 if t[1].index not in seen:

@@ -92,6 +92,7 @@ def project_scenario(
     seed: int | None = None,
     model: str = "auto",
     jobs: int = 1,
+    scheduler: Any = None,
     histories: dict[str, str | Path] | None = None,
     keep_ledgers: bool = False,
     progress: Callable[[float], None] | None = None,
@@ -120,7 +121,7 @@ def project_scenario(
     counts = [{name: spread_minutes(ep.hourly[i], ep.history.minute_shape) for name, ep in endpoints.items()}
               for i in range(n_paths)]
     seeds = path_seeds(seed, n_paths)
-    runs = run_paths(scn, counts, seeds, jobs=jobs, keep_ledger=keep_ledgers, progress=progress)
+    runs = run_paths(scn, counts, seeds, jobs=jobs, scheduler=scheduler, keep_ledger=keep_ledgers, progress=progress)
     resources = [spec.name for _, spec in scenario.resources()]
     spend = [r.spend for r in runs]
     table = spend_table(spend, start, hours, resources)

@@ -19,8 +19,6 @@ scenario, its counts and its seed).
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,36 +146,31 @@ def _catalog(scenario):
     return _CATALOGS[key]
 
 
-def _run_one(task: tuple) -> PathRun:
+def _run_one(index: int, scenario, counts, seed: int, keep_ledger: bool, catalog=None) -> PathRun:
     from smsim.project.report import eligible_hourly, spend_hourly
 
-    index, scenario, counts, seed, keep_ledger = task
-    result = simulate_path(scenario, counts, seed, catalog=_catalog(scenario))
+    result = simulate_path(scenario, counts, seed, catalog=catalog if catalog is not None else _catalog(scenario))
     return PathRun(index, seed, result.summary, result.ledger if keep_ledger else None,
                    spend_hourly(result.ledger), eligible_hourly(result.ledger))
 
 
 def run_paths(scenario, counts: list[dict[str, np.ndarray]], seeds: list[int], *, jobs: int = 1,
-              keep_ledger: bool = False, progress: Callable[[float], None] | None = None) -> list[PathRun]:
+              scheduler: Any = None, keep_ledger: bool = False,
+              progress: Callable[[float], None] | None = None) -> list[PathRun]:
     """Simulate path ``i`` with ``counts[i]`` and ``seeds[i]``; results in path order.
 
-    ``jobs`` worker processes (``-1``: all cores); the numbers do not depend on it.
+    ``jobs`` worker processes (``-1``: all cores) or a Dask ``scheduler``
+    (:func:`smsim.executor.executor`); the numbers do not depend on either.
     """
-    tasks = [(i, scenario, c, s, keep_ledger) for i, (c, s) in enumerate(zip(counts, seeds, strict=True))]
-    n_jobs = (os.cpu_count() or 1) if jobs == -1 else max(1, int(jobs))
-    out: list[PathRun] = []
-    if n_jobs == 1 or len(tasks) <= 1:
-        for i, task in enumerate(tasks):
-            out.append(_run_one(task))
-            if progress:
-                progress((i + 1) / len(tasks))
-        return out
-    with cf.ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks))) as pool:
-        for i, res in enumerate(pool.map(_run_one, tasks)):
-            out.append(res)
-            if progress:
-                progress((i + 1) / len(tasks))
-    return out
+    from smsim.executor import executor
+
+    with executor(jobs, scheduler) as ex:
+        catalog = _catalog(scenario) if ex.kind == "dask" else None  # scattered once per worker
+        tasks = [(i, (i, scenario, c, s, keep_ledger, catalog))
+                 for i, (c, s) in enumerate(zip(counts, seeds, strict=True))]
+        out = ex.map(_run_one, tasks, progress=progress,
+                     describe=lambda i: f"path {i} (seed {seeds[i]})")
+    return [out[i] for i in range(len(tasks))]
 
 
 __all__ = ["CountsFluidTier", "PathRun", "run_paths", "simulate_path"]

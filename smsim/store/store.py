@@ -92,10 +92,21 @@ class Store:
         if rec.kind not in KINDS:
             raise InputError(f"unknown record kind {rec.kind!r}; expected one of {', '.join(KINDS)}")
         created = datetime.now(UTC)
-        run_id = new_run_id(created)
-        while (self.path / run_id).exists():
-            run_id = new_run_id(created)
+        run_id = self._claim_id(created)
         row = rec.index_row(run_id, created)
+        try:
+            self._write_run(rec, run_id, row)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                (self.path / run_id).rmdir()  # the empty reserved folder, if it is still that
+            raise
+        with self._locked():
+            index = self._read_index()
+            index = pd.concat([index, index_frame([row])], ignore_index=True) if len(index) else index_frame([row])
+            self._write_index(index)
+        return run_id
+
+    def _write_run(self, rec: Record, run_id: str, row: dict[str, Any]) -> None:
         with atomic.atomic_dir(self.path / run_id) as tmp:
             (tmp / "summary.json").write_text(
                 json.dumps(rec.summary, indent=2, default=json_default) + "\n", encoding="utf-8")
@@ -117,11 +128,19 @@ class Store:
                     out.insert(0, "run_id", run_id)
                     out.to_parquet(tmp / folder / f"{name}.parquet", index=isinstance(
                         out.index, pd.DatetimeIndex))
-        with self._locked():
-            index = self._read_index()
-            index = pd.concat([index, index_frame([row])], ignore_index=True) if len(index) else index_frame([row])
-            self._write_index(index)
-        return run_id
+
+    def _claim_id(self, created: datetime) -> str:
+        """A fresh run id, reserved by creating its (still incomplete) folder: ``mkdir`` is
+        atomic, so two writers (two commands, two clients) can never pick the same id and
+        replace each other's run. The folder counts as a run only once ``_SUCCESS`` is in it."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        while True:
+            run_id = new_run_id(created)
+            try:
+                (self.path / run_id).mkdir()
+                return run_id
+            except FileExistsError:
+                continue
 
     def remove(self, run_id: str) -> str:
         """Delete one run (folder and index row); returns the full id removed."""

@@ -1,0 +1,245 @@
+"""One way to fan tasks out: in this process, over local worker processes, or on a Dask cluster.
+
+Every fan-out in smsim (``compare`` replications, ``bench`` arms, ``project`` sample paths,
+optimizer evaluations, forecasts of many series) hands its tasks to :meth:`Executor.map`. A task
+is ``(key, args)``; ``fn(*args)`` must be pure, so the numbers never depend on where or in which
+order tasks run: every seed is part of the task's arguments (derived from its identity), and
+results are reassembled in task order.
+
+Where tasks run (:func:`executor`):
+
+- ``jobs=1`` (the default): in this process, no pickling.
+- ``jobs=N``: ``N`` local worker processes (``0`` or ``-1``: one per CPU).
+- ``scheduler="tcp://host:8786"`` (or ``$SMSIM_DASK_SCHEDULER`` when ``jobs`` is 1): an
+  existing Dask cluster; ``scheduler="local:N"`` starts a Dask ``LocalCluster`` of ``N`` worker
+  processes for the duration; a ``distributed.Client`` is used as it is (and left open).
+
+On Dask, an argument object shared by several tasks (a scenario, the price catalog) is scattered
+to every worker once instead of being pickled into each task; results stream back as they finish
+(``on_done`` and ``progress`` are called on the client, which alone writes the results store);
+a worker that dies has its tasks re-run elsewhere by the scheduler, with identical results.
+A task that raises ends the map with :class:`TaskError` naming the task (``describe(key)``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from smsim.errors import InputError
+
+#: Environment variable naming a Dask scheduler address (``--scheduler`` wins over it).
+SCHEDULER_ENV = "SMSIM_DASK_SCHEDULER"
+
+Task = tuple[Hashable, tuple]
+_SCALARS = (int, float, str, bytes, bool, type(None))
+
+
+class TaskError(InputError):
+    """A task raised; ``key`` is the task and the message names it and the original error."""
+
+    def __init__(self, key: Hashable, what: str, exc: BaseException) -> None:
+        loc = {k: getattr(exc, k, None) for k in ("file", "line", "column", "path")} if isinstance(
+            exc, InputError) else {}
+        detail = exc.message if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+        super().__init__(f"{what} failed: {detail}", **loc)
+        self.key = key
+        self.original = exc
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """``jobs`` local workers; 0, -1 or None mean one per CPU."""
+    if jobs is None or jobs in (0, -1):
+        return max(1, os.cpu_count() or 1)
+    if jobs < 0:
+        raise InputError(f"--jobs must be >= 1 (0 or -1: one per CPU), found {jobs}", path="--jobs")
+    return int(jobs)
+
+
+def _local_workers(spec: str) -> int:
+    tail = spec.split(":", 1)[1]
+    try:
+        n = int(tail) if tail else resolve_jobs(0)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise InputError(f"--scheduler local:N needs a worker count N >= 1, found {spec!r}",
+                         path="--scheduler")
+    return n
+
+
+class Executor:
+    """Runs ``(key, args)`` tasks; use as a context manager (closes what it started)."""
+
+    def __init__(self, jobs: int | None = 1, scheduler: Any = None) -> None:
+        self.jobs = resolve_jobs(jobs)
+        self.client = None
+        self._pool = None  # local worker processes, started on first use and kept
+        self._owned: list[Any] = []  # client and cluster this executor started
+        if scheduler is None and self.jobs == 1:
+            scheduler = os.environ.get(SCHEDULER_ENV) or None
+        if scheduler is None:
+            return
+        if not isinstance(scheduler, str):  # a distributed.Client (or anything with submit)
+            self.client = scheduler
+            return
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise InputError("--scheduler needs Dask: pip install 'smsim[dask]'",
+                             path="--scheduler") from exc
+        if scheduler.startswith("local"):
+            if scheduler != "local" and not scheduler.startswith("local:"):
+                raise InputError(f"--scheduler must be tcp://HOST:PORT or local:N, found {scheduler!r}",
+                                 path="--scheduler")
+            n = _local_workers(scheduler if ":" in scheduler else "local:")
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
+            self._owned.append(cluster)
+            self.client = Client(cluster)
+        else:
+            address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
+            try:
+                self.client = Client(address, timeout="20s")
+            except OSError as exc:
+                raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}",
+                                 path="--scheduler") from exc
+        self._owned.insert(0, self.client)
+
+    @property
+    def kind(self) -> str:
+        return "dask" if self.client is not None else ("processes" if self.jobs > 1 else "serial")
+
+    @property
+    def workers(self) -> int:
+        if self.client is not None:
+            return max(1, len(self.client.scheduler_info().get("workers", {})))
+        return self.jobs
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+        for thing in self._owned:
+            thing.close()
+        self._owned.clear()
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- running ---------------------------------------------------------------------------
+
+    def map(self, fn: Callable, tasks: Sequence[Task], *,
+            on_done: Callable[[Hashable, Any], None] | None = None,
+            progress: Callable[[float], None] | None = None,
+            describe: Callable[[Hashable], str] | None = None) -> dict[Hashable, Any]:
+        """Run ``fn(*args)`` for every ``(key, args)``; returns ``{key: result}`` in task order.
+
+        ``on_done(key, result)`` and ``progress(share_done)`` run here as tasks finish.
+        """
+        results: dict[Hashable, Any] = {}
+        total = max(len(tasks), 1)
+        what = describe or (lambda key: f"task {key!r}")
+
+        def done(key, result) -> None:
+            results[key] = result
+            if on_done is not None:
+                on_done(key, result)
+            if progress is not None:
+                progress(len(results) / total)
+
+        if self.client is not None and tasks:
+            self._map_dask(fn, tasks, done, what)
+        elif self.jobs == 1 or len(tasks) <= 1:
+            for key, args in tasks:
+                try:
+                    result = fn(*args)
+                except Exception as exc:
+                    raise TaskError(key, what(key), exc) from exc
+                done(key, result)
+        else:
+            self._map_processes(fn, tasks, done, what)
+        return {key: results[key] for key, _ in tasks}
+
+    def _map_processes(self, fn, tasks, done, what) -> None:
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+        pending = {self._pool.submit(fn, *args): key for key, args in tasks}
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    key = pending.pop(fut)
+                    try:
+                        result = fut.result()
+                    except Exception as exc:
+                        raise TaskError(key, what(key), exc) from exc
+                    done(key, result)
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+
+    def _map_dask(self, fn, tasks, done, what) -> None:
+        from distributed import as_completed
+
+        client = self.client
+        uses = Counter(id(a) for _, args in tasks for a in args if not isinstance(a, _SCALARS))
+        shared: dict[int, Any] = {}
+        for _, args in tasks:  # scatter each object used by several tasks once, to every worker
+            for a in args:
+                if uses.get(id(a), 0) > 1 and id(a) not in shared:
+                    shared[id(a)] = client.scatter(a, broadcast=True, hash=False)
+        prefix = f"smsim-{getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex[:12]}"
+        futures = {}
+        for i, (key, args) in enumerate(tasks):
+            args = tuple(shared.get(id(a), a) for a in args)
+            futures[client.submit(fn, *args, key=f"{prefix}-{i}", pure=False)] = key
+        try:
+            for fut in as_completed(list(futures)):
+                key = futures[fut]
+                if fut.status == "error":
+                    exc = fut.exception()
+                    raise TaskError(key, what(key), exc) from exc
+                done(key, fut.result())
+                fut.release()
+        finally:
+            client.cancel([f for f in futures if not f.done()])
+            client.cancel(list(shared.values()))
+
+
+def executor(jobs: int | None = 1, scheduler: Any = None) -> Executor:
+    """The executor for ``--jobs`` / ``--scheduler`` (``scheduler`` may be a ``distributed.Client``)."""
+    if isinstance(scheduler, Executor):
+        return _Borrowed(scheduler)
+    return Executor(jobs, scheduler)
+
+
+class _Borrowed:
+    """An executor passed in by the caller: used as it is, closed by its owner, not here."""
+
+    def __init__(self, inner: Executor) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> _Borrowed:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+__all__ = ["SCHEDULER_ENV", "Executor", "TaskError", "executor", "resolve_jobs"]
