@@ -1,0 +1,189 @@
+"""Fan-out on one process, local processes and a Dask cluster: same numbers, faults, the store.
+
+The cluster is a ``LocalCluster`` of 2 worker processes started here (one per module).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing as mp
+import os
+import signal
+import time
+
+import pytest
+
+from smsim.compare import compare
+from smsim.compare.runner import run_tasks
+from smsim.executor import SCHEDULER_ENV, Executor, TaskError
+from smsim.scenario import load_scenario
+
+distributed = pytest.importorskip("distributed", reason="Dask distributed is not installed (pip install 'smsim[dask]')")
+
+SCENARIO = """\
+name: dist
+horizon: {start: 2026-01-05T00:00:00Z, duration_s: 2h}
+seed: 11
+models:
+  - name: m
+    memory_gb: 2
+    latency:
+      ml.m5.large: {kind: lognormal, median_s: 0.2, p99_s: 0.9}
+endpoints:
+  - kind: realtime
+    name: api
+    model: m
+    instance_type: ml.m5.large
+    concurrency_per_instance: 2
+    initial_instance_count: 1
+    fidelity: request
+    workload: {kind: poisson, rate_per_s: 3}
+variants:
+  - name: two
+    patch: {endpoints: {api: {initial_instance_count: 2}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=40)
+    cl = distributed.Client(cluster)
+    yield cl
+    cl.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("dist") / "s.yaml"
+    path.write_text(SCENARIO)
+    return path
+
+
+def _numbers(result) -> str:
+    return json.dumps(result.summaries, sort_keys=True, default=str)
+
+
+def test_compare_is_identical_serial_processes_and_dask(scenario_file, client):
+    serial = compare([scenario_file], replications=4)
+    procs = compare([scenario_file], replications=4, jobs=2)
+    dask = compare([scenario_file], replications=4, scheduler=client)
+    assert _numbers(serial) == _numbers(procs) == _numbers(dask)
+    runs = [json.dumps(s["resources"], sort_keys=True) for s in serial.summaries["base"]]
+    assert len(set(runs)) == 4  # the replications really differ (their seeds are their identity)
+    assert serial.document == procs.document == dask.document
+
+
+def test_forecasts_of_many_series_identical_on_dask(client):
+    import numpy as np
+    import pandas as pd
+
+    from smsim.forecast import forecast_many
+
+    idx = pd.date_range("2026-01-01", periods=96, freq="h")
+    rng = np.random.default_rng(0)
+    series = {f"s{i}": pd.Series(50 + 10 * np.sin(np.arange(96) / 24 * 2 * np.pi) + rng.normal(0, 2, 96), idx)
+              for i in range(3)}
+    local = forecast_many(series, 24, model="ets")
+    dask = forecast_many(series, 24, model="ets", scheduler=client)
+    assert [r.frame["unique_id"].iloc[0] for r in dask] == ["s0", "s1", "s2"]
+    for a, b in zip(local, dask, strict=True):
+        pd.testing.assert_frame_equal(a.frame, b.frame)
+
+
+def test_a_worker_killed_mid_sweep_loses_nothing(scenario_file, client):
+    base = load_scenario(scenario_file)
+    tasks = [(i, base, 100 + i) for i in range(12)]
+    expected = {k: r.summary for k, r in run_tasks(tasks).items()}
+    pids = client.run(os.getpid)  # worker address -> pid
+    killed = []
+
+    def on_done(key, result) -> None:
+        if killed:
+            return
+        busy = [w for w, keys in client.processing().items() if keys]
+        if busy:
+            os.kill(pids[busy[0]], signal.SIGKILL)
+            killed.append(busy[0])
+
+    got = run_tasks(tasks, scheduler=client, on_done=on_done)
+    assert killed, "no worker was busy when the first result came back"
+    assert list(got) == list(range(12))
+    assert {k: r.summary for k, r in got.items()} == expected
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
+
+
+def test_a_failing_task_names_its_task(client):
+    tasks = [(f"x={x}", (x,)) for x in (1.0, 4.0, -1.0, 9.0)]
+    with Executor(scheduler=client) as ex:
+        with pytest.raises(TaskError, match=r"input x=-1.0 failed: ValueError: math domain error") as err:
+            ex.map(math.sqrt, tasks, describe=lambda k: f"input {k}")
+    assert err.value.key == "x=-1.0"
+    with pytest.raises(TaskError, match=r"no-such.yaml: 'arm' \(seed 5\) failed: file not found"):
+        run_tasks([("arm", "no-such.yaml", 5)])
+
+
+def test_scheduler_from_the_environment_and_bad_values(client, monkeypatch):
+    monkeypatch.setenv(SCHEDULER_ENV, client.scheduler.address)
+    with Executor() as ex:
+        assert ex.kind == "dask" and ex.workers == 2
+        assert ex.map(math.sqrt, [(i, (float(i * i),)) for i in range(5)]) == {i: float(i) for i in range(5)}
+    with Executor(jobs=2) as ex:  # an explicit --jobs N uses local processes
+        assert ex.kind == "processes"
+    monkeypatch.delenv(SCHEDULER_ENV)
+    from smsim.errors import InputError
+
+    for bad in ("local:0", "local:x", "locale"):
+        with pytest.raises(InputError, match="--scheduler"):
+            Executor(scheduler=bad)
+
+
+def test_cli_compare_on_a_local_cluster_matches_jobs_1(scenario_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from smsim.cli import app
+
+    runner = CliRunner()
+    args = ["compare", str(scenario_file), "-r", "2", "--json", "--no-store"]
+    one = runner.invoke(app, args)
+    two = runner.invoke(app, [*args, "--scheduler", "local:2"])
+    assert one.exit_code == 0 and two.exit_code == 0, two.output
+    strip = lambda out: {k: v for k, v in json.loads(out).items() if k != "group_id"}  # noqa: E731
+    assert strip(one.stdout) == strip(two.stdout)
+
+
+# -- the results store under concurrent writers ------------------------------------------------
+
+def _writer(store_path: str, who: int, n: int, barrier) -> None:
+    import smsim.store.store as store_mod
+    from smsim.store import Store
+
+    # a tiny id space makes two writers pick the same id often, as busy clients eventually do
+    store_mod.new_run_id = lambda now=None: f"20260101-000000-{os.urandom(1).hex()[:1]}{os.urandom(1)[0] % 4}"
+    st = Store(store_path)
+    barrier.wait()
+    for i in range(n):
+        st.record_summary({"writer": who, "i": i, "total_cost_usd": float(who * 100 + i)}, "run")
+
+
+def test_two_writers_at_once_lose_no_run(tmp_path):
+    from smsim.store import Store
+
+    ctx = mp.get_context("fork")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), w, 12, barrier)) for w in (1, 2)]
+    t0 = time.monotonic()
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
+    assert time.monotonic() - t0 < 60
+    st = Store(tmp_path)
+    index = st.list()
+    assert len(index) == 24 and index["run_id"].is_unique
+    seen = sorted((s["writer"], s["i"]) for s in (st.show(r)["summary"] for r in index["run_id"]))
+    assert seen == [(w, i) for w in (1, 2) for i in range(12)]
+    assert len(st.reindex()) == 24  # the folders on disk agree with the index
