@@ -199,18 +199,19 @@ class Executor:
                 if uses.get(id(a), 0) > 1 and id(a) not in shared:
                     shared[id(a)] = client.scatter(a, broadcast=True, hash=False)
         prefix = f"smsim-{getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex[:12]}"
-        futures = {}
-        for i, (key, args) in enumerate(tasks):
-            args = tuple(shared.get(id(a), a) for a in args)
-            futures[client.submit(fn, *args, key=f"{prefix}-{i}", pure=False)] = key
+        columns = list(zip(*(tuple(shared.get(id(a), a) for a in args) for _, args in tasks), strict=True))
+        keys = [key for key, _ in tasks]
+        futures = client.map(fn, *columns, key=[f"{prefix}-{i}" for i in range(len(tasks))], pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
         try:
-            for fut in as_completed(list(futures)):
-                key = futures[fut]
-                if fut.status == "error":
-                    exc = fut.exception()
-                    raise TaskError(key, what(key), exc) from exc
-                done(key, fut.result())
-                fut.release()
+            # results are gathered in the background as they finish, several at a time
+            for batch in as_completed(futures, with_results=True, raise_errors=False).batches():
+                for fut, result in batch:
+                    key = keys[index[fut.key]]
+                    if fut.status == "error":
+                        raise TaskError(key, what(key), result) from result
+                    done(key, result)
+                    fut.release()
         finally:
             client.cancel([f for f in futures if not f.done()])
             client.cancel(list(shared.values()))
