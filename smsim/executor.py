@@ -18,7 +18,8 @@ On Dask, an argument object shared by several tasks (a scenario, the price catal
 to every worker once instead of being pickled into each task; results stream back as they finish
 (``on_done`` and ``progress`` are called on the client, which alone writes the results store);
 a worker that dies has its tasks re-run elsewhere by the scheduler, with identical results.
-A task that raises ends the map with :class:`TaskError` naming the task (``describe(key)``).
+A task that raises ends the map with :class:`TaskError` naming the task (``describe(key)``);
+results that came back before it have been handed to ``on_done`` (and so are in the store).
 """
 
 from __future__ import annotations
@@ -38,16 +39,31 @@ Task = tuple[Hashable, tuple]
 _SCALARS = (int, float, str, bytes, bool, type(None))
 
 
-class TaskError(InputError):
-    """A task raised; ``key`` is the task and the message names it and the original error."""
+class TaskError(Exception):
+    """A task raised: ``key`` names the task, ``original`` is what it raised. When that is bad
+    input (an :class:`InputError`) the error is a :class:`TaskInputError`, reported as such."""
 
     def __init__(self, key: Hashable, what: str, exc: BaseException) -> None:
-        loc = {k: getattr(exc, k, None) for k in ("file", "line", "column", "path")} if isinstance(
-            exc, InputError) else {}
-        detail = exc.message if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
-        super().__init__(f"{what} failed: {detail}", **loc)
+        super().__init__(f"{what} failed: {type(exc).__name__}: {exc}")
         self.key = key
         self.original = exc
+
+
+class TaskInputError(TaskError, InputError):
+    """A task stopped on bad input; file, line and field path are the original's."""
+
+    def __init__(self, key: Hashable, what: str, exc: InputError) -> None:
+        InputError.__init__(self, f"{what} failed: {exc.message}", file=exc.file, line=exc.line,
+                            column=exc.column, path=exc.path)
+        self.key = key
+        self.original = exc
+
+
+def task_error(key: Hashable, what: str, exc: BaseException) -> TaskError:
+    """The error to raise for task ``key`` (described as ``what``) that raised ``exc``."""
+    if isinstance(exc, InputError):
+        return TaskInputError(key, what, exc)
+    return TaskError(key, what, exc)
 
 
 def resolve_jobs(jobs: int | None) -> int:
@@ -161,7 +177,7 @@ class Executor:
                 try:
                     result = fn(*args)
                 except Exception as exc:
-                    raise TaskError(key, what(key), exc) from exc
+                    raise task_error(key, what(key), exc) from exc
                 done(key, result)
         else:
             self._map_processes(fn, tasks, done, what)
@@ -181,7 +197,7 @@ class Executor:
                     try:
                         result = fut.result()
                     except Exception as exc:
-                        raise TaskError(key, what(key), exc) from exc
+                        raise task_error(key, what(key), exc) from exc
                     done(key, result)
         except BaseException:
             for fut in pending:
@@ -209,7 +225,8 @@ class Executor:
                 for fut, result in batch:
                     key = keys[index[fut.key]]
                     if fut.status == "error":
-                        raise TaskError(key, what(key), result) from result
+                        exc = fut.exception()
+                        raise task_error(key, what(key), exc) from exc
                     done(key, result)
                     fut.release()
         finally:
@@ -243,4 +260,4 @@ class _Borrowed:
         pass
 
 
-__all__ = ["SCHEDULER_ENV", "Executor", "TaskError", "executor", "resolve_jobs"]
+__all__ = ["SCHEDULER_ENV", "Executor", "TaskError", "TaskInputError", "executor", "resolve_jobs", "task_error"]

@@ -187,3 +187,48 @@ def test_two_writers_at_once_lose_no_run(tmp_path):
     seen = sorted((s["writer"], s["i"]) for s in (st.show(r)["summary"] for r in index["run_id"]))
     assert seen == [(w, i) for w in (1, 2) for i in range(12)]
     assert len(st.reindex()) == 24  # the folders on disk agree with the index
+
+
+# -- a failing task, then --resume ---------------------------------------------------------------
+
+FLEET = """\
+name: {name}
+horizon: {{start: 2026-01-05T00:00:00Z, duration_s: 2h}}
+seed: 4
+fleets:
+  - {{name: web, instance_type: ml.m5.xlarge, count: {count}}}
+"""
+
+
+def test_bench_names_the_failing_scenario_and_resume_runs_only_the_rest(tmp_path, monkeypatch):
+    import smsim.compare.runner as runner
+    from smsim.compare.bench import run_bench
+    from smsim.store import Store
+
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    for i, name in enumerate(("a", "b", "c"), 1):
+        (folder / f"{name}.yaml").write_text(FLEET.format(name=name, count=i))
+    real, ran, failed = runner._run_one, [], []
+
+    def flaky(scenario, seed, catalog=None):
+        ran.append(scenario.name)
+        if scenario.name == "b" and not failed:
+            failed.append(seed)
+            raise ZeroDivisionError("boom")
+        return real(scenario, seed, catalog)
+
+    monkeypatch.setattr(runner, "_run_one", flaky)
+    st = Store(tmp_path / "store")
+    with pytest.raises(TaskError, match=r"'b.yaml' \(seed 4\) failed: ZeroDivisionError: boom"):
+        run_bench(folder, store=st)
+    assert ran == ["a", "b"] and list(st.list()["label"]) == ["a.yaml"]  # a finished and is kept
+    ran.clear()
+    result = run_bench(folder, store=st, resume=True)
+    assert ran == ["b", "c"]  # only the unfinished arms ran again
+    rows = {r["label"]: r for r in result.rows}
+    assert rows["a.yaml"]["resumed"] and not rows["b.yaml"]["resumed"]
+    # 2 h of 1, 2, 3 ml.m5.xlarge at one on-demand price: cost proportional to the count
+    assert rows["b.yaml"]["total_cost_usd"] == pytest.approx(2 * rows["a.yaml"]["total_cost_usd"], rel=1e-12)
+    assert rows["c.yaml"]["total_cost_usd"] == pytest.approx(3 * rows["a.yaml"]["total_cost_usd"], rel=1e-12)
+    assert rows["a.yaml"]["total_cost_usd"] > 0
