@@ -12,6 +12,7 @@ import os
 import signal
 import time
 
+import pandas as pd
 import pytest
 
 from smsim.compare import compare
@@ -78,7 +79,6 @@ def test_compare_is_identical_serial_processes_and_dask(scenario_file, client):
 
 def test_forecasts_of_many_series_identical_on_dask(client):
     import numpy as np
-    import pandas as pd
 
     from smsim.forecast import forecast_many
 
@@ -93,10 +93,35 @@ def test_forecasts_of_many_series_identical_on_dask(client):
         pd.testing.assert_frame_equal(a.frame, b.frame)
 
 
+def test_projection_paths_identical_on_dask(tmp_path, client):
+    from test_project_core import _periodic
+
+    from smsim.project.api import project_scenario
+
+    path = _periodic(tmp_path)
+    one = project_scenario(path, "2d", n_paths=3, model="snaive", keep_ledgers=True)
+    dask = project_scenario(path, "2d", n_paths=3, model="snaive", keep_ledgers=True, scheduler=client)
+    assert [r.summary for r in one.runs] == [r.summary for r in dask.runs]
+    for a, b in zip(one.runs, dask.runs, strict=True):
+        pd.testing.assert_frame_equal(a.ledger, b.ledger)
+    assert one.summary == dask.summary
+
+
+def test_optimizer_same_answer_and_evaluations_on_dask(client):
+    from test_optimize_search import SPACES, brute_and_search, same_answer, scenario
+
+    sc = scenario(seed=4)
+    _, ex, one = brute_and_search(sc, SPACES[0], jobs=2)
+    _, _, dask = brute_and_search(sc, SPACES[0], scheduler=client)
+    same_answer(ex, dask)
+    seen = lambda res: {e.candidate.index: e.cost_usd for e in res.evaluations}  # noqa: E731
+    assert seen(one) == seen(dask)  # 2 local processes and 2 Dask workers: the same batches
+
+
 def test_a_worker_killed_mid_sweep_loses_nothing(scenario_file, client):
     base = load_scenario(scenario_file)
     tasks = [(i, base, 100 + i) for i in range(12)]
-    expected = {k: r.summary for k, r in run_tasks(tasks).items()}
+    serial = run_tasks(tasks)
     pids = client.run(os.getpid)  # worker address -> pid
     killed = []
 
@@ -111,7 +136,9 @@ def test_a_worker_killed_mid_sweep_loses_nothing(scenario_file, client):
     got = run_tasks(tasks, scheduler=client, on_done=on_done)
     assert killed, "no worker was busy when the first result came back"
     assert list(got) == list(range(12))
-    assert {k: r.summary for k, r in got.items()} == expected
+    for k, run in got.items():
+        assert run.summary == serial[k].summary
+        pd.testing.assert_frame_equal(run.ledger, serial[k].ledger)
     client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
 
 
