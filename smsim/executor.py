@@ -24,6 +24,7 @@ results that came back before it have been handed to ``on_done`` (and so are in 
 
 from __future__ import annotations
 
+import math
 import os
 import uuid
 from collections import Counter
@@ -36,6 +37,10 @@ from smsim.errors import InputError
 SCHEDULER_ENV = "SMSIM_DASK_SCHEDULER"
 
 Task = tuple[Hashable, tuple]
+#: Short tasks travel in chunks, about this many per worker (so the load still balances) ...
+CHUNKS_PER_WORKER = 8
+#: ... of at most this many tasks.
+MAX_CHUNK = 16
 _SCALARS = (int, float, str, bytes, bool, type(None))
 
 
@@ -183,22 +188,33 @@ class Executor:
             self._map_processes(fn, tasks, done, what)
         return {key: results[key] for key, _ in tasks}
 
+    def _chunks(self, tasks: Sequence[Task]) -> list[list[int]]:
+        """Task positions in consecutive chunks, about ``CHUNKS_PER_WORKER`` per worker: many
+        short tasks then cost one round trip per chunk, and the load still balances."""
+        per = max(1, min(MAX_CHUNK, math.ceil(len(tasks) / (self.workers * CHUNKS_PER_WORKER))))
+        return [list(range(i, min(i + per, len(tasks)))) for i in range(0, len(tasks), per)]
+
+    @staticmethod
+    def _deliver(chunk: list[int], outcome: list, tasks, done, what) -> None:
+        for i, (ok, value) in zip(chunk, outcome, strict=False):
+            key = tasks[i][0]
+            if not ok:
+                raise task_error(key, what(key), value) from value
+            done(key, value)
+
     def _map_processes(self, fn, tasks, done, what) -> None:
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs)
-        pending = {self._pool.submit(fn, *args): key for key, args in tasks}
+        pending = {self._pool.submit(_run_chunk, fn, [tasks[i][1] for i in chunk]): chunk
+                   for chunk in self._chunks(tasks)}
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    key = pending.pop(fut)
-                    try:
-                        result = fut.result()
-                    except Exception as exc:
-                        raise task_error(key, what(key), exc) from exc
-                    done(key, result)
+                    chunk = pending.pop(fut)
+                    self._deliver(chunk, fut.result(), tasks, done, what)
         except BaseException:
             for fut in pending:
                 fut.cancel()
@@ -215,23 +231,36 @@ class Executor:
                 if uses.get(id(a), 0) > 1 and id(a) not in shared:
                     shared[id(a)] = client.scatter(a, broadcast=True, hash=False)
         prefix = f"smsim-{getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex[:12]}"
-        columns = list(zip(*(tuple(shared.get(id(a), a) for a in args) for _, args in tasks), strict=True))
-        keys = [key for key, _ in tasks]
-        futures = client.map(fn, *columns, key=[f"{prefix}-{i}" for i in range(len(tasks))], pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
+        futures = {}
+        for n, chunk in enumerate(self._chunks(tasks)):
+            calls = [tuple(shared.get(id(a), a) for a in tasks[i][1]) for i in chunk]
+            futures[client.submit(_run_chunk, fn, calls, key=f"{prefix}-{n}", pure=False)] = chunk
         try:
             # results are gathered in the background as they finish, several at a time
-            for batch in as_completed(futures, with_results=True, raise_errors=False).batches():
-                for fut, result in batch:
-                    key = keys[index[fut.key]]
-                    if fut.status == "error":
+            for batch in as_completed(list(futures), with_results=True, raise_errors=False).batches():
+                for fut, outcome in batch:
+                    if fut.status == "error":  # the chunk itself failed (not one of its tasks)
+                        key = tasks[futures[fut][0]][0]
                         exc = fut.exception()
                         raise task_error(key, what(key), exc) from exc
-                    done(key, result)
+                    self._deliver(futures[fut], outcome, tasks, done, what)
                     fut.release()
         finally:
             client.cancel([f for f in futures if not f.done()])
             client.cancel(list(shared.values()))
+
+
+def _run_chunk(fn: Callable, calls: list[tuple]) -> list[tuple[bool, Any]]:
+    """Run ``fn(*args)`` for each call in turn: ``(True, result)``, or ``(False, exception)`` for
+    the first that raises (the rest of the chunk is not run)."""
+    out: list[tuple[bool, Any]] = []
+    for args in calls:
+        try:
+            out.append((True, fn(*args)))
+        except Exception as exc:
+            out.append((False, exc))
+            break
+    return out
 
 
 def executor(jobs: int | None = 1, scheduler: Any = None) -> Executor:
