@@ -18,7 +18,8 @@ import pandas as pd
 
 from smsim.forecast.backtest import Backtest, run_backtest, select
 from smsim.forecast.intervals import Calibration, calibrate
-from smsim.forecast.models import MODELS, Forecaster, interval_frame, make_model
+from smsim.forecast.models.base import Forecaster, interval_frame
+from smsim.forecast.models.registry import MODELS, make_model
 from smsim.forecast.series import detect_freq, parse_horizon, read_series, season_lengths
 from smsim.rng import stream
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from smsim.forecast.models import Forecaster, make_model
+from smsim.forecast.models.base import Forecaster
+from smsim.forecast.models.registry import make_model
 
 #: Models tried by ``auto`` (MSTL joins when the data covers at least one season twice; the
 #: ``+log1p`` variants when the series is non-negative). Seasonal naive is always among them,
@@ -33,7 +34,8 @@ def candidate_model(name: str) -> Forecaster:
     seconds to tens of seconds per order in statsmodels (against a fraction of a second for
     the harmonic regression), and the explicit ``arima`` model keeps the seasonal ARMA terms.
     """
-    from smsim.forecast.models import ARIMA, Log1p
+    from smsim.forecast.models.arima import ARIMA
+    from smsim.forecast.models.registry import Log1p
 
     if name.endswith("+log1p"):
         return Log1p(candidate_model(name[: -len("+log1p")]))
@@ -124,7 +126,7 @@ def run_backtest(y: pd.Series, model: str | Forecaster, horizon: int, *, n_origi
     """Backtest ``model`` on ``y``; raises if a fit fails.
 
     ``model`` is a name (selected afresh at each origin) or a model fitted on the whole
-    series, whose :meth:`~smsim.forecast.models.Forecaster.fixed` copy is refitted.
+    series, whose :meth:`~smsim.forecast.models.base.Forecaster.fixed` copy is refitted.
     """
     import time
 
@@ -168,7 +170,7 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
     backtest is the average of theirs. Returns ``(winner, backtests, fitted)`` where ``fitted``
     holds every candidate fitted on the whole series (``"ensemble"`` included when built).
     """
-    from smsim.forecast.models import Ensemble
+    from smsim.forecast.models.registry import Ensemble
 
     if candidates is None:
         candidates = AUTO_CANDIDATES + (("mstl",) if season_lengths else ())

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from smsim.forecast.models import z_value
+from smsim.forecast.models.base import z_value
 
 
 @dataclass(frozen=True)
