@@ -14,8 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from smsim.cli import app
-from smsim.report.html import ReportData, RunView, build_sections, hourly_savings_plan, render_html
+from smsim.report.content import ReportData, RunView
+from smsim.report.html import render_html
 from smsim.report.markdown import render_markdown
+from smsim.report.sections import build_sections, hourly_savings_plan
 
 EVIL = '<script>alert("x")</script> & "quotes" \'too\''
 

@@ -26,8 +26,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run every scenario in FOLDER (interrupt-safe; --resume continues) and rank them by cost."""
         from smsim.compare.bench import run_bench
-        from smsim.report.html import ReportData, load_run_view, usd, write_html
+        from smsim.report.content import ReportData, usd
+        from smsim.report.html import write_html
         from smsim.report.markdown import write_markdown
+        from smsim.report.runs import load_run_view
         from smsim.store import Store
 
         st = Store(store)

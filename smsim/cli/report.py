@@ -22,8 +22,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """A self-contained report (cost, time series, SLA, savings plans) of one or more runs."""
         from smsim.errors import InputError
-        from smsim.report.html import ReportData, load_run_view, write_html
+        from smsim.report.content import ReportData
+        from smsim.report.html import write_html
         from smsim.report.markdown import write_markdown
+        from smsim.report.runs import load_run_view
         from smsim.store import Store
 
         if html is None and md is None:

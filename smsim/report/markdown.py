@@ -10,7 +10,9 @@ import html
 from pathlib import Path
 
 from smsim import atomic
-from smsim.report.html import Figure, ReportData, Table, Text, _shareable, build_sections
+from smsim.report.content import Figure, ReportData, Table, Text
+from smsim.report.html import _shareable
+from smsim.report.sections import build_sections
 
 
 def md_escape(text: object) -> str:
