@@ -164,3 +164,17 @@ def test_report_renders_in_headless_chromium(tmp_path):
     assert dom.stdout.count("<svg") >= 4
     assert "<script" not in dom.stdout.lower()
     assert 'alert("x")' in dom.stdout.replace("&quot;", '"') or "alert(" in dom.stdout  # shown as text
+
+
+def test_markdown_escapes_once_so_apostrophes_and_ampersands_read_as_written():
+    from smsim.report.markdown import md_escape
+
+    assert md_escape("team's") == "team's"
+    assert md_escape("R&D #1") == "R&amp;D \\#1"
+    assert md_escape("<b>a|b</b>") == "&lt;b&gt;a\\|b&lt;/b&gt;"
+    assert md_escape("&#x27;") == "&amp;\\#x27;"  # an entity typed by the user stays literal
+    view = _view()
+    view.summary["cost_by_tag"] = {"team": {"team's": 12.5}}
+    md = render_markdown(ReportData("the team's week", [view]))
+    assert "# the team's week" in md and "| team's |" in md
+    assert "&\\#x27;" not in md and "&#x27;" not in md

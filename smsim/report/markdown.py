@@ -14,11 +14,15 @@ from smsim.report.html import Figure, ReportData, Table, Text, _shareable, build
 
 
 def md_escape(text: object) -> str:
-    """HTML-escape, then neutralise Markdown table and emphasis characters."""
-    out = html.escape(str(text), quote=True).replace("\n", " ")
+    """Backslash-escape Markdown table and emphasis characters, then ``<``, ``>`` and ``&`` as entities.
+
+    Each character is escaped once: quotes need no escaping in Markdown, and the three entities
+    contain none of the backslash-escaped characters, so ``team's`` stays ``team's``.
+    """
+    out = str(text).replace("\n", " ")
     for ch in "\\|`*_[]#":
         out = out.replace(ch, "\\" + ch)
-    return out
+    return html.escape(out, quote=False)
 
 
 def render_markdown(data: ReportData) -> str:
