@@ -12,6 +12,15 @@ from smsim.cli._common import handles_errors, print_json, stdout
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="results store folder (default $SMSIM_STORE or ./.smsim/runs)")]
 
 
+def _cell(value) -> str:
+    """A query result value as table text: SQL NULL (None, NaN, NA, NaT) is an empty cell."""
+    import pandas as pd
+
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
 def _frame_table(frame, title: str | None = None):
     from rich.table import Table
 
@@ -19,7 +28,7 @@ def _frame_table(frame, title: str | None = None):
     for col in frame.columns:
         table.add_column(str(col), overflow="fold")
     for row in frame.itertuples(index=False):
-        table.add_row(*("" if v is None or v is __import__("pandas").NA else str(v) for v in row))
+        table.add_row(*(_cell(v) for v in row))
     return table
 
 
