@@ -1,4 +1,5 @@
-"""Checks that need the price catalog: instance types exist and are offered for their component."""
+"""Checks that need the price catalog: instance types exist and are offered for their component,
+and every non-instance rate a resource is billed at is in the catalog."""
 
 from __future__ import annotations
 
@@ -48,3 +49,45 @@ def check_instance_types(scenario, catalog, *, file: str | None = None, position
                 errors.append(InputError(exc.message, file=file, line=line, column=col, path=_format_path(field_path)))
     if errors:
         raise InputErrors(errors)
+
+
+def check_rates(scenario, catalog, *, file: str | None = None, positions=None) -> None:
+    """Every rate a resource is billed at must be in the catalog: a ``rate_key`` field, and each
+    key of a model's ``rate_keys()`` (``(field, rate_key)`` pairs). The error names the resource,
+    the rate and the field that needs it, so a run never fails on a missing price after simulating."""
+    from smsim.scenario.load import _format_path
+
+    errors: list[InputError] = []
+    seen: set[tuple] = set()
+    for path, model in _walk(scenario, ()):
+        needs = []
+        if isinstance(getattr(model, "rate_key", None), str) and "rate_key" in type(model).model_fields:
+            needs.append(("rate_key", model.rate_key))
+        if callable(getattr(model, "rate_keys", None)):
+            needs += model.rate_keys()
+        for field, key in needs:
+            field_path = path + tuple(int(p) if p.isdigit() else p for p in field.split("."))
+            if (path, key) in seen:
+                continue
+            seen.add((path, key))
+            try:
+                catalog.rate(key, scenario.region)
+            except InputError:
+                name = getattr(model, "name", None)
+                what = f"{getattr(model, 'kind', 'resource')} {name!r}" if name else "this resource"
+                line, col = positions.get(field_path, positions.get(path, (None, None))) if positions else (None, None)
+                errors.append(InputError(
+                    f"{what} is billed at rate {key!r}, which catalog {catalog.name!r} does not have"
+                    f"{_missing_rate_hint(key, catalog)}",
+                    file=file, line=line, column=col, path=_format_path(field_path),
+                ))
+    if errors:
+        raise InputErrors(errors)
+
+
+def _missing_rate_hint(key: str, catalog) -> str:
+    from smsim.pricing.catalog import BUILTIN
+
+    why = " (no sourced price exists for it, see data/pricing/SOURCES.md)" if catalog.name == BUILTIN else ""
+    return (f"{why}; add a row for it with 'smsim pricing import RATES.csv --out DIR' "
+            "(columns rate_key,region,unit,usd,as_of,source) and set pricing.catalog: DIR")
