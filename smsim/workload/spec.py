@@ -127,7 +127,7 @@ MixWorkload.model_rebuild()
 
 def _load_recorded(spec: TraceWorkload | RealWorkload, base_dir: Path | None) -> RequestTrace | CountTrace:
     if isinstance(spec, RealWorkload):
-        return load_real_trace(spec.dataset, spec.data_dir, request_type=spec.request_type)
+        return load_real_trace(spec.dataset, spec.data_dir, request_type=spec.request_type, base_dir=base_dir)
     path = Path(spec.path).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
