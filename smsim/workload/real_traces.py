@@ -117,7 +117,7 @@ def real_data_dir(data_dir: str | Path | None = None, base_dir: str | Path | Non
     what = f"real dataset {dataset!r} ({ds.folder}/{ds.file})" if ds else "the real traces folder"
     looked = "; ".join(f"{p} ({why})" for why, p in tried)
     raise InputError(
-        f"{what} not found; looked in: {looked}. Set SMSIM_REAL_DATA_DIR or the workload's data_dir to "
+        f"real traces are not available: {what} not found; looked in: {looked}. Set SMSIM_REAL_DATA_DIR or the workload's data_dir to "
         "the folder of public traces, or use a synthetic or file workload",
         path="workload.data_dir",
     )
