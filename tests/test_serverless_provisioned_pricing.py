@@ -74,3 +74,38 @@ def test_with_imported_rates_provisioned_concurrency_is_billed(tmp_path):
     assert by_key[0.000005] == pytest.approx(28_800)
     prov = lines[lines["lineItem/UnblendedRate"] == 0.000005]["lineItem/UnblendedCost"].sum()
     assert prov == pytest.approx(0.144)
+
+
+def test_declared_rates_cover_every_rate_the_quickstart_is_billed_at():
+    """Contract: validate's list of needed rates (``needed_rates``) holds every rate key the run
+    meters, over the scenario that touches every kind of resource."""
+    from pathlib import Path
+
+    from smsim.api import load_scenario, run_scenario
+    from smsim.scenario.checks import needed_rates
+
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "quickstart.yaml")
+    declared = {key for _, _, key in needed_rates(scenario)}
+    metered = set(run_scenario(scenario).usage["rate_key"].dropna().astype(str)) - {""}
+    assert metered, "the quickstart meters non-instance usage"
+    assert metered <= declared, f"metered but not declared: {sorted(metered - declared)}"
+
+
+def test_a_catalog_without_storage_rates_is_refused_at_validation(tmp_path):
+    import json
+    import shutil
+
+    catalog = tmp_path / "bare"
+    shutil.copytree(load_catalog("builtin").directory, catalog, ignore=shutil.ignore_patterns("rates.csv", "*.md"))
+    (catalog / "catalog.json").write_text(json.dumps({"name": "bare", "as_of": "2026-09-27", "extends": None}))
+    (catalog / "rates.csv").write_text("rate_key,region,unit,usd,as_of,source\n", encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: nb\nregion: us-east-1\nhorizon: {start: 2026-01-05T00:00:00Z, duration_s: 1d}\n"
+        "pricing: {catalog: bare}\n"
+        "notebooks:\n  - {name: ds, users: 2, storage_gb_per_user: 20}\n", encoding="utf-8")
+    out = CliRunner().invoke(app, ["validate", str(path)])
+    assert out.exit_code == 2, out.output
+    text = " ".join(out.output.split())
+    assert "notebook-instance 'ds' is billed at rate 'ml_storage_notebook_gb_month'" in text
+    assert "s.yaml:6:" in text and "notebooks[0].storage_gb_per_user" in text

@@ -51,38 +51,61 @@ def check_instance_types(scenario, catalog, *, file: str | None = None, position
         raise InputErrors(errors)
 
 
-def check_rates(scenario, catalog, *, file: str | None = None, positions=None) -> None:
-    """Every rate a resource is billed at must be in the catalog: a ``rate_key`` field, and each
-    key of a model's ``rate_keys()`` (``(field, rate_key)`` pairs). The error names the resource,
-    the rate and the field that needs it, so a run never fails on a missing price after simulating."""
-    from smsim.scenario.load import _format_path
-
-    errors: list[InputError] = []
-    seen: set[tuple] = set()
+def needed_rates(scenario):
+    """``(field path, model, rate_key)`` of every non-instance rate the scenario is billed at: a
+    model's ``rate_key`` field, each pair of its ``rate_keys()`` (``(field, rate_key)``), and the
+    per-request data fields of instance-backed endpoints."""
     for path, model in _walk(scenario, ()):
         needs = []
         if isinstance(getattr(model, "rate_key", None), str) and "rate_key" in type(model).model_fields:
             needs.append(("rate_key", model.rate_key))
         if callable(getattr(model, "rate_keys", None)):
             needs += model.rate_keys()
+        else:
+            needs += _endpoint_data_keys(model)
         for field, key in needs:
-            field_path = path + tuple(int(p) if p.isdigit() else p for p in field.split("."))
-            if (path, key) in seen:
-                continue
-            seen.add((path, key))
-            try:
-                catalog.rate(key, scenario.region)
-            except InputError:
-                name = getattr(model, "name", None)
-                what = f"{getattr(model, 'kind', 'resource')} {name!r}" if name else "this resource"
-                line, col = positions.get(field_path, positions.get(path, (None, None))) if positions else (None, None)
-                errors.append(InputError(
-                    f"{what} is billed at rate {key!r}, which catalog {catalog.name!r} does not have"
-                    f"{_missing_rate_hint(key, catalog)}",
-                    file=file, line=line, column=col, path=_format_path(field_path),
-                ))
+            yield path + tuple(int(p) if p.isdigit() else p for p in field.split(".")), model, key
+
+
+def check_rates(scenario, catalog, *, file: str | None = None, positions=None) -> None:
+    """Every rate the scenario is billed at (:func:`needed_rates`) must be in the catalog. The error
+    names the resource, the rate and the field that needs it, so a run never fails on a missing
+    price after simulating."""
+    from smsim.scenario.load import _format_path
+
+    errors: list[InputError] = []
+    seen: set[tuple] = set()
+    for field_path, model, key in needed_rates(scenario):
+        if (id(model), key) in seen:
+            continue
+        seen.add((id(model), key))
+        try:
+            catalog.rate(key, scenario.region)
+        except InputError:
+            name = getattr(model, "name", None)
+            what = f"{getattr(model, 'kind', 'resource')} {name!r}" if name else "this resource"
+            # the field's line, else (a default value) the line of the nearest part of the path written
+            at = next((positions[field_path[:k]] for k in range(len(field_path), 0, -1)
+                       if positions and field_path[:k] in positions), (None, None))
+            line, col = at
+            errors.append(InputError(
+                f"{what} is billed at rate {key!r}, which catalog {catalog.name!r} does not have"
+                f"{_missing_rate_hint(key, catalog)}",
+                file=file, line=line, column=col, path=_format_path(field_path),
+            ))
     if errors:
         raise InputErrors(errors)
+
+
+#: Per-request data fields of instance-backed endpoints and their rates (the endpoints' shared
+#: data metering, ``smsim.sim.endpoint.meter_data``, bills them so).
+ENDPOINT_DATA_KEYS = (("data_in_gb_per_request", "endpoint_data_in_gb"),
+                      ("data_out_gb_per_request", "endpoint_data_out_gb"))
+
+
+def _endpoint_data_keys(model) -> list[tuple[str, str]]:
+    fields = type(model).model_fields
+    return [(f, key) for f, key in ENDPOINT_DATA_KEYS if f in fields and getattr(model, f)]
 
 
 def _missing_rate_hint(key: str, catalog) -> str:

@@ -14,14 +14,12 @@ import numpy as np
 import pandas as pd
 
 from smsim.errors import InputError
+from smsim.scenario.notebooks import STORAGE_RATE_KEY
 from smsim.sim.engine import ResourceResult, SimContext, register
 from smsim.sim.training import UsageWriter
 
 _COMPONENT = {"notebook-instance": "Notebook", "studio": "Studio"}
-_STORAGE = {
-    "notebook-instance": "ml_storage_notebook_gb_month",
-    "studio": "studio_storage_gb_month",
-}
+_STORAGE = STORAGE_RATE_KEY
 
 
 def user_activity(spec, days: list[tuple[float, float]], rng: np.random.Generator) -> np.ndarray:
