@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         cat = load_catalog(catalog)
         rows = price_rows(cat, region, instance_type, component)
         if as_json:
-            print_json({"catalog": cat.describe(), "prices": rows})
+            print_json({"catalog": cat.describe() | {"directory": str(cat.directory)}, "prices": rows})
             return
         from rich.table import Table
 
