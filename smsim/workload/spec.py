@@ -94,7 +94,10 @@ class RealWorkload(_Recorded):
 
     kind: Literal["real"] = "real"
     dataset: RealDatasetName
-    data_dir: str | None = None
+    data_dir: str | None = Field(
+        None, description="folder of the public traces, relative to the scenario file; default: "
+        "$SMSIM_REAL_DATA_DIR, else shared/data beside the scenario or the working folder (or a parent)",
+    )
     request_type: Literal["generative", "api", "all"] = "all"
 
 
