@@ -111,6 +111,7 @@ def _endpoint_data_keys(model) -> list[tuple[str, str]]:
 def _missing_rate_hint(key: str, catalog) -> str:
     from smsim.pricing.catalog import BUILTIN
 
-    why = " (no sourced price exists for it, see data/pricing/SOURCES.md)" if catalog.name == BUILTIN else ""
+    why = (f" (no sourced price exists for it; see {catalog.directory / 'SOURCES.md'})"
+           if catalog.name == BUILTIN else "")
     return (f"{why}; add a row for it with 'smsim pricing import RATES.csv --out DIR' "
             "(columns rate_key,region,unit,usd,as_of,source) and set pricing.catalog: DIR")
