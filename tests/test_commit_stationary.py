@@ -76,8 +76,9 @@ def test_steady_fleet_is_told_to_commit_near_the_optimum(steady):
     c = result.recommended_usd_per_hour
     assert c > 0.5 * BEST_C
     assert expected_yearly_savings(c) >= 0.8 * BEST_SAVINGS, (c, expected_yearly_savings(c))
-    # on its own paths the plan is expected to pay off
+    # on its own paths the plan is expected to pay off, and the user is told why the paths stay bounded
     assert result.recommended["expected_savings_usd"] > 0
+    assert any("stationary" in note for note in result.notes), result.notes
 
 
 def test_lookback_plans_are_not_scored_as_near_certain_losses(steady):
@@ -108,6 +109,11 @@ def test_growing_fleet_is_not_treated_as_stationary():
     t = np.arange(60 * 24)
     growing = _hourly(10 + 10 * t / len(t) + 2 * np.sin(2 * np.pi * t / 24) + rng.gamma(2, 0.5, len(t)))
     assert not check_stationarity(growing.to_numpy()).stationary
+    # the usual backtest choice stands, and the commitment follows the fleet up: above what
+    # the 60-day lookback (which averages in the smaller fleet of two months ago) would buy
+    result = recommend_commitment(growing, discount=D, seed=0, n_paths=100, stage_at_hours=None)
+    assert result.model == "smsim.forecast:auto" and not any("stationary" in n for n in result.notes)
+    assert result.recommended_usd_per_hour > result.lookback["60d"]["commitment_usd_per_hour"]
     walk = np.cumsum(rng.normal(0, 1, 2000))
     assert not check_stationarity(walk).stationary
     ar1 = np.zeros(2000)
@@ -115,3 +121,12 @@ def test_growing_fleet_is_not_treated_as_stationary():
     for i in range(1, 2000):
         ar1[i] = 0.9 * ar1[i - 1] + e[i]
     assert check_stationarity(ar1).stationary
+
+
+def test_fallback_paths_revert_for_a_steady_fleet(steady):
+    # the seasonal-bootstrap fallback's daily level is a stationary AR(1) here, not a random walk
+    history, _ = steady
+    result = recommend_commitment(history, discount=D, seed=0, stage_at_hours=None,
+                                  model="commit-seasonal-bootstrap")
+    assert result.model == "commit-seasonal-bootstrap"
+    assert expected_yearly_savings(result.recommended_usd_per_hour) >= 0.8 * BEST_SAVINGS
