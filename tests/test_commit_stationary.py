@@ -130,3 +130,14 @@ def test_fallback_paths_revert_for_a_steady_fleet(steady):
                                   model="commit-seasonal-bootstrap")
     assert result.model == "commit-seasonal-bootstrap"
     assert expected_yearly_savings(result.recommended_usd_per_hour) >= 0.8 * BEST_SAVINGS
+
+
+def test_history_too_short_to_backtest_still_gets_the_stationary_model():
+    # two weeks of hourly usage: no backtest origin fits (a training window needs two weekly
+    # cycles), so nothing is scored; auto must still return a (stationary) model
+    from smsim.forecast.api import sample_paths
+
+    history = _hourly(G5 * _steady_counts(14 * 24, seed=5))
+    paths = sample_paths(history, YEAR, 20, seed=1)
+    assert paths.shape == (20, YEAR) and np.isfinite(paths).all()
+    assert paths[:, -720:].max() < 3 * history.max()

@@ -216,5 +216,6 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
     base = results.get("snaive")
     scored = [(b.mase, name) for name, b in results.items() if np.isfinite(b.mase)
               and (base is None or name == "snaive" or beats(b, base))]
-    winner = min(scored)[1] if scored else "snaive"
+    # nothing scored (too short to backtest): the baseline, or the first candidate without one
+    winner = min(scored)[1] if scored else ("snaive" if "snaive" in results else next(iter(results)))
     return winner, results, fitted
