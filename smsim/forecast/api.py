@@ -180,6 +180,9 @@ def sample_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str
     paths' spread matches the backtest-calibrated 80 % band. Errors persist along each path, so
     sums over the horizon (quarterly spend) get honest, wider-than-independent spread. Values are
     clipped at zero when the series is a count or cost (``nonnegative``, inferred by default).
+    Past the longest backtested step a series that tests stationary gets a stationary model
+    (:func:`long_horizon_stationarity`), so paths over a year-long term stay within the spread
+    the series has instead of widening like a random walk.
     Deterministic for a given ``seed`` (stream ``forecast/paths/<name>``).
     """
     f = _fit(y, horizon, (80.0, 95.0), model, season_lengths, n_origins, nonnegative)
