@@ -48,9 +48,11 @@ class Stationarity:
         return self.adf_p < self.adf_alpha and self.kpss_stat < self.kpss_critical
 
     def summary(self) -> dict:
-        return {"stationary": self.stationary, "adf_p": round(self.adf_p, 4),
-                "kpss_stat": round(self.kpss_stat, 4), "kpss_critical_1pct": self.kpss_critical,
-                "n": self.n}
+        """JSON-ready (``None`` where the tests were not run)."""
+        ran = np.isfinite(self.kpss_stat)
+        return {"stationary": self.stationary, "adf_p": round(self.adf_p, 4) if ran else None,
+                "kpss_stat": round(self.kpss_stat, 4) if ran else None,
+                "kpss_critical_1pct": self.kpss_critical if ran else None, "n": self.n}
 
 
 def check_stationarity(values: np.ndarray) -> Stationarity:
