@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from smsim.commit.adapters import catalog_discount, usage_paths
+from smsim.commit.adapters import FALLBACK_MODEL, catalog_discount, usage_paths
 from smsim.commit.economics import (
     Existing,
     Outcome,
@@ -172,6 +172,14 @@ def recommend_commitment(
     notes: list[str] = []
 
     paths, model_name = usage_paths(history, horizon, n_paths, seed, model)
+    if model == "auto" and model_name != FALLBACK_MODEL:
+        from smsim.forecast.api import long_horizon_stationarity
+
+        verdict = long_horizon_stationarity(history, horizon)
+        if verdict is not None and verdict.stationary:
+            notes.append(f"usage tests stationary (ADF p={verdict.adf_p:.3g}, KPSS {verdict.kpss_stat:.3g} "
+                         f"< {verdict.kpss_critical:g} at 1%): paths beyond the backtested horizon come from "
+                         "a stationary model, whose spread stays bounded over the term")
     residual_paths, _ = residual_after_existing(paths, existing)
     best = optimal_commitment(residual_paths, terms)
     c_star = best.commitment_usd_per_hour

@@ -16,10 +16,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smsim.forecast.backtest import Backtest, run_backtest, select
+from smsim.forecast.backtest import (
+    STATIONARY_CANDIDATES,
+    Backtest,
+    backtest_steps,
+    run_backtest,
+    select,
+)
 from smsim.forecast.intervals import Calibration, calibrate
 from smsim.forecast.models import MODELS, Forecaster, interval_frame, make_model
 from smsim.forecast.series import detect_freq, parse_horizon, read_series, season_lengths
+from smsim.forecast.stationarity import Stationarity, check_stationarity
 from smsim.rng import stream
 
 MODEL_CHOICES = ("auto", *MODELS)
@@ -43,6 +50,7 @@ class ForecastResult:
     smape: float | None = None
     form: str = ""
     backtests: dict[str, float] = field(default_factory=dict)  # model -> backtest MASE
+    stationarity: Stationarity | None = None  # tested when the horizon exceeds the backtest
 
     def summary(self) -> dict:
         """JSON-ready description (no frame)."""
@@ -56,6 +64,7 @@ class ForecastResult:
             "coverage": {f"{lv:g}": _round(c) for lv, c in self.coverage.items()},
             "interval_source": {f"{lv:g}": s for lv, s in self.interval_source.items()},
             "candidates_mase": {k: _round(v) for k, v in self.backtests.items()},
+            "stationarity": self.stationarity.summary() if self.stationarity else None,
         }
 
 
@@ -71,6 +80,25 @@ class _Fitted:
     backtest: Backtest | None
     candidates: dict[str, float]
     nonnegative: bool
+    stationarity: Stationarity | None = None
+
+
+def long_horizon_stationarity(y: pd.Series, horizon: int, seasons: Sequence[int] | None = None,
+                              n_origins: int = 4) -> Stationarity | None:
+    """The ADF/KPSS verdict on ``y`` when ``horizon`` goes past the longest backtested step.
+
+    Up to that step the backtest ranks models on what they got right; past it nothing does,
+    and the model class decides how the spread grows. A unit-root model's variance grows
+    without bound (linearly in h for a random walk); for a stationary series the h-step
+    predictive distribution converges to the series' own marginal distribution, so ``auto``
+    then chooses among stationary models only (:data:`STATIONARY_CANDIDATES`). ``None`` when
+    the backtest covers the horizon (the usual choice stands).
+    """
+    if seasons is None:
+        seasons = season_lengths(detect_freq(y.index), len(y))
+    if horizon <= backtest_steps(len(y), horizon, seasons, n_origins):
+        return None
+    return check_stationarity(y.to_numpy(dtype=float))
 
 
 def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
@@ -84,8 +112,15 @@ def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
         seasons = season_lengths(detect_freq(y.index), len(y))
     candidates: dict[str, float] = {}
     bt: Backtest | None = None
+    nonneg = bool((y >= 0).all()) if nonnegative is None else nonnegative
+    stationarity = None
     if model == "auto":
-        name, results, models = select(y, horizon, seasons, n_origins=n_origins)
+        stationarity = long_horizon_stationarity(y, horizon, seasons, n_origins)
+        only = None
+        if stationarity is not None and stationarity.stationary:
+            only = STATIONARY_CANDIDATES + (
+                tuple(f"{c}+log1p" for c in STATIONARY_CANDIDATES) if nonneg else ())
+        name, results, models = select(y, horizon, seasons, n_origins=n_origins, candidates=only)
         bt, fitted = results[name], models[name]
         candidates = {k: b.mase for k, b in results.items()}
     else:
@@ -98,8 +133,7 @@ def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
             bt = None
     cal = calibrate(bt.errors, bt.sd, levels) if bt is not None and bt.actual.size else \
         Calibration.model_based(levels)
-    nonneg = bool((y >= 0).all()) if nonnegative is None else nonnegative
-    return _Fitted(fitted, name, cal, bt, candidates, nonneg)
+    return _Fitted(fitted, name, cal, bt, candidates, nonneg, stationarity)
 
 
 def forecast_series(
@@ -132,7 +166,8 @@ def forecast_series(
         interval_source=dict(f.calibration.source),
         mase=f.backtest.mase if f.backtest is not None else None,
         smape=f.backtest.smape if f.backtest is not None else None,
-        form=getattr(f.model, "form_", f.name), backtests=f.candidates)
+        form=getattr(f.model, "form_", f.name), backtests=f.candidates,
+        stationarity=f.stationarity)
 
 
 def sample_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str = "auto", *,
@@ -145,6 +180,9 @@ def sample_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str
     paths' spread matches the backtest-calibrated 80 % band. Errors persist along each path, so
     sums over the horizon (quarterly spend) get honest, wider-than-independent spread. Values are
     clipped at zero when the series is a count or cost (``nonnegative``, inferred by default).
+    Past the longest backtested step a series that tests stationary gets a stationary model
+    (:func:`long_horizon_stationarity`), so paths over a year-long term stay within the spread
+    the series has instead of widening like a random walk.
     Deterministic for a given ``seed`` (stream ``forecast/paths/<name>``).
     """
     f = _fit(y, horizon, (80.0, 95.0), model, season_lengths, n_origins, nonnegative)

@@ -24,6 +24,9 @@ AUTO_CANDIDATES = ("snaive", "ets", "arima", "theta")
 #: Models also tried on ``log1p(y)`` for non-negative series (counts, spend): their noise
 #: usually grows with the level, which the log scale makes constant.
 LOG_CANDIDATES = ("ets", "theta", "mstl")
+#: Models tried by ``auto`` for a stationary series beyond the longest backtested step: the
+#: ones whose spread stays bounded (see :func:`smsim.forecast.api.long_horizon_stationarity`).
+STATIONARY_CANDIDATES = ("arma",)
 
 
 def candidate_model(name: str) -> Forecaster:
@@ -119,6 +122,18 @@ def plan_origins(n: int, horizon: int, n_origins: int, min_train: int) -> tuple[
     return h, [n - (i + 1) * h for i in reversed(range(k))]
 
 
+def min_train_length(season_lengths: Sequence[int]) -> int:
+    """Shortest training window a backtest origin gets: two of the longest season and more."""
+    m = season_lengths[0] if season_lengths else 1
+    return max(2 * max(season_lengths, default=1) + 2, 3 * m, 16)
+
+
+def backtest_steps(n: int, horizon: int, season_lengths: Sequence[int], n_origins: int = 4) -> int:
+    """The longest step ahead that a backtest of ``n`` values scores (0 when it has no origin)."""
+    h, ends = plan_origins(n, horizon, n_origins, min_train_length(season_lengths))
+    return h if ends else 0
+
+
 def run_backtest(y: pd.Series, model: str | Forecaster, horizon: int, *, n_origins: int = 4,
                  season_lengths: Sequence[int] = (), min_train: int | None = None) -> Backtest:
     """Backtest ``model`` on ``y``; raises if a fit fails.
@@ -130,7 +145,7 @@ def run_backtest(y: pd.Series, model: str | Forecaster, horizon: int, *, n_origi
 
     values = y.to_numpy(dtype=float)
     m = season_lengths[0] if season_lengths else 1
-    min_train = min_train or max(2 * max(season_lengths, default=1) + 2, 3 * m, 16)
+    min_train = min_train or min_train_length(season_lengths)
     h, ends = plan_origins(len(values), horizon, n_origins, min_train)
     start = time.perf_counter()
     actual, mean, sd, scale = [], [], [], []
@@ -201,5 +216,6 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
     base = results.get("snaive")
     scored = [(b.mase, name) for name, b in results.items() if np.isfinite(b.mase)
               and (base is None or name == "snaive" or beats(b, base))]
-    winner = min(scored)[1] if scored else "snaive"
+    # nothing scored (too short to backtest): the baseline, or the first candidate without one
+    winner = min(scored)[1] if scored else ("snaive" if "snaive" in results else next(iter(results)))
     return winner, results, fitted
