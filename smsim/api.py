@@ -19,7 +19,7 @@ from smsim import atomic
 from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.schema import Scenario
 
-__all__ = ["RunResult", "catalog_for", "load_scenario", "run_scenario", "scenario_json_schema", "write_run"]
+__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "run_scenario", "scenario_json_schema", "write_run"]
 
 
 @dataclass
@@ -44,6 +44,14 @@ def catalog_for(scenario: Scenario):
     return load_catalog(name)
 
 
+def check_input_files(scenario: Scenario) -> None:
+    """Read every trace and history file the scenario names and raise the errors a run would
+    meet (:func:`smsim.scenario.checks.check_input_files`); ``run_scenario`` calls it first."""
+    from smsim.scenario.checks import check_input_files as check
+
+    check(scenario)
+
+
 def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, progress=None) -> RunResult:
     """Simulate a scenario to its horizon, bill its usage and summarise the result."""
     from smsim.billing.ledger import build_ledger
@@ -52,6 +60,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    check_input_files(scenario)
     catalog = catalog_for(scenario)
     sim = simulate(scenario, seed=seed, catalog=catalog, progress=progress)
     ledger = build_ledger(

@@ -59,10 +59,11 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handles_errors
     def validate(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")]) -> None:
-        """Check a scenario file without running it."""
+        """Check a scenario file and every trace it names, without running it."""
         from smsim import api
 
         loaded = api.load_scenario(scenario)
+        api.check_input_files(loaded)
         sections = {}
         for section, _ in loaded.resources():
             sections[section] = sections.get(section, 0) + 1

@@ -22,6 +22,7 @@ def validate_scenario(data, built, file: str, *, catalog=None):
             name = str(scenario.base_dir / name)
         catalog = load_catalog(name)
     check_instance_types(scenario, catalog, file=file, positions=built.positions)
+    scenario._positions = built.positions
     return scenario
 
 

@@ -38,6 +38,11 @@ COUNT_NAMES = ("count", "counts", "invocations", "Invocations", "requests", "num
                "n_requests", "request_count", "sum")
 RATE_NAMES = ("qps", "rps", "rate", "rate_per_s", "requests_per_s", "requests_per_second")
 
+#: A count trace whose rate within one interval exceeds this (requests per second) is refused:
+#: ten million per second is far beyond any endpoint fleet, so such a row is a unit or export error
+#: (and turning it into arrival times would not fit in memory).
+MAX_TRACE_RATE_PER_S = 1e7
+
 TimeUnit = Literal["auto", "datetime", "s", "ms", "us", "ns"]
 Format = Literal["auto", "csv", "parquet", "jsonl"]
 _UNIT_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
@@ -320,6 +325,12 @@ def read_count_trace(
     if off_grid.any():
         i = int(order[_first_bad(off_grid)])
         raise table.error(f"timestamp is not on the {interval_s:g}-s interval grid starting at the first row", i, tcol)
+    per_s = values if is_rate else values / interval_s
+    if (per_s > MAX_TRACE_RATE_PER_S).any():
+        i = _first_bad(per_s > MAX_TRACE_RATE_PER_S)
+        what = f"rate {values[i]:g}/s" if is_rate else f"count {values[i]:g} in a {interval_s:g}-s interval"
+        raise table.error(f"{what} is {per_s[i]:.3g} requests/s, above the {MAX_TRACE_RATE_PER_S:g}/s smsim "
+                          "accepts (a unit or export error?)", int(order[i]), vcol)
     if contiguous:
         jump = np.diff(k) > 1
         if jump.any():
