@@ -22,6 +22,19 @@ RESOURCE_COLUMNS = [
 ]
 
 
+#: What a latency (or other figure) without any data shows, e.g. p50 when no request was served.
+NOT_AVAILABLE = "n/a"
+
+
+def cell(value, fmt: str) -> str:
+    """``value`` formatted, ``-`` when absent, :data:`NOT_AVAILABLE` when NaN."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value != value:
+        return NOT_AVAILABLE
+    return fmt.format(value)
+
+
 def usd(value: float) -> str:
     return f"${value:,.2f}"
 
@@ -68,8 +81,7 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
         for r in resources:
             cells = []
             for key, _, fmt in present:
-                value = r.get(key)
-                cells.append("-" if value is None else fmt.format(value))
+                cells.append(cell(r.get(key), fmt))
             table.add_row(str(r["resource_id"]), str(r["kind"]), *cells, usd(float(r.get("cost_usd", 0.0))))
         tables.append(table)
 
