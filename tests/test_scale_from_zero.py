@@ -154,3 +154,24 @@ def test_a_run_where_most_requests_fail_says_so_and_shows_no_nan(tmp_path):
             "service; no request was served, so there are no latencies") in result.output
     summary = api.run_scenario(path).summary
     assert len(summary["warnings"]) == 2
+
+
+def test_a_multi_model_endpoint_cannot_scale_to_zero():
+    from pydantic import ValidationError
+
+    from smsim.scenario.multimodel import MultiModelEndpointSpec
+
+    with pytest.raises(ValidationError, match="multi-model endpoint cannot scale to 0 instances"):
+        MultiModelEndpointSpec(name="mme", models=["a"], instance_type="ml.g5.xlarge",
+                               workload={"kind": "poisson", "rate_per_s": 1.0},
+                               autoscaling={"min_capacity": 0, "max_capacity": 2, "scale_to_zero": True})
+
+
+def test_reports_show_n_a_for_a_latency_without_served_requests():
+    from smsim.compare.tables import fmt_value
+    from smsim.report.html import _num
+    from smsim.report.tables import cell
+
+    nan = float("nan")
+    assert (cell(nan, "{:.3f}s"), _num(nan, "{:.3f}s"), fmt_value(nan, "s")) == ("n/a", "n/a", "n/a")
+    assert (cell(0.25, "{:.3f}s"), _num(0.25, "{:.3f}s"), fmt_value(0.25, "s")) == ("0.250s", "0.250s", "0.250s")
