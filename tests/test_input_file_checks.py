@@ -127,3 +127,20 @@ def test_an_absurd_count_names_its_row(tmp_path):
         result = CliRunner().invoke(app, [command[0], str(path), *command[1:]])
         assert result.exit_code == 2, result.output
         assert f"{tmp_path / 'c.csv'}:3: row 2, column 'count': count 1e+300" in result.output
+
+
+def test_validate_reads_a_predictive_history(tmp_path):
+    workload = "{kind: poisson, rate_per_s: 1}\n    autoscaling:\n      min_capacity: 1\n      max_capacity: 4\n" \
+               "      policies: [{kind: predictive, target_value: 60, history: hist.csv}]"
+    path = scenario(tmp_path, workload)
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"endpoints[0].autoscaling.policies[0].history: predictive history file not found: {tmp_path / 'hist.csv'}" \
+        in result.output
+    # a history that ends a day before the horizon starts is refused naming the file
+    (tmp_path / "hist.csv").write_text("time,count\n" + "".join(
+        f"2026-01-03T{h:02d}:00:00Z,100\n" for h in range(24)))
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'hist.csv'}: predictive history ends at" in result.output
+    assert "it must end at the horizon start 2026-01-05 00:00:00" in result.output

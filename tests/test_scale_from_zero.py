@@ -127,7 +127,7 @@ def test_an_endpoint_that_could_never_leave_zero_is_refused(tmp_path, policies):
       policies: {policies}
 """
     path = write_scenario(tmp_path, scaling)
-    with pytest.raises(InputError, match="no policy scales it out again") as err:
+    with pytest.raises(InputError, match="no policy or scheduled action scales it out again") as err:
         api.load_scenario(path)
     assert err.value.line is not None and err.value.path == "endpoints[0]"
     result = CliRunner().invoke(app, ["run", path, "--no-store", "--quiet"])
@@ -175,3 +175,24 @@ def test_reports_show_n_a_for_a_latency_without_served_requests():
     nan = float("nan")
     assert (cell(nan, "{:.3f}s"), _num(nan, "{:.3f}s"), fmt_value(nan, "s")) == ("n/a", "n/a", "n/a")
     assert (cell(0.25, "{:.3f}s"), _num(0.25, "{:.3f}s"), fmt_value(0.25, "s")) == ("0.250s", "0.250s", "0.250s")
+
+
+def test_a_scheduled_minimum_may_bring_an_endpoint_back_from_zero(tmp_path):
+    """Zero from the start until a scheduled action raises the minimum at 1200 s: the requests of
+    minutes 0-19 all fail (20), the instance launched at 1200 s is InService at 1500 s, after the
+    first burst; the 5 requests of minutes 40-44 are served. Billed 1200-3600 s."""
+    scaling = """\
+    autoscaling:
+      min_capacity: 0
+      max_capacity: 2
+      scale_to_zero: true
+      provisioning: {kind: fixed, delay_s: 300}
+      scheduled_actions: [{name: morning, schedule: "at(2026-01-05T00:20:00)", min_capacity: 1}]
+"""
+    summary = api.run_scenario(write_scenario(tmp_path, scaling)).summary
+    for r in summary["resources"]:
+        assert (r["requests"], r["served"], r["no_capacity_failures"]) == (25, 5, 20), r["resource_id"]
+        assert r["instance_hours"] == pytest.approx(2400 / 3600), r["resource_id"]
+    assert [w.split(":")[0] for w in summary["warnings"]] == ["request", "fluid"]
+    assert "20 of 25 requests failed (80.0%; dropped 20); 20 arrived while no instance was in service" \
+        in summary["warnings"][0]

@@ -270,8 +270,12 @@ class AutoscalingSpec(StrictModel):
                 or any(a.min_capacity == 0 for a in self.scheduled_actions))
 
     def scales_from_zero(self) -> bool:
-        """Whether a policy launches an instance when requests fail for lack of capacity: a step
-        scaling alarm on ``no_capacity_invocation_failures`` above its threshold with a step that adds."""
+        """Whether something brings capacity back from 0: a scheduled action that raises
+        ``min_capacity`` to 1 or more, or a policy that launches an instance when requests fail
+        for lack of capacity (a step-scaling alarm on ``no_capacity_invocation_failures`` above
+        its threshold with a step that adds)."""
+        if any(a.min_capacity is not None and a.min_capacity >= 1 for a in self.scheduled_actions):
+            return True
         for p in self.policies:
             if getattr(p, "kind", None) != "step_scaling" or p.metric != "no_capacity_invocation_failures":
                 continue
