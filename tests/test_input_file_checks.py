@@ -144,3 +144,21 @@ def test_validate_reads_a_predictive_history(tmp_path):
     assert result.exit_code == 2
     assert f"{tmp_path / 'hist.csv'}: predictive history ends at" in result.output
     assert "it must end at the horizon start 2026-01-05 00:00:00" in result.output
+
+
+@pytest.mark.parametrize("shape", ["requests", "counts"])
+def test_an_absurd_timestamp_names_its_row(tmp_path, shape):
+    """1e300 as a time made the count reader infer a NaN interval and report 'two rows for the
+    same interval'; a request trace silently spanned 1e300 s."""
+    from smsim.workload.traces import read_request_trace
+
+    (tmp_path / "t.csv").write_text("timestamp,count\n0,5\n1e300,3\n")
+    reader = read_count_trace if shape == "counts" else read_request_trace
+    with pytest.raises(InputError) as err:
+        reader(tmp_path / "t.csv")
+    assert (err.value.line, err.value.path) == (3, "row 2, column 'timestamp'")
+    assert err.value.message == ("timestamp 1e+300 (unit s) is more than 1e+10 s, about 300 years, from 1970 "
+                                 "or from 0 (a unit or export error?)")
+    # nanosecond epoch times of 2026 are fine
+    (tmp_path / "ns.csv").write_text("timestamp,count\n1767225600000000000,5\n1767225660000000000,3\n")
+    assert reader(tmp_path / "ns.csv").duration_s == pytest.approx(120.0 if shape == "counts" else 120.0)
