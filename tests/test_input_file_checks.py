@@ -103,6 +103,8 @@ def test_a_valid_trace_still_validates_and_runs(tmp_path):
     path = scenario(tmp_path, "{kind: trace, path: t.csv, repeat: true}", trace="timestamp\n0\n30\n")
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 0 and "valid (1 endpoints)" in result.output
+    table = CliRunner().invoke(app, ["run", str(path), "--no-store", "--quiet"])
+    assert table.exit_code == 0 and "no capacity" not in table.output and "warning" not in table.output
     run = CliRunner().invoke(app, ["run", str(path), "--no-store", "--quiet", "--json"])
     assert run.exit_code == 0, run.output
     # 2 requests per 60-s tile over one hour

@@ -150,6 +150,7 @@ def test_a_run_where_most_requests_fail_says_so_and_shows_no_nan(tmp_path):
     assert result.exit_code == 0, result.output
     assert "nan" not in result.output.lower().replace("n/a", "")
     assert "n/a" in result.output
+    assert "no capacity" in result.output  # the column appears when some requests found no capacity
     assert ("warning: request: 5 of 5 requests failed (100.0%; dropped 5); 5 arrived while no instance was in "
             "service; no request was served, so there are no latencies") in result.output
     summary = api.run_scenario(path).summary
