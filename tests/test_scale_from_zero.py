@@ -197,3 +197,17 @@ def test_a_scheduled_minimum_may_bring_an_endpoint_back_from_zero(tmp_path):
     assert [w.split(":")[0] for w in summary["warnings"]] == ["request", "fluid"]
     assert "20 of 25 requests failed (80.0%; dropped 20); 20 arrived while no instance was in service" \
         in summary["warnings"][0]
+
+
+def test_an_async_endpoint_scales_from_zero_on_backlog_not_on_no_capacity_failures():
+    from pydantic import ValidationError
+
+    from smsim.scenario.async_endpoint import AsyncEndpointSpec
+
+    policy = {"kind": "step_scaling", "metric": "no_capacity_invocation_failures", "threshold": 1,
+              "steps": [{"lower_bound": 0, "adjustment": 1}]}
+    with pytest.raises(ValidationError, match="scale from zero on backlog instead"):
+        AsyncEndpointSpec(name="a", model="m", instance_type="ml.g5.xlarge",
+                          workload={"kind": "poisson", "rate_per_s": 1.0},
+                          autoscaling={"min_capacity": 0, "max_capacity": 2, "scale_to_zero": True,
+                                       "policies": [policy]})
