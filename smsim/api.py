@@ -19,7 +19,7 @@ from smsim import atomic
 from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.schema import Scenario
 
-__all__ = ["RunResult", "catalog_for", "load_scenario", "run_scenario", "scenario_json_schema", "write_run"]
+__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "run_scenario", "scenario_json_schema", "write_run"]
 
 
 @dataclass
@@ -44,6 +44,14 @@ def catalog_for(scenario: Scenario):
     return load_catalog(name)
 
 
+def check_input_files(scenario: Scenario) -> None:
+    """Read every trace and history file the scenario names and raise the errors a run would
+    meet (:func:`smsim.scenario.checks.check_input_files`); ``run_scenario`` calls it first."""
+    from smsim.scenario.checks import check_input_files as check
+
+    check(scenario)
+
+
 def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, progress=None) -> RunResult:
     """Simulate a scenario to its horizon, bill its usage and summarise the result."""
     from smsim.billing.ledger import build_ledger
@@ -52,6 +60,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    check_input_files(scenario)
     catalog = catalog_for(scenario)
     sim = simulate(scenario, seed=seed, catalog=catalog, progress=progress)
     ledger = build_ledger(
@@ -85,7 +94,41 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
     }
     summary.update(billed)
     summary["resources"] = resources
+    summary["warnings"] = outcome_warnings(resources)
     return RunResult(scenario=scenario, seed=sim.seed, usage=sim.usage, ledger=ledger, summary=summary, series=series)
+
+
+#: A resource whose failed requests reach this share of its requests is warned about.
+FAILED_SHARE_WARNING = 0.5
+
+
+def outcome_warnings(resources: list[dict[str, Any]]) -> list[str]:
+    """One sentence per resource where most requests failed (timed out, dropped or throttled),
+    or none was served: such a run's cost and latency describe a service that did not work."""
+    out = []
+    for r in resources:
+        requests = float(r.get("requests") or 0.0)
+        if requests <= 0:
+            continue
+        parts = {"timed out": r.get("timed_out"), "dropped": r.get("dropped"), "throttled": r.get("throttled")}
+        failed = sum(float(v or 0.0) for v in parts.values())
+        served = float(r.get("served") or 0.0)
+        if failed < FAILED_SHARE_WARNING * requests and served > 0:
+            continue
+        detail = ", ".join(f"{k} {float(v):,.0f}" for k, v in parts.items() if v)
+        why = []
+        if r.get("no_capacity_failures"):
+            why.append(f"{float(r['no_capacity_failures']):,.0f} arrived while no instance was in service")
+        if r.get("deleted_at_s") is not None:
+            why.append(f"the endpoint was deleted at {float(r['deleted_at_s']):,.0f} s")
+        text = (f"{r['resource_id']}: {failed:,.0f} of {requests:,.0f} requests failed "
+                f"({failed / requests:.1%}; {detail})")
+        if why:
+            text += "; " + "; ".join(why)
+        if served <= 0:
+            text += "; no request was served, so there are no latencies"
+        out.append(text)
+    return out
 
 
 def resolved_scenario_yaml(scenario: Scenario) -> str:

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, progress_bar, stdout
+from smsim.cli._common import handles_errors, print_json, progress_bar, stderr, stdout
+
+
+def print_warnings(warnings) -> None:
+    """Each warning of a run summary on stderr, where it is seen even when stdout is piped."""
+    from rich.markup import escape
+
+    for text in warnings or []:
+        stderr.print(f"[bold yellow]warning:[/] {escape(text)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -51,6 +59,7 @@ def register(app: typer.Typer) -> None:
         for table in summary_tables(result.summary):
             stdout.print(table)
             stdout.print()
+        print_warnings(result.summary.get("warnings"))
         if out is not None:
             stdout.print(f"results written to {out}")
         if run_id:
@@ -59,10 +68,11 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handles_errors
     def validate(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")]) -> None:
-        """Check a scenario file without running it."""
+        """Check a scenario file and every trace it names, without running it."""
         from smsim import api
 
         loaded = api.load_scenario(scenario)
+        api.check_input_files(loaded)
         sections = {}
         for section, _ in loaded.resources():
             sections[section] = sections.get(section, 0) + 1

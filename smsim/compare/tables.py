@@ -16,9 +16,12 @@ GROUP_TITLES = {
 
 
 def fmt_value(value: float | None, unit: str, signed: bool = False) -> str:
-    """A figure in its unit (``$1,234.56``, ``0.123s``, ``99.50%``); ``-`` when missing."""
+    """A figure in its unit (``$1,234.56``, ``0.123s``, ``99.50%``); ``-`` when missing, ``n/a``
+    when NaN (a latency when no request was served)."""
     if value is None:
         return "-"
+    if value != value:
+        return "n/a"
     decimals = {"usd": 2, "s": 3, "fraction": 4}.get(unit, 0)
     value = round(value, decimals) + 0.0  # float noise and -0.0 print as 0
     sign = "+" if signed and value > 0 else ("-" if value < 0 else "")

@@ -88,11 +88,15 @@ def usd(value: Any) -> str:
 
 
 def pct(value: Any) -> str:
-    return "-" if value is None else f"{float(value):.2%}"
+    return _num(value, "{:.2%}")
 
 
 def _num(value: Any, fmt: str) -> str:
-    return "-" if value is None else fmt.format(float(value))
+    """``-`` when absent, ``n/a`` when NaN (e.g. a latency when no request was served)."""
+    if value is None:
+        return "-"
+    value = float(value)
+    return "n/a" if value != value else fmt.format(value)
 
 
 # -- section builders -----------------------------------------------------------------------
@@ -179,7 +183,7 @@ RESOURCE_COLUMNS = [
     ("kind", "kind", str), ("instance_type", "instance type", str),
     ("instance_hours", "instance-h", lambda v: f"{float(v):,.1f}"),
     ("requests", "requests", lambda v: f"{float(v):,.0f}"),
-    ("latency_p99_s", "p99", lambda v: f"{float(v):.3f}s"),
+    ("latency_p99_s", "p99", lambda v: _num(v, "{:.3f}s")),
     ("sla_attainment", "SLA met", pct),
     ("timed_out", "timeouts", lambda v: f"{float(v):,.0f}"),
     ("cold_starts", "cold starts", lambda v: f"{float(v):,.0f}"),

@@ -23,6 +23,7 @@ def validate_scenario(data, built, file: str, *, catalog=None):
         catalog = load_catalog(name)
     check_instance_types(scenario, catalog, file=file, positions=built.positions)
     check_rates(scenario, catalog, file=file, positions=built.positions)
+    scenario._positions = built.positions
     return scenario
 
 

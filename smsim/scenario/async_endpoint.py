@@ -84,6 +84,9 @@ class AsyncEndpointSpec(StrictModel):
                 f"initial_instance_count {n} is outside autoscaling [min_capacity {a.min_capacity}, "
                 f"max_capacity {a.max_capacity}]"
             )
+        if a is not None and any(getattr(p, "metric", None) == "no_capacity_invocation_failures" for p in a.policies):
+            raise ValueError("an async endpoint queues requests instead of failing them, so "
+                             "no_capacity_invocation_failures stays 0; scale from zero on backlog instead")
         return self
 
     def scaling(self) -> AutoscalingSpec:

@@ -115,3 +115,52 @@ def _missing_rate_hint(key: str, catalog) -> str:
            if catalog.name == BUILTIN else "")
     return (f"{why}; add a row for it with 'smsim pricing import RATES.csv --out DIR' "
             "(columns rate_key,region,unit,usd,as_of,source) and set pricing.catalog: DIR")
+def check_input_files(scenario, *, file: str | None = None, positions=None) -> None:
+    """Read every file the scenario refers to (request and count traces, predictive-scaling
+    histories) and raise, all at once, the errors a run would meet: missing files, bad rows
+    (named by file, row, line and column), and traces that do not cover the horizon without
+    ``repeat``. No arrivals are drawn and nothing is simulated.
+
+    ``smsim validate`` and every run call this one function, so both report the same errors.
+    Problems that concern the scenario rather than a file's rows point at the scenario field.
+    """
+    from pathlib import Path
+
+    from smsim.scenario.load import _format_path
+    from smsim.workload.spec import check_workload
+
+    file = file or scenario.source
+    positions = positions if positions is not None else getattr(scenario, "_positions", None) or {}
+    base_dir = scenario.base_dir
+    horizon_s = float(scenario.horizon.duration_s)
+    errors: list[InputError] = []
+
+    def locate(exc: InputError, field_path: tuple) -> InputError:
+        if exc.file is not None:
+            return exc
+        line, col = positions.get(field_path, (None, None))
+        return InputError(exc.message, file=file, line=line, column=col, path=_format_path(field_path))
+
+    for path, model in _walk(scenario, ()):
+        fields = type(model).model_fields
+        if "workload" in fields and getattr(model, "workload", None) is not None:
+            try:
+                check_workload(model.workload, horizon_s, base_dir)
+            except InputErrors as exc:
+                errors.extend(locate(e, path + ("workload",)) for e in exc.errors)
+            except InputError as exc:
+                errors.append(locate(exc, path + ("workload",)))
+        if getattr(model, "kind", None) == "predictive" and getattr(model, "history", None):
+            from smsim.sim.predictive import read_history
+
+            hist = Path(model.history)
+            if not hist.is_absolute():
+                hist = Path(base_dir) / hist
+            try:
+                if not hist.is_file():
+                    raise InputError(f"predictive history file not found: {hist}")
+                read_history(hist, scenario.horizon.start)
+            except InputError as exc:
+                errors.append(locate(exc, path + ("history",)))
+    if errors:
+        raise InputErrors(errors)

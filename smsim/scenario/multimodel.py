@@ -79,6 +79,9 @@ class MultiModelEndpointSpec(StrictModel):
                 f"initial_instance_count {n} is outside autoscaling [min_capacity {a.min_capacity}, "
                 f"max_capacity {a.max_capacity}]"
             )
+        if a is not None and a.can_reach_zero:
+            raise ValueError("a multi-model endpoint cannot scale to 0 instances (SageMaker scales to zero only "
+                             "endpoints that host inference components); keep min_capacity >= 1")
         return self
 
     @property

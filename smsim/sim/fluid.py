@@ -39,6 +39,13 @@ give identical results (tested).
 Provisioning: instances launched at an evaluation become InService after a delay from
 :mod:`smsim.sim.provisioning`; a minute in which an instance becomes ready counts it for the
 fraction of the minute it serves. Instances are billed from launch to termination.
+
+No capacity: in a minute that starts with no instance InService, the arrivals before the first
+instance becomes ready (all of them when none does) fail at once (``no_capacity``; arrivals are
+taken as uniform within the minute) and only the others are offered to the queue; the
+``arrivals`` column counts those offered. Several instances becoming ready in one such minute
+count from the earliest; a pending instance cancelled in the minute it would have become ready
+still counts (rare: scale-in removes pending instances only when the load falls).
 """
 
 from __future__ import annotations
@@ -69,10 +76,10 @@ from smsim.sim.provisioning import distribution
 #: Columns of :attr:`FluidResult.minutes`.
 MINUTE_COLUMNS = [
     "start_s", "arrivals", "capacity", "in_service", "utilization", "wait_mean_s", "wait_p99_s",
-    "latency_p99_s", "served", "timed_out", "backlog", "slack_s",
+    "latency_p99_s", "served", "timed_out", "backlog", "slack_s", "no_capacity",
 ]
 _METRIC_CODE = {"invocations_per_instance": 0, "cpu_utilization": 1, "gpu_utilization": 1,
-                "backlog_per_instance": 2, "backlog": 3}
+                "backlog_per_instance": 2, "backlog": 3, "no_capacity_invocation_failures": 4}
 _CMP_CODE = {">": 0, ">=": 1, "<": 2, "<=": 3}
 _Z99 = 2.3263478740408408
 
@@ -179,8 +186,8 @@ def _breach(value: float, missing: bool, thr: float, cmp: int, missing_zero: boo
 
 
 @numba.njit(cache=True)
-def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0, backlog0, svc, svc_q, svc_prefix,
-         alarm_i, alarm_f, alarm_dyn, flags, capacity, lo, hi, out):
+def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, frac_pos, cover_max, count0, backlog0, svc,
+         svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, capacity, lo, hi, out):
     """Run minutes ``k0 .. k_stop - 1``; return ``(k_last, count, backlog)`` at the first minute
     after which a policy could act (or ``k_stop - 1``). ``out`` rows follow MINUTE_COLUMNS[1:].
 
@@ -188,6 +195,10 @@ def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0,
     service quantile points and ``svc_prefix`` their prefix sums; per alarm,
     ``alarm_i`` = (metric, comparison, datapoints, periods, kind, missing_zero),
     ``alarm_f`` = (threshold, target), ``alarm_dyn`` = (can_act, scale-in blocked until s).
+    ``frac_pos`` is the part of ``frac`` from instances becoming ready in the minute and
+    ``cover_max`` the largest share of the minute one of them serves: in a minute without an
+    instance InService from its start, the arrivals before the first one is ready fail
+    (no capacity) and are not offered to the queue.
     """
     mean_s, scv_s, scv_a, conc, timeout_s, svc_p99 = svc[0], svc[1], svc[2], svc[3], svc[4], svc[5]
     a_metric, a_cmp, a_dp, a_periods = alarm_i[:, 0], alarm_i[:, 1], alarm_i[:, 2], alarm_i[:, 3]
@@ -210,6 +221,10 @@ def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0,
         if s < 1e-12:
             s = 0.0
         A = arrivals[k]
+        nc = 0.0
+        if s - frac_pos[k] < 0.5:  # no instance InService from the start of the minute
+            nc = A * (1.0 - min(max(cover_max[k], 0.0), 1.0))
+            A -= nc
         c_eff = s * conc
         rate_min = c_eff * mu * 60.0
         lam = A / 60.0
@@ -275,6 +290,7 @@ def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0,
         out[8, k] = timed_out
         out[9, k] = backlog
         out[10, k] = cut_slack
+        out[11, k] = nc
         stop = every_minute
         if capacity == 0 and backlog > 0.0:
             stop = True
@@ -289,9 +305,14 @@ def _run(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0,
                 missing = s <= 0.0
             elif m == 2:
                 value = backlog / s if s > 0.0 else backlog
-            else:
+            elif m == 3:
                 value = backlog
+            else:
+                value = nc
+                missing = nc <= 0.0
             flag = 1 if _breach(value, missing, a_thr[a], a_cmp[a], a_missing_zero[a] == 1) else 0
+            if a_kind[a] == 1 and nc > 0.0:
+                flag = 0  # unmet demand is never below target (smsim.sim.policies)
             flags[a, k] = flag
             counts[a] += flag
             if k - a_periods[a] >= 0:
@@ -322,6 +343,8 @@ class _Fleet:
     def __init__(self, n_minutes: int, spec: AutoscalingSpec, rng) -> None:
         self.frac = np.zeros(n_minutes + 2)
         self.d_full = np.zeros(n_minutes + 2)
+        self.frac_pos = np.zeros(n_minutes + 2)  # the part of frac from instances becoming ready
+        self.cover_max = np.zeros(n_minutes + 2)  # the largest share of its minute one of them serves
         self.n = n_minutes
         self.live: list[list] = []  # [id, launch_s, ready_s]
         self.done: list[tuple] = []
@@ -330,13 +353,18 @@ class _Fleet:
         self.order = spec.termination_order
         self._next = 0
 
-    def _coverage(self, ready_s: float, sign: float) -> None:
+    def _coverage(self, ready_s: float, sign: float, becoming_ready: bool = True) -> None:
         m = ready_s / 60.0
         mi = math.floor(m)
         if mi >= self.n:
             return
-        self.frac[mi] += sign * (mi + 1 - m)
+        share = mi + 1 - m
+        self.frac[mi] += sign * share
         self.d_full[mi + 1] += sign
+        if becoming_ready:
+            self.frac_pos[mi] += sign * share
+            if sign > 0:
+                self.cover_max[mi] = max(self.cover_max[mi], share)
 
     def launch(self, now: float, ready_s: float | None = None) -> None:
         ready = now + float(self.delay.sample(self.rng)) if ready_s is None else ready_s
@@ -352,7 +380,7 @@ class _Fleet:
         for inst in (pending + serving)[:count]:
             self.live.remove(inst)
             # in service over [ready, now): cancel the ready step if it is still ahead
-            self._coverage(max(inst[2], now), -1.0)
+            self._coverage(max(inst[2], now), -1.0, becoming_ready=inst[2] > now)
             self.done.append((inst[0], inst[1], inst[2], now))
 
     @property
@@ -415,8 +443,8 @@ def simulate_fluid(
             alarm_dyn[a, 0] = _can_act(policies[pi], sh, cap, lo, hi)
             alarm_dyn[a, 1] = _block_until(policies[pi], sh, states[pi])
         k_last, count, backlog = _run(
-            k, k_stop, every_minute, arrivals, cum, fleet.frac, fleet.d_full, count, backlog, svc, svc_q, svc_prefix,
-            alarm_i, alarm_f, alarm_dyn, flags, cap, lo, hi, out,
+            k, k_stop, every_minute, arrivals, cum, fleet.frac, fleet.d_full, fleet.frac_pos, fleet.cover_max, count,
+            backlog, svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, cap, lo, hi, out,
         )
         now = 60.0 * (k_last + 1)
         for idx in fires.get(k_last, []):
@@ -424,9 +452,9 @@ def simulate_fluid(
             lo, hi, want = apply_scheduled(fleet.capacity, lo, hi, action)
             _set(fleet, want, now)
             events.append((now, "scheduled", fleet.capacity, f"{action.name}: min {lo} max {hi}"))
-        if policies:
+        if policies and now < horizon_s:  # as on the SimPy clock, nothing is evaluated at the horizon
             col = out[:, k_last].tolist()
-            metrics = Metrics(60.0 * k_last, col[0], col[2], 100 * col[3], 100 * col[3], col[9])
+            metrics = Metrics(60.0 * k_last, col[0], col[2], 100 * col[3], 100 * col[3], col[9], col[11])
             cap = fleet.capacity
             decisions = []
             for pi, p in enumerate(policies):
