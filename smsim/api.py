@@ -94,11 +94,14 @@ def resolved_scenario_yaml(scenario: Scenario) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parquet") -> Path:
+def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parquet", force: bool = False) -> Path:
     """Write ``summary.json``, the ledger, the usage, per-resource series and the resolved scenario
-    into ``out`` atomically: the folder appears complete (with ``_SUCCESS``) or not at all."""
+    into ``out`` atomically: the folder appears complete (with ``_SUCCESS``) or not at all.
+
+    An existing ``out`` is replaced only when smsim wrote it, or with ``force`` (see
+    :func:`smsim.atomic.check_output`)."""
     out = Path(out)
-    with atomic.atomic_dir(out) as tmp:
+    with atomic.atomic_dir(out, force=force) as tmp:
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2, default=_json_default) + "\n")
         ledger_name = "ledger.csv" if ledger_format == "csv" else "ledger.parquet"
         if ledger_format == "csv":

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, stdout
+from smsim.cli._common import ForceOpt, check_outputs, handles_errors, print_json, stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -53,11 +53,13 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Path, typer.Argument(help="AmazonSageMaker bulk price CSV, or savings-plan offering-rates JSON")],
         out: Annotated[Path, typer.Option("--out", "-o", help="user catalog directory to create or extend")],
         name: Annotated[str | None, typer.Option("--name", help="catalog name recorded with results")] = None,
+        force: ForceOpt = False,
     ) -> None:
         """Import real AWS prices into a user catalog that a scenario names with pricing.catalog."""
         from smsim.pricing.importers import import_prices
 
-        result = import_prices(file, out, name)
+        check_outputs([(out, "dir", "--out")], force=force, inputs=[file])
+        result = import_prices(file, out, name, force=force)
         stdout.print(
             f"imported {result['rows']} rows into {result['catalog']}/{result['file']} "
             f"(catalog {result['name']!r}, as of {result['as_of']})"

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, progress_bar, stdout
+from smsim.cli._common import (
+    ForceOpt,
+    check_outputs,
+    handles_errors,
+    print_json,
+    progress_bar,
+    stdout,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +32,7 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--store", help="results store folder (default $SMSIM_STORE or ./.smsim/runs)")
         ] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="do not record the run in the results store")] = False,
+        force: ForceOpt = False,
     ) -> None:
         """Simulate a scenario and print its cost summary."""
         from smsim import api
@@ -33,11 +41,15 @@ def register(app: typer.Typer) -> None:
             from smsim.errors import InputError
 
             raise InputError(f"--ledger-format must be 'parquet' or 'csv', found {ledger_format!r}")
+        check_outputs([(out, "dir", "--out")], force=force, inputs=[scenario])
         loaded = api.load_scenario(scenario)
+        from smsim.scenario.checks import trace_files
+
+        check_outputs([(out, "dir", "--out")], force=force, inputs=[scenario] + [f for _, f in trace_files(loaded)])
         with progress_bar(f"simulating {loaded.name}", enabled=not quiet and not json_) as progress:
             result = api.run_scenario(loaded, seed=seed, progress=progress)
         if out is not None:
-            api.write_run(result, out, ledger_format=ledger_format)
+            api.write_run(result, out, ledger_format=ledger_format, force=force)
         run_id = None
         if not no_store:
             from smsim.store import record_run
@@ -70,16 +82,19 @@ def register(app: typer.Typer) -> None:
         stdout.print(f"{scenario}: valid ({parts})")
 
     @app.command()
+    @handles_errors
     def schema(
         out: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
+        force: ForceOpt = False,
     ) -> None:
         """Print the JSON Schema of scenario files (for editor autocompletion)."""
         from smsim import api
 
+        check_outputs([(out, "file", "--out")], force=force)
         document = api.scenario_json_schema()
         if out is None:
             print_json(document)
         else:
             from smsim import atomic
 
-            atomic.write_text(out, json.dumps(document, indent=2) + "\n")
+            atomic.write_text(out, json.dumps(document, indent=2) + "\n", force=force)

@@ -151,7 +151,7 @@ def read_savings_plan_rates_json(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(out, columns=columns).drop_duplicates(catalog_files.KEYS["savings_plan_rates.csv"], keep="last")
 
 
-def import_prices(source: str | Path, out_dir: str | Path, name: str | None = None) -> dict:
+def import_prices(source: str | Path, out_dir: str | Path, name: str | None = None, force: bool = False) -> dict:
     """Import ``source`` (bulk CSV or offering-rates JSON) into the user catalog ``out_dir``; returns counts."""
     source, out_dir = Path(source), Path(out_dir)
     if not source.is_file():
@@ -173,7 +173,7 @@ def import_prices(source: str | Path, out_dir: str | Path, name: str | None = No
         "extends": "builtin",
         "description": meta.get("description") or "imported AWS prices over the built-in catalog",
     }
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, force=force) as tmp:
         for file_name, data in tables.items():
             data.to_csv(tmp / file_name, index=False)
         (tmp / catalog_files.METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

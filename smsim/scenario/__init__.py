@@ -9,7 +9,7 @@ from pathlib import Path
 def validate_scenario(data, built, file: str, *, catalog=None):
     """Validate data read by :func:`smsim.scenario.load.read_yaml` as a Scenario and check its
     instance types against the catalog it names. Errors point at the YAML line and field."""
-    from smsim.scenario.checks import check_instance_types
+    from smsim.scenario.checks import check_instance_types, check_trace_files
     from smsim.scenario.load import validate_data
     from smsim.scenario.schema import Scenario
 
@@ -22,6 +22,7 @@ def validate_scenario(data, built, file: str, *, catalog=None):
             name = str(scenario.base_dir / name)
         catalog = load_catalog(name)
     check_instance_types(scenario, catalog, file=file, positions=built.positions)
+    check_trace_files(scenario, file=file, positions=built.positions)
     return scenario
 
 

@@ -1,6 +1,9 @@
-"""Checks that need the price catalog: instance types exist and are offered for their component."""
+"""Checks beyond the schema: instance types exist in the price catalog and are offered for their
+component; trace files the scenario names exist."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -48,3 +51,31 @@ def check_instance_types(scenario, catalog, *, file: str | None = None, position
                 errors.append(InputError(exc.message, file=file, line=line, column=col, path=_format_path(field_path)))
     if errors:
         raise InputErrors(errors)
+
+
+def trace_files(scenario) -> list[tuple[tuple, Path]]:
+    """``(field path, file)`` of every trace file the scenario reads (relative paths resolved
+    against the scenario's folder, as the simulation resolves them)."""
+    from smsim.workload.spec import TraceWorkload
+
+    out = []
+    for path, model in _walk(scenario, ()):
+        if isinstance(model, TraceWorkload):
+            file = Path(model.path).expanduser()
+            out.append((path + ("path",), file if file.is_absolute() else scenario.base_dir / file))
+    return out
+
+
+def check_trace_files(scenario, *, file: str | None = None, positions=None) -> None:
+    """Every trace file the scenario names exists (checked before a run, not found during it)."""
+    from smsim.scenario.load import _format_path
+
+    errors = []
+    for path, trace in trace_files(scenario):
+        if not trace.is_file():
+            line, col = (positions or {}).get(path, (None, None))
+            what = "is a folder, not a trace file" if trace.is_dir() else "trace file not found"
+            errors.append(InputError(f"{what}: {trace}", file=file, line=line, column=col,
+                                     path=_format_path(path)))
+    if errors:
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
