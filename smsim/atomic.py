@@ -229,6 +229,21 @@ def check_output(
     return target
 
 
+def check_folder_writable(folder: str | os.PathLike, *, option: str | None = None) -> Path:
+    """A folder smsim adds to (a results store) is, or can be created as, a writable folder."""
+    folder = Path(folder)
+    absolute = Path(os.path.abspath(folder))
+    if os.path.lexists(absolute) and not os.path.isdir(absolute):
+        raise InputError(f"cannot write to {folder}{f' ({option})' if option else ''}: it is "
+                         f"{_describe(absolute)}, not a folder")
+    existing = absolute if os.path.isdir(absolute) else _nearest_existing(absolute)
+    if not os.path.isdir(existing):
+        raise InputError(f"cannot write to {folder}{f' ({option})' if option else ''}: {existing} is "
+                         f"{_describe(existing)}, not a folder")
+    _probe_writable(folder, existing, option)
+    return folder
+
+
 # -- writing -----------------------------------------------------------------------------------
 
 

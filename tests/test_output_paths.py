@@ -402,3 +402,26 @@ def test_no_destructive_call_outside_the_shared_writer():
             if re.search(r"rmtree|os\.replace|os\.rename|\.unlink\(|os\.remove", line):
                 offenders.append(f"{path.relative_to(REPO)}:{n}: {line.strip()}")
     assert offenders == []
+
+
+def test_an_unusable_results_store_is_refused_before_simulating(tmp_path, scenario, no_simulation):
+    (tmp_path / "st").write_text("not a folder")
+    result = runner.invoke(app, ["run", str(scenario), "--store", str(tmp_path / "st"), "-q"])
+    assert result.exit_code == 2
+    assert f"cannot write to {tmp_path / 'st'} (--store): it is a file of 12 bytes" in result.output
+
+
+def test_write_path_scenario_follows_the_rule(tmp_path):
+    import numpy as np
+
+    from smsim.api import load_scenario
+    from smsim.project.paths import write_path_scenario
+
+    sc = load_scenario(REPO / "scenarios" / "projection.yaml")
+    counts = {e.name: np.ones(60 * 24 * 30) for e in sc.endpoints}
+    precious = _foreign(tmp_path)
+    with pytest.raises(InputError, match="did not write"):
+        write_path_scenario(sc, counts, 1, precious)
+    path = write_path_scenario(sc, counts, 1, tmp_path / "p0")
+    assert path == tmp_path / "p0" / "scenario.yaml" and atomic.written_files(tmp_path / "p0")
+    assert write_path_scenario(sc, counts, 2, tmp_path / "p0") == path  # its own folder: replaced

@@ -54,6 +54,16 @@ def check_outputs(outputs, *, force: bool = False, inputs=()) -> None:
         check_output(path, kind, force=force, option=option, inputs=[i for i, _ in _pairs(inputs)])
 
 
+def check_store(store, no_store: bool = False) -> None:
+    """The results store a command records into can be written (checked before the work)."""
+    if no_store:
+        return
+    from smsim.atomic import check_folder_writable
+    from smsim.store.store import default_store_path
+
+    check_folder_writable(default_store_path(store), option="--store")
+
+
 def _pairs(inputs):
     for item in inputs:
         path, option = item if isinstance(item, tuple) else (item, None)

@@ -10,6 +10,7 @@ import typer
 from smsim.cli._common import (
     ForceOpt,
     check_outputs,
+    check_store,
     handles_errors,
     print_json,
     progress_bar,
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
         from smsim.store import Store
 
         check_outputs([(report, "file", "--report"), (md, "file", "--md")], force=force, inputs=[folder])
+        check_store(store)
         st = Store(store)
         try:
             with progress_bar(f"bench {folder}", enabled=not quiet and not json_) as progress:

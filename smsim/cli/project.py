@@ -10,6 +10,7 @@ import typer
 from smsim.cli._common import (
     ForceOpt,
     check_outputs,
+    check_store,
     handles_errors,
     print_json,
     progress_bar,
@@ -52,6 +53,7 @@ def register(app: typer.Typer) -> None:
         histories = _histories(history)
         check_outputs([(out, "dir", "--out")], force=force,
                       inputs=[scenario] + [(Path(f), "--history") for f in histories.values()])
+        check_store(store, no_store)
         with progress_bar("projecting", enabled=not json_) as tick:
             proj = project_scenario(scenario, horizon, n_paths=paths, seed=seed, model=model, jobs=jobs,
                                     histories=histories, progress=tick)

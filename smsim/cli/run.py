@@ -11,6 +11,7 @@ import typer
 from smsim.cli._common import (
     ForceOpt,
     check_outputs,
+    check_store,
     handles_errors,
     print_json,
     progress_bar,
@@ -43,6 +44,7 @@ def register(app: typer.Typer) -> None:
 
             raise InputError(f"--ledger-format must be 'parquet' or 'csv', found {ledger_format!r}")
         check_outputs([(out, "dir", "--out")], force=force, inputs=[scenario])
+        check_store(store, no_store)
         loaded = api.load_scenario(scenario)
         from smsim.scenario.checks import trace_files
 
