@@ -29,7 +29,7 @@ stderr = Console(stderr=True, soft_wrap=True)
 #: ``--force`` (alias ``--overwrite``): every command that writes takes it.
 ForceOpt = Annotated[bool, typer.Option(
     "--force", "--overwrite",
-    help="replace an existing output that smsim did not write (a file is never replaced by a folder)",
+    help="replace an existing output file, or a folder smsim did not write (a file never becomes a folder)",
 )]
 
 
