@@ -137,11 +137,14 @@ def resolved_scenario_yaml(scenario: Scenario) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parquet") -> Path:
+def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parquet", force: bool = False) -> Path:
     """Write ``summary.json``, the ledger, the usage, per-resource series and the resolved scenario
-    into ``out`` atomically: the folder appears complete (with ``_SUCCESS``) or not at all."""
+    into ``out`` atomically: the folder appears complete (with ``_SUCCESS``) or not at all.
+
+    An existing ``out`` is replaced only when smsim wrote it, or with ``force`` (see
+    :func:`smsim.atomic.check_output`)."""
     out = Path(out)
-    with atomic.atomic_dir(out) as tmp:
+    with atomic.atomic_dir(out, force=force) as tmp:
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2, default=_json_default) + "\n")
         ledger_name = "ledger.csv" if ledger_format == "csv" else "ledger.parquet"
         if ledger_format == "csv":
@@ -189,3 +192,77 @@ def _json_default(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+#: ``smsim run`` asks for ``--yes`` before simulating more requests than this one by one (at a
+#: forced ``fidelity: request``, or on endpoint kinds that have no fluid tier).
+LARGE_RUN_REQUESTS = 1e9
+
+
+@dataclass(frozen=True)
+class RequestEstimate:
+    """Expected requests of one endpoint over the horizon, and the tier that will simulate them.
+
+    ``forced`` is true when the tier is request-level by the scenario's choice (``fidelity:
+    request``) or by the endpoint's kind (no fluid tier), not picked by ``fidelity: auto``.
+    """
+
+    endpoint: str
+    kind: str
+    tier: str
+    forced: bool
+    requests: float | None
+
+
+def _recorded_requests(workload, duration_s: float, base_dir) -> float:
+    """Requests a recorded trace yields over ``duration_s``, from its size and length (the
+    trace is read, never expanded: a count trace may stand for billions of requests)."""
+    from smsim.workload.request_trace import CountTrace
+    from smsim.workload.spec import _load_recorded
+
+    loaded = _load_recorded(workload, base_dir)
+    total = float(loaded.counts.sum()) if isinstance(loaded, CountTrace) else float(len(loaded.arrival_s))
+    length = float(loaded.duration_s) * workload.time_scale
+    if length <= 0:
+        return 0.0
+    covered = duration_s if workload.repeat else min(duration_s, max(length - workload.skip_s, 0.0))
+    return total / length * covered * workload.rate_scale
+
+
+def _workload_requests(workload, duration_s: float, start, base_dir) -> float:
+    from smsim.workload.arrivals import ArrivalProcess
+    from smsim.workload.spec import MixWorkload
+
+    if isinstance(workload, ArrivalProcess):
+        return workload.scaled(getattr(workload, "rate_scale", 1.0)).expected_count(duration_s, start)
+    if isinstance(workload, MixWorkload):
+        return workload.rate_scale * sum(_workload_requests(w, duration_s, start, base_dir)
+                                         for w in workload.models.values())
+    return _recorded_requests(workload, duration_s, base_dir)
+
+
+def estimate_requests(scenario: Scenario) -> list[RequestEstimate]:
+    """How many requests each endpoint will see and which tier simulates them, before the run.
+
+    Synthetic workloads give their exact expectation; a recorded trace is read and counted (a
+    repeated trace scales with the horizon). The tier is the one the run will use: a real-time
+    endpoint's ``fidelity`` (``auto`` decided exactly as the engine decides it), request-level
+    for the other kinds.
+    """
+    from smsim.sim.endpoint import choose_fidelity
+    from smsim.sim.engine import SimContext
+
+    ctx = SimContext(env=None, scenario=scenario, seed=scenario.seed, meter=None)
+    out = []
+    duration, start = scenario.horizon_s, scenario.horizon.start
+    for spec in scenario.endpoints:
+        kind = getattr(spec, "kind", "realtime")
+        mode = (spec.fidelity or scenario.fidelity) if kind == "realtime" else "request"
+        if mode == "auto":
+            tier, n = choose_fidelity(spec, ctx)  # the engine's own decision
+        else:
+            tier = mode
+            workload = getattr(spec, "workload", None)
+            n = None if workload is None else _workload_requests(workload, duration, start, scenario.base_dir)
+        out.append(RequestEstimate(spec.name, kind, tier, mode == "request", n))
+    return out

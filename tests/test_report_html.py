@@ -117,7 +117,9 @@ def test_bench_ranks_records_and_resumes(tmp_path):
     assert rows[0]["total_cost_usd"] == pytest.approx(0.23 * 3) and rows[1]["total_cost_usd"] == pytest.approx(0.23 * 9)
     assert not any(r["resumed"] for r in rows)
     (folder / "small.yaml").write_text(SCEN.format(name="small", desc="small", count=2))  # changed: rerun
-    second = json.loads(runner.invoke(app, [*args, "--resume"]).stdout)
+    refused = runner.invoke(app, [*args, "--resume"])  # r.html exists: refused before any run
+    assert refused.exit_code == 2 and "r.html already exists" in refused.output
+    second = json.loads(runner.invoke(app, [*args, "--resume", "--force"]).stdout)
     assert {r["label"]: r["resumed"] for r in second} == {"big.yaml": True, "small.yaml": False}
     page = (tmp_path / "r.html").read_text()
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script" not in page and 'id="ranking"' in page

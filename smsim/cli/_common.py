@@ -8,7 +8,8 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,6 +26,60 @@ stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 stderr = Console(stderr=True, soft_wrap=True)
 
 
+#: ``--force`` (alias ``--overwrite``): every command that writes takes it.
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", "--overwrite",
+    help="replace an existing output file, or a folder smsim did not write (a file never becomes a folder)",
+)]
+
+
+def check_outputs(outputs, *, force: bool = False, inputs=()) -> None:
+    """Check every output path of a command before it does any work (exit 2 on a refusal).
+
+    ``outputs`` are ``(path, kind, option)`` triples, ``kind`` ``"dir"`` or ``"file"``, ``path``
+    ``None`` when the option was not given; ``inputs`` are the command's input files, which must
+    exist and which no output may replace. The rule is :func:`smsim.atomic.check_output`'s.
+    """
+    from smsim.atomic import check_output
+    from smsim.errors import InputError
+
+    given = [(Path(p), kind, option) for p, kind, option in outputs if p is not None]
+    check_inputs(*inputs)
+    seen: dict[str, str] = {}
+    for path, kind, option in given:
+        key = os.path.realpath(path)
+        if key in seen:
+            raise InputError(f"{option} {path} is also given to {seen[key]}; give each output its own path")
+        seen[key] = option
+        check_output(path, kind, force=force, option=option, inputs=[i for i, _ in _pairs(inputs)])
+
+
+def check_store(store, no_store: bool = False) -> None:
+    """The results store a command records into can be written (checked before the work)."""
+    if no_store:
+        return
+    from smsim.atomic import check_folder_writable
+    from smsim.store.store import default_store_path
+
+    check_folder_writable(default_store_path(store), option="--store")
+
+
+def _pairs(inputs):
+    for item in inputs:
+        path, option = item if isinstance(item, tuple) else (item, None)
+        if path is not None:
+            yield Path(path), option
+
+
+def check_inputs(*inputs) -> None:
+    """Every input file (a path, or a ``(path, option)`` pair) exists: exit 2 before any work."""
+    from smsim.errors import InputError
+
+    for path, option in _pairs(inputs):
+        if not path.exists():
+            raise InputError("file not found", file=str(path), path=option)
+
+
 def handles_errors(fn: Callable) -> Callable:
     """Turn :class:`InputError` (and a missing file) into a one-line message and exit code 2."""
 
@@ -38,6 +93,11 @@ def handles_errors(fn: Callable) -> Callable:
         except FileNotFoundError as exc:
             name = exc.filename or str(exc)
             stderr.print(f"[bold red]error:[/] {name}: file not found", markup=True, highlight=False)
+            raise typer.Exit(EXIT_INPUT) from None
+        except (PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+            name = exc.filename or str(exc)
+            stderr.print(f"[bold red]error:[/] cannot access {name}: {exc.strerror or exc}", markup=True,
+                         highlight=False)
             raise typer.Exit(EXIT_INPUT) from None
         except KeyboardInterrupt:
             stderr.print("interrupted; no partial result was written")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, stdout
+from smsim.cli._common import ForceOpt, check_outputs, handles_errors, print_json, stdout
 from smsim.errors import InputError
 
 
@@ -39,9 +39,12 @@ def register(app: typer.Typer) -> None:
         evaluate: Annotated[Path | None, typer.Option("--evaluate", help="actual usage over the horizon: score every recommendation in hindsight")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         plot: Annotated[Path | None, typer.Option("--plot", help="write the savings-vs-commitment curve (PNG)")] = None,
+        force: ForceOpt = False,
     ) -> None:
         """Recommend an hourly Savings Plan commitment from forecast usage paths, next to AWS-style lookbacks."""
         from smsim.commit.api import recommend_commitment
+
+        check_outputs([(plot, "file", "--plot")], force=force, inputs=[source, (evaluate, "--evaluate")])
 
         result = recommend_commitment(
             source, term=term, payment=payment, discount=discount, horizon_hours=_hours(horizon, "--horizon"),
@@ -51,7 +54,7 @@ def register(app: typer.Typer) -> None:
         if plot is not None:
             from smsim.commit.report import plot_curve
 
-            plot_curve(result, plot)
+            plot_curve(result, plot, force=force)
         if as_json:
             print_json(result.to_dict())
             return

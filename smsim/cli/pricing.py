@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, stdout
+from smsim.cli._common import ForceOpt, check_outputs, handles_errors, print_json, stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -62,11 +62,13 @@ def register(app: typer.Typer) -> None:
         name: Annotated[str | None, typer.Option("--name", help="catalog name recorded with results")] = None,
         as_of: Annotated[str | None, typer.Option(
             "--as-of", help="YYYY-MM-DD the savings-plan rates were read (their JSON carries no date)")] = None,
+        force: ForceOpt = False,
     ) -> None:
         """Import real AWS prices into a user catalog that a scenario names with pricing.catalog."""
         from smsim.pricing.importers import import_prices
 
-        result = import_prices(file, out, name, as_of=as_of)
+        check_outputs([(out, "dir", "--out")], force=force, inputs=[file])
+        result = import_prices(file, out, name, as_of=as_of, force=force)
         stdout.print(
             f"imported {result['rows']} rows into {result['catalog']}/{result['file']} "
             f"(catalog {result['name']!r}, as of {result['as_of']}); "

@@ -259,9 +259,13 @@ def forecast_file(
     plot: str | Path | None = None,
     n_jobs: int = 1,
     progress: Callable[[float], None] | None = None,
+    force: bool = False,
 ) -> ForecastRun:
-    """Read ``path``, forecast every series, write ``out`` (CSV/Parquet) and ``plot`` (PNG)."""
-    from smsim.atomic import write_frame
+    """Read ``path``, forecast every series, write ``out`` (CSV/Parquet) and ``plot`` (PNG).
+
+    Both outputs are checked before any forecasting; an existing file is replaced only with
+    ``force``."""
+    from smsim.atomic import check_output, write_frame
     from smsim.errors import InputError
 
     if model not in MODEL_CHOICES:
@@ -271,6 +275,9 @@ def forecast_file(
         if not 0 < float(lv) < 100:
             raise InputError(f"level {lv} must be between 0 and 100 (a percentage)",
                              path="--level")
+    for target, option in ((out, "--out"), (plot, "--plot")):
+        if target:
+            check_output(target, "file", force=force, option=option, inputs=[path])
     series, detected = read_series(path, freq=freq, fill=fill, agg=agg,
                                    allow_negative=allow_negative)
     h = parse_horizon(horizon, detected)
@@ -280,10 +287,10 @@ def forecast_file(
                              file=str(path))
     results = forecast_many(series, h, levels, model, n_jobs=n_jobs, progress=progress)
     frame = pd.concat([r.frame for r in results], ignore_index=True)
-    out_path = write_frame(out, frame) if out else None
+    out_path = write_frame(out, frame, force=force) if out else None
     plot_path = None
     if plot:
         from smsim.forecast.plot import plot_forecast
 
-        plot_path = plot_forecast(series, frame, plot)
+        plot_path = plot_forecast(series, frame, plot, force=force)
     return ForecastRun(frame, results, detected, h, out_path, plot_path, series)

@@ -202,7 +202,8 @@ def _is_rates_csv(path: Path) -> bool:
     return "rate_key" in [h.strip() for h in header]
 
 
-def import_prices(source: str | Path, out_dir: str | Path, name: str | None = None, *, as_of: str | None = None) -> dict:
+def import_prices(source: str | Path, out_dir: str | Path, name: str | None = None, *, as_of: str | None = None,
+                  force: bool = False) -> dict:
     """Import ``source`` (bulk CSV, rates CSV or offering-rates JSON) into the user catalog ``out_dir``.
 
     ``as_of`` dates savings-plan rates whose data carries no date (see :func:`read_savings_plan_rates_json`).
@@ -229,7 +230,7 @@ def import_prices(source: str | Path, out_dir: str | Path, name: str | None = No
         "extends": "builtin",
         "description": meta.get("description") or "imported AWS prices over the built-in catalog",
     }
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, force=force) as tmp:
         for file_name, data in tables.items():
             data.to_csv(tmp / file_name, index=False)
         (tmp / catalog_files.METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

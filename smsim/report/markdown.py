@@ -44,6 +44,6 @@ def render_markdown(data: ReportData) -> str:
     return "\n".join(lines)
 
 
-def write_markdown(data: ReportData, path: str | Path) -> Path:
-    """Write the Markdown report atomically."""
-    return _shareable(atomic.write_text(path, render_markdown(data)))
+def write_markdown(data: ReportData, path: str | Path, force: bool = False) -> Path:
+    """Write the Markdown report atomically (an existing file is replaced only with ``force``)."""
+    return _shareable(atomic.write_text(path, render_markdown(data), force=force))

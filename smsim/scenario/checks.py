@@ -1,7 +1,10 @@
-"""Checks that need the price catalog: instance types exist and are offered for their component,
-and every non-instance rate a resource is billed at is in the catalog."""
+"""Checks beyond the schema: instance types exist in the price catalog and are offered for their
+component, every non-instance rate a resource is billed at is in the catalog, and every file
+the scenario names reads cleanly."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -164,3 +167,16 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
                 errors.append(locate(exc, path + ("history",)))
     if errors:
         raise InputErrors(errors)
+
+
+def trace_files(scenario) -> list[tuple[tuple, Path]]:
+    """``(field path, file)`` of every trace file the scenario reads (relative paths resolved
+    against the scenario's folder, as the simulation resolves them)."""
+    from smsim.workload.spec import TraceWorkload
+
+    out = []
+    for path, model in _walk(scenario, ()):
+        if isinstance(model, TraceWorkload):
+            file = Path(model.path).expanduser()
+            out.append((path + ("path",), file if file.is_absolute() else scenario.base_dir / file))
+    return out

@@ -25,7 +25,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,7 +95,7 @@ class Store:
         while (self.path / run_id).exists():
             run_id = new_run_id(created)
         row = rec.index_row(run_id, created)
-        with atomic.atomic_dir(self.path / run_id) as tmp:
+        with atomic.atomic_dir(self.path / run_id, check=False) as tmp:
             (tmp / "summary.json").write_text(
                 json.dumps(rec.summary, indent=2, default=json_default) + "\n", encoding="utf-8")
             index_frame([row]).to_parquet(tmp / "run.parquet", index=False)
@@ -128,11 +127,9 @@ class Store:
         run_id = self.resolve(run_id)
         with self._locked():
             folder = self.path / run_id
-            trash = self.path / f".{run_id}.removing-{os.getpid()}"
-            os.replace(folder, trash)
             index = self._read_index()
             self._write_index(index[index["run_id"] != run_id])
-            shutil.rmtree(trash, ignore_errors=True)
+            atomic.discard_dir(folder)
         return run_id
 
     # -- reading ---------------------------------------------------------------------------
@@ -158,7 +155,7 @@ class Store:
         return index_frame(rows)
 
     def _write_index(self, index: pd.DataFrame) -> None:
-        atomic.write_frame(self.path / "index.parquet", index_frame(index.to_dict("records")))
+        atomic.write_frame(self.path / "index.parquet", index_frame(index.to_dict("records")), check=False)
 
     def reindex(self) -> pd.DataFrame:
         """Rebuild ``index.parquet`` from the run folders."""
