@@ -137,6 +137,14 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
     base_dir = scenario.base_dir
     horizon_s = float(scenario.horizon.duration_s)
     errors: list[InputError] = []
+    for field_path, trace in trace_files(scenario):
+        if not trace.is_file():
+            line, col = positions.get(field_path, (None, None))
+            what = "is a folder, not a trace file" if trace.is_dir() else "trace file not found"
+            errors.append(InputError(f"{what}: {trace}", file=file, line=line, column=col,
+                                     path=_format_path(field_path)))
+    if errors:  # a missing file is named at the scenario field that names it
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
 
     def locate(exc: InputError, field_path: tuple) -> InputError:
         if exc.file is not None:
