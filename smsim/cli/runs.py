@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, stdout
+from smsim.cli._common import handles_errors, print_json, stdout, styled
 
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="results store folder (default $SMSIM_STORE or ./.smsim/runs)")]
 
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
 
         for key in ("run_id", "kind", "created", "label", "scenario_hash", "smsim_version", "source"):
             if doc.get(key):
-                stdout.print(f"[bold]{key}[/]: {doc[key]}", highlight=False)
+                stdout.print(styled((key, "bold"), f": {doc[key]}"), highlight=False)
         stdout.print()
         for table in summary_tables(doc["summary"]):
             stdout.print(table)
