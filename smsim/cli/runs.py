@@ -78,11 +78,15 @@ def register(app: typer.Typer) -> None:
 
     @runs.command("query")
     @handles_errors
-    def query(sql: str, store: StoreOpt = None, json_: Annotated[bool, typer.Option("--json")] = False) -> None:
-        """SQL over views runs, ledger, resources, series (DuckDB)."""
+    def query(
+        sql: str, store: StoreOpt = None, json_: Annotated[bool, typer.Option("--json")] = False,
+        allow_files: Annotated[bool, typer.Option(
+            "--allow-files", help="run any SQL with DuckDB's full access to files (COPY, ATTACH, read_csv...)")] = False,
+    ) -> None:
+        """Read-only SQL over views runs, ledger, resources, series (DuckDB); no other files."""
         from smsim.store import Store
 
-        frame = Store(store).query(sql)
+        frame = Store(store).query(sql, allow_files=allow_files)
         if json_:
             print_json(frame.astype(object).where(frame.notna(), None).to_dict("records"))
             return
