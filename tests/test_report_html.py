@@ -145,22 +145,80 @@ def test_report_cli_on_a_run_folder_and_a_store_id(tmp_path):
 
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+
+#: A Chromium log line carrying a page's console message. Current Chromium logs every level
+#: (console.log, console.error, CSP violations, uncaught exceptions) as ``INFO:CONSOLE``, older
+#: ones as ``ERROR:CONSOLE(12)`` or ``VERBOSE1:CONSOLE``: match the message whatever its level.
+CONSOLE_LINE = re.compile(r"^\[[^\]]*:CONSOLE[^\]]*\]\s*(?P<message>.*)$")
+#: Words of a browser complaint, in case one ever reaches the log without the CONSOLE prefix.
+COMPLAINTS = re.compile(r"Uncaught|Refused to|violates the following Content Security Policy")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
-def test_report_renders_in_headless_chromium(tmp_path):
-    page = tmp_path / "report.html"
-    page.write_text(render_html(ReportData(f"browser {EVIL}", [_view(), _view("g5", 20.0)])))
+def browser_problems(log: str) -> list[str]:
+    """Every console message (at any level) and every script or CSP complaint in a Chromium log.
+    A report has no scripts and loads nothing, so a clean page logs none at all."""
+    problems = []
+    for line in log.splitlines():
+        found = CONSOLE_LINE.match(line)
+        if found:
+            problems.append(found["message"])
+        elif COMPLAINTS.search(line):
+            problems.append(line)
+    return problems
+
+
+def _chromium(page: Path, tmp_path: Path) -> tuple[Path, str, list[str]]:
+    """Render ``page`` headless: a screenshot, the DOM after load, and the console's problems."""
     flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run",
              f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
-    shot = tmp_path / "shot.png"
+    shot = tmp_path / f"{page.stem}.png"
     run = subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()],
                          capture_output=True, text=True, timeout=90)
-    assert shot.exists() and shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=90)
-    log = run.stderr + dom.stderr
-    assert "Uncaught" not in log and "ERROR:CONSOLE" not in log, log[-2000:]
-    assert dom.stdout.count("<svg") >= 4
-    assert "<script" not in dom.stdout.lower()
-    assert 'alert("x")' in dom.stdout.replace("&quot;", '"') or "alert(" in dom.stdout  # shown as text
+    return shot, dom.stdout, browser_problems(run.stderr + dom.stderr)
+
+
+def test_browser_problems_reads_every_console_level():
+    log = (
+        '[1:1:1204/215043.960650:INFO:CONSOLE:2] "control console.error", source: file:///c.html (2)\n'
+        '[1:1:1204/215043.960650:ERROR:CONSOLE(7)] "Uncaught ReferenceError: x", source: file:///c.html (7)\n'
+        '[1:1:1204/215043.960650:VERBOSE1:CONSOLE:3] "log", source: file:///c.html (3)\n'
+        "[1:1:1204/215043.960650:WARNING:dbus] unrelated\n"
+        "Refused to apply inline style because it violates the following Content Security Policy\n")
+    assert browser_problems(log) == ['"control console.error", source: file:///c.html (2)',
+                                     '"Uncaught ReferenceError: x", source: file:///c.html (7)',
+                                     '"log", source: file:///c.html (3)',
+                                     "Refused to apply inline style because it violates the following "
+                                     "Content Security Policy"]
+
+
+CONTROL_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'">
+</head><body><p>control page: must fail the console check</p>
+<script>console.error("control console.error")</script>
+<div style="color: red">an inline style the policy refuses</div>
+</body></html>
+"""
+
+
+@needs_chromium
+def test_console_check_catches_a_control_page(tmp_path):
+    page = tmp_path / "control.html"
+    page.write_text(CONTROL_PAGE)
+    _, _, problems = _chromium(page, tmp_path)
+    assert any("control console.error" in p for p in problems), problems
+    assert any("Content Security Policy" in p for p in problems), problems
+
+
+@needs_chromium
+def test_report_renders_in_headless_chromium(tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(render_html(ReportData(f"browser {EVIL}", [_view(), _view("g5", 20.0)])))
+    shot, dom, problems = _chromium(page, tmp_path)
+    assert shot.exists() and shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert problems == []
+    assert dom.count("<svg") >= 4
+    assert "<script" not in dom.lower()
+    assert 'alert("x")' in dom.replace("&quot;", '"') or "alert(" in dom  # shown as text
