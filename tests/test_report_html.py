@@ -14,7 +14,14 @@ import pytest
 from typer.testing import CliRunner
 
 from smsim.cli import app
-from smsim.report.html import ReportData, RunView, build_sections, hourly_savings_plan, render_html
+from smsim.report.html import (
+    ReportData,
+    RunView,
+    Table,
+    build_sections,
+    hourly_savings_plan,
+    render_html,
+)
 from smsim.report.markdown import render_markdown
 
 EVIL = '<script>alert("x")</script> & "quotes" \'too\''
@@ -222,3 +229,64 @@ def test_report_renders_in_headless_chromium(tmp_path):
     assert dom.count("<svg") >= 4
     assert "<script" not in dom.lower()
     assert 'alert("x")' in dom.replace("&quot;", '"') or "alert(" in dom  # shown as text
+
+
+COMPONENTS = ["RealTimeInference", "ServerlessInference", "AsyncInference", "MultiModelEndpoint", "Training",
+              "TrainingSpot", "BatchTransform", "ProcessingJob", "Notebook", "NotebookStorage", "S3Storage",
+              "S3Requests", "DataTransferOut", "DataTransferIn", "SavingsPlanCommitment", "Studio", "EFS",
+              "ModelMonitor", "FeatureStore", "Canvas", "GroundTruth", "DataWrangler", "Pipelines", "Clarify",
+              "Autopilot"]
+
+
+@pytest.mark.parametrize("n", [3, 10, 15, 25])
+def test_cost_legend_fits_the_figure_whatever_the_number_of_components(monkeypatch, n):
+    from smsim.report import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "to_svg", lambda fig: figures.append(fig) or "<svg/>")
+    costs = {run: {c: 50.0 / (i + 1) for i, c in enumerate(COMPONENTS[:n])} for run in ("base", "g5")}
+    costs["g5"]["residue"] = 1e-12  # a float residue is no component
+    plots.cost_breakdown(costs)
+    fig = figures[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legends = fig.legends or [fig.axes[0].get_legend()]
+    assert len(legends[0].get_texts()) == n
+    box, legend = fig.bbox, legends[0].get_window_extent(renderer)
+    assert box.x0 <= legend.x0 and legend.x1 <= box.x1 and box.y0 <= legend.y0 and legend.y1 <= box.y1
+    bars = fig.axes[0].get_window_extent(renderer)
+    assert bars.height >= 2 * 0.3 * fig.dpi  # two bars of at least 0.3 in each, not squashed
+    assert not legend.overlaps(bars)
+
+
+def test_residues_under_half_a_cent_make_no_rows_and_no_minus_zero():
+    from smsim.units import format_usd
+
+    assert [format_usd(v) for v in (-1e-12, 0.004, 0.005, -3.2, 1234.5)] == [
+        "$0.00", "$0.00", "$0.01", "-$3.20", "$1,234.50"]
+    view = _view()
+    view.summary["cost_by_component"] = {"RealTimeInference": 12.5, "Notebook": 3e-9}
+    view.summary["cost_by_pricing"] = {"on_demand": 12.5, "spot": 0.0, "savings_plan_covered": -2e-10}
+    tables = {b.caption: b for s in build_sections(ReportData("t", [view, _view("g5", 20.0)]))
+              for b in s.blocks if isinstance(b, Table)}
+    assert [r[0] for r in tables["cost by component"].rows] == ["RealTimeInference"]
+    assert [r[0] for r in tables["cost by pricing"].rows] == ["on_demand"]
+    assert "$-0.00" not in render_html(ReportData("t", [view]))
+
+
+def test_bench_title_names_the_scenarios_or_takes_title(tmp_path):
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    (folder / "big.yaml").write_text(SCEN.format(name="big-fleet", desc="big", count=3))
+    (folder / "small.yaml").write_text(SCEN.format(name="small-fleet", desc="small", count=1))
+    runner = CliRunner()
+    args = ["bench", str(folder), "--store", str(tmp_path / "st"), "--report", str(tmp_path / "r.html"), "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    page = (tmp_path / "r.html").read_text()
+    assert "<h1>Benchmark of small-fleet, big-fleet</h1>" in page and "Benchmark of bench" not in page
+    assert runner.invoke(app, [*args, "--resume", "--title", "GPU <options>"]).exit_code == 0
+    assert "<h1>GPU &lt;options&gt;</h1>" in (tmp_path / "r.html").read_text()
+    named = tmp_path / "gpu-options"
+    folder.rename(named)
+    assert runner.invoke(app, [*args[:1], str(named), *args[2:]]).exit_code == 0
+    assert "<h1>Benchmark of gpu-options: small-fleet, big-fleet</h1>" in (tmp_path / "r.html").read_text()
