@@ -93,7 +93,7 @@ def run_bench(folder: str | Path, *, store, jobs: int | None = 1, resume: bool =
 GENERIC_FOLDERS = {"", ".", "bench", "benchmark", "benchmarks", "scenarios", "scenario", "runs", "tmp"}
 
 
-def bench_title(folder: str | Path, rows: list[dict[str, Any]], *, most: int = 4) -> str:
+def bench_title(folder: str | Path, rows: list[dict[str, Any]], *, most: int = 3) -> str:
     """A report title for a bench: the scenarios' names (cheapest first, ``most`` of them, then a
     count), after the folder's name when that name says something (``gpu-options``, not ``bench``)."""
     names: list[str] = []
