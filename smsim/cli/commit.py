@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import ForceOpt, check_outputs, handles_errors, print_json, stdout
+from smsim.cli._common import ForceOpt, check_outputs, handles_errors, print_json, stdout, styled
 from smsim.errors import InputError
 
 
@@ -69,11 +69,11 @@ def _print(result) -> None:
     t = result.terms
     stdout.print(f"SageMaker Savings Plan {t.term} {t.payment}, discount {t.discount:.1%} ({result.discount_source}); "
                  f"horizon {result.horizon_hours} h, {result.n_paths} paths ({result.model})")
-    stdout.print(f"recommended commitment: [bold]{result.recommended_usd_per_hour:,.2f} USD/hour[/]  "
-                 f"utilization {result.recommended['expected_utilization'] or 0:.1%}, "
-                 f"coverage {result.recommended['expected_coverage']:.1%}, "
-                 f"P(loss) {result.recommended['probability_of_loss']:.0%}, "
-                 f"break-even utilization {result.break_even['utilization']:.1%}")
+    stdout.print(styled("recommended commitment: ", (f"{result.recommended_usd_per_hour:,.2f} USD/hour", "bold"),
+                        f"  utilization {result.recommended['expected_utilization'] or 0:.1%}, "
+                        f"coverage {result.recommended['expected_coverage']:.1%}, "
+                        f"P(loss) {result.recommended['probability_of_loss']:.0%}, "
+                        f"break-even utilization {result.break_even['utilization']:.1%}"))
     table = Table("plan", "USD/hour", "expected savings", "P10", "P90")
     for name, c, e, p10, p90 in summary_rows(result):
         table.add_row(name, f"{c:,.2f}", f"{e:,.0f}", f"{p10:,.0f}", f"{p90:,.0f}")

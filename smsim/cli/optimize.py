@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import ForceOpt, check_outputs, handles_errors, print_json, stdout
+from smsim.cli._common import ForceOpt, check_outputs, handles_errors, print_json, stdout, styled
 
 EXIT_INFEASIBLE = 1
 
@@ -86,7 +86,7 @@ def write_result(result, out: Path, force: bool = False) -> Path:
 def _print_training(result, doc: dict) -> None:
     from rich.table import Table
 
-    stdout.print(f"[bold]{result.message()}[/]")
+    stdout.print(styled((result.message(), "bold")))
     stdout.print(f"job {doc['job']}, objectives {doc['objectives']}; {doc['candidates']} candidates, "
                  f"{doc['simulations']} simulations in {doc['wall_s']:.1f} s; pruned {doc['pruned']}")
 
@@ -110,7 +110,7 @@ def _print_training(result, doc: dict) -> None:
 def _print(result, doc: dict) -> None:
     from rich.table import Table
 
-    stdout.print(f"[bold]{result.message()}[/]")
+    stdout.print(styled((result.message(), "bold")))
     stdout.print(f"objectives {doc['objectives']}, fidelity {doc['fidelity']}; {doc['candidates']} candidates, "
                  f"{doc['simulations']} simulations ({doc['simulations_screen']} fluid screen); pruned {doc['pruned']}")
     best = doc["best"]

@@ -6,6 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
+from smsim.units import NEGLIGIBLE_USD
+
 GROUP_TITLES = {
     "total": "Total cost",
     "component": "Cost by component",
@@ -60,8 +62,8 @@ def diff_rows(document: dict[str, Any], group: str) -> list[list[str]]:
                 continue
             row = arms[name]
             unit = row["unit"]
-            if unit == "usd" and not (b and b["value"]) and not row["value"]:
-                continue  # nothing spent in either arm: not worth a line
+            if unit == "usd" and all(abs(v or 0.0) < NEGLIGIBLE_USD for v in (b and b["value"], row["value"])):
+                continue  # nothing spent in either arm (a residue under half a cent): not worth a line
             out.append([row["label"], name, fmt_value(b["value"] if b else None, unit),
                         fmt_value(row["value"], unit), fmt_value(row.get("diff"), unit, True),
                         fmt_pct(row.get("diff_pct")), fmt_ci(row.get("diff_ci"), unit)])

@@ -28,6 +28,7 @@ import pandas as pd
 
 from smsim import atomic
 from smsim.report import plots
+from smsim.units import NEGLIGIBLE_USD, format_usd
 
 
 @dataclass
@@ -84,7 +85,7 @@ class Section:
 
 
 def usd(value: Any) -> str:
-    return "-" if value is None else f"${float(value):,.2f}"
+    return "-" if value is None else format_usd(value)
 
 
 def pct(value: Any) -> str:
@@ -171,7 +172,7 @@ def _breakdown_table(data: ReportData, get: Callable[[dict], dict], title: str) 
     keys: list[str] = []
     for run in data.runs:
         for k, v in get(run.summary).items():
-            if k not in keys and float(v) != 0.0:
+            if k not in keys and abs(float(v)) >= NEGLIGIBLE_USD:
                 keys.append(k)
     if not keys:
         return None

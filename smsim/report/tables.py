@@ -6,6 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
+from smsim.units import NEGLIGIBLE_USD, format_usd
+
 #: Per-resource metrics shown in the resources table when present, in this order.
 RESOURCE_COLUMNS = [
     ("requests", "requests", "{:,.0f}"),
@@ -40,7 +42,7 @@ def cell(value, fmt: str) -> str:
 
 
 def usd(value: float) -> str:
-    return f"${value:,.2f}"
+    return format_usd(value)
 
 
 def _breakdown(title: str, mapping: dict[str, float], total: float | None = None) -> Table:
@@ -49,7 +51,7 @@ def _breakdown(title: str, mapping: dict[str, float], total: float | None = None
     table.add_column("cost (USD)", justify="right")
     table.add_column("share", justify="right")
     total = sum(mapping.values()) if total is None else total
-    rows = [(k, v) for k, v in mapping.items() if abs(v) >= 0.005] or list(mapping.items())
+    rows = [(k, v) for k, v in mapping.items() if abs(v) >= NEGLIGIBLE_USD] or list(mapping.items())
     for key, value in sorted(rows, key=lambda kv: -abs(kv[1])):
         share = f"{value / total:.1%}" if total else "-"
         table.add_row(str(key), usd(value), share)
