@@ -13,6 +13,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from smsim import notices
 from smsim.errors import InputError
 
 #: Exit code for bad input (a malformed scenario, trace, option value or missing file).
@@ -31,7 +32,11 @@ def handles_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with notices.record() as caught:
+                result = fn(*args, **kwargs)
+            for line in notices.summarise(caught):  # warnings nobody turned into notes
+                stderr.print(f"warning: {line}", markup=False, highlight=False)
+            return result
         except InputError as exc:
             stderr.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
             raise typer.Exit(EXIT_INPUT) from None

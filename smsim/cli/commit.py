@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
         evaluate: Annotated[Path | None, typer.Option("--evaluate", help="actual usage over the horizon: score every recommendation in hindsight")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         plot: Annotated[Path | None, typer.Option("--plot", help="write the savings-vs-commitment curve (PNG)")] = None,
+        sum_duplicates: Annotated[bool, typer.Option("--sum-duplicates", help="add up usage CSV rows that repeat an hour (default: refuse them)")] = False,
     ) -> None:
         """Recommend an hourly Savings Plan commitment from forecast usage paths, next to AWS-style lookbacks."""
         from smsim.commit.api import recommend_commitment
@@ -47,6 +48,7 @@ def register(app: typer.Typer) -> None:
             source, term=term, payment=payment, discount=discount, horizon_hours=_hours(horizon, "--horizon"),
             existing_usd_per_hour=existing, n_paths=paths, seed=seed, cost_of_capital_per_year=cost_of_capital,
             actual=evaluate, stage_at_hours=_hours(stage_at, "--stage-at") or None,
+            sum_duplicates=sum_duplicates,
         )
         if plot is not None:
             from smsim.commit.report import plot_curve
@@ -84,4 +86,4 @@ def _print(result) -> None:
                 ev.add_row(key, f"{c:,.2f}", f"{v['realized_savings_usd']:,.0f}", "" if util is None else f"{util:.1%}")
         stdout.print(ev)
     for note in result.notes:
-        stdout.print(f"note: {note}")
+        stdout.print(f"note: {note}", markup=False, highlight=False)

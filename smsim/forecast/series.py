@@ -44,6 +44,10 @@ _ALIASES = {
     "ms": "MS", "m": "MS", "me": "MS", "month": "MS", "monthly": "MS",
 }
 FILLS = ("zero", "interpolate", "ffill")
+#: Largest magnitude accepted for a value. Beyond it float64 no longer holds whole numbers
+#: exactly, sums of squares head for overflow, and no request count or USD amount is that
+#: large: such a value is a unit or export error, not traffic.
+MAX_ABS_VALUE = 1e15
 _TIME_NAMES = ("ds", "time", "timestamp", "date", "datetime", "period")
 _VALUE_NAMES = ("y", "value", "values", "count", "cost", "qps", "requests")
 
@@ -124,9 +128,15 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(2, "No such file", str(path))
     if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except (ValueError, OSError) as exc:  # pyarrow's errors derive from these
+            raise InputError(f"not a readable Parquet file: {exc}", file=str(path)) from None
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise InputError("the file is empty (expected a header and data rows)",
+                         file=str(path)) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable CSV file: {exc}", file=str(path)) from None
 
@@ -246,6 +256,11 @@ def _parse_values(col: pd.Series, where: _Located, name: str, rows: np.ndarray,
     if bad.any():
         i = int(np.argmax(bad))
         raise where.error(f"value {str(col.iloc[i])!r} is not a number", int(rows[i]), name)
+    huge = np.abs(values) > MAX_ABS_VALUE
+    if huge.any():
+        i = int(np.argmax(huge))
+        raise where.error(f"value {values[i]:g} is beyond the {MAX_ABS_VALUE:g} smsim accepts "
+                          "(check the column's units)", int(rows[i]), name)
     if not allow_negative and (values < 0).any():
         i = int(np.argmax(values < 0))
         raise where.error(
