@@ -144,7 +144,7 @@ def _check_duplicates(frame: pd.DataFrame, times: pd.DatetimeIndex, file: str) -
     raise _fail(
         f"hour {times[first].isoformat()} appears in rows {shown}"
         + (f" ({n_hours} duplicated hours in all)" if n_hours > 1 else "")
-        + "; pass --sum-duplicates to add such rows up, or remove the repeats", file, int(rows[0]),
+        + "; pass --sum-duplicates to add such rows up, or remove the repeats", file, int(rows[1]),
         "timestamp")
 
 
