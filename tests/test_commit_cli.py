@@ -208,3 +208,18 @@ def test_cli_bad_file_exit_2(tmp_path):
     assert "neg.csv" in res.output and "ondemand_usd" in res.output
     res = runner.invoke(app, ["commit", str(tmp_path / "nope.csv"), "--discount", "0.3"])
     assert res.exit_code == 2
+
+
+def test_all_zero_usage_has_no_coverage_and_no_library_warning(tmp_path):
+    p = tmp_path / "u.csv"
+    t = pd.date_range("2026-01-01", periods=72, freq="h", tz="UTC")
+    pd.DataFrame({"timestamp": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "ondemand_usd": 0.0}).to_csv(p, index=False)
+    result = runner.invoke(app, ["commit", str(p), "--discount", "0.3", "--horizon", "1d", "--paths", "5",
+                                 "--stage-at", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["recommended_commitment_usd_per_hour"] == 0.0 and doc["coverage"] is None
+    assert "warning" not in result.stderr.lower()
+    text = runner.invoke(app, ["commit", str(p), "--discount", "0.3", "--horizon", "1d", "--paths", "5",
+                               "--stage-at", "0"])
+    assert text.exit_code == 0 and "coverage n/a" in text.stdout

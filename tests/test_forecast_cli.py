@@ -172,3 +172,12 @@ def test_sample_paths_raise_the_notes_as_smsim_warnings(monkeypatch) -> None:
     monkeypatch.setitem(models.MODELS, "snaive", _Unconverged.make())
     with pytest.warns(SmsimWarning, match="stopped before converging"):
         sample_paths(_daily(), 5, 4, seed=0, model="snaive")
+
+
+def test_cli_time_stamp_beyond_the_calendar_exits_2(tmp_path: Path) -> None:
+    for stamp in ("9223372037.0", "2300-01-01", "0001-01-01"):
+        src = tmp_path / "far.csv"
+        src.write_text(f"ds,y\n{stamp},1\n", encoding="utf-8")
+        result = CliRunner().invoke(app, ["forecast", str(src), "--horizon", "3"])
+        assert result.exit_code == 2, result.output
+        assert "far.csv:2" in result.output and "outside the years" in result.output

@@ -60,6 +60,10 @@ def register(app: typer.Typer) -> None:
         _print(result)
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
 def _print(result) -> None:
     from rich.table import Table
 
@@ -70,7 +74,7 @@ def _print(result) -> None:
                  f"horizon {result.horizon_hours} h, {result.n_paths} paths ({result.model})")
     stdout.print(f"recommended commitment: [bold]{result.recommended_usd_per_hour:,.2f} USD/hour[/]  "
                  f"utilization {result.recommended['expected_utilization'] or 0:.1%}, "
-                 f"coverage {result.recommended['expected_coverage']:.1%}, "
+                 f"coverage {_pct(result.recommended['expected_coverage'])}, "
                  f"P(loss) {result.recommended['probability_of_loss']:.0%}, "
                  f"break-even utilization {result.break_even['utilization']:.1%}")
     table = Table("plan", "USD/hour", "expected savings", "P10", "P90")

@@ -36,6 +36,11 @@ from smsim.forecast.series import MAX_ABS_VALUE
 MIN_HISTORY_HOURS = 48
 
 
+def _nanmean(values) -> float | None:
+    v = np.atleast_1d(np.asarray(values, dtype=float))
+    return float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else None
+
+
 def _summary(outcome: Outcome) -> dict[str, float]:
     s = np.atleast_1d(outcome.savings_usd)
     util = np.atleast_1d(outcome.utilization)
@@ -46,7 +51,7 @@ def _summary(outcome: Outcome) -> dict[str, float]:
         "p90_savings_usd": float(np.quantile(s, 0.90)),
         "probability_of_loss": float(np.mean(s < 0)),
         "expected_utilization": float(np.nanmean(util)) if np.isfinite(util).any() else None,
-        "expected_coverage": float(np.nanmean(np.atleast_1d(outcome.coverage))),
+        "expected_coverage": _nanmean(outcome.coverage),  # None: no usage to cover
         "expected_ondemand_usd": float(np.mean(outcome.ondemand_usd)),
     }
 

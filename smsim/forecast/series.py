@@ -228,6 +228,10 @@ def _grid(freq: str) -> str:
     return {"W": "7D"}.get(freq, freq)
 
 
+#: The span of nanosecond time stamps, with room for a horizon after the last one.
+_EARLIEST, _LATEST = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+
+
 def _parse_times(col: pd.Series, where: _Located, name: str, rows: np.ndarray) -> pd.DatetimeIndex:
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = pd.to_datetime(col)
@@ -235,7 +239,8 @@ def _parse_times(col: pd.Series, where: _Located, name: str, rows: np.ndarray) -
         text = col.astype(str).str.strip()
         numeric = pd.to_numeric(text, errors="coerce")
         if numeric.notna().all():
-            parsed = pd.to_datetime(numeric, unit="s")  # epoch seconds (as in the Alibaba traces)
+            # epoch seconds (as in the Alibaba traces); beyond 1677-2262 is unreadable (NaT)
+            parsed = pd.to_datetime(numeric, unit="s", errors="coerce")
         else:
             parsed = pd.to_datetime(text, errors="coerce", format="mixed")
     bad = parsed.isna().to_numpy()
@@ -244,6 +249,11 @@ def _parse_times(col: pd.Series, where: _Located, name: str, rows: np.ndarray) -
         raise where.error(f"cannot read time stamp {str(col.iloc[i])!r}", int(rows[i]), name)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    outside = ((parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()
+    if outside.any():
+        i = int(np.argmax(outside))
+        raise where.error(f"time stamp {str(col.iloc[i])!r} is outside the years 1678-2261",
+                          int(rows[i]), name)
     return pd.DatetimeIndex(parsed.astype("datetime64[ns]"))
 
 
