@@ -53,11 +53,19 @@ def record() -> Iterator[list[warnings.WarningMessage]]:
         yield caught
 
 
+#: Warnings addressed to programmers (an API going away), not to the user of a result.
+_FOR_DEVELOPERS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, ImportWarning,
+                   ResourceWarning)
+
+
 def count(caught: Iterable[warnings.WarningMessage]) -> Counter:
-    """``{(category name, meaning): n}`` of library warnings (smsim's own are left out)."""
+    """``{(category name, meaning): n}`` of library warnings about results.
+
+    smsim's own warnings and those addressed to programmers (deprecations) are left out.
+    """
     out: Counter = Counter()
     for w in caught:
-        if issubclass(w.category, SmsimWarning):
+        if issubclass(w.category, (SmsimWarning, *_FOR_DEVELOPERS)):
             continue
         name = w.category.__name__
         out[(name, describe(name, str(w.message)))] += 1
