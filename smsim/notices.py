@@ -41,13 +41,11 @@ def describe(category: str, message: str) -> str:
 
 @contextmanager
 def record() -> Iterator[list[warnings.WarningMessage]]:
-    """Collect every warning raised inside the block (none is printed)."""
-    # statsmodels sets "always" filters for its warnings when first imported; importing it
-    # here first keeps those filters from overriding the recording below.
-    try:
-        import statsmodels.tools.sm_exceptions  # noqa: F401
-    except ImportError:  # pragma: no cover - statsmodels is a dependency
-        pass
+    """Collect every warning raised inside the block (none is printed).
+
+    Recording everything ("always") also holds when a library installs its own filters on
+    first import inside the block (statsmodels adds "always" filters for its warnings).
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield caught
