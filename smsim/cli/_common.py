@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from smsim import notices
 from smsim.errors import InputError
 
 #: Exit code for bad input (a malformed scenario, trace, option value or missing file).
@@ -127,7 +128,11 @@ def handles_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with notices.record() as caught:
+                result = fn(*args, **kwargs)
+            for line in notices.summarise(caught):  # warnings nobody turned into notes
+                stderr.print(f"warning: {line}", markup=False, highlight=False)
+            return result
         except InputError as exc:
             _report_error("error:", functools.partial(str, exc))
             raise typer.Exit(EXIT_INPUT) from None

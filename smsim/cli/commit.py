@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         plot: Annotated[Path | None, typer.Option("--plot", help="write the savings-vs-commitment curve (PNG)")] = None,
         force: ForceOpt = False,
+        sum_duplicates: Annotated[bool, typer.Option("--sum-duplicates", help="add up usage CSV rows that repeat an hour (default: refuse them)")] = False,
     ) -> None:
         """Recommend an hourly Savings Plan commitment from forecast usage paths, next to AWS-style lookbacks."""
         from smsim.commit.api import recommend_commitment
@@ -50,6 +51,7 @@ def register(app: typer.Typer) -> None:
             source, term=term, payment=payment, discount=discount, horizon_hours=_hours(horizon, "--horizon"),
             existing_usd_per_hour=existing, n_paths=paths, seed=seed, cost_of_capital_per_year=cost_of_capital,
             actual=evaluate, stage_at_hours=_hours(stage_at, "--stage-at") or None,
+            sum_duplicates=sum_duplicates,
         )
         if plot is not None:
             from smsim.commit.report import plot_curve
@@ -59,6 +61,10 @@ def register(app: typer.Typer) -> None:
             print_json(result.to_dict())
             return
         _print(result)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
 
 
 def _print(result) -> None:
@@ -71,7 +77,7 @@ def _print(result) -> None:
                  f"horizon {result.horizon_hours} h, {result.n_paths} paths ({result.model})")
     stdout.print(styled("recommended commitment: ", (f"{result.recommended_usd_per_hour:,.2f} USD/hour", "bold"),
                         f"  utilization {result.recommended['expected_utilization'] or 0:.1%}, "
-                        f"coverage {result.recommended['expected_coverage']:.1%}, "
+                        f"coverage {_pct(result.recommended['expected_coverage'])}, "
                         f"P(loss) {result.recommended['probability_of_loss']:.0%}, "
                         f"break-even utilization {result.break_even['utilization']:.1%}"))
     table = Table("plan", "USD/hour", "expected savings", "P10", "P90")
@@ -87,4 +93,4 @@ def _print(result) -> None:
                 ev.add_row(key, f"{c:,.2f}", f"{v['realized_savings_usd']:,.0f}", "" if util is None else f"{util:.1%}")
         stdout.print(ev)
     for note in result.notes:
-        stdout.print(f"note: {note}")
+        stdout.print(f"note: {note}", markup=False, highlight=False)

@@ -46,6 +46,8 @@ def register(app: typer.Typer) -> None:
                             for k, v in s["coverage"].items())
             stdout.print(f"{s['unique_id']}: {s['model']} {s['form']}  backtest MASE "
                          f"{s['backtest_mase']}  interval coverage {cov}", highlight=False)
+            for note in s["notes"]:
+                stdout.print(f"note: {note}", markup=False, highlight=False)
         if out is None:
             stdout.print(run.frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
                          highlight=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from smsim.errors import InputError
 from smsim.forecast.backtest import (
     STATIONARY_CANDIDATES,
     Backtest,
@@ -25,8 +27,15 @@ from smsim.forecast.backtest import (
 )
 from smsim.forecast.intervals import Calibration, calibrate
 from smsim.forecast.models import MODELS, Forecaster, interval_frame, make_model
-from smsim.forecast.series import detect_freq, parse_horizon, read_series, season_lengths
+from smsim.forecast.series import (
+    MAX_ABS_VALUE,
+    detect_freq,
+    parse_horizon,
+    read_series,
+    season_lengths,
+)
 from smsim.forecast.stationarity import Stationarity, check_stationarity
+from smsim.notices import SmsimWarning
 from smsim.rng import stream
 
 MODEL_CHOICES = ("auto", *MODELS)
@@ -51,6 +60,7 @@ class ForecastResult:
     form: str = ""
     backtests: dict[str, float] = field(default_factory=dict)  # model -> backtest MASE
     stationarity: Stationarity | None = None  # tested when the horizon exceeds the backtest
+    notes: list[str] = field(default_factory=list)  # what to read with care, in plain words
 
     def summary(self) -> dict:
         """JSON-ready description (no frame)."""
@@ -65,6 +75,7 @@ class ForecastResult:
             "interval_source": {f"{lv:g}": s for lv, s in self.interval_source.items()},
             "candidates_mase": {k: _round(v) for k, v in self.backtests.items()},
             "stationarity": self.stationarity.summary() if self.stationarity else None,
+            "notes": list(self.notes),
         }
 
 
@@ -81,6 +92,7 @@ class _Fitted:
     candidates: dict[str, float]
     nonnegative: bool
     stationarity: Stationarity | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def long_horizon_stationarity(y: pd.Series, horizon: int, seasons: Sequence[int] | None = None,
@@ -101,11 +113,54 @@ def long_horizon_stationarity(y: pd.Series, horizon: int, seasons: Sequence[int]
     return check_stationarity(y.to_numpy(dtype=float))
 
 
+def check_values(y: pd.Series) -> None:
+    """An :class:`InputError` naming the stamp of the first non-finite or absurdly large value."""
+    values = y.to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (np.abs(values) > MAX_ABS_VALUE)
+    if bad.any():
+        i = int(np.argmax(bad))
+        what = "is not a finite number" if not np.isfinite(values[i]) else \
+            f"is beyond the {MAX_ABS_VALUE:g} smsim accepts (check the units)"
+        raise InputError(f"series {str(y.name or 'series')!r}: value {values[i]:g} at "
+                         f"{y.index[i]} {what}", path=f"position {i}")
+
+
+#: A value this many times the series' median magnitude dominates the backtest scale.
+DOMINANT_RATIO = 1e6
+
+
+def _range_notes(y: pd.Series) -> list[str]:
+    """A note when one value dwarfs the rest (MASE and bands then say little)."""
+    values = np.abs(y.to_numpy(dtype=float))
+    nonzero = values[values > 0]
+    if nonzero.size < 2:
+        return []
+    median = float(np.median(nonzero))
+    i = int(np.argmax(values))
+    if values[i] <= DOMINANT_RATIO * median:
+        return []
+    return [f"value {y.iloc[i]:g} at {y.index[i]} is {values[i] / median:.3g} times the "
+            f"series' median magnitude {median:g}; it dominates the backtest scale (MASE near "
+            "0 means nothing here) and the bands: check it is not a unit or export error"]
+
+
+def _model_notes(name: str, model: Forecaster) -> list[str]:
+    """Library warnings the chosen model's fit raised, in plain words."""
+    counts = getattr(model, "warnings_", None) or {}
+    notes = []
+    for (category, meaning), n in sorted(counts.items()):
+        times = "once" if n == 1 else f"{n} times"
+        notes.append(f"model {name}: {meaning} ({category}, {times}); its backtest accuracy "
+                     "and coverage say how far to trust it")
+    return notes
+
+
 def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
          seasons: Sequence[int] | None, n_origins: int, nonnegative: bool | None) -> _Fitted:
     if model not in MODEL_CHOICES:
         raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODEL_CHOICES)}")
     y = y.astype(float)
+    check_values(y)
     if y.index.freq is None:
         y = y.asfreq(pd.infer_freq(y.index) or detect_freq(y.index))
     if seasons is None:
@@ -131,9 +186,11 @@ def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
             candidates = {name: bt.mase}
         except Exception:  # noqa: BLE001 - too short or unfit: keep model-based widths
             bt = None
-    cal = calibrate(bt.errors, bt.sd, levels) if bt is not None and bt.actual.size else \
+    cal = calibrate(bt.errors, bt.sd, levels, float(np.max(np.abs(bt.actual)))) \
+        if bt is not None and bt.actual.size else \
         Calibration.model_based(levels)
-    return _Fitted(fitted, name, cal, bt, candidates, nonneg, stationarity)
+    return _Fitted(fitted, name, cal, bt, candidates, nonneg, stationarity,
+                   _range_notes(y) + _model_notes(name, fitted))
 
 
 def forecast_series(
@@ -158,6 +215,12 @@ def forecast_series(
     frame = interval_frame(f.model.future_index(horizon), mean, f.calibration.half_widths(sd))
     if f.nonnegative:
         frame = frame.clip(lower=0.0)
+    notes = list(f.notes)
+    peak = float(np.nanmax(np.abs(frame.to_numpy(dtype=float)))) if frame.size else 0.0
+    if not np.isfinite(peak) or peak > MAX_ABS_VALUE:
+        notes.append(f"model {f.name}: the forecast reaches {peak:g}, beyond the "
+                     f"{MAX_ABS_VALUE:g} smsim treats as plausible; the model extrapolates "
+                     "explosively, do not use these numbers")
     frame = frame.reset_index()
     frame.insert(0, "unique_id", unique_id if unique_id is not None else str(y.name or "series"))
     frame["model"] = f.name
@@ -167,7 +230,7 @@ def forecast_series(
         mase=f.backtest.mase if f.backtest is not None else None,
         smape=f.backtest.smape if f.backtest is not None else None,
         form=getattr(f.model, "form_", f.name), backtests=f.candidates,
-        stationarity=f.stationarity)
+        stationarity=f.stationarity, notes=notes)
 
 
 def sample_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str = "auto", *,
@@ -190,6 +253,8 @@ def sample_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str
     mean, _ = f.model.predict_moments(horizon)
     paths = f.model.simulate(horizon, n_paths, rng)
     paths = mean + (paths - mean) * f.calibration.path_scale
+    for note in _range_notes(y) + _model_notes(f.name, f.model):  # incl. the simulation's
+        warnings.warn(SmsimWarning(note), stacklevel=2)
     return np.maximum(paths, 0.0) if f.nonnegative else paths
 
 
@@ -266,7 +331,6 @@ def forecast_file(
     Both outputs are checked before any forecasting; an existing file is replaced only with
     ``force``."""
     from smsim.atomic import check_output, write_frame
-    from smsim.errors import InputError
 
     if model not in MODEL_CHOICES:
         raise InputError(f"unknown model {model!r}; choose from {', '.join(MODEL_CHOICES)}",

@@ -9,6 +9,7 @@ MASE (scaled by the in-sample seasonal-naive error of each training window) rank
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -212,6 +213,8 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
         ens.y_, ens.constant_ = fitted[members[0]].y_, fitted[members[0]].constant_
         ens.offset_, ens.last_ = fitted[members[0]].offset_, fitted[members[0]].last_
         ens.form_ = "mean(" + ", ".join(getattr(fitted[n], "form_", n) for n in members) + ")"
+        ens.warnings_ = sum((getattr(fitted[n], "warnings_", Counter()) for n in members),
+                            Counter())
         fitted["ensemble"] = ens
     base = results.get("snaive")
     scored = [(b.mase, name) for name, b in results.items() if np.isfinite(b.mase)

@@ -63,8 +63,14 @@ def _norm(name: str) -> str:
 def read_price_list_csv(path: str | Path) -> pd.DataFrame:
     """On-demand instance rows of an AmazonSageMaker bulk CSV, in ``ondemand.csv`` columns."""
     path = Path(path)
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start}); is this an AWS Price List bulk CSV?",
+                         file=str(path)) from None
+    except csv.Error as exc:
+        raise InputError(f"not a readable CSV file: {exc}", file=str(path)) from None
     header_at = next((i for i, r in enumerate(rows) if r and r[0].strip() == "SKU"), None)
     if header_at is None:
         raise InputError("no header row starting with 'SKU' found; is this an AWS Price List bulk CSV?", file=str(path))
@@ -144,6 +150,8 @@ def read_savings_plan_rates_json(path: str | Path, as_of: str | None = None) -> 
     as_of = check_as_of(as_of)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start}); expected JSON", file=str(path)) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", file=str(path), line=exc.lineno, column=exc.colno) from None
     pages = document if isinstance(document, list) else [document]
@@ -155,13 +163,20 @@ def read_savings_plan_rates_json(path: str | Path, as_of: str | None = None) -> 
         page_date = _date_in(page)
         for i, item in enumerate(results):
             where = f"searchResults[{i}]" if len(pages) == 1 else f"[{page_no}].searchResults[{i}]"
+            if not isinstance(item, dict):
+                raise InputError("expected an object", file=str(path), path=where)
             offering = item.get("savingsPlanOffering") or {}
+            if not isinstance(offering, dict):
+                raise InputError("expected an object", file=str(path), path=f"{where}.savingsPlanOffering")
             if str(offering.get("planType", "")).lower() != "sagemaker":
                 continue
             parsed = parse_usage_type(str(item.get("usageType", "")))
             if parsed is None:  # spot (TrSpt) and non-instance usage are not covered by plans
                 continue
-            term = _TERMS.get(int(offering.get("durationSeconds", 0) or 0))
+            try:
+                term = _TERMS.get(int(offering.get("durationSeconds", 0) or 0))
+            except (TypeError, ValueError, OverflowError):
+                term = None
             payment = _PAYMENTS.get(str(offering.get("paymentOption", "")).lower())
             if term is None or payment is None:
                 raise InputError(
@@ -174,7 +189,9 @@ def read_savings_plan_rates_json(path: str | Path, as_of: str | None = None) -> 
                 raise InputError(f"rate {item.get('rate')!r} is not a number", file=str(path), path=f"{where}.rate") from None
             if not rate >= 0:
                 raise InputError(f"rate {rate} is negative", file=str(path), path=f"{where}.rate")
-            props = {p.get("name"): p.get("value") for p in item.get("properties") or [] if isinstance(p, dict)}
+            listed = item.get("properties")
+            props = {str(p.get("name")): p.get("value") for p in (listed if isinstance(listed, list) else [])
+                     if isinstance(p, dict)}
             region, component, instance_type = parsed
             dated = _date_in(item) or _date_in(offering) or page_date or as_of
             if dated is None:
@@ -211,7 +228,12 @@ def import_prices(source: str | Path, out_dir: str | Path, name: str | None = No
     source, out_dir = Path(source), Path(out_dir)
     if not source.is_file():
         raise FileNotFoundError(2, "file not found", str(source))
-    is_json = source.suffix.lower() == ".json" or source.read_text(encoding="utf-8-sig")[:1] in "{["
+    try:
+        first = source.read_text(encoding="utf-8-sig")[:1]
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start}); expected an AWS Price List bulk CSV, "
+                         "a rates CSV or offering-rates JSON", file=str(source)) from None
+    is_json = source.suffix.lower() == ".json" or first in "{["
     if is_json:
         table, frame = "savings_plan_rates.csv", read_savings_plan_rates_json(source, as_of)
     elif _is_rates_csv(source):

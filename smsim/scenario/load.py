@@ -120,8 +120,13 @@ def read_yaml(path: str | Path) -> tuple[Any, _Built]:
         raise InputError(f"not valid UTF-8 text (byte {exc.start}); is this a binary file?", file=file, line=line) from None
     if not text.strip():
         raise InputError("the file is empty; expected a scenario mapping (name, horizon, ...)", file=file)
-    loader = _PlainLoader(text)
-    loader.file = file
+    try:
+        loader = _PlainLoader(text)
+        loader.file = file
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+        line = text[: exc.position].count("\n") + 1
+        raise InputError(f"character {exc.character!r} is not allowed in YAML; is this a binary file?",
+                         file=file, line=line) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
