@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, stdout
+from smsim.cli._common import ForceOpt, check_outputs, handles_errors, stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
         md: Annotated[Path | None, typer.Option("--md", help="write the Markdown report here")] = None,
         title: Annotated[str, typer.Option(help="report title")] = "smsim report",
         store: Annotated[Path | None, typer.Option("--store", help="results store folder")] = None,
+        force: ForceOpt = False,
     ) -> None:
         """A self-contained report (cost, time series, SLA, savings plans) of one or more runs."""
         from smsim.errors import InputError
@@ -30,8 +31,9 @@ def register(app: typer.Typer) -> None:
 
         if html is None and md is None:
             raise InputError("give --html FILE and/or --md FILE")
+        check_outputs([(html, "file", "--html"), (md, "file", "--md")], force=force)
         data = ReportData(title, [load_run_view(ref, store=Store(store)) for ref in runs])
         for path, write in ((html, write_html), (md, write_markdown)):
             if path is not None:
-                write(data, path)
+                write(data, path, force=force)
                 stdout.print(f"report written to {path}")

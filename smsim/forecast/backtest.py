@@ -9,6 +9,7 @@ MASE (scaled by the in-sample seasonal-naive error of each training window) rank
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,9 @@ AUTO_CANDIDATES = ("snaive", "ets", "arima", "theta")
 #: Models also tried on ``log1p(y)`` for non-negative series (counts, spend): their noise
 #: usually grows with the level, which the log scale makes constant.
 LOG_CANDIDATES = ("ets", "theta", "mstl")
+#: Models tried by ``auto`` for a stationary series beyond the longest backtested step: the
+#: ones whose spread stays bounded (see :func:`smsim.forecast.api.long_horizon_stationarity`).
+STATIONARY_CANDIDATES = ("arma",)
 
 
 def candidate_model(name: str) -> Forecaster:
@@ -121,6 +125,18 @@ def plan_origins(n: int, horizon: int, n_origins: int, min_train: int) -> tuple[
     return h, [n - (i + 1) * h for i in reversed(range(k))]
 
 
+def min_train_length(season_lengths: Sequence[int]) -> int:
+    """Shortest training window a backtest origin gets: two of the longest season and more."""
+    m = season_lengths[0] if season_lengths else 1
+    return max(2 * max(season_lengths, default=1) + 2, 3 * m, 16)
+
+
+def backtest_steps(n: int, horizon: int, season_lengths: Sequence[int], n_origins: int = 4) -> int:
+    """The longest step ahead that a backtest of ``n`` values scores (0 when it has no origin)."""
+    h, ends = plan_origins(n, horizon, n_origins, min_train_length(season_lengths))
+    return h if ends else 0
+
+
 def run_backtest(y: pd.Series, model: str | Forecaster, horizon: int, *, n_origins: int = 4,
                  season_lengths: Sequence[int] = (), min_train: int | None = None) -> Backtest:
     """Backtest ``model`` on ``y``; raises if a fit fails.
@@ -132,7 +148,7 @@ def run_backtest(y: pd.Series, model: str | Forecaster, horizon: int, *, n_origi
 
     values = y.to_numpy(dtype=float)
     m = season_lengths[0] if season_lengths else 1
-    min_train = min_train or max(2 * max(season_lengths, default=1) + 2, 3 * m, 16)
+    min_train = min_train or min_train_length(season_lengths)
     h, ends = plan_origins(len(values), horizon, n_origins, min_train)
     start = time.perf_counter()
     actual, mean, sd, scale = [], [], [], []
@@ -199,9 +215,12 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
         ens.y_, ens.constant_ = fitted[members[0]].y_, fitted[members[0]].constant_
         ens.offset_, ens.last_ = fitted[members[0]].offset_, fitted[members[0]].last_
         ens.form_ = "mean(" + ", ".join(getattr(fitted[n], "form_", n) for n in members) + ")"
+        ens.warnings_ = sum((getattr(fitted[n], "warnings_", Counter()) for n in members),
+                            Counter())
         fitted["ensemble"] = ens
     base = results.get("snaive")
     scored = [(b.mase, name) for name, b in results.items() if np.isfinite(b.mase)
               and (base is None or name == "snaive" or beats(b, base))]
-    winner = min(scored)[1] if scored else "snaive"
+    # nothing scored (too short to backtest): the baseline, or the first candidate without one
+    winner = min(scored)[1] if scored else ("snaive" if "snaive" in results else next(iter(results)))
     return winner, results, fitted

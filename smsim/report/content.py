@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from smsim.units import format_usd
+
 
 @dataclass
 class RunView:
@@ -60,12 +62,16 @@ class Section:
 
 
 def usd(value: Any) -> str:
-    return "-" if value is None else f"${float(value):,.2f}"
+    return "-" if value is None else format_usd(value)
 
 
 def pct(value: Any) -> str:
-    return "-" if value is None else f"{float(value):.2%}"
+    return num(value, "{:.2%}")
 
 
 def num(value: Any, fmt: str) -> str:
-    return "-" if value is None else fmt.format(float(value))
+    """``-`` when absent, ``n/a`` when NaN (e.g. a latency when no request was served)."""
+    if value is None:
+        return "-"
+    value = float(value)
+    return "n/a" if value != value else fmt.format(value)

@@ -66,9 +66,9 @@ def render_html(data: ReportData) -> str:
             "</main></body></html>\n")
 
 
-def write_html(data: ReportData, path: str | Path) -> Path:
-    """Write the HTML report atomically."""
-    return _shareable(atomic.write_text(path, render_html(data)))
+def write_html(data: ReportData, path: str | Path, force: bool = False) -> Path:
+    """Write the HTML report atomically (an existing file is replaced only with ``force``)."""
+    return _shareable(atomic.write_text(path, render_html(data), force=force))
 
 
 def _shareable(path: Path) -> Path:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from smsim.report import plots
 from smsim.report.content import Block, Figure, ReportData, Section, Table, Text, num, pct, usd
+from smsim.units import NEGLIGIBLE_USD
 
 
 def overview(data: ReportData) -> Section | None:
@@ -87,7 +88,7 @@ def _breakdown_table(data: ReportData, get: Callable[[dict], dict], title: str) 
     keys: list[str] = []
     for run in data.runs:
         for k, v in get(run.summary).items():
-            if k not in keys and float(v) != 0.0:
+            if k not in keys and abs(float(v)) >= NEGLIGIBLE_USD:
                 keys.append(k)
     if not keys:
         return None
@@ -99,7 +100,7 @@ RESOURCE_COLUMNS = [
     ("kind", "kind", str), ("instance_type", "instance type", str),
     ("instance_hours", "instance-h", lambda v: f"{float(v):,.1f}"),
     ("requests", "requests", lambda v: f"{float(v):,.0f}"),
-    ("latency_p99_s", "p99", lambda v: f"{float(v):.3f}s"),
+    ("latency_p99_s", "p99", lambda v: num(v, "{:.3f}s")),
     ("sla_attainment", "SLA met", pct),
     ("timed_out", "timeouts", lambda v: f"{float(v):,.0f}"),
     ("cold_starts", "cold starts", lambda v: f"{float(v):,.0f}"),

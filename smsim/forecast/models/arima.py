@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from smsim.forecast.models.base import MAX_SARIMA_SEASON, Forecaster, seasonal_strength
@@ -24,6 +26,7 @@ class ARIMA(Forecaster):
     max_obs = 400
     max_fits = 7
     fourier_terms = 3
+    stationary: ClassVar[bool] = False
 
     def __init__(self, seasonal: bool = True, order: tuple | None = None,
                  max_sarima_season: int = MAX_SARIMA_SEASON) -> None:
@@ -46,7 +49,9 @@ class ARIMA(Forecaster):
             self.harmonic_ = coef[2:]
             y = y - exog @ self.harmonic_
             exog = None
-        if self.order is not None and (self.order[5] == 0 or self.order[6] == m):
+        if self.stationary:
+            d, big_d = 0, 0
+        elif self.order is not None and (self.order[5] == 0 or self.order[6] == m):
             d, big_d = self.order[1], self.order[5]
         else:
             big_d = 1 if m and len(y) >= 3 * m and seasonal_strength(y, m) > 0.64 else 0
@@ -138,6 +143,29 @@ class ARIMA(Forecaster):
     def _simulate(self, h, n_paths, rng):
         sim = self.res_.simulate(h, anchor="end", repetitions=n_paths, rng=rng)
         return np.asarray(sim, float).reshape(h, n_paths).T + self._seasonal(h)
+
+
+class ARMA(ARIMA):
+    """Stationary ARMA(p, q) with a constant, every season as Fourier terms: a bounded long run.
+
+    The :class:`ARIMA` search with ``d = D = 0`` imposed, for series that test stationary
+    (:mod:`smsim.forecast.stationarity`). statsmodels' ARIMA enforces stationary AR parameters
+    (``enforce_stationarity=True``), so the h-step forecast reverts to the constant plus the
+    seasonal harmonics and its variance converges to the process variance,
+    ``sigma^2 * sum_j psi_j^2``, where every unit-root model here (seasonal naive, ETS, Theta,
+    ARIMA with ``d >= 1``) has a variance growing without bound. It is fitted on up to 1,500
+    values (the mean and variance it reverts to are estimated from all of them).
+    """
+
+    name = "arma"
+    max_obs = 1500
+    stationary = True
+
+    def __init__(self, order: tuple | None = None) -> None:
+        super().__init__(seasonal=True, order=order, max_sarima_season=1)
+
+    def fixed(self) -> ARMA:
+        return ARMA(getattr(self, "spec_", None))
 
 
 def _best(fitted: dict) -> tuple | None:

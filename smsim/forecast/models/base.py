@@ -3,14 +3,16 @@ helpers every model shares."""
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from smsim import notices
 from smsim.forecast.series import detect_freq
 from smsim.forecast.series import season_lengths as default_seasons
 
@@ -62,21 +64,30 @@ class Forecaster:
         self.seasons_ = tuple(int(m) for m in season_lengths if 1 < m and 2 * m <= len(values))
         self.y_ = values
         self.constant_ = bool(np.ptp(values) == 0)
+        self.warnings_ = Counter()
         if not self.constant_:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with np.errstate(all="ignore"):
-                    self._fit(values)
+            with self._recording():
+                self._fit(values)
         return self
+
+    @contextmanager
+    def _recording(self) -> Iterator[None]:
+        """Run library code with its warnings counted in ``warnings_`` instead of printed."""
+        with notices.record() as caught, np.errstate(all="ignore"):
+            try:
+                yield
+            finally:
+                counts = getattr(self, "warnings_", None)
+                if counts is None:
+                    counts = self.warnings_ = Counter()
+                counts.update(notices.count(caught))
 
     def predict_moments(self, h: int) -> tuple[np.ndarray, np.ndarray]:
         """Point forecast and predictive standard deviation for steps 1..h."""
         if self.constant_:
             return np.full(h, self.y_[-1]), np.zeros(h)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with np.errstate(all="ignore"):
-                mean, sd = self._moments(h)
+        with self._recording():
+            mean, sd = self._moments(h)
         mean = np.asarray(mean, float)
         sd = np.asarray(sd, float)
         sd = np.where(np.isfinite(sd), np.maximum(sd, 0.0), np.nanmax(np.r_[sd[np.isfinite(sd)],
@@ -109,7 +120,8 @@ class Forecaster:
         mean, sd = self.predict_moments(h)
         if self.constant_:
             return np.tile(mean, (n_paths, 1))
-        native = self._simulate(h, n_paths, rng)
+        with self._recording():
+            native = self._simulate(h, n_paths, rng)
         if native is not None and np.all(np.isfinite(native)):
             return native
         return gaussian_paths(mean, sd, n_paths, rng)

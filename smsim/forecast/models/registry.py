@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from smsim.forecast.models.arima import ARIMA
+from smsim.forecast.models.arima import ARIMA, ARMA
 from smsim.forecast.models.base import Forecaster, fake_date
 from smsim.forecast.models.ets import ETS
 from smsim.forecast.models.mstl import MSTL
@@ -37,7 +37,7 @@ class Log1p(Forecaster):
         if np.any(values < 0):
             raise ValueError("log1p: the series has negative values")
         self.inner.fit(pd.Series(np.log1p(values), index=y.index), season_lengths)
-        for attr in ("offset_", "last_", "seasons_", "constant_"):
+        for attr in ("offset_", "last_", "seasons_", "constant_", "warnings_"):
             setattr(self, attr, getattr(self.inner, attr))
         self.y_ = values[-len(self.inner.y_):]
         self.form_ = f"log1p({getattr(self.inner, 'form_', self.inner.name)})"
@@ -82,6 +82,8 @@ class Ensemble(Forecaster):
         if not fitted:
             raise FloatingPointError("ensemble: no member could be fitted")
         self.fitted_ = fitted
+        for m in fitted:
+            self.warnings_.update(getattr(m, "warnings_", {}))
         self.form_ = "mean(" + ", ".join(getattr(m, "form_", m.name) for m in fitted) + ")"
 
     def _moments(self, h):
@@ -90,12 +92,13 @@ class Ensemble(Forecaster):
 
 
 MODELS: dict[str, type[Forecaster]] = {
-    cls.name: cls for cls in (SeasonalNaive, ETS, ARIMA, Theta, MSTL, Ensemble)
+    cls.name: cls for cls in (SeasonalNaive, ETS, ARIMA, ARMA, Theta, MSTL, Ensemble)
 }
 
 
 def make_model(name: str, **kwargs) -> Forecaster:
-    """A fresh model by name (``snaive``, ``ets``, ``arima``, ``theta``, ``mstl``, ``ensemble``)."""
+    """A fresh model by name (``snaive``, ``ets``, ``arima``, ``arma``, ``theta``, ``mstl``,
+    ``ensemble``)."""
     try:
         return MODELS[name](**kwargs)
     except KeyError:
