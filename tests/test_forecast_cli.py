@@ -149,7 +149,7 @@ class _Unconverged:
 
 
 def test_library_warnings_become_notes_not_stderr_dumps(tmp_path: Path, monkeypatch) -> None:
-    from smsim.forecast import models
+    from smsim.forecast.models import registry as models
 
     monkeypatch.setitem(models.MODELS, "snaive", _Unconverged.make())
     y = _daily()
@@ -166,7 +166,7 @@ def test_library_warnings_become_notes_not_stderr_dumps(tmp_path: Path, monkeypa
 def test_sample_paths_raise_the_notes_as_smsim_warnings(monkeypatch) -> None:
     import pytest
 
-    from smsim.forecast import models
+    from smsim.forecast.models import registry as models
     from smsim.notices import SmsimWarning
 
     monkeypatch.setitem(models.MODELS, "snaive", _Unconverged.make())
