@@ -259,3 +259,34 @@ def test_bench_names_the_failing_scenario_and_resume_runs_only_the_rest(tmp_path
     assert rows["b.yaml"]["total_cost_usd"] == pytest.approx(2 * rows["a.yaml"]["total_cost_usd"], rel=1e-12)
     assert rows["c.yaml"]["total_cost_usd"] == pytest.approx(3 * rows["a.yaml"]["total_cost_usd"], rel=1e-12)
     assert rows["a.yaml"]["total_cost_usd"] > 0
+
+
+def test_compare_resume_after_a_failure_equals_an_uninterrupted_run(scenario_file, tmp_path, monkeypatch):
+    import smsim.compare.runner as runner
+    from smsim.store import Store
+
+    fresh = compare([scenario_file], replications=3)
+    real, ran = runner._run_one, []
+
+    def flaky(scenario, seed, catalog=None):
+        ran.append((scenario.name, seed))
+        if len(ran) == 5:
+            raise ZeroDivisionError("boom")
+        return real(scenario, seed, catalog)
+
+    monkeypatch.setattr(runner, "_run_one", flaky)
+    st = Store(tmp_path / "store")
+    with pytest.raises(TaskError, match=r"arm 'two' replication 2 \(seed \d+\) failed: ZeroDivisionError"):
+        compare([scenario_file], replications=3, store=st)
+    assert len(st.list()) == 4  # base x3 and two's first replication were recorded
+    ran.clear()
+    resumed = compare([scenario_file], replications=3, store=st, resume=True)
+    assert len(ran) == 2  # only the two unfinished runs ran again
+    assert len(st.list()) == 6
+    assert _numbers(resumed) == _numbers(fresh)
+    drop = lambda doc: {k: v for k, v in doc.items() if k != "group_id"}  # noqa: E731
+    assert drop(resumed.document) == drop(fresh.document)
+    for arm in ("base", "two"):
+        assert resumed.series[arm].keys() == fresh.series[arm].keys()
+        for name, frame in fresh.series[arm].items():
+            pd.testing.assert_frame_equal(resumed.series[arm][name], frame, check_freq=False)

@@ -13,6 +13,7 @@ from smsim.cli._common import (
     handles_errors,
     print_json,
     progress_bar,
+    stderr,
     stdout,
 )
 
@@ -26,6 +27,7 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option(help="override the base scenario's seed")] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="worker processes (0 = one per CPU)")] = 1,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+        resume: Annotated[bool, typer.Option("--resume", help="reuse runs already in the store (same arm, scenario hash and seed)")] = False,
         store: Annotated[Path | None, typer.Option("--store", help="results store folder")] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="do not record the runs")] = False,
         json_: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
@@ -37,9 +39,16 @@ def register(app: typer.Typer) -> None:
         from smsim.store import Store
 
         check_store(store, no_store)
-        with progress_bar("comparing", enabled=not quiet and not json_) as progress:
-            result = run_compare(scenarios, replications=replications, seed=seed, jobs=jobs, scheduler=scheduler,
-                                 store=None if no_store else Store(store), progress=progress)
+        st = None if no_store else Store(store)
+        try:
+            with progress_bar("comparing", enabled=not quiet and not json_) as progress:
+                result = run_compare(scenarios, replications=replications, seed=seed, jobs=jobs,
+                                     scheduler=scheduler, resume=resume, store=st, progress=progress)
+        except KeyboardInterrupt:
+            if st is None:
+                raise
+            stderr.print(f"interrupted; finished runs are recorded in {st.path}: rerun with --resume")
+            raise typer.Exit(130) from None
         if json_:
             print_json(result.document)
             return

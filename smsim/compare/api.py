@@ -35,12 +35,16 @@ def seeds_for(seed: int, replications: int) -> list[int]:
 
 def compare_variants(arms: Sequence[Variant], *, replications: int = 1, seed: int | None = None,
                      jobs: int | None = 1, scheduler: Any = None, confidence: float = 0.95, store=None,
+                     resume: bool = False,
                      progress: Callable[[float], None] | None = None) -> CompareResult:
     """Run every arm ``replications`` times with the base's seeds and compare them to the base.
 
     ``store`` (a :class:`smsim.store.Store` or None) records each finished run as kind
     ``compare``, labelled with its arm, all sharing one ``group_id``. ``jobs`` and
-    ``scheduler`` say where the runs execute (:func:`smsim.executor.executor`).
+    ``scheduler`` say where the runs execute (:func:`smsim.executor.executor`). With
+    ``resume``, a run already in the store (kind ``compare``, same arm name, scenario hash and
+    seed: the same numbers) is reused instead of run again, so an interrupted or failed
+    comparison continues where it stopped.
     """
     if not 0 < confidence < 1:
         raise InputError(f"confidence must be in (0, 1), found {confidence}")
@@ -49,6 +53,10 @@ def compare_variants(arms: Sequence[Variant], *, replications: int = 1, seed: in
     tasks = [((a, r), arm.scenario, s) for a, arm in enumerate(arms) for r, s in enumerate(seeds)]
     group_id = None
     run_ids: dict[str, list[str | None]] = {arm.name: [None] * len(seeds) for arm in arms}
+    reused: dict[tuple[int, int], Any] = {}
+    if resume and store is not None:
+        reused = _stored_runs(store, arms, seeds, run_ids)
+        tasks = [t for t in tasks if t[0] not in reused]
     on_done = None
     if store is not None:
         from smsim.store.records import new_run_id
@@ -63,8 +71,8 @@ def compare_variants(arms: Sequence[Variant], *, replications: int = 1, seed: in
         a, r = key
         return f"arm {arms[a].name!r} replication {r + 1} (seed {seeds[r]})"
 
-    results = run_tasks(tasks, jobs=jobs, scheduler=scheduler, on_done=on_done, progress=progress,
-                        describe=describe)
+    results = reused | run_tasks(tasks, jobs=jobs, scheduler=scheduler, on_done=on_done, progress=progress,
+                                 describe=describe)
     summaries = {arm.name: [results[(a, r)].summary for r in range(len(seeds))] for a, arm in enumerate(arms)}
     document = compare_summaries(summaries, base=arms[0].name, confidence=confidence, seeds=seeds)
     document["group_id"] = group_id
@@ -72,6 +80,39 @@ def compare_variants(arms: Sequence[Variant], *, replications: int = 1, seed: in
     series = {arm.name: dict(results[(a, 0)].series or {}) for a, arm in enumerate(arms)}
     return CompareResult(document, list(arms), summaries,
                          {k: [i for i in v if i] for k, v in run_ids.items()}, series)
+
+
+@dataclass
+class _StoredRun:
+    """A run read back from the store: what a comparison uses of a ``RunResult``."""
+
+    summary: dict[str, Any]
+    series: dict[str, Any]
+
+
+def _stored_runs(store, arms: Sequence[Variant], seeds: list[int],
+                 run_ids: dict[str, list[str | None]]) -> dict[tuple[int, int], _StoredRun]:
+    """The (arm, replication) runs already recorded with the same scenario hash and seed."""
+    import pandas as pd
+
+    from smsim.api import resolved_scenario_yaml
+    from smsim.store.records import scenario_hash
+
+    out: dict[tuple[int, int], _StoredRun] = {}
+    for a, arm in enumerate(arms):
+        digest = scenario_hash(resolved_scenario_yaml(arm.scenario))
+        for r, s in enumerate(seeds):
+            found = store.find(kind="compare", scenario_hash=digest, seed=s, label=arm.name)
+            if not len(found):
+                continue
+            run_id = str(found.iloc[-1]["run_id"])
+            series = {}
+            if r == 0:  # the series the result carries are replication 0's
+                for f in sorted((store.run_dir(run_id) / "series").glob("*.parquet")):
+                    series[f.stem] = pd.read_parquet(f).drop(columns=["run_id", "resource_id"])
+            out[(a, r)] = _StoredRun(store.show(run_id)["summary"], series)
+            run_ids[arm.name][r] = run_id
+    return out
 
 
 def compare(paths: Sequence[str | Path], **kwargs: Any) -> CompareResult:
