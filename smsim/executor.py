@@ -76,7 +76,7 @@ def resolve_jobs(jobs: int | None) -> int:
     if jobs is None or jobs in (0, -1):
         return max(1, os.cpu_count() or 1)
     if jobs < 0:
-        raise InputError(f"--jobs must be >= 1 (0 or -1: one per CPU), found {jobs}", path="--jobs")
+        raise InputError(f"must be >= 1 (0 or -1: one per CPU), found {jobs}", path="--jobs")
     return int(jobs)
 
 
@@ -87,7 +87,7 @@ def _local_workers(spec: str) -> int:
     except ValueError:
         n = 0
     if n < 1:
-        raise InputError(f"--scheduler local:N needs a worker count N >= 1, found {spec!r}",
+        raise InputError(f"local:N needs a worker count N >= 1, found {spec!r}",
                          path="--scheduler")
     return n
 
@@ -110,11 +110,11 @@ class Executor:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:
-            raise InputError("--scheduler needs Dask: pip install 'smsim[dask]'",
+            raise InputError("needs Dask: pip install 'smsim[dask]'",
                              path="--scheduler") from exc
         if scheduler.startswith("local"):
             if scheduler != "local" and not scheduler.startswith("local:"):
-                raise InputError(f"--scheduler must be tcp://HOST:PORT or local:N, found {scheduler!r}",
+                raise InputError(f"expected tcp://HOST:PORT or local:N, found {scheduler!r}",
                                  path="--scheduler")
             n = _local_workers(scheduler if ":" in scheduler else "local:")
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
