@@ -136,8 +136,9 @@ class Executor:
 
     @property
     def workers(self) -> int:
+        """Tasks that can run at once: local processes, or the cluster's worker threads now."""
         if self.client is not None:
-            return max(1, len(self.client.scheduler_info().get("workers", {})))
+            return max(1, sum(self.client.nthreads().values()))
         return self.jobs
 
     def close(self) -> None:
