@@ -140,9 +140,7 @@ def handles_errors(fn: Callable) -> Callable:
             _report_error("error:", functools.partial(_file_not_found, exc))
             raise typer.Exit(EXIT_INPUT) from None
         except (PermissionError, IsADirectoryError, NotADirectoryError) as exc:
-            name = exc.filename or str(exc)
-            stderr.print(f"[bold red]error:[/] cannot access {name}: {exc.strerror or exc}", markup=True,
-                         highlight=False)
+            _report_error("error:", lambda: f"cannot access {exc.filename or exc}: {exc.strerror or exc}")
             raise typer.Exit(EXIT_INPUT) from None
         except KeyboardInterrupt:
             _report_error("interrupted;", lambda: "no partial result was written")
