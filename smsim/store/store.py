@@ -106,6 +106,8 @@ class Store:
                 ledger = rec.ledger.copy()
                 ledger.insert(0, "run_id", run_id)
                 ledger.to_parquet(tmp / "ledger.parquet", index=False)
+            elif rec.ledger_writer is not None:
+                rec.ledger_writer(tmp / "ledger.parquet", run_id)
             resources_frame(run_id, rec.summary).to_parquet(tmp / "resources.parquet", index=False)
             for folder, frames in (("series", rec.series), ("extras", rec.extras)):
                 if frames:
