@@ -95,10 +95,12 @@ class _Source:
         return f"try_cast({self.raw(f)} as timestamptz)::timestamp"
 
     def line_type(self) -> str:
-        if "line_type" in self.cols or self.fmt.name != "focus":
+        if self.fmt.name != "focus":
             return f"coalesce({self.raw('line_type')}, '')"
+        # FOCUS: AWS's x_LineItemType where given, else the CUR type its charge category implies
         cat, status, freq = self.raw("charge_category"), self.raw("commitment_status"), self.raw("charge_frequency")
-        return (f"case when {cat} = 'Usage' and {status} = 'Used' then 'SavingsPlanCoveredUsage' "
+        return (f"case when {self.raw('line_type')} is not null then {self.raw('line_type')} "
+                f"when {cat} = 'Usage' and {status} = 'Used' then 'SavingsPlanCoveredUsage' "
                 f"when {cat} = 'Usage' then 'Usage' "
                 f"when {cat} = 'Purchase' and {freq} = 'One-Time' then 'SavingsPlanUpfrontFee' "
                 f"when {cat} = 'Purchase' then 'SavingsPlanRecurringFee' else coalesce({cat}, '') end")
