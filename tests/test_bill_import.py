@@ -259,7 +259,9 @@ def _refused(source, *args) -> str:
 
 
 def test_refuses_misspelt_column_with_did_you_mean(tmp_path):
-    path = _cur_csv(tmp_path, edit=lambda f: f.rename(columns={"lineItem/UsageAmount": "lineItem/UsageAmont"}, inplace=True))
+    def misspell(frame):
+        frame.columns = [c.replace("UsageAmount", "UsageAmont") for c in frame.columns]
+    path = _cur_csv(tmp_path, edit=misspell)
     out = _refused(path)
     assert f"{path}:1" in out and "missing column 'lineItem/UsageAmount'" in out
     assert "did you mean 'lineItem/UsageAmont'" in out
