@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import SCENARIOS
 from typer.testing import CliRunner
 
 from smsim import api
@@ -12,8 +13,6 @@ from smsim.bill import import_bill
 from smsim.bill.export import write_ledger
 from smsim.cli import app
 from smsim.store import Store
-
-from conftest import SCENARIOS
 
 
 @pytest.fixture(scope="module")
