@@ -57,7 +57,8 @@ def lit(text: str) -> str:
 def _connect(spill: str):
     import duckdb
 
-    con = duckdb.connect()
+    # a database file in the spill folder: the bill's rows live on disk, not in memory
+    con = duckdb.connect(str(Path(spill) / "import.duckdb"))
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = {lit(MEMORY_LIMIT)}")
     con.execute(f"SET temp_directory = {lit(spill)}")
@@ -72,8 +73,12 @@ class _Source:
     cols: dict[str, str]  # field -> column
     tags: dict[str, str] = field(default_factory=dict)  # ledger tag column -> SQL expression
     tag_kind: str = ""  # "", "map" or "json" for a single tag column
+    table: str = ""  # the DuckDB table the rows were loaded into
 
     def relation(self) -> str:
+        return self.table or self.read()
+
+    def read(self) -> str:
         """The file's rows as a DuckDB table function (CSV: every column text, strict)."""
         path = lit(self.file.path)
         if self.file.kind == "parquet":
@@ -154,6 +159,11 @@ class ImportedBill:
             self.sources.append(_Source(bf, f, f.resolve(list(bf.header))))
         self.format = self.sources[0].fmt
         try:
+            for i, s in enumerate(self.sources):
+                # parsed once; the checks and the ledger then scan the table (rowid = row order)
+                self._reading = s.file.name
+                self.con.execute(f"create table src_{i} as select * from {s.read()}")
+                s.table = f"src_{i}"
             self._find_tags()
             self.stats = [self._check(s) for s in self.sources]
         except duckdb.Error as exc:  # the file itself is unreadable (truncated, not CSV)
@@ -228,18 +238,16 @@ class ImportedBill:
 
     def _first_bad(self, s: _Source, condition: str, column: str, what: str) -> None:
         """Raise for the first row of ``s`` where ``condition`` holds, naming row and column."""
-        needed = sorted(set(re.findall(r'"((?:[^"]|"")+)"', condition)))
-        cols = ", ".join(q(c.replace('""', '"')) for c in needed) or "1"
         row = self.con.execute(
-            f"select n, cast({q(column)} as varchar) from (select row_number() over () as n, {cols} "
-            f"from {s.relation()}) where {condition} order by n limit 1").fetchone()
+            f"select rowid + 1 as n, cast({q(column)} as varchar) from {s.relation()} where {condition} "
+            "order by n limit 1").fetchone()
         line, value = (None, None) if row is None else (int(row[0]) + (1 if s.file.kind != "parquet" else 0), row[1])
         shown = "empty" if value is None else repr(value)
         raise InputError(f"{shown} {what}", file=s.file.name, line=line, path=column)
 
     def _row_of(self, s: _Source, condition: str) -> int | None:
-        row = self.con.execute(f"select n from (select row_number() over () as n, * from {s.relation()}) "
-                               f"where {condition} order by n limit 1").fetchone()
+        row = self.con.execute(f"select min(rowid) + 1 from {s.relation()} where {condition}").fetchone()
+        row = None if row is None or row[0] is None else row
         return None if row is None else int(row[0]) + (1 if s.file.kind != "parquet" else 0)
 
     def _check_bill(self) -> None:
@@ -293,8 +301,7 @@ class ImportedBill:
         self.h0 = int(self.start.replace(tzinfo=UTC).timestamp() // 3600)
 
     def _last_row_of(self, s: _Source, condition: str) -> int | None:
-        row = self.con.execute(f"select max(n) from (select row_number() over () as n, * from {s.relation()}) "
-                               f"where {condition}").fetchone()
+        row = self.con.execute(f"select max(rowid) + 1 from {s.relation()} where {condition}").fetchone()
         return None if row is None or row[0] is None else int(row[0]) + (1 if s.file.kind != "parquet" else 0)
 
     def _keys(self, s: _Source) -> str:
@@ -421,25 +428,31 @@ def import_bill(source: str | Path, *, fmt: str = "auto", name: str | None = Non
     bill = ImportedBill(source, fmt)
     try:
         name = name or Path(source).name
-        with tempfile.TemporaryDirectory(prefix="smsim-import-") as tmp:
-            staged = Path(tmp) / "ledger.parquet"
-            bill.write_ledger(staged)
-            summary = bill.summary(staged, name)
+        summary: dict[str, Any] = {}
 
-            def copy(target: Path, run_id: str | None = None) -> None:
-                head = f"{lit(run_id)} as run_id, " if run_id else ""
-                bill.con.execute(f"copy (select {head}* from read_parquet({lit(staged)})) to {lit(target)} "
-                                 "(format parquet, compression zstd)")
+        def write(path: Path, run_id: str | None = None) -> None:
+            bill.write_ledger(path, run_id)
+            summary.update(bill.summary(path, name))
 
-            if out is not None:
-                with atomic.atomic_dir(out) as folder:
-                    copy(folder / "ledger.parquet")
-                    (folder / "summary.json").write_text(
-                        json.dumps(summary, indent=2, default=json_default) + "\n", encoding="utf-8")
-            if record:
-                rec = Record(kind="actual", summary=summary, description=f"{bill.format.title} bill {name}",
-                             source=str(source), label=name, ledger_writer=copy)
-                summary["run_id"] = Store(store).record_record(rec)
+        if record:
+            rec = Record(kind="actual", summary=summary, description=f"{bill.format.title} bill {name}",
+                         source=str(source), label=name, ledger_writer=write)
+            run_id = Store(store).record_record(rec)
+        if out is not None:
+            with atomic.atomic_dir(out) as folder:
+                if record:
+                    stored = Store(store).run_dir(run_id) / "ledger.parquet"
+                    bill.con.execute(f"copy (select * exclude (run_id) from read_parquet({lit(stored)})) to "
+                                     f"{lit(folder / 'ledger.parquet')} (format parquet, compression zstd)")
+                else:
+                    write(folder / "ledger.parquet")
+                (folder / "summary.json").write_text(
+                    json.dumps(summary, indent=2, default=json_default) + "\n", encoding="utf-8")
+        if not record and out is None:
+            with tempfile.TemporaryDirectory(prefix="smsim-import-") as tmp:
+                write(Path(tmp) / "ledger.parquet")
+        if record:
+            summary["run_id"] = run_id
         return summary
     finally:
         bill.close()

@@ -72,7 +72,8 @@ class Record:
     label: str | None = None
     group_id: str | None = None
     ledger: pd.DataFrame | None = None
-    #: writes ``ledger.parquet`` itself (``writer(path, run_id)``), for a ledger too large for a frame
+    #: writes ``ledger.parquet`` itself (``writer(path, run_id)``), for a ledger too large for a
+    #: frame; called before the summary is written, which it may complete
     ledger_writer: Callable[[Path, str], None] | None = None
     series: dict[str, pd.DataFrame] = field(default_factory=dict)
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)

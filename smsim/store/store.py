@@ -95,8 +95,10 @@ class Store:
         run_id = new_run_id(created)
         while (self.path / run_id).exists():
             run_id = new_run_id(created)
-        row = rec.index_row(run_id, created)
         with atomic.atomic_dir(self.path / run_id) as tmp:
+            if rec.ledger_writer is not None:  # first: it may complete the summary
+                rec.ledger_writer(tmp / "ledger.parquet", run_id)
+            row = rec.index_row(run_id, created)
             (tmp / "summary.json").write_text(
                 json.dumps(rec.summary, indent=2, default=json_default) + "\n", encoding="utf-8")
             index_frame([row]).to_parquet(tmp / "run.parquet", index=False)
@@ -106,8 +108,6 @@ class Store:
                 ledger = rec.ledger.copy()
                 ledger.insert(0, "run_id", run_id)
                 ledger.to_parquet(tmp / "ledger.parquet", index=False)
-            elif rec.ledger_writer is not None:
-                rec.ledger_writer(tmp / "ledger.parquet", run_id)
             resources_frame(run_id, rec.summary).to_parquet(tmp / "resources.parquet", index=False)
             for folder, frames in (("series", rec.series), ("extras", rec.extras)):
                 if frames:
