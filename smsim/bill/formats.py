@@ -159,6 +159,6 @@ def detect(header: list[str], file: str, wanted: str = "auto") -> Format:
     if missing:
         column = missing[0]
         others = f" (and {', '.join(repr(c) for c in missing[1:])})" if len(missing) > 1 else ""
-        raise InputError(f"missing column {column!r}{did_you_mean(column, header)}{others}: a "
+        raise InputError(f"missing column {column!r}{did_you_mean(column, header)}{others}: every "
                          f"{fmt.title} file has it", file=file, line=1, path=column)
     return fmt
