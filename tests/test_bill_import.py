@@ -332,3 +332,20 @@ def test_library_error_names_file(tmp_path):
     with pytest.raises(InputError) as err:
         import_bill(tmp_path / "nothing.csv")
     assert "nothing.csv" in str(err.value)
+
+
+def test_cli_out_folder_follows_the_output_rule(tmp_path):
+    bill = write_bill(tmp_path / "bill", "cur2")
+    out = tmp_path / "imported"
+    res = CliRunner().invoke(app, ["bill", "import", str(bill), "--out", str(out), "--no-store"])
+    assert res.exit_code == 0, res.output
+    assert pd.read_parquet(out / "ledger.parquet")["lineItem/UnblendedCost"].sum() == pytest.approx(TOTAL)
+    assert json.loads((out / "summary.json").read_text())["lines"] == 11
+    again = CliRunner().invoke(app, ["bill", "import", str(bill), "--out", str(out), "--no-store"])
+    assert again.exit_code == 0, again.output  # a folder smsim wrote is replaced
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep")
+    assert "smsim did not write" in _refused(bill, "--out", str(foreign))
+    assert (foreign / "notes.txt").read_text() == "keep"
+    assert "input" in _refused(bill, "--out", str(bill))

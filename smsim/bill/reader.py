@@ -411,13 +411,14 @@ class ImportedBill:
 
 
 def import_bill(source: str | Path, *, fmt: str = "auto", name: str | None = None,
-                store: str | Path | None = None, out: str | Path | None = None,
+                store: str | Path | None = None, out: str | Path | None = None, force: bool = False,
                 record: bool = True) -> dict[str, Any]:
     """Import the bill at ``source`` (a file or a folder of parts) as a run of kind ``actual``.
 
     Returns the summary, with ``run_id`` when recorded in the results store (``store``, default
     ``$SMSIM_STORE`` or ``./.smsim/runs``); ``out`` also writes ``ledger.parquet`` and
-    ``summary.json`` into that folder. Everything is checked before anything is written.
+    ``summary.json`` into that folder (replacing one smsim did not write only with ``force``, see
+    :func:`smsim.atomic.check_output`). Everything is checked before anything is written.
     """
     import json
 
@@ -425,6 +426,8 @@ def import_bill(source: str | Path, *, fmt: str = "auto", name: str | None = Non
     from smsim.store.records import Record, json_default
     from smsim.store.store import Store
 
+    if out is not None:
+        atomic.check_output(out, "dir", force=force, option="--out", inputs=[source])
     bill = ImportedBill(source, fmt)
     try:
         name = name or Path(source).name
@@ -439,7 +442,7 @@ def import_bill(source: str | Path, *, fmt: str = "auto", name: str | None = Non
                          source=str(source), label=name, ledger_writer=write)
             run_id = Store(store).record_record(rec)
         if out is not None:
-            with atomic.atomic_dir(out) as folder:
+            with atomic.atomic_dir(out, force=force, option="--out") as folder:
                 if record:
                     stored = Store(store).run_dir(run_id) / "ledger.parquet"
                     bill.con.execute(f"copy (select * exclude (run_id) from read_parquet({lit(stored)})) to "

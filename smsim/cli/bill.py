@@ -7,15 +7,14 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, stdout
-
-
-def _check_out(out: Path | None, source: Path, force: bool) -> None:
-    if out is None:
-        return
-    from smsim import atomic
-
-    atomic.check_output(out, "dir", force=force, option="--out", inputs=[source])
+from smsim.cli._common import (
+    ForceOpt,
+    check_outputs,
+    check_store,
+    handles_errors,
+    print_json,
+    stdout,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -31,16 +30,16 @@ def register(app: typer.Typer) -> None:
         name: Annotated[str | None, typer.Option(help="name of the run (default: the file or folder name)")] = None,
         store: Annotated[Path | None, typer.Option("--store", help="results store folder (default $SMSIM_STORE or ./.smsim/runs)")] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="do not record the bill in the results store")] = False,
-        force: Annotated[bool, typer.Option("--force", help="replace an existing --out folder smsim did not write")] = False,
+        force: ForceOpt = False,
         json_: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
     ) -> None:
         """Import a bill; it is recorded as a run of kind "actual" (runs query, report, compare, commit read it)."""
         from smsim.bill import import_bill
 
-        if not source.exists():
-            raise FileNotFoundError(2, "file not found", str(source))
-        _check_out(out, source, force)
-        summary = import_bill(source, fmt=format_, name=name, store=store, out=out, record=not no_store)
+        check_outputs([(out, "dir", "--out")], force=force, inputs=[source])
+        check_store(store, no_store)
+        summary = import_bill(source, fmt=format_, name=name, store=store, out=out, force=force,
+                              record=not no_store)
         if json_:
             print_json(summary)
             return
