@@ -349,3 +349,14 @@ def test_cli_out_folder_follows_the_output_rule(tmp_path):
     assert "smsim did not write" in _refused(bill, "--out", str(foreign))
     assert (foreign / "notes.txt").read_text() == "keep"
     assert "input" in _refused(bill, "--out", str(bill))
+
+
+def test_refused_import_leaves_no_temporary_files(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    with pytest.raises(InputError):
+        import_bill(_bad(tmp_path, "x.csv", "a,b,c\n1,2,3\n"))
+    import_bill(write_bill(tmp_path / "bill", "cur"))
+    assert list((tmp_path / "tmp").iterdir()) == []

@@ -139,12 +139,19 @@ class ImportedBill:
     """A bill read and checked, ready to be written as a ledger (see the module doc)."""
 
     def __init__(self, source: str | Path, fmt: str = "auto") -> None:
-        import duckdb
-
         self.source = Path(source)
         self._spill = tempfile.mkdtemp(prefix="smsim-import-")
         self.con = _connect(self._spill)
-        paths = bill_files(source)
+        try:
+            self._read(fmt)
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self, fmt: str) -> None:
+        import duckdb
+
+        paths = bill_files(self.source)
         self.sources: list[_Source] = []
         for path in paths:
             bf = read_header(path, self.con)
