@@ -42,6 +42,8 @@ MEMORY_LIMIT = os.environ.get("SMSIM_IMPORT_MEMORY", "1GB")
 CURRENCY = "USD"
 EXTRA_COLUMNS = ["smsim/usage", "smsim/region", "smsim/service", "smsim/source_file"]
 _TS = "%Y-%m-%dT%H:%M:%SZ"
+#: Times parsed once, when a file is loaded (field -> column of the loaded table).
+_PARSED = {"start": "__smsim_start", "end": "__smsim_end"}
 
 
 def q(name: str) -> str:
@@ -97,6 +99,8 @@ class _Source:
         return f"try_cast({self.raw(f)} as double)"
 
     def time(self, f: str) -> str:
+        if self.table and f in _PARSED:
+            return q(_PARSED[f])
         return f"try_cast({self.raw(f)} as timestamptz)::timestamp"
 
     def line_type(self) -> str:
@@ -169,7 +173,8 @@ class ImportedBill:
             for i, s in enumerate(self.sources):
                 # parsed once; the checks and the ledger then scan the table (rowid = row order)
                 self._reading = s.file.name
-                self.con.execute(f"create table src_{i} as select * from {s.read()}")
+                parsed = ", ".join(f"{s.time(f)} as {q(name)}" for f, name in _PARSED.items())
+                self.con.execute(f"create table src_{i} as select *, {parsed} from {s.read()}")
                 s.table = f"src_{i}"
             self._find_tags()
             self.stats = [self._check(s) for s in self.sources]
