@@ -231,6 +231,26 @@ def test_cli_import_then_runs_query(tmp_path):
                               "join runs r using (run_id) where r.label = 'jan-feb' group by r.kind"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output) == [{"kind": "actual", "n": 11, "usd": 101.406}]
+    run_id = json.loads(runner.invoke(app, ["runs", "list", "--json", "--kind", "actual"]).output)[0]["run_id"]
+    report = tmp_path / "report.md"
+    res = runner.invoke(app, ["report", run_id, "--md", str(report)])
+    assert res.exit_code == 0, res.output
+    text = report.read_text()
+    assert "$101.41" in text and "RealTimeInference" in text
+
+
+def test_focus_1_2_columns(tmp_path):
+    """FOCUS 1.2 adds columns (InvoiceId, PricingCurrency, ServiceSubcategory ...); they are read past."""
+    frame = pd.DataFrame(focus_rows(LINES))
+    frame["InvoiceId"] = "inv-1"
+    frame["PricingCurrency"] = "USD"
+    frame["ServiceSubcategory"] = "Machine Learning"
+    frame["CapacityReservationId"] = "NULL"
+    path = tmp_path / "focus12.csv"
+    frame.to_csv(path, index=False)
+    summary = import_bill(path)
+    assert summary["format"] == "focus" and summary["total_cost_usd"] == pytest.approx(TOTAL)
+    assert summary["net_cost_usd"] == pytest.approx(NET)
 
 
 def _bad(tmp_path, name: str, text: str | bytes) -> Path:

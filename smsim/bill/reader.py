@@ -144,8 +144,8 @@ class ImportedBill:
 
     def __init__(self, source: str | Path, fmt: str = "auto") -> None:
         self.source = Path(source)
-        self._spill = tempfile.mkdtemp(prefix="smsim-import-")
-        self.con = _connect(self._spill)
+        self._spill = tempfile.TemporaryDirectory(prefix="smsim-import-")
+        self.con = _connect(self._spill.name)
         try:
             self._read(fmt)
         except BaseException:
@@ -416,10 +416,9 @@ class ImportedBill:
                             tag_columns=self.tag_columns)
 
     def close(self) -> None:
-        import shutil
-
+        """Close DuckDB and remove its spill folder (the on-disk copy of the bill's rows)."""
         self.con.close()
-        shutil.rmtree(self._spill, ignore_errors=True)
+        self._spill.cleanup()
 
 
 def import_bill(source: str | Path, *, fmt: str = "auto", name: str | None = None,
