@@ -380,3 +380,19 @@ def test_refused_import_leaves_no_temporary_files(tmp_path, monkeypatch):
         import_bill(_bad(tmp_path, "x.csv", "a,b,c\n1,2,3\n"))
     import_bill(write_bill(tmp_path / "bill", "cur"))
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_refuses_a_folder_of_mixed_formats_and_end_before_start(tmp_path):
+    root = tmp_path / "bill"
+    root.mkdir()
+    pd.DataFrame(cur_rows(LINES[:2])).to_csv(root / "a.csv", index=False)
+    pd.DataFrame(focus_rows(LINES[2:4])).to_csv(root / "b.csv", index=False)
+    assert "b.csv:1: a FOCUS 1.0 / 1.2 file among AWS Cost and Usage Report (legacy) files" in _refused(root)
+
+    def backwards(frame):
+        frame.loc[1, "lineItem/UsageEndDate"] = "2025-12-31T00:00:00Z"
+    out = _refused(_cur_csv(tmp_path, edit=backwards))
+    assert "bill.csv:3: lineItem/UsageEndDate: '2025-12-31T00:00:00Z' ends before it starts" in out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no bill files" in _refused(empty)

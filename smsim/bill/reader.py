@@ -1,11 +1,13 @@
 """Import a bill: its files streamed through DuckDB into the ledger schema of a simulated run.
 
-Nothing is held in Python per line. A first pass per file counts what is wrong (numbers and
+Nothing is held in Python per line. Each file is parsed once (CSV strictly, every column as
+text) into a table of an on-disk DuckDB database in a temporary folder, with its usage start and
+end parsed; DuckDB keeps at most ``memory_limit`` in memory and the rest on disk, so memory stays
+bounded whatever the size of the bill. A pass per file then counts what is wrong (numbers and
 times that do not parse, end before start) and gathers the time span, currencies and billing
 periods; the distinct (product, usage type, line type) keys are decoded once in Python
-(:mod:`smsim.bill.usage_types`) and joined back; the ledger is then written by one
-``COPY ... TO parquet``. DuckDB spills to disk beyond ``memory_limit``, so memory stays bounded
-whatever the size of the bill.
+(:mod:`smsim.bill.usage_types`) and joined back; the ledger is written by one
+``COPY ... TO parquet``.
 
 Refused, with the file, row (1-based line of the file; the header is line 1) and column: an
 unknown format, a missing column, a value that does not parse, mixed or non-USD currencies,
