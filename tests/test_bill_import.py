@@ -396,3 +396,17 @@ def test_refuses_a_folder_of_mixed_formats_and_end_before_start(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert "no bill files" in _refused(empty)
+
+
+def test_failure_while_writing_records_nothing(tmp_path, monkeypatch):
+    from smsim.bill import reader
+    from smsim.store import Store
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reader.ImportedBill, "summary", boom)
+    with pytest.raises(KeyboardInterrupt):
+        import_bill(write_bill(tmp_path / "bill", "cur"), store=tmp_path / "store")
+    assert len(Store(tmp_path / "store").list()) == 0
+    assert [p.name for p in (tmp_path / "store").iterdir() if not p.name.startswith(".lock")] == []
