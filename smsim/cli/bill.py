@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         force: ForceOpt = False,
         json_: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
     ) -> None:
-        """Import a bill; it is recorded as a run of kind "actual" (runs query, report, compare, commit read it)."""
+        """Import a bill; it is recorded as a run of kind "actual", which runs query, report and commit read."""
         from smsim.bill import import_bill
 
         check_outputs([(out, "dir", "--out")], force=force, inputs=[source])
