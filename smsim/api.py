@@ -146,12 +146,22 @@ def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parqu
     """Write ``summary.json``, the ledger, the usage, per-resource series and the resolved scenario
     into ``out`` atomically: the folder appears complete (with ``_SUCCESS``) or not at all.
 
+    ``ledger_format`` is ``parquet`` or ``csv`` (``ledger.parquet`` / ``ledger.csv``, smsim's
+    CUR-shaped columns), ``cur2`` or ``focus``: ``ledger.parquet`` and the bill as AWS CUR 2.0
+    (``ledger.cur2.parquet``) or FOCUS 1.0 (``ledger.focus.csv``), which ``smsim bill import``
+    reads back.
+
     An existing ``out`` is replaced only when smsim wrote it, or with ``force`` (see
     :func:`smsim.atomic.check_output`)."""
     out = Path(out)
     with atomic.atomic_dir(out, force=force) as tmp:
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2, default=_json_default) + "\n")
         ledger_name = "ledger.csv" if ledger_format == "csv" else "ledger.parquet"
+        if ledger_format in ("cur2", "focus"):
+            from smsim.bill.export import write_ledger
+
+            write_ledger(result.ledger, tmp / f"ledger.{ledger_format}.{'parquet' if ledger_format == 'cur2' else 'csv'}",
+                         ledger_format)
         if ledger_format == "csv":
             result.ledger.to_csv(tmp / ledger_name, index=False)
         else:

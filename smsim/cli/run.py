@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(help="write summary, ledger and series to this folder")] = None,
         json_: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
-        ledger_format: Annotated[str, typer.Option(help="parquet or csv")] = "parquet",
+        ledger_format: Annotated[str, typer.Option(help="parquet, csv, cur2 (AWS CUR 2.0) or focus (FOCUS 1.0)")] = "parquet",
         store: Annotated[
             Path | None, typer.Option("--store", help="results store folder (default $SMSIM_STORE or ./.smsim/runs)")
         ] = None,
@@ -47,10 +47,11 @@ def register(app: typer.Typer) -> None:
         """Simulate a scenario and print its cost summary."""
         from smsim import api
 
-        if ledger_format not in ("parquet", "csv"):
-            from smsim.errors import InputError
+        if ledger_format not in ("parquet", "csv", "cur2", "focus"):
+            from smsim.errors import InputError, did_you_mean
 
-            raise InputError(f"--ledger-format must be 'parquet' or 'csv', found {ledger_format!r}")
+            raise InputError(f"--ledger-format must be parquet, csv, cur2 or focus, found {ledger_format!r}"
+                             f"{did_you_mean(ledger_format, ('parquet', 'csv', 'cur2', 'focus'))}")
         check_outputs([(out, "dir", "--out")], force=force, inputs=[scenario])
         check_store(store, no_store)
         loaded = api.load_scenario(scenario)

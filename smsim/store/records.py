@@ -10,14 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 #: Kinds of record the store knows; anything else is refused so queries can rely on the column.
-KINDS = ("run", "project", "optimize", "commit", "compare", "bench")
+#: ``actual`` is an imported bill (``smsim bill import``): a ledger and summary, no scenario.
+KINDS = ("run", "actual", "project", "optimize", "commit", "compare", "bench")
 
 #: Columns of the ``runs`` index, in order. ``created`` is a UTC timestamp.
 INDEX_COLUMNS = [
@@ -69,6 +72,9 @@ class Record:
     label: str | None = None
     group_id: str | None = None
     ledger: pd.DataFrame | None = None
+    #: writes ``ledger.parquet`` itself (``writer(path, run_id)``), for a ledger too large for a
+    #: frame; called before the summary is written, which it may complete
+    ledger_writer: Callable[[Path, str], None] | None = None
     series: dict[str, pd.DataFrame] = field(default_factory=dict)
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
 

@@ -93,9 +93,8 @@ class Store:
             raise InputError(f"unknown record kind {rec.kind!r}; expected one of {', '.join(KINDS)}")
         created = datetime.now(UTC)
         run_id = self._claim_id(created)
-        row = rec.index_row(run_id, created)
         try:
-            self._write_run(rec, run_id, row)
+            row = self._write_run(rec, run_id, created)
         except BaseException:
             with contextlib.suppress(OSError):
                 (self.path / run_id).rmdir()  # the empty reserved folder, if it is still that
@@ -106,8 +105,12 @@ class Store:
             self._write_index(index)
         return run_id
 
-    def _write_run(self, rec: Record, run_id: str, row: dict[str, Any]) -> None:
+    def _write_run(self, rec: Record, run_id: str, created: datetime) -> dict[str, Any]:
+        """Write the run's folder atomically; returns its index row."""
         with atomic.atomic_dir(self.path / run_id, check=False) as tmp:
+            if rec.ledger_writer is not None:  # first: it may complete the summary
+                rec.ledger_writer(tmp / "ledger.parquet", run_id)
+            row = rec.index_row(run_id, created)
             (tmp / "summary.json").write_text(
                 json.dumps(rec.summary, indent=2, default=json_default) + "\n", encoding="utf-8")
             index_frame([row]).to_parquet(tmp / "run.parquet", index=False)
@@ -128,6 +131,7 @@ class Store:
                     out.insert(0, "run_id", run_id)
                     out.to_parquet(tmp / folder / f"{name}.parquet", index=isinstance(
                         out.index, pd.DatetimeIndex))
+        return row
 
     def _claim_id(self, created: datetime) -> str:
         """A fresh run id, reserved by creating its (still incomplete) folder: ``mkdir`` is
