@@ -54,7 +54,7 @@ def test_errors_inside_the_simulation_keep_file_row_and_column(tmp_path, text, m
     """The request tier reads its trace while SimPy runs; SimPy re-raises a copy of a failing
     process's exception, so the engine must hand back the located original."""
     from smsim import api
-    from smsim.core.engine import simulate
+    from smsim.resources.registry import simulate
 
     path = scenario(tmp_path, "{kind: trace, path: t.csv, repeat: true}", trace=text)
     with pytest.raises(InputError) as err:

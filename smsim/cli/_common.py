@@ -122,6 +122,10 @@ def check_inputs(*inputs) -> None:
             raise InputError("file not found", file=str(path), path=option)
 
 
+def _cannot_access(exc: OSError) -> str:
+    return f"cannot access {exc.filename or exc}: {exc.strerror or exc}"
+
+
 def handles_errors(fn: Callable) -> Callable:
     """Turn :class:`InputError` (and a missing file) into a one-line message and exit code 2."""
 
@@ -140,9 +144,7 @@ def handles_errors(fn: Callable) -> Callable:
             _report_error("error:", functools.partial(_file_not_found, exc))
             raise typer.Exit(EXIT_INPUT) from None
         except (PermissionError, IsADirectoryError, NotADirectoryError) as exc:
-            name = exc.filename or str(exc)
-            stderr.print(f"[bold red]error:[/] cannot access {name}: {exc.strerror or exc}", markup=True,
-                         highlight=False)
+            _report_error("error:", functools.partial(_cannot_access, exc))
             raise typer.Exit(EXIT_INPUT) from None
         except KeyboardInterrupt:
             _report_error("interrupted;", lambda: "no partial result was written")

@@ -17,15 +17,14 @@ from smsim.cli._common import (
     progress_bar,
     stderr,
     stdout,
+    styled,
 )
 
 
 def print_warnings(warnings) -> None:
     """Each warning of a run summary on stderr, where it is seen even when stdout is piped."""
-    from rich.markup import escape
-
     for text in warnings or []:
-        stderr.print(f"[bold yellow]warning:[/] {escape(text)}", highlight=False)
+        stderr.print(styled(("warning:", "bold yellow"), " ", text), highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -134,4 +133,4 @@ def _confirm_size(scenario, yes: bool) -> None:
         lines.append(f"  {e.endpoint}: about {e.requests:.2g} requests at request fidelity; {advice}")
     if not yes:
         raise InputError("\n".join(lines + ["pass --yes to run it anyway"]), file=scenario.source)
-    stderr.print("[bold yellow]warning:[/] " + "\n".join(lines), markup=True, highlight=False)
+    stderr.print(styled(("warning:", "bold yellow"), " ", "\n".join(lines)), highlight=False, soft_wrap=True)
