@@ -158,7 +158,7 @@ def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parqu
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2, default=_json_default) + "\n")
         ledger_name = "ledger.csv" if ledger_format == "csv" else "ledger.parquet"
         if ledger_format in ("cur2", "focus"):
-            from smsim.bill.export import write_ledger
+            from smsim.billing.export import write_ledger
 
             write_ledger(result.ledger, tmp / f"ledger.{ledger_format}.{'parquet' if ledger_format == 'cur2' else 'csv'}",
                          ledger_format)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from smsim import api
 from smsim.bill import import_bill
-from smsim.bill.export import write_ledger
+from smsim.billing.export import write_ledger
 from smsim.cli import app
 from smsim.store import Store
 

@@ -1,12 +1,12 @@
 """Bills from AWS: import a Cost and Usage Report (legacy or 2.0) or a FOCUS export into the
-ledger schema of a simulated run, and write a simulated ledger in those formats.
+ledger schema of a simulated run. The formats' columns (:mod:`smsim.billing.formats`) and the
+export of a simulated ledger in them (:mod:`smsim.billing.export`) live with billing, since
+writing a run uses them.
 
-* :mod:`smsim.bill.formats`: the three formats, their columns and how each maps to the ledger;
 * :mod:`smsim.bill.usage_types`: what a line is (component, instance type, region, market,
   pricing class) decoded from its usage type and line-item type;
 * :mod:`smsim.bill.files`: the files of a bill (one file or a folder of parts) and their headers;
 * :mod:`smsim.bill.reader`: the import itself, streamed through DuckDB in bounded memory;
-* :mod:`smsim.bill.export`: a ledger written as CUR 2.0 or FOCUS.
 
 Imports point down only: this package uses billing, pricing, store and errors; nothing below it
 imports it.

@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from smsim.bill.files import BillFile, bill_files, read_header
-from smsim.bill.formats import NUMBERS, Format, detect
 from smsim.bill.usage_types import DECODED, decode
 from smsim.billing.columns import CUR_COLUMNS, SMSIM_COLUMNS
+from smsim.billing.formats import NUMBERS, Format, detect
 from smsim.errors import InputError
 
 #: DuckDB's memory limit for an import (it spills to a temporary folder beyond it).

@@ -14,8 +14,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from smsim.bill.formats import CUR, CUR2
 from smsim.billing.columns import TAG_PREFIX
+from smsim.billing.formats import CUR, CUR2
 
 #: Ledger column -> CUR 2.0 column (via the fields both formats name).
 CUR2_NAMES = {CUR.columns[f][0]: CUR2.columns[f][0] for f in CUR.columns if f in CUR2.columns}
