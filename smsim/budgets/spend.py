@@ -1,4 +1,5 @@
-"""The hourly spend a budget counts: the ledger lines its filters select, at its cost type.
+"""The hourly spend a budget counts: the ledger lines its filters select, at its cost type
+(:func:`smsim.billing.views.line_cost`):
 
 * ``unblended``: ``lineItem/UnblendedCost``, the bill as charged (covered usage at on-demand cost,
   its negation, the whole savings-plan fee every hour, discounts);
@@ -17,34 +18,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from smsim.billing.views import hour_starts, line_cost
 from smsim.budgets.spec import BudgetFilters
 from smsim.errors import InputError
 
-UNBLENDED = "lineItem/UnblendedCost"
-AMORTIZED = "smsim/net_cost_usd"
 TAG_PREFIX = "resourceTags/user:"
 _COLUMNS = {"components": "smsim/component", "instance_types": "smsim/instance_type",
             "resources": "lineItem/ResourceId"}
-
-
-def line_cost(ledger: pd.DataFrame, cost: str) -> np.ndarray:
-    """Each line's cost in USD as ``cost`` (``amortized`` or ``unblended``) counts it."""
-    if UNBLENDED not in ledger.columns:
-        raise InputError(f"the bill has no {UNBLENDED} column", path=UNBLENDED)
-    if cost == "unblended":
-        return ledger[UNBLENDED].to_numpy(float)
-    if AMORTIZED in ledger.columns:
-        return ledger[AMORTIZED].to_numpy(float)
-    out = ledger[UNBLENDED].to_numpy(float).copy()
-    if "lineItem/LineItemType" in ledger.columns:
-        kind = ledger["lineItem/LineItemType"].astype(str).to_numpy()
-        col = lambda name: ledger[name].to_numpy(float) if name in ledger.columns else np.zeros(len(ledger))  # noqa: E731
-        covered = kind == "SavingsPlanCoveredUsage"
-        out[covered] = col("savingsPlan/SavingsPlanEffectiveCost")[covered]
-        out[kind == "SavingsPlanNegation"] = 0.0
-        fee = kind == "SavingsPlanRecurringFee"
-        out[fee] = (col("savingsPlan/TotalCommitmentToDate") - col("savingsPlan/UsedCommitment"))[fee]
-    return out
 
 
 def line_mask(ledger: pd.DataFrame, filters: BudgetFilters) -> np.ndarray:
@@ -64,23 +44,6 @@ def line_mask(ledger: pd.DataFrame, filters: BudgetFilters) -> np.ndarray:
                              path=f"filters.tags.{key}")
         mask &= ledger[column].astype(str).isin(values).to_numpy()
     return mask
-
-
-def hour_starts(ledger: pd.DataFrame, start: pd.Timestamp | None) -> pd.DatetimeIndex:
-    """Each line's clock hour (UTC): ``lineItem/UsageStartDate`` floored to the hour, else the
-    clock hour containing ``start`` plus ``smsim/hour``."""
-    if "lineItem/UsageStartDate" in ledger.columns:
-        col = ledger["lineItem/UsageStartDate"]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            cats = pd.to_datetime(col.cat.categories.astype(str), utc=True)
-            stamps = cats.take(col.cat.codes.to_numpy())
-        else:
-            stamps = pd.DatetimeIndex(pd.to_datetime(col.astype(str), utc=True))
-        return stamps.floor("h")
-    if start is None or "smsim/hour" not in ledger.columns:
-        raise InputError("the bill has no lineItem/UsageStartDate column", path="lineItem/UsageStartDate")
-    base = pd.Timestamp(start).tz_convert("UTC").floor("h")
-    return base + pd.to_timedelta(ledger["smsim/hour"].to_numpy(np.int64), unit="h")
 
 
 def hourly_spend(ledger: pd.DataFrame, filters: BudgetFilters, cost: str, *,
