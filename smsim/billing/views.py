@@ -9,6 +9,8 @@ each line's cost as amortized or unblended, and each line's clock hour.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -53,3 +55,12 @@ def hour_starts(ledger: pd.DataFrame, start: pd.Timestamp | None) -> pd.Datetime
         raise InputError("the bill has no lineItem/UsageStartDate column", path="lineItem/UsageStartDate")
     base = pd.Timestamp(start).tz_convert("UTC").floor("h")
     return base + pd.to_timedelta(ledger["smsim/hour"].to_numpy(np.int64), unit="h")
+
+
+def read_run_ledger(folder: Path) -> pd.DataFrame:
+    """The ledger of a run folder written by ``smsim run --out``."""
+    folder = Path(folder)
+    for name in ("ledger.parquet", "ledger.csv"):
+        if (folder / name).exists():
+            return pd.read_parquet(folder / name) if name.endswith("parquet") else pd.read_csv(folder / name)
+    raise InputError("no ledger.parquet or ledger.csv in the run folder", file=str(folder))

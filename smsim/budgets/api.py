@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from smsim.billing.views import read_run_ledger
 from smsim.budgets.alerts import Alert, evaluate_timeline
 from smsim.budgets.risk import breach_risk
 from smsim.budgets.spec import Budget, BudgetsFile
@@ -100,13 +101,6 @@ def _budgets(budgets_file, scenario_budgets, source: str) -> list[Budget]:
     return budgets
 
 
-def _read_ledger(folder: Path) -> pd.DataFrame:
-    for name in ("ledger.parquet", "ledger.csv"):
-        if (folder / name).exists():
-            return pd.read_parquet(folder / name) if name.endswith("parquet") else pd.read_csv(folder / name)
-    raise InputError("no ledger.parquet or ledger.csv in the run folder", file=str(folder))
-
-
 def budget_report(target: str | Path, *, budgets_file: str | Path | None = None, project: str | None = None,
                   n_paths: int = 50, seed: int | None = None, jobs: int = 1) -> BudgetReport:
     """Evaluate budgets over ``target`` (see the module docstring)."""
@@ -129,7 +123,7 @@ def budget_report(target: str | Path, *, budgets_file: str | Path | None = None,
         if summary.get("kind") == "project":
             return _projection_folder(target, budgets, start, budgets_file)
         end = start + pd.Timedelta(seconds=float(summary["horizon"]["duration_s"]))
-        return evaluate_ledger(_read_ledger(target), budgets, start=start, end=end, source=str(target))
+        return evaluate_ledger(read_run_ledger(target), budgets, start=start, end=end, source=str(target))
     if target.suffix.lower() in (".yaml", ".yml"):
         from smsim.scenario import load_scenario
 
