@@ -3,7 +3,8 @@
 Within the monitored slice of the cube, each pair's expected spend at a step is the mean of its
 spend at the same phase one, two and three periods earlier (the same weekday for daily spend,
 the same hour for hourly); a pair's contribution is its actual minus expected spend over the
-anomaly's steps. Pairs are ranked by contribution; their share is of the anomaly's impact.
+anomaly's steps. Pairs are ranked by contribution (the top three that moved at least 1 % of the anomaly's
+impact); their share is of the anomaly's impact.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def root_causes(cube: pd.DataFrame, mask: np.ndarray, start: int, end: int, peri
     order = np.argsort(-delta)[:top]
     out = []
     for j in order:
-        if delta[j] <= 0:
+        if delta[j] <= 0.01 * max(impact_usd, 0.0):  # a pair that moved less than 1 % of the impact
             break
         resource, usage_type = wide.columns[j]
         out.append({"resource": resource or "(none)", "usage_type": usage_type,
