@@ -36,6 +36,8 @@ class BudgetReport:
     periods: list[dict] = field(default_factory=list)
     risk: list[dict] = field(default_factory=list)
     n_paths: int | None = None
+    actions: list = field(default_factory=list)  # actions taken in the what-if
+    periods_with_actions: list[dict] = field(default_factory=list)
 
     def breached(self, probability: float = 0.5) -> list[str]:
         """Budgets breached in some period (a timeline), or with a breach probability of at least
@@ -52,6 +54,9 @@ class BudgetReport:
         if self.kind == "timeline":
             doc["alerts"] = [a.record() for a in self.alerts]
             doc["periods"] = self.periods
+            if any(b.actions for b in self.budgets):
+                doc["actions"] = [a.record() for a in self.actions]
+                doc["periods_with_actions"] = self.periods_with_actions
         else:
             doc["n_paths"] = self.n_paths
             doc["risk"] = self.risk
@@ -136,13 +141,34 @@ def budget_report(target: str | Path, *, budgets_file: str | Path | None = None,
         result = run_scenario(scenario, seed=seed)
         start = pd.Timestamp(scenario.horizon.start)
         end = start + pd.Timedelta(seconds=scenario.horizon.duration_s)
-        return evaluate_ledger(result.ledger, budgets, start=start, end=end, source=str(target))
+        report = evaluate_ledger(result.ledger, budgets, start=start, end=end, source=str(target))
+        if any(b.actions for b in budgets):
+            _with_actions(report, result, budgets, start, end)
+        return report
     if target.suffix.lower() in (".csv", ".parquet"):
         budgets = _budgets(budgets_file, None, str(target))
         ledger = pd.read_parquet(target) if target.suffix.lower() == ".parquet" else pd.read_csv(target)
         return evaluate_ledger(ledger, budgets, source=str(target))
     raise InputError("expected a scenario (.yaml), a run or projection folder, or a bill (.csv, .parquet)",
                      file=str(target))
+
+
+def _with_actions(report: BudgetReport, result, budgets: list[Budget], start, end) -> None:
+    """Fill the report's what-if: the actions taken and each period's spend with them."""
+    from smsim.api import catalog_for
+    from smsim.billing.ledger import build_ledger
+    from smsim.budgets.actions import what_if
+
+    scenario = result.scenario
+    catalog = catalog_for(scenario)
+
+    def rebill(usage):
+        return build_ledger(usage, catalog=catalog, region=scenario.region, horizon_start=scenario.horizon.start,
+                            horizon_s=scenario.horizon.duration_s, pricing=scenario.pricing)
+
+    ledger, applied = what_if(result, budgets, rebill)
+    report.actions = applied
+    report.periods_with_actions = evaluate_ledger(ledger, budgets, start=start, end=end).periods
 
 
 def _projection_folder(folder: Path, budgets: list[Budget], start, budgets_file) -> BudgetReport:

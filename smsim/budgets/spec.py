@@ -6,7 +6,8 @@ planned amount wins for its period), a cost type (``amortized``, savings-plan co
 its effective rate and the unused commitment; or ``unblended``, the bill as charged), filters
 (the lines counted: components, instance types, resources, tags; within one filter values are
 alternatives, across filters all must match) and thresholds on ``actual`` or ``forecasted``
-spend, as a percentage of the period's amount or as an absolute amount.
+spend, as a percentage of the period's amount or as an absolute amount, and actions (stop
+notebooks, scale an endpoint to its minimum, stop launching training) for a what-if.
 """
 
 from __future__ import annotations
@@ -70,6 +71,16 @@ class Threshold(StrictModel):
         return f"{self.on} > {value}"
 
 
+class BudgetAction(StrictModel):
+    """What to do when the budget's actual spend exceeds ``at_percent`` of a period's amount (as
+    an AWS Budgets action), applied once, from the end of the hour it is crossed in."""
+
+    kind: Literal["stop-notebooks", "endpoint-to-minimum", "stop-training"]
+    at_percent: NonNegFloat = Field(100.0, description="percent of the period's budgeted amount")
+    resources: list[str] = Field(default_factory=list,
+                                 description="resource names it acts on (default: every resource of its kind)")
+
+
 class Budget(StrictModel):
     """One cost budget."""
 
@@ -80,6 +91,7 @@ class Budget(StrictModel):
     cost: Literal["amortized", "unblended"] = "amortized"
     filters: BudgetFilters = Field(default_factory=BudgetFilters)
     thresholds: list[Threshold] = Field(default_factory=lambda: [Threshold(on="actual", percent=100.0)])
+    actions: list[BudgetAction] = Field(default_factory=list, description="what-if actions on crossing")
 
     @model_validator(mode="after")
     def _amounts(self):
@@ -148,5 +160,5 @@ def tag_filter_errors(budgets: list[Budget], known: set[str]):
                        f"(known: {', '.join(sorted(known)) or 'none'}){did_you_mean(key, known)}")
 
 
-__all__ = ["Budget", "BudgetFilters", "BudgetsFile", "Period", "PlannedAmount", "Threshold",
+__all__ = ["Budget", "BudgetAction", "BudgetFilters", "BudgetsFile", "Period", "PlannedAmount", "Threshold",
            "tag_filter_errors", "unique_budget_names"]

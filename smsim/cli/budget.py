@@ -67,6 +67,15 @@ def _print(report) -> None:
                          f"${a.spend_usd:,.2f}{at}; {a.filter}, {a.cost}", highlight=False)
         if not report.alerts:
             stdout.print("no alert fired")
+        if any(b.actions for b in report.budgets):
+            for a in report.actions:
+                stdout.print(f"action {a.kind} ({a.budget}, actual > {a.at_percent:g}%) taken at {a.fired_at}"
+                             + (f" on {', '.join(a.resources)}" if a.resources else ""), highlight=False)
+            if not report.actions:
+                stdout.print("no action was taken (no action threshold was crossed)")
+            for before, after in zip(report.periods, report.periods_with_actions, strict=True):
+                stdout.print(f"{before['budget']} {before['period_start'][:10]}: ${before['actual_usd']:,.2f} without "
+                             f"actions, ${after['actual_usd']:,.2f} with them", highlight=False)
         return
     table = Table(title=f"budget risk over {report.n_paths} paths of {report.source}")
     for col in ("budget", "period", "days", "budget USD", "P50 spend", "P90 spend", "P(breach)", "P50 date",
