@@ -7,6 +7,10 @@ that returns ``None`` when its data is absent, so a report shows only what the r
 capability adds a report section by appending one builder (and, for new data, one key in
 ``RunView.extras``): the HTML and Markdown renderers need no change.
 
+Budgets (from a run folder's ``scenario.resolved.yaml``) get a chart per budget and period
+(cumulative actual vs budget vs forecast, alert markers); runs longer than the anomaly
+detector's warm-up get their daily spend with anomalies shaded.
+
 Extras understood today: ``forecast:<name>`` (a frame with ``mean`` and ``lo-L``/``hi-L``
 columns, optionally a ``history`` column), ``commitment_curve`` (``commitment_usd_per_hour``,
 ``expected_savings_usd``, ``p10_savings_usd``, ``p90_savings_usd``).
@@ -42,6 +46,7 @@ class RunView:
     series: dict[str, pd.DataFrame] = field(default_factory=dict)
     ledger: pd.DataFrame | None = None
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    budgets: list = field(default_factory=list)  # the scenario's budgets (smsim.budgets.spec.Budget)
 
 
 @dataclass
@@ -306,6 +311,101 @@ def commitment_section(data: ReportData) -> Section | None:
     return Section("commitment", "Commitment curve", blocks) if blocks else None
 
 
+def _run_span(run: RunView):
+    horizon = run.summary.get("horizon") or {}
+    if "start" not in horizon:
+        return None, None
+    start = pd.Timestamp(horizon["start"])
+    return start, start + pd.Timedelta(seconds=float(horizon.get("duration_s", 0.0)))
+
+
+def budgets_section(data: ReportData) -> Section | None:
+    """Per budget and period: cumulative actual vs budget vs forecast, with alert markers."""
+    from smsim.budgets.alerts import evaluate_timeline
+    from smsim.budgets.spend import hourly_spend
+
+    blocks: list[Block] = []
+    rows = []
+    for run in data.runs:
+        if run.ledger is None or not run.budgets:
+            continue
+        start, end = _run_span(run)
+        for budget in run.budgets:
+            spend = hourly_spend(run.ledger, budget.filters, budget.cost, start=start, end=end)
+            alerts, periods = evaluate_timeline(budget, spend)
+            for p in periods:
+                sel = spend[(spend.index >= pd.Timestamp(p["period_start"])) & (spend.index < pd.Timestamp(p["period_end"]))]
+                cum = sel.cumsum()
+                cum.index = cum.index + pd.Timedelta(hours=1)
+                probe = budget.model_copy(update={"thresholds": []})
+                forecast = _forecast_path(probe, spend, sel.index)
+                marks = [(pd.Timestamp(a.fired_at), a.spend_usd, a.threshold) for a in alerts
+                         if a.period_start == p["period_start"]]
+                blocks.append(Figure(plots.budget_chart(cum, p["amount_usd"], forecast, marks,
+                                                        f"{run.label}: {budget.name}, {p['period_start'][:10]}"),
+                                     f"budget {budget.name}: {budget.filters.describe()}, {budget.cost}"))
+                rows.append([run.label, budget.name, p["period_start"][:10], usd(p["amount_usd"]), usd(p["actual_usd"]),
+                             "-" if p["forecast_usd"] is None else usd(p["forecast_usd"]),
+                             f"{p['covered_hours']}/{p['period_hours']} h", ", ".join(p["alerts"]) or "-"])
+    if not rows:
+        return None
+    table = Table(["run", "budget", "period", "budget", "actual", "forecast", "covered", "alerts"], rows)
+    return Section("budgets", "Budgets", [table, *blocks])
+
+
+def _forecast_path(budget, spend: pd.Series, index: pd.DatetimeIndex) -> pd.Series:
+    """The forecast of the period's spend at each hour end (as alerts see it)."""
+    import numpy as np
+
+    from smsim.budgets.alerts import MIN_HISTORY_H, run_rate
+
+    values = spend.to_numpy(float)
+    rate = run_rate(values)
+    pos = spend.index.get_indexer(index)
+    pend = index[0] + {"month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3),
+                       "year": pd.DateOffset(years=1)}[budget.period]
+    ends = index + pd.Timedelta(hours=1)
+    left = ((pend - ends) / pd.Timedelta(hours=1)).to_numpy(float)
+    cum = np.cumsum(values[pos])
+    out = pd.Series(cum + rate[pos] * left, index=ends)
+    return out.where(pos + 1 >= MIN_HISTORY_H)
+
+
+def anomalies_section(data: ReportData) -> Section | None:
+    """Daily spend with anomalies (per service and resource) shaded, and their table."""
+    from smsim.anomalies.api import anomalies_in_cube
+    from smsim.anomalies.detector import WINDOW
+    from smsim.anomalies.monitors import Monitor
+    from smsim.anomalies.spend import series_by, spend_cube
+
+    blocks: list[Block] = []
+    rows = []
+    for run in data.runs:
+        if run.ledger is None:
+            continue
+        start, end = _run_span(run)
+        cube = spend_cube(run.ledger, start=start, end=end)
+        if len(cube.attrs["steps"]) <= WINDOW["D"]:
+            continue
+        daily = series_by(cube, "total")["total"]
+        dims = ["service"] + (["tag:smsim:resource"] if "tag:smsim:resource" in cube.columns else [])
+        found = anomalies_in_cube(cube, [Monitor(dimension=d, min_impact_pct=10.0) for d in dims])
+        spans = [(pd.Timestamp(a["start"]), pd.Timestamp(a["end"])) for a in found]
+        blocks.append(Figure(plots.spend_with_anomalies(daily, spans, f"{run.label}: daily spend"),
+                             "anomalies of at least 10 % of expected spend, per service and resource"))
+        for a in found:
+            cause = "; ".join(f"{c['resource']} {c['usage_type']}" for c in a["root_causes"]) or "-"
+            rows.append([run.label, f"{a['monitor']}={a['key']}", a["start"][:10], a["end"][:10],
+                         usd(a["expected_usd"]), usd(a["actual_usd"]), usd(a["impact_usd"]), cause])
+    if not blocks:
+        return None
+    if rows:
+        blocks.insert(0, Table(["run", "monitor", "start", "end", "expected", "actual", "impact", "root cause"], rows))
+    else:
+        blocks.insert(0, Text("no anomaly of at least 10 % of expected spend"))
+    return Section("anomalies", "Cost anomalies", blocks)
+
+
 def provenance(data: ReportData) -> Section | None:
     rows = [[run.label, run.run_id or "-", (run.scenario_hash or "-")[:16],
              str(run.summary.get("smsim_version", "")), str((run.summary.get("catalog") or {}).get("as_of", ""))]
@@ -317,8 +417,8 @@ def provenance(data: ReportData) -> Section | None:
 #: Sections in report order. Append a builder to add a section; it returns None when its data is absent.
 SECTION_BUILDERS: list[Callable[[ReportData], Section | None]] = [
     overview, ranking_section, comparison_section, cost_section, resources_section,
-    instances_section, latency_section, sla_section, forecast_section, savings_plan_section,
-    commitment_section, provenance,
+    instances_section, latency_section, sla_section, forecast_section, budgets_section, anomalies_section,
+    savings_plan_section, commitment_section, provenance,
 ]
 
 
@@ -422,6 +522,7 @@ def load_run_view(ref: str | Path, *, store=None, label: str | None = None) -> R
         text = (folder / "scenario.resolved.yaml").read_text(encoding="utf-8")
         view.scenario_hash = scenario_hash(text)
         view.description = str((yaml.safe_load(text) or {}).get("description") or "")
+    view.budgets = _budgets_of(folder)
     for name in ("ledger.parquet", "ledger.csv"):
         if (folder / name).exists():
             view.ledger = pd.read_parquet(folder / name) if name.endswith("parquet") else pd.read_csv(folder / name)
@@ -431,6 +532,19 @@ def load_run_view(ref: str | Path, *, store=None, label: str | None = None) -> R
             frame = pd.read_parquet(path).drop(columns=["run_id", "resource_id"], errors="ignore")
             target[path.stem] = frame
     return view
+
+
+def _budgets_of(folder: Path) -> list:
+    """The budgets in a run folder's ``scenario.resolved.yaml`` (none when absent)."""
+    import yaml
+
+    from smsim.budgets.spec import BudgetsFile
+
+    path = folder / "scenario.resolved.yaml"
+    if not path.exists():
+        return []
+    listed = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("budgets") or []
+    return list(BudgetsFile.model_validate({"budgets": listed}).budgets) if listed else []
 
 
 def _shareable(path: Path) -> Path:
