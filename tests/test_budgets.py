@@ -165,7 +165,7 @@ def test_budgets_file_for_a_bill(tmp_path):
     assert json.loads(result.stdout)["fired_at"] == "2026-02-01T04:00:00Z"
     (tmp_path / "b.yaml").write_text("budgets:\n  - name: a\n    amount_usd: 42\n    filters: {tags: {owner: [a]}}\n")
     result = CliRunner().invoke(app, ["budget", str(tmp_path / "bill.csv"), "--budgets", str(tmp_path / "b.yaml")])
-    assert result.exit_code == 2 and "budgets[0].filters.tags.owner" in result.stderr
+    assert result.exit_code == 2 and "b.yaml:4:" in result.stderr and "budgets[0].filters.tags.owner" in result.stderr
 
 
 def test_projection_folder_breach_probability_matches_its_paths(tmp_path):

@@ -18,6 +18,7 @@ from smsim.errors import InputError
 
 UNBLENDED = "lineItem/UnblendedCost"
 AMORTIZED = "smsim/net_cost_usd"
+TAG_PREFIX = "resourceTags/user:"
 
 
 def line_cost(ledger: pd.DataFrame, cost: str) -> np.ndarray:

@@ -63,11 +63,37 @@ class BudgetReport:
         return doc
 
 
-def load_budgets_file(path: str | Path) -> list[Budget]:
+@dataclass
+class BudgetsSource:
+    """Budgets and where they were read from (the loader's position index locates errors found
+    only once the bill is read, such as a tag filter on a tag the bill does not carry)."""
+
+    budgets: list[Budget]
+    file: str | None = None
+    positions: object = None
+
+
+def load_budgets_file(path: str | Path) -> BudgetsSource:
     from smsim.scenario.load import load_model
 
-    model, _ = load_model(path, BudgetsFile)
-    return list(model.budgets)
+    model, built = load_model(path, BudgetsFile)
+    return BudgetsSource(list(model.budgets), str(path), built)
+
+
+def check_tags(source: BudgetsSource, ledger: pd.DataFrame) -> None:
+    """Every tag filter names a tag some line of the bill carries; the error points at the filter."""
+    from smsim.billing.views import TAG_PREFIX
+    from smsim.budgets.spec import tag_filter_errors
+
+    known = {c[len(TAG_PREFIX):] for c in ledger.columns if c.startswith(TAG_PREFIX)}
+    for loc, _key, message in tag_filter_errors(source.budgets, known):
+        line = column = None
+        if source.positions is not None:
+            from smsim.scenario.load import position_of
+
+            line, column = position_of(source.positions, loc)
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+        raise InputError(message, file=source.file, line=line, column=column, path=path)
 
 
 def evaluate_ledger(ledger: pd.DataFrame, budgets: list[Budget], *, start=None, end=None,
@@ -98,12 +124,13 @@ def evaluate_paths(spend_by_budget: dict[str, np.ndarray], budgets: list[Budget]
     return report
 
 
-def _budgets(budgets_file, scenario_budgets, source: str) -> list[Budget]:
-    budgets = load_budgets_file(budgets_file) if budgets_file is not None else list(scenario_budgets or [])
-    if not budgets:
+def _budgets(budgets_file, scenario_budgets, source: str) -> BudgetsSource:
+    found = (load_budgets_file(budgets_file) if budgets_file is not None
+             else BudgetsSource(list(scenario_budgets or []), source))
+    if not found.budgets:
         raise InputError("no budgets: add a budgets: section to the scenario or pass --budgets FILE",
                          file=str(budgets_file or source), path="budgets")
-    return budgets
+    return found
 
 
 def budget_report(target: str | Path, *, budgets_file: str | Path | None = None, project: str | None = None,
@@ -123,17 +150,20 @@ def budget_report(target: str | Path, *, budgets_file: str | Path | None = None,
             from smsim.scenario import load_scenario
 
             scenario_budgets = load_scenario(resolved).budgets
-        budgets = _budgets(budgets_file, scenario_budgets, str(resolved))
+        found = _budgets(budgets_file, scenario_budgets, str(resolved))
+        budgets = found.budgets
         start = pd.Timestamp(summary["horizon"]["start"])
         if summary.get("kind") == "project":
             return _projection_folder(target, budgets, start, budgets_file)
         end = start + pd.Timedelta(seconds=float(summary["horizon"]["duration_s"]))
-        return evaluate_ledger(read_run_ledger(target), budgets, start=start, end=end, source=str(target))
+        ledger = read_run_ledger(target)
+        check_tags(found, ledger)
+        return evaluate_ledger(ledger, budgets, start=start, end=end, source=str(target))
     if target.suffix.lower() in (".yaml", ".yml"):
         from smsim.scenario import load_scenario
 
         scenario = load_scenario(target)
-        budgets = _budgets(budgets_file, scenario.budgets, str(target))
+        budgets = _budgets(budgets_file, scenario.budgets, str(target)).budgets
         if project is not None:
             return _project(scenario, budgets, project, n_paths, seed, jobs, str(target))
         from smsim.api import run_scenario
@@ -146,9 +176,10 @@ def budget_report(target: str | Path, *, budgets_file: str | Path | None = None,
             _with_actions(report, result, budgets, start, end)
         return report
     if target.suffix.lower() in (".csv", ".parquet"):
-        budgets = _budgets(budgets_file, None, str(target))
+        found = _budgets(budgets_file, None, str(target))
         ledger = pd.read_parquet(target) if target.suffix.lower() == ".parquet" else pd.read_csv(target)
-        return evaluate_ledger(ledger, budgets, source=str(target))
+        check_tags(found, ledger)
+        return evaluate_ledger(ledger, found.budgets, source=str(target))
     raise InputError("expected a scenario (.yaml), a run or projection folder, or a bill (.csv, .parquet)",
                      file=str(target))
 
