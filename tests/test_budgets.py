@@ -146,6 +146,7 @@ def test_cli_run_folder_and_no_breach_exit_0(tmp_path):
     ("  - {name: m}\n", 7, "budgets[0]"),
     ("  - {name: m, amount_usd: 5, thresholds: [{percent: -1}]}\n", 7, "budgets[0].thresholds[0].percent"),
     ("  - name: m\n    amount_usd: 5\n    filters: {tags: {teem: [a]}}\n", 9, "budgets[0].filters.tags.teem"),
+    ("  - name: m\n    amount_usd: 5\n    filters:\n      resources: [f, g]\n", 10, "budgets[0].filters.resources[1]"),
     ("  - name: m\n    period: quarter\n    planned:\n      - {start: 2026-04-01, amount_usd: 1}\n"
      "      - {start: 2026-04-01, amount_usd: 2}\n", 11, "budgets[0].planned[1].start"),
 ])

@@ -161,4 +161,16 @@ def tag_filter_errors(budgets: list[Budget], known: set[str]):
 
 
 __all__ = ["Budget", "BudgetAction", "BudgetFilters", "BudgetsFile", "Period", "PlannedAmount", "Threshold",
-           "tag_filter_errors", "unique_budget_names"]
+           "resource_filter_errors", "tag_filter_errors", "unique_budget_names"]
+
+
+def resource_filter_errors(budgets: list[Budget], known: set[str]):
+    """``(loc, name, message)`` for every resource filter naming no resource of the scenario."""
+    from smsim.errors import did_you_mean
+
+    for i, b in enumerate(budgets):
+        for j, name in enumerate(b.filters.resources):
+            if name not in known:
+                yield (("budgets", i, "filters", "resources", j), name,
+                       f"budget {b.name!r} filters on resource {name!r}, which the scenario does not have"
+                       f"{did_you_mean(name, known)}")

@@ -23,6 +23,7 @@ from smsim.budgets.spec import BudgetFilters
 from smsim.errors import InputError
 
 TAG_PREFIX = "resourceTags/user:"
+RESOURCE_TAG = TAG_PREFIX + "smsim:resource"
 _COLUMNS = {"components": "smsim/component", "instance_types": "smsim/instance_type",
             "resources": "lineItem/ResourceId"}
 
@@ -32,6 +33,8 @@ def line_mask(ledger: pd.DataFrame, filters: BudgetFilters) -> np.ndarray:
     mask = np.ones(len(ledger), dtype=bool)
     for field, column in _COLUMNS.items():
         values = getattr(filters, field)
+        if field == "resources" and RESOURCE_TAG in ledger.columns:
+            column = RESOURCE_TAG  # the resource's name, also on its instances' lines
         if values:
             if column not in ledger.columns:
                 raise InputError(f"the bill has no {column} column to filter {field} on", path=f"filters.{field}")

@@ -13,7 +13,12 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from smsim.budgets.spec import Budget, tag_filter_errors, unique_budget_names
+from smsim.budgets.spec import (
+    Budget,
+    resource_filter_errors,
+    tag_filter_errors,
+    unique_budget_names,
+)
 from smsim.pricing.options import PricingOptions
 from smsim.resources.models import ModelSpec
 from smsim.resources.registry import SECTIONS as _SECTIONS
@@ -133,13 +138,15 @@ class Scenario(StrictModel):
 
     @model_validator(mode="after")
     def _budget_filters(self):
-        """Budget names are unique and every tag filter names a tag some resource carries."""
+        """Budget names are unique; tag and resource filters name tags and resources the scenario has."""
         from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
         unique_budget_names(self.budgets)
+        names = {spec.name for _, spec in self.resources()}
         errors = [InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
                                    loc=loc, input=value)
-                  for loc, value, message in tag_filter_errors(self.budgets, self.tag_keys())]
+                  for loc, value, message in [*tag_filter_errors(self.budgets, self.tag_keys()),
+                                              *resource_filter_errors(self.budgets, names)]]
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
