@@ -14,11 +14,20 @@ For each series and several forecast origins: fit on all hours before the origin
 score every recommendation on the next ``EVAL_DAYS`` of actual usage (realized savings of the new
 commitment over that window, nominal). The plan is a 1-year term, so this scores its first weeks.
 
-Run: ``python benchmarks/bench_commit.py`` (about a minute).
+A third case scores whole terms on a steady fleet: 1-6 ml.g5.xlarge whose count moves by -1, 0
+or +1 each hour with equal chance (staying put at the bounds), a stationary process whose
+stationary distribution is uniform on 1..6. Each seed gives 60 days of history and the next
+year; the recommendation (default horizon: the 1-year term) is scored on that year, beside the
+lookbacks and the hindsight optimum, and against the closed-form optimum of the process
+(d = 0.2: cover 2 instances, 2.256 USD/h, expected savings 2,882.04 USD a year).
+
+Run: ``python benchmarks/bench_commit.py [--steady-only] [--data DIR]`` (a few minutes).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,7 +38,7 @@ import pandas as pd
 from smsim.commit.api import recommend_commitment
 from smsim.commit.usage import usage_from_series
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(os.environ.get("SMSIM_REAL_DATA_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 EVAL_DAYS = 28
 G5_XLARGE_USD_PER_GPU_HOUR = 1.41
 P4D_USD_PER_GPU_HOUR = 25.2513 / 8
@@ -99,7 +108,70 @@ def run_case(name: str, series: pd.Series, origin_day: int, discount: float, n_p
     return row
 
 
-def main(n_paths: int = 200, seed: int = 0) -> pd.DataFrame:
+STEADY_DISCOUNT = 0.2
+STEADY_SEEDS = (21, 1, 2, 3, 4)
+
+
+def steady_counts(hours: int, seed: int, start: int = 3) -> np.ndarray:
+    """Instances in use per hour: a lazy walk on 1..6 that stays put at the bounds."""
+    steps = np.random.default_rng(seed).integers(-1, 2, hours)
+    k = np.empty(hours, dtype=int)
+    level = start
+    for i, step in enumerate(steps):
+        level = min(6, max(1, level + step))
+        k[i] = level
+    return k
+
+
+def steady_expected_savings(commitment_usd_per_hour: float, d: float = STEADY_DISCOUNT) -> float:
+    """Closed-form expected savings over a year under the uniform distribution on 1..6."""
+    x = commitment_usd_per_hour / (1 - d)
+    levels = G5_XLARGE_USD_PER_GPU_HOUR * np.arange(1, 7)
+    return 8760 * (float(np.minimum(levels, x).mean()) - (1 - d) * x)
+
+
+def steady_cases(n_paths: int, seed: int) -> pd.DataFrame:
+    """Whole-term scores on the steady fleet, one row per process seed."""
+    rows = []
+    for process_seed in STEADY_SEEDS:
+        usd = G5_XLARGE_USD_PER_GPU_HOUR * steady_counts(60 * 24 + 8760, process_seed)
+        index = pd.date_range("2026-01-01", periods=len(usd), freq="h", tz="UTC")
+        history, actual = pd.Series(usd[:1440], index[:1440]), pd.Series(usd[1440:], index[1440:])
+        result = recommend_commitment(usage_from_series(history), discount=STEADY_DISCOUNT, n_paths=n_paths,
+                                      seed=seed, actual=usage_from_series(actual), stage_at_hours=None)
+        ev = result.evaluation
+        row = {"process_seed": process_seed}
+        for key, label in (("hindsight_optimum", "best"), ("smsim", "smsim"), ("lookback_7d", "lb7"),
+                           ("lookback_30d", "lb30"), ("lookback_60d", "lb60")):
+            row[f"{label}_c"] = ev[key]["commitment_usd_per_hour"]
+            row[f"{label}_sav"] = ev[key]["realized_savings_usd"]
+        row["smsim_ploss"] = result.recommended["probability_of_loss"]
+        row["lb30_ploss"] = result.lookback["30d"]["on_forecast"]["probability_of_loss"]
+        row["smsim_expected"] = steady_expected_savings(result.recommended_usd_per_hour)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    c_cols = [c for c in table.columns if c.endswith("_c")]
+    s_cols = [c for c in table.columns if c.endswith("_sav")]
+    print("\nsteady fleet (1-6 ml.g5.xlarge, stationary), 60 days of history, scored on the next year, "
+          f"d = {STEADY_DISCOUNT}; commitments USD/h and realized savings USD:")
+    print(table.round({**{c: 3 for c in c_cols}, **{c: 0 for c in s_cols}, "smsim_expected": 0,
+                       "smsim_ploss": 2, "lb30_ploss": 2}).to_string(index=False))
+    best = steady_expected_savings((1 - STEADY_DISCOUNT) * 2 * G5_XLARGE_USD_PER_GPU_HOUR)
+    print("realized savings summed over seeds (USD): " + ", ".join(
+        f"{c[:-4]} {table[c].sum():,.0f}" for c in s_cols))
+    print(f"smsim share of the hindsight optimum's realized savings: "
+          f"{table['smsim_sav'].sum() / table['best_sav'].sum():.0%}; closed-form expected savings of "
+          f"smsim's commitments {table['smsim_expected'].mean():,.0f} vs the optimum {best:,.0f} USD a year "
+          f"(mean commitment {table['smsim_c'].mean():.2f} vs 2.256 USD/h)")
+    return table
+
+
+def main(n_paths: int = 200, seed: int = 0, data: Path | None = None, steady_only: bool = False) -> pd.DataFrame:
+    global DATA
+    DATA = Path(data) if data is not None else DATA
+    steady = steady_cases(n_paths, seed)
+    if steady_only:
+        return steady
     cases = []
     series = {"alibaba": alibaba_series(), "philly": philly_series()}
     for name, s in series.items():
@@ -124,6 +196,12 @@ def main(n_paths: int = 200, seed: int = 0) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", type=Path, default=None, help="the shared data folder (default: $SMSIM_REAL_DATA_DIR or shared/data beside the checkout)")
+    parser.add_argument("--steady-only", action="store_true", help="only the steady-fleet case (no traces needed)")
+    args = parser.parse_args()
     t0 = time.perf_counter()
-    main()
+    main(args.paths, args.seed, args.data, args.steady_only)
     print(f"elapsed {time.perf_counter() - t0:.1f} s", file=sys.stderr)

@@ -19,7 +19,7 @@ from smsim import atomic
 from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.schema import Scenario
 
-__all__ = ["RunResult", "catalog_for", "load_scenario", "run_scenario", "scenario_json_schema", "write_run"]
+__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "run_scenario", "scenario_json_schema", "write_run"]
 
 
 @dataclass
@@ -44,6 +44,14 @@ def catalog_for(scenario: Scenario):
     return load_catalog(name)
 
 
+def check_input_files(scenario: Scenario) -> None:
+    """Read every trace and history file the scenario names and raise the errors a run would
+    meet (:func:`smsim.scenario.checks.check_input_files`); ``run_scenario`` calls it first."""
+    from smsim.scenario.checks import check_input_files as check
+
+    check(scenario)
+
+
 def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, progress=None) -> RunResult:
     """Simulate a scenario to its horizon, bill its usage and summarise the result."""
     from smsim.billing.ledger import build_ledger
@@ -52,6 +60,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    check_input_files(scenario)
     catalog = catalog_for(scenario)
     sim = simulate(scenario, seed=seed, catalog=catalog, progress=progress)
     ledger = build_ledger(
@@ -85,7 +94,41 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
     }
     summary.update(billed)
     summary["resources"] = resources
+    summary["warnings"] = outcome_warnings(resources)
     return RunResult(scenario=scenario, seed=sim.seed, usage=sim.usage, ledger=ledger, summary=summary, series=series)
+
+
+#: A resource whose failed requests reach this share of its requests is warned about.
+FAILED_SHARE_WARNING = 0.5
+
+
+def outcome_warnings(resources: list[dict[str, Any]]) -> list[str]:
+    """One sentence per resource where most requests failed (timed out, dropped or throttled),
+    or none was served: such a run's cost and latency describe a service that did not work."""
+    out = []
+    for r in resources:
+        requests = float(r.get("requests") or 0.0)
+        if requests <= 0:
+            continue
+        parts = {"timed out": r.get("timed_out"), "dropped": r.get("dropped"), "throttled": r.get("throttled")}
+        failed = sum(float(v or 0.0) for v in parts.values())
+        served = float(r.get("served") or 0.0)
+        if failed < FAILED_SHARE_WARNING * requests and served > 0:
+            continue
+        detail = ", ".join(f"{k} {float(v):,.0f}" for k, v in parts.items() if v)
+        why = []
+        if r.get("no_capacity_failures"):
+            why.append(f"{float(r['no_capacity_failures']):,.0f} arrived while no instance was in service")
+        if r.get("deleted_at_s") is not None:
+            why.append(f"the endpoint was deleted at {float(r['deleted_at_s']):,.0f} s")
+        text = (f"{r['resource_id']}: {failed:,.0f} of {requests:,.0f} requests failed "
+                f"({failed / requests:.1%}; {detail})")
+        if why:
+            text += "; " + "; ".join(why)
+        if served <= 0:
+            text += "; no request was served, so there are no latencies"
+        out.append(text)
+    return out
 
 
 def resolved_scenario_yaml(scenario: Scenario) -> str:
@@ -94,11 +137,14 @@ def resolved_scenario_yaml(scenario: Scenario) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parquet") -> Path:
+def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parquet", force: bool = False) -> Path:
     """Write ``summary.json``, the ledger, the usage, per-resource series and the resolved scenario
-    into ``out`` atomically: the folder appears complete (with ``_SUCCESS``) or not at all."""
+    into ``out`` atomically: the folder appears complete (with ``_SUCCESS``) or not at all.
+
+    An existing ``out`` is replaced only when smsim wrote it, or with ``force`` (see
+    :func:`smsim.atomic.check_output`)."""
     out = Path(out)
-    with atomic.atomic_dir(out) as tmp:
+    with atomic.atomic_dir(out, force=force) as tmp:
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2, default=_json_default) + "\n")
         ledger_name = "ledger.csv" if ledger_format == "csv" else "ledger.parquet"
         if ledger_format == "csv":
@@ -146,3 +192,77 @@ def _json_default(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+#: ``smsim run`` asks for ``--yes`` before simulating more requests than this one by one (at a
+#: forced ``fidelity: request``, or on endpoint kinds that have no fluid tier).
+LARGE_RUN_REQUESTS = 1e9
+
+
+@dataclass(frozen=True)
+class RequestEstimate:
+    """Expected requests of one endpoint over the horizon, and the tier that will simulate them.
+
+    ``forced`` is true when the tier is request-level by the scenario's choice (``fidelity:
+    request``) or by the endpoint's kind (no fluid tier), not picked by ``fidelity: auto``.
+    """
+
+    endpoint: str
+    kind: str
+    tier: str
+    forced: bool
+    requests: float | None
+
+
+def _recorded_requests(workload, duration_s: float, base_dir) -> float:
+    """Requests a recorded trace yields over ``duration_s``, from its size and length (the
+    trace is read, never expanded: a count trace may stand for billions of requests)."""
+    from smsim.workload.request_trace import CountTrace
+    from smsim.workload.spec import _load_recorded
+
+    loaded = _load_recorded(workload, base_dir)
+    total = float(loaded.counts.sum()) if isinstance(loaded, CountTrace) else float(len(loaded.arrival_s))
+    length = float(loaded.duration_s) * workload.time_scale
+    if length <= 0:
+        return 0.0
+    covered = duration_s if workload.repeat else min(duration_s, max(length - workload.skip_s, 0.0))
+    return total / length * covered * workload.rate_scale
+
+
+def _workload_requests(workload, duration_s: float, start, base_dir) -> float:
+    from smsim.workload.arrivals import ArrivalProcess
+    from smsim.workload.spec import MixWorkload
+
+    if isinstance(workload, ArrivalProcess):
+        return workload.scaled(getattr(workload, "rate_scale", 1.0)).expected_count(duration_s, start)
+    if isinstance(workload, MixWorkload):
+        return workload.rate_scale * sum(_workload_requests(w, duration_s, start, base_dir)
+                                         for w in workload.models.values())
+    return _recorded_requests(workload, duration_s, base_dir)
+
+
+def estimate_requests(scenario: Scenario) -> list[RequestEstimate]:
+    """How many requests each endpoint will see and which tier simulates them, before the run.
+
+    Synthetic workloads give their exact expectation; a recorded trace is read and counted (a
+    repeated trace scales with the horizon). The tier is the one the run will use: a real-time
+    endpoint's ``fidelity`` (``auto`` decided exactly as the engine decides it), request-level
+    for the other kinds.
+    """
+    from smsim.core.engine import SimContext
+    from smsim.resources.realtime.model import choose_fidelity
+
+    ctx = SimContext(env=None, scenario=scenario, seed=scenario.seed, meter=None)
+    out = []
+    duration, start = scenario.horizon_s, scenario.horizon.start
+    for spec in scenario.endpoints:
+        kind = getattr(spec, "kind", "realtime")
+        mode = (spec.fidelity or scenario.fidelity) if kind == "realtime" else "request"
+        if mode == "auto":
+            tier, n = choose_fidelity(spec, ctx)  # the engine's own decision
+        else:
+            tier = mode
+            workload = getattr(spec, "workload", None)
+            n = None if workload is None else _workload_requests(workload, duration, start, scenario.base_dir)
+        out.append(RequestEstimate(spec.name, kind, tier, mode == "request", n))
+    return out

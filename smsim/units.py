@@ -14,6 +14,17 @@ YEAR = 365 * DAY
 #: AWS prorates GB-month storage prices over the hours of a month; 730 h is its convention.
 HOURS_PER_MONTH = 730.0
 MONTH = HOURS_PER_MONTH * HOUR
+#: Money under half a cent prints as $0.00: a float residue of summing line items, not a cost.
+#: Report tables and charts leave out rows of every run below it.
+NEGLIGIBLE_USD = 0.005
+
+
+def format_usd(value: float) -> str:
+    """``$1,234.50``, ``-$3.20``; a residue under :data:`NEGLIGIBLE_USD` is ``$0.00``, never ``$-0.00``."""
+    value = float(value)
+    if abs(value) < NEGLIGIBLE_USD:
+        value = 0.0
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 _DURATION_UNITS = {
     "ms": 0.001,

@@ -25,13 +25,70 @@ def _usage_csv(path, hours=24 * 21, level=10.0, seed=0, start="2026-01-01"):
     return path
 
 
-def test_usage_csv_sums_rows_per_hour(tmp_path):
+def test_usage_csv_refuses_a_repeated_hour_unless_asked_to_sum(tmp_path):
     p = tmp_path / "u.csv"
-    p.write_text("timestamp,ondemand_usd\n2026-01-01T00:00:00Z,1.5\n2026-01-01T00:00:00Z,2\n"
-                 "2026-01-01T01:00:00Z,0\n")
-    usage = read_usage(p)
+    p.write_text("timestamp,ondemand_usd\n2026-01-01T00:00:00Z,1.5\n2026-01-01T01:00:00Z,0\n"
+                 "2026-01-01T00:00:00Z,2\n")
+    with pytest.raises(InputError, match=r"row 3, column 'timestamp'.*appears in rows 1, 3.*"
+                       r"--sum-duplicates") as info:
+        read_usage(p)
+    assert "u.csv" in str(info.value)
+    usage = read_usage(p, sum_duplicates=True)
     assert usage.hourly_usd.tolist() == [3.5, 0.0]
     assert usage.mix is None
+
+
+def test_usage_csv_sums_different_instance_types_in_one_hour(tmp_path):
+    p = tmp_path / "u.csv"
+    p.write_text("timestamp,ondemand_usd,instance_type,component,region\n"
+                 "2026-01-01T00:00:00Z,1.5,ml.m5.large,Hosting,us-east-1\n"
+                 "2026-01-01T00:00:00Z,2,ml.g5.xlarge,Hosting,us-east-1\n"
+                 "2026-01-01T01:00:00Z,0.25,ml.m5.large,Hosting,us-east-1\n")
+    assert read_usage(p).hourly_usd.tolist() == [3.5, 0.25]
+    p.write_text(p.read_text() + "2026-01-01T01:00:00Z,0.25,ml.m5.large,Hosting,us-east-1\n")
+    with pytest.raises(InputError, match=r"row 4.*appears in rows 3, 4"):
+        read_usage(p)
+
+
+def test_commit_cli_duplicate_hour_exits_2_and_sum_duplicates_accepts(tmp_path):
+    p = _usage_csv(tmp_path / "u.csv", hours=24 * 7)
+    lines = p.read_text().splitlines()
+    p.write_text("\n".join([*lines, lines[5]]) + "\n")  # data row 5 exported twice
+    bad = runner.invoke(app, ["commit", str(p), "--discount", "0.3", "--horizon", "7d",
+                              "--paths", "10"])
+    assert bad.exit_code == 2, bad.output
+    assert "u.csv" in bad.output and "appears in rows 5, 169" in bad.output
+    ok = runner.invoke(app, ["commit", str(p), "--discount", "0.3", "--horizon", "7d",
+                             "--paths", "10", "--sum-duplicates", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["history_hours"] == 24 * 7
+
+
+@pytest.mark.parametrize("value", ["1e300", "2e15"])
+def test_absurd_usage_amount_exits_2_naming_the_row(tmp_path, value):
+    p = _usage_csv(tmp_path / "u.csv", hours=24 * 7)
+    lines = p.read_text().splitlines()
+    stamp = lines[10].split(",")[0]
+    lines[10] = f"{stamp},{value}"
+    p.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["commit", str(p), "--discount", "0.3", "--horizon", "7d"])
+    assert result.exit_code == 2, result.output
+    assert "u.csv" in result.output and "row 10, column 'ondemand_usd'" in result.output
+    assert "beyond the 1e+15" in result.output and "Traceback" not in result.output
+
+
+def test_one_dominant_usage_hour_is_flagged_in_the_notes(tmp_path):
+    p = _usage_csv(tmp_path / "u.csv", hours=24 * 7)
+    lines = p.read_text().splitlines()
+    stamp = lines[10].split(",")[0]
+    lines[10] = f"{stamp},1e12"
+    p.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["commit", str(p), "--discount", "0.3", "--horizon", "7d",
+                                 "--paths", "10", "--json"])
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["notes"]
+    assert any("1e+12" in n and "times the series' median" in n for n in notes), notes
+    assert "Warning" not in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -151,3 +208,18 @@ def test_cli_bad_file_exit_2(tmp_path):
     assert "neg.csv" in res.output and "ondemand_usd" in res.output
     res = runner.invoke(app, ["commit", str(tmp_path / "nope.csv"), "--discount", "0.3"])
     assert res.exit_code == 2
+
+
+def test_all_zero_usage_has_no_coverage_and_no_library_warning(tmp_path):
+    p = tmp_path / "u.csv"
+    t = pd.date_range("2026-01-01", periods=72, freq="h", tz="UTC")
+    pd.DataFrame({"timestamp": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "ondemand_usd": 0.0}).to_csv(p, index=False)
+    result = runner.invoke(app, ["commit", str(p), "--discount", "0.3", "--horizon", "1d", "--paths", "5",
+                                 "--stage-at", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["recommended_commitment_usd_per_hour"] == 0.0 and doc["coverage"] is None
+    assert "warning" not in result.stderr.lower()
+    text = runner.invoke(app, ["commit", str(p), "--discount", "0.3", "--horizon", "1d", "--paths", "5",
+                               "--stage-at", "0"])
+    assert text.exit_code == 0 and "coverage n/a" in text.stdout

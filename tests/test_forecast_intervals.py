@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from smsim.forecast.intervals import binomial_interval, calibrate, conformal_quantile
-from smsim.forecast.models import interval_frame
+from smsim.forecast.models.base import interval_frame
 
 
 def test_conformal_widens_overconfident_model_to_nominal_coverage() -> None:

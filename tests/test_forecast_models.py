@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smsim.forecast.models import MODELS, make_model
+from smsim.forecast.models.registry import MODELS, make_model
 
 
 def _weekly_pattern(n: int = 56, seed: int = 0) -> pd.Series:
@@ -69,7 +69,7 @@ def test_theta_extrapolates_half_the_trend_slope() -> None:
 
 
 def test_log1p_wraps_a_model_on_the_count_scale() -> None:
-    from smsim.forecast.models import Log1p
+    from smsim.forecast.models.registry import Log1p
 
     rng = np.random.default_rng(3)
     t = np.arange(84)

@@ -63,7 +63,7 @@ def test_imported_catalog_extends_builtin_and_prices_a_new_region(tmp_path):
     assert catalog.ondemand_usd_per_hour("ml.p5.48xlarge", "Training", "us-east-1") == 63.296
     assert catalog.rate("ml_storage_gb_month", "us-east-1").usd == 0.14
     # savings-plan rates: add the listed ones to the same catalog
-    import_prices(SP_JSON, out)
+    import_prices(SP_JSON, out, as_of="2026-11-20")
     catalog = load_catalog(str(out))
     assert catalog.name == "aws-2026-09"
     assert catalog.sp_rate_usd_per_hour("ml.m5.xlarge", "RealTimeInference", "us-east-1", "1y", "no-upfront") == 0.161
@@ -79,7 +79,7 @@ def test_imported_catalog_extends_builtin_and_prices_a_new_region(tmp_path):
 
 
 def test_sp_json_skips_spot_and_other_plan_types(tmp_path):
-    import_prices(SP_JSON, tmp_path / "sp")
+    import_prices(SP_JSON, tmp_path / "sp", as_of="2026-11-20")
     rows = load_catalog(str(tmp_path / "sp")).tables["savings_plan_rates.csv"]
     listed = rows[rows["assumed"] == "false"]
     assert set(listed["instance_pattern"]) == {"ml.m5.xlarge", "ml.g5.xlarge", "ml.m4.16xlarge"}
@@ -121,3 +121,60 @@ def test_cli_show_and_import(tmp_path):
     assert json.loads(shown.stdout)["prices"][0]["usd_per_hour"] == 1.212
     missing = runner.invoke(app, ["pricing", "import", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "d")])
     assert missing.exit_code == 2
+
+
+def test_sp_rates_take_their_date_from_the_data_or_from_as_of_never_the_file_time(tmp_path):
+    import os
+
+    copy = tmp_path / "sp.json"
+    copy.write_text(SP_JSON.read_text(encoding="utf-8"), encoding="utf-8")
+    os.utime(copy, (1_700_000_000, 1_700_000_000))  # 2023-11-14: a copy's time, not a price date
+    with pytest.raises(InputError, match="--as-of") as info:
+        import_prices(copy, tmp_path / "a")
+    assert info.value.path == "searchResults[0]"
+    result = import_prices(copy, tmp_path / "b", as_of="2026-11-20")
+    rows = load_catalog(str(tmp_path / "b")).tables["savings_plan_rates.csv"]
+    listed = rows[rows["assumed"] == "false"]
+    assert set(listed.loc[listed["source"].str.contains("offering"), "as_of"]) == {"2026-11-20"}
+    assert result["as_of"] == "2026-11-20"
+    # a date in the data wins over --as-of
+    document = json.loads(copy.read_text(encoding="utf-8"))
+    document["searchResults"][0]["effectiveDate"] = "2026-10-01T00:00:00Z"
+    copy.write_text(json.dumps(document), encoding="utf-8")
+    import_prices(copy, tmp_path / "c", as_of="2026-11-20")
+    rows = load_catalog(str(tmp_path / "c")).tables["savings_plan_rates.csv"]
+    imported = rows[rows["source"].str.contains("offering")].set_index("instance_pattern")["as_of"]
+    assert imported["ml.m5.xlarge"] == "2026-10-01" and imported["ml.g5.xlarge"] == "2026-11-20"
+    with pytest.raises(InputError, match="YYYY-MM-DD"):
+        import_prices(copy, tmp_path / "d", as_of="last tuesday")
+
+
+def test_a_rates_csv_imports_non_instance_rates_with_their_source(tmp_path):
+    rates = tmp_path / "rates.csv"
+    rates.write_text(
+        "rate_key,region,unit,usd,as_of,source\n"
+        "serverless_provisioned_gb_second,us-east-1,USD per GB-second,0.000004,2026-11-20,my price sheet\n"
+        "serverless_provisioned_inference_gb_second,us-east-1,USD per GB-second,0.000011,2026-11-20,my price sheet\n",
+        encoding="utf-8",
+    )
+    result = import_prices(rates, tmp_path / "prices")
+    assert result["file"] == "rates.csv" and result["rows"] == 2
+    catalog = load_catalog(str(tmp_path / "prices"))
+    rate = catalog.rate("serverless_provisioned_gb_second", "us-east-1")
+    assert (rate.usd, rate.as_of, rate.source) == (0.000004, "2026-11-20", "my price sheet")
+    assert catalog.rate("serverless_compute_gb_second", "us-east-1").usd == 2e-05  # the rest is built in
+    bad = tmp_path / "bad.csv"
+    bad.write_text("rate_key,region,unit,usd,as_of,source\nx,us-east-1,USD,-1,2026-01-01,me\n", encoding="utf-8")
+    with pytest.raises(InputError, match="usd must be a finite number") as info:
+        import_prices(bad, tmp_path / "nope")
+    assert (info.value.line, info.value.column) == (2, 4)
+
+
+def test_pricing_show_says_which_catalog_it_shows(tmp_path):
+    runner = CliRunner()
+    builtin = runner.invoke(app, ["pricing", "show", "-t", "ml.g5.xlarge", "-c", "Training"])
+    assert builtin.exit_code == 0 and "--catalog DIR" in builtin.stdout
+    imported = runner.invoke(app, ["pricing", "import", str(CSV), "--out", str(tmp_path / "c"), "--name", "mine"])
+    assert f"smsim pricing show --catalog {tmp_path / 'c'}" in imported.stdout.replace("\n", "")
+    shown = runner.invoke(app, ["pricing", "show", "-t", "ml.g5.2xlarge", "-r", "us-west-2", "--catalog", str(tmp_path / "c")])
+    assert shown.exit_code == 0 and "catalog mine" in shown.stdout

@@ -165,6 +165,7 @@ def test_cli_project_out_json_and_commit(tmp_path):
 def test_cli_project_bad_input(tmp_path):
     res = CliRunner().invoke(app, ["project", str(SCENARIOS / "fleet_minimal.yaml"), "--horizon", "7d"])
     assert res.exit_code == 2 and "no endpoint has a traffic history" in res.output
+    (tmp_path / "x.csv").write_text("time,value\n")
     res = CliRunner().invoke(app, ["project", str(SCENARIOS / "projection.yaml"), "--horizon", "7d",
-                                   "--history", "nope=x.csv"])
+                                   "--history", f"nope={tmp_path / 'x.csv'}"])
     assert res.exit_code == 2 and "unknown endpoint" in res.output

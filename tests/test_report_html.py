@@ -14,8 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from smsim.cli import app
-from smsim.report.html import ReportData, RunView, build_sections, hourly_savings_plan, render_html
+from smsim.report.content import ReportData, RunView, Table
+from smsim.report.html import render_html
 from smsim.report.markdown import render_markdown
+from smsim.report.sections import build_sections, hourly_savings_plan
 
 EVIL = '<script>alert("x")</script> & "quotes" \'too\''
 
@@ -117,7 +119,9 @@ def test_bench_ranks_records_and_resumes(tmp_path):
     assert rows[0]["total_cost_usd"] == pytest.approx(0.23 * 3) and rows[1]["total_cost_usd"] == pytest.approx(0.23 * 9)
     assert not any(r["resumed"] for r in rows)
     (folder / "small.yaml").write_text(SCEN.format(name="small", desc="small", count=2))  # changed: rerun
-    second = json.loads(runner.invoke(app, [*args, "--resume"]).stdout)
+    refused = runner.invoke(app, [*args, "--resume"])  # r.html exists: refused before any run
+    assert refused.exit_code == 2 and "r.html already exists" in refused.output
+    second = json.loads(runner.invoke(app, [*args, "--resume", "--force"]).stdout)
     assert {r["label"]: r["resumed"] for r in second} == {"big.yaml": True, "small.yaml": False}
     page = (tmp_path / "r.html").read_text()
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script" not in page and 'id="ranking"' in page
@@ -145,22 +149,157 @@ def test_report_cli_on_a_run_folder_and_a_store_id(tmp_path):
 
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+
+#: A Chromium log line carrying a page's console message. Current Chromium logs every level
+#: (console.log, console.error, CSP violations, uncaught exceptions) as ``INFO:CONSOLE``, older
+#: ones as ``ERROR:CONSOLE(12)`` or ``VERBOSE1:CONSOLE``: match the message whatever its level.
+CONSOLE_LINE = re.compile(r"^\[[^\]]*:CONSOLE[^\]]*\]\s*(?P<message>.*)$")
+#: Words of a browser complaint, in case one ever reaches the log without the CONSOLE prefix.
+COMPLAINTS = re.compile(r"Uncaught|Refused to|violates the following Content Security Policy")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
-def test_report_renders_in_headless_chromium(tmp_path):
-    page = tmp_path / "report.html"
-    page.write_text(render_html(ReportData(f"browser {EVIL}", [_view(), _view("g5", 20.0)])))
+def browser_problems(log: str) -> list[str]:
+    """Every console message (at any level) and every script or CSP complaint in a Chromium log.
+    A report has no scripts and loads nothing, so a clean page logs none at all."""
+    problems = []
+    for line in log.splitlines():
+        found = CONSOLE_LINE.match(line)
+        if found:
+            problems.append(found["message"])
+        elif COMPLAINTS.search(line):
+            problems.append(line)
+    return problems
+
+
+def _chromium(page: Path, tmp_path: Path) -> tuple[Path, str, list[str]]:
+    """Render ``page`` headless: a screenshot, the DOM after load, and the console's problems."""
     flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run",
              f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
-    shot = tmp_path / "shot.png"
+    shot = tmp_path / f"{page.stem}.png"
     run = subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()],
                          capture_output=True, text=True, timeout=90)
-    assert shot.exists() and shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=90)
-    log = run.stderr + dom.stderr
-    assert "Uncaught" not in log and "ERROR:CONSOLE" not in log, log[-2000:]
-    assert dom.stdout.count("<svg") >= 4
-    assert "<script" not in dom.stdout.lower()
-    assert 'alert("x")' in dom.stdout.replace("&quot;", '"') or "alert(" in dom.stdout  # shown as text
+    return shot, dom.stdout, browser_problems(run.stderr + dom.stderr)
+
+
+def test_browser_problems_reads_every_console_level():
+    log = (
+        '[1:1:1204/215043.960650:INFO:CONSOLE:2] "control console.error", source: file:///c.html (2)\n'
+        '[1:1:1204/215043.960650:ERROR:CONSOLE(7)] "Uncaught ReferenceError: x", source: file:///c.html (7)\n'
+        '[1:1:1204/215043.960650:VERBOSE1:CONSOLE:3] "log", source: file:///c.html (3)\n'
+        "[1:1:1204/215043.960650:WARNING:dbus] unrelated\n"
+        "Refused to apply inline style because it violates the following Content Security Policy\n")
+    assert browser_problems(log) == ['"control console.error", source: file:///c.html (2)',
+                                     '"Uncaught ReferenceError: x", source: file:///c.html (7)',
+                                     '"log", source: file:///c.html (3)',
+                                     "Refused to apply inline style because it violates the following "
+                                     "Content Security Policy"]
+
+
+CONTROL_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'">
+</head><body><p>control page: must fail the console check</p>
+<script>console.error("control console.error")</script>
+<div style="color: red">an inline style the policy refuses</div>
+</body></html>
+"""
+
+
+@needs_chromium
+def test_console_check_catches_a_control_page(tmp_path):
+    page = tmp_path / "control.html"
+    page.write_text(CONTROL_PAGE)
+    _, _, problems = _chromium(page, tmp_path)
+    assert any("control console.error" in p for p in problems), problems
+    assert any("Content Security Policy" in p for p in problems), problems
+
+
+@needs_chromium
+def test_report_renders_in_headless_chromium(tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(render_html(ReportData(f"browser {EVIL}", [_view(), _view("g5", 20.0)])))
+    shot, dom, problems = _chromium(page, tmp_path)
+    assert shot.exists() and shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert problems == []
+    assert dom.count("<svg") >= 4
+    assert "<script" not in dom.lower()
+    assert 'alert("x")' in dom.replace("&quot;", '"') or "alert(" in dom  # shown as text
+
+
+COMPONENTS = ["RealTimeInference", "ServerlessInference", "AsyncInference", "MultiModelEndpoint", "Training",
+              "TrainingSpot", "BatchTransform", "ProcessingJob", "Notebook", "NotebookStorage", "S3Storage",
+              "S3Requests", "DataTransferOut", "DataTransferIn", "SavingsPlanCommitment", "Studio", "EFS",
+              "ModelMonitor", "FeatureStore", "Canvas", "GroundTruth", "DataWrangler", "Pipelines", "Clarify",
+              "Autopilot"]
+
+
+@pytest.mark.parametrize("n", [3, 10, 15, 25])
+def test_cost_legend_fits_the_figure_whatever_the_number_of_components(monkeypatch, n):
+    from smsim.report import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "to_svg", lambda fig: figures.append(fig) or "<svg/>")
+    costs = {run: {c: 50.0 / (i + 1) for i, c in enumerate(COMPONENTS[:n])} for run in ("base", "g5")}
+    costs["g5"]["residue"] = 1e-12  # a float residue is no component
+    plots.cost_breakdown(costs)
+    fig = figures[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legends = fig.legends or [fig.axes[0].get_legend()]
+    assert len(legends[0].get_texts()) == n
+    box, legend = fig.bbox, legends[0].get_window_extent(renderer)
+    assert box.x0 <= legend.x0 and legend.x1 <= box.x1 and box.y0 <= legend.y0 and legend.y1 <= box.y1
+    bars = fig.axes[0].get_window_extent(renderer)
+    assert bars.height >= 2 * 0.3 * fig.dpi  # two bars of at least 0.3 in each, not squashed
+    assert not legend.overlaps(bars)
+
+
+def test_residues_under_half_a_cent_make_no_rows_and_no_minus_zero():
+    from smsim.units import format_usd
+
+    assert [format_usd(v) for v in (-1e-12, 0.004, 0.005, -3.2, 1234.5)] == [
+        "$0.00", "$0.00", "$0.01", "-$3.20", "$1,234.50"]
+    view = _view()
+    view.summary["cost_by_component"] = {"RealTimeInference": 12.5, "Notebook": 3e-9}
+    view.summary["cost_by_pricing"] = {"on_demand": 12.5, "spot": 0.0, "savings_plan_covered": -2e-10}
+    tables = {b.caption: b for s in build_sections(ReportData("t", [view, _view("g5", 20.0)]))
+              for b in s.blocks if isinstance(b, Table)}
+    assert [r[0] for r in tables["cost by component"].rows] == ["RealTimeInference"]
+    assert [r[0] for r in tables["cost by pricing"].rows] == ["on_demand"]
+    assert "$-0.00" not in render_html(ReportData("t", [view]))
+
+
+def test_bench_title_names_the_scenarios_or_takes_title(tmp_path):
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    (folder / "big.yaml").write_text(SCEN.format(name="big-fleet", desc="big", count=3))
+    (folder / "small.yaml").write_text(SCEN.format(name="small-fleet", desc="small", count=1))
+    runner = CliRunner()
+    args = ["bench", str(folder), "--store", str(tmp_path / "st"), "--report", str(tmp_path / "r.html"), "-q",
+            "--force"]
+    assert runner.invoke(app, args).exit_code == 0
+    page = (tmp_path / "r.html").read_text()
+    assert "<h1>Benchmark of small-fleet, big-fleet</h1>" in page and "Benchmark of bench" not in page
+    assert runner.invoke(app, [*args, "--resume", "--title", "GPU <options>"]).exit_code == 0
+    assert "<h1>GPU &lt;options&gt;</h1>" in (tmp_path / "r.html").read_text()
+    named = tmp_path / "gpu-options"
+    folder.rename(named)
+    assert runner.invoke(app, [*args[:1], str(named), *args[2:]]).exit_code == 0
+    assert "<h1>Benchmark of gpu-options: small-fleet, big-fleet</h1>" in (tmp_path / "r.html").read_text()
+
+
+def test_markdown_escapes_once_so_apostrophes_and_ampersands_read_as_written():
+    from smsim.report.markdown import md_escape
+
+    assert md_escape("team's") == "team's"
+    assert md_escape("R&D #1") == "R&amp;D \\#1"
+    assert md_escape("<b>a|b</b>") == "&lt;b&gt;a\\|b&lt;/b&gt;"
+    assert md_escape("&#x27;") == "&amp;\\#x27;"  # an entity typed by the user stays literal
+    view = _view()
+    view.summary["cost_by_tag"] = {"team": {"team's": 12.5}}
+    md = render_markdown(ReportData("the team's week", [view]))
+    assert "# the team's week" in md and "| team's |" in md
+    assert "&\\#x27;" not in md and "&#x27;" not in md
+

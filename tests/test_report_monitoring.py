@@ -5,7 +5,9 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from smsim.cli import app
-from smsim.report.html import ReportData, RunView, anomalies_section, budgets_section, load_run_view
+from smsim.report.content import ReportData, RunView
+from smsim.report.monitoring import anomalies_section, budgets_section
+from smsim.report.runs import load_run_view
 from tests.test_anomalies import _bill
 from tests.test_budgets import FLEET
 

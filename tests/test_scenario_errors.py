@@ -53,6 +53,24 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path):
     assert "YAML syntax error" in err.message
 
 
+@pytest.mark.parametrize(
+    "fleets, line, column, tag",
+    [
+        ("  - !foo\n    name: a\n", 7, 5, "!foo"),  # a tag on a list item (was dropped silently)
+        ("  - !!python/object:os.system {name: a}\n", 7, 5, "!!python/object:os.system"),
+        ("  - name: !!python/object/apply:os.system [ls]\n", 7, 11, "!!python/object/apply:os.system"),
+        ("  - name: !!str a\n", 7, 11, "!!str"),
+        ("  !seq\n  - name: a\n", 7, 3, "!seq"),
+        ("  - {name: a, tags: !map {team: x}}\n", 7, 21, "!map"),
+    ],
+)
+def test_explicit_tags_are_refused_with_their_position(tmp_path, fleets, line, column, tag):
+    text = "name: t\nhorizon:\n  start: 2026-01-01T00:00:00Z\n  duration_s: 1d\nregion: us-east-1\nfleets:\n" + fleets
+    err = error_of(tmp_path, text)
+    assert (err.file.endswith("s.yaml"), err.line, err.column) == (True, line, column)
+    assert f"explicit YAML tag {tag!r} is not allowed" in err.message
+
+
 def test_empty_file(tmp_path):
     err = error_of(tmp_path, "   \n\n")
     assert "empty" in err.message

@@ -71,7 +71,63 @@ def test_alibaba_qps_series(shared_data):
 
 
 def test_absent_data_folder_is_a_clear_input_error(tmp_path):
-    with pytest.raises(InputError, match="real traces are not available: .* does not exist"):
+    with pytest.raises(InputError, match=r"not found; looked in: .*missing \(data_dir\)"):
         load_real_trace("azure-llm-2023-code", tmp_path / "missing")
     with pytest.raises(InputError, match="unknown real dataset 'azure-llm-2023-cod'.*did you mean"):
         load_real_trace("azure-llm-2023-cod", tmp_path)
+
+
+def _fake_azure(root):
+    folder = root / "shared" / "data" / "azure-llm-inference-2023"
+    folder.mkdir(parents=True)
+    (folder / "AzureLLMInferenceTrace_conv.csv").write_text(
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+        "2023-11-16 18:15:46.5,374,44\n2023-11-16 18:15:48.0,396,109\n", encoding="utf-8")
+
+
+@pytest.fixture
+def installed(monkeypatch, tmp_path):
+    """smsim as a plain install: its module lives in a site-packages folder, no env variable set."""
+    from smsim.workload import real_traces
+
+    monkeypatch.delenv("SMSIM_REAL_DATA_DIR", raising=False)
+    fake = tmp_path / "venv" / "lib" / "python3.12" / "site-packages" / "smsim" / "workload" / "real_traces.py"
+    monkeypatch.setattr(real_traces, "__file__", str(fake))
+    monkeypatch.setattr(real_traces, "DEFAULT_DATA_DIR", fake.parents[2].parent / "shared" / "data")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    return tmp_path
+
+
+def test_an_installed_smsim_finds_real_traces_beside_the_scenario(installed):
+    project = installed / "project"
+    _fake_azure(project)
+    (project / "scenarios").mkdir()
+    trace = load_real_trace("azure-llm-2023-conv", base_dir=project / "scenarios")
+    assert len(trace) == 2 and trace.arrival_s[-1] == pytest.approx(1.5)
+    assert list(trace.input_tokens) == [374, 396]
+
+
+def test_an_installed_smsim_finds_real_traces_beside_the_working_folder(installed, monkeypatch):
+    _fake_azure(installed / "elsewhere")
+    (installed / "elsewhere" / "sub").mkdir()
+    monkeypatch.chdir(installed / "elsewhere" / "sub")
+    assert len(load_real_trace("azure-llm-2023-conv")) == 2
+
+
+def test_a_relative_data_dir_is_read_from_the_scenario_folder(installed):
+    _fake_azure(installed / "project")
+    (installed / "project" / "scenarios").mkdir()
+    trace = load_real_trace("azure-llm-2023-conv", "../shared/data", base_dir=installed / "project" / "scenarios")
+    assert len(trace) == 2
+
+
+def test_missing_real_traces_say_where_they_were_looked_for(installed):
+    with pytest.raises(InputError) as info:
+        load_real_trace("azure-llm-2023-conv", base_dir=installed / "project")
+    text = str(info.value)
+    assert "azure-llm-inference-2023/AzureLLMInferenceTrace_conv.csv" in text
+    assert f"{installed / 'project' / 'shared' / 'data'} (beside the scenario)" in text
+    assert f"{installed / 'elsewhere' / 'shared' / 'data'} (beside the working folder)" in text
+    assert "site-packages" not in text and "SMSIM_REAL_DATA_DIR" in text

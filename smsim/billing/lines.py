@@ -72,6 +72,9 @@ def fee_lines(fees: pd.DataFrame, pricing: PricingOptions, phase: float, vocab: 
     idx = fees["plan"].to_numpy()
     commitment = fees["commitment_usd"].to_numpy(dtype=float)
     used = fees["used_usd"].to_numpy(dtype=float)
+    # a fully used hour sums many pieces' spend; snap that rounding residue (a few 1e-16 USD either
+    # way) so an exactly used commitment leaves nothing unallocated and reads 100 % utilized
+    used = np.where(np.abs(commitment - used) <= 1e-12 * commitment, commitment, used)
     per_hour = np.array([p.commitment_usd_per_hour for p in plans])[idx]
     hour = fees["hour"].to_numpy(dtype=np.int64)
     n = len(hour)

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, progress_bar, stderr, stdout
+from smsim.cli._common import (
+    ForceOpt,
+    check_outputs,
+    check_store,
+    handles_errors,
+    print_json,
+    progress_bar,
+    stderr,
+    stdout,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -23,13 +32,20 @@ def register(app: typer.Typer) -> None:
         store: Annotated[Path | None, typer.Option("--store", help="results store folder")] = None,
         json_: Annotated[bool, typer.Option("--json", help="print the ranking as JSON")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+        force: ForceOpt = False,
+        title: Annotated[str | None, typer.Option(
+            "--title", help="report title (default: the folder's and the scenarios' names)")] = None,
     ) -> None:
         """Run every scenario in FOLDER (interrupt-safe; --resume continues) and rank them by cost."""
-        from smsim.compare.bench import run_bench
-        from smsim.report.html import ReportData, load_run_view, usd, write_html
+        from smsim.compare.bench import bench_title, run_bench
+        from smsim.report.content import ReportData, usd
+        from smsim.report.html import write_html
         from smsim.report.markdown import write_markdown
+        from smsim.report.runs import load_run_view
         from smsim.store import Store
 
+        check_outputs([(report, "file", "--report"), (md, "file", "--md")], force=force, inputs=[folder])
+        check_store(store)
         st = Store(store)
         try:
             with progress_bar(f"bench {folder}", enabled=not quiet and not json_) as progress:
@@ -39,11 +55,11 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(130) from None
         if report is not None or md is not None:
             views = [load_run_view(st.run_dir(row["run_id"]), label=row["label"]) for row in result.rows]
-            data = ReportData(f"Benchmark of {folder.resolve().name}", views, ranking=result.rows)
+            data = ReportData(title or bench_title(folder, result.rows), views, ranking=result.rows)
             if report is not None:
-                write_html(data, report)
+                write_html(data, report, force=force)
             if md is not None:
-                write_markdown(data, md)
+                write_markdown(data, md, force=force)
         if json_:
             print_json(result.rows)
             return

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, stdout
+from smsim.cli._common import ForceOpt, check_outputs, handles_errors, print_json, stdout, styled
 from smsim.errors import InputError
 
 
@@ -39,23 +39,32 @@ def register(app: typer.Typer) -> None:
         evaluate: Annotated[Path | None, typer.Option("--evaluate", help="actual usage over the horizon: score every recommendation in hindsight")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         plot: Annotated[Path | None, typer.Option("--plot", help="write the savings-vs-commitment curve (PNG)")] = None,
+        force: ForceOpt = False,
+        sum_duplicates: Annotated[bool, typer.Option("--sum-duplicates", help="add up usage CSV rows that repeat an hour (default: refuse them)")] = False,
     ) -> None:
         """Recommend an hourly Savings Plan commitment from forecast usage paths, next to AWS-style lookbacks."""
         from smsim.commit.api import recommend_commitment
+
+        check_outputs([(plot, "file", "--plot")], force=force, inputs=[source, (evaluate, "--evaluate")])
 
         result = recommend_commitment(
             source, term=term, payment=payment, discount=discount, horizon_hours=_hours(horizon, "--horizon"),
             existing_usd_per_hour=existing, n_paths=paths, seed=seed, cost_of_capital_per_year=cost_of_capital,
             actual=evaluate, stage_at_hours=_hours(stage_at, "--stage-at") or None,
+            sum_duplicates=sum_duplicates,
         )
         if plot is not None:
             from smsim.commit.report import plot_curve
 
-            plot_curve(result, plot)
+            plot_curve(result, plot, force=force)
         if as_json:
             print_json(result.to_dict())
             return
         _print(result)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
 
 
 def _print(result) -> None:
@@ -66,11 +75,11 @@ def _print(result) -> None:
     t = result.terms
     stdout.print(f"SageMaker Savings Plan {t.term} {t.payment}, discount {t.discount:.1%} ({result.discount_source}); "
                  f"horizon {result.horizon_hours} h, {result.n_paths} paths ({result.model})")
-    stdout.print(f"recommended commitment: [bold]{result.recommended_usd_per_hour:,.2f} USD/hour[/]  "
-                 f"utilization {result.recommended['expected_utilization'] or 0:.1%}, "
-                 f"coverage {result.recommended['expected_coverage']:.1%}, "
-                 f"P(loss) {result.recommended['probability_of_loss']:.0%}, "
-                 f"break-even utilization {result.break_even['utilization']:.1%}")
+    stdout.print(styled("recommended commitment: ", (f"{result.recommended_usd_per_hour:,.2f} USD/hour", "bold"),
+                        f"  utilization {result.recommended['expected_utilization'] or 0:.1%}, "
+                        f"coverage {_pct(result.recommended['expected_coverage'])}, "
+                        f"P(loss) {result.recommended['probability_of_loss']:.0%}, "
+                        f"break-even utilization {result.break_even['utilization']:.1%}"))
     table = Table("plan", "USD/hour", "expected savings", "P10", "P90")
     for name, c, e, p10, p90 in summary_rows(result):
         table.add_row(name, f"{c:,.2f}", f"{e:,.0f}", f"{p10:,.0f}", f"{p90:,.0f}")
@@ -84,4 +93,4 @@ def _print(result) -> None:
                 ev.add_row(key, f"{c:,.2f}", f"{v['realized_savings_usd']:,.0f}", "" if util is None else f"{util:.1%}")
         stdout.print(ev)
     for note in result.notes:
-        stdout.print(f"note: {note}")
+        stdout.print(f"note: {note}", markup=False, highlight=False)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, progress_bar, stdout
+from smsim.cli._common import check_store, handles_errors, print_json, progress_bar, stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         from smsim.compare.tables import comparison_notes, comparison_tables
         from smsim.store import Store
 
+        check_store(store, no_store)
         with progress_bar("comparing", enabled=not quiet and not json_) as progress:
             result = run_compare(scenarios, replications=replications, seed=seed, jobs=jobs,
                                  store=None if no_store else Store(store), progress=progress)

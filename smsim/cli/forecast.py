@@ -27,6 +27,8 @@ def register(app: typer.Typer) -> None:
         plot: Path | None = typer.Option(None, help="Write a PNG plot."),
         as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
         jobs: int = typer.Option(1, "--jobs", help="Worker processes (-1: all cores)."),
+        force: bool = typer.Option(False, "--force", "--overwrite",
+                                   help="Replace existing --out/--plot files."),
     ) -> None:
         """Forecast each series with backtested model choice and calibrated intervals."""
         from smsim.forecast.api import forecast_file
@@ -34,7 +36,7 @@ def register(app: typer.Typer) -> None:
         with progress_bar("forecasting", enabled=not as_json) as tick:
             run = forecast_file(file, horizon, levels=level, model=model, freq=freq, fill=fill,
                                 agg=agg, allow_negative=allow_negative, out=out, plot=plot,
-                                n_jobs=jobs, progress=tick)
+                                n_jobs=jobs, progress=tick, force=force)
         if as_json:
             print_json(run.summary())
             return
@@ -44,6 +46,8 @@ def register(app: typer.Typer) -> None:
                             for k, v in s["coverage"].items())
             stdout.print(f"{s['unique_id']}: {s['model']} {s['form']}  backtest MASE "
                          f"{s['backtest_mase']}  interval coverage {cov}", highlight=False)
+            for note in s["notes"]:
+                stdout.print(f"note: {note}", markup=False, highlight=False)
         if out is None:
             stdout.print(run.frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
                          highlight=False)

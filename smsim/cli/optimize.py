@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, stdout
+from smsim.cli._common import ForceOpt, check_outputs, handles_errors, print_json, stdout, styled
 
 EXIT_INFEASIBLE = 1
 
@@ -33,17 +33,19 @@ def register(app: typer.Typer) -> None:
         fidelity: Annotated[str | None, typer.Option("--fidelity", help="request or fluid (the answer's fidelity)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         out: Annotated[Path | None, typer.Option("--out", help="write best.yaml, summary.json, frontier.csv/png here")] = None,
+        force: ForceOpt = False,
     ) -> None:
         """Search instance types, fleet sizes, scaling policies, model variants and savings plans."""
         from smsim.optimize.api import load_optimize_scenario, optimize
 
+        check_outputs([(out, "dir", "--out")], force=force, inputs=[scenario])
         sc, section = load_optimize_scenario(scenario)
         result = optimize(sc, section, jobs=jobs, sla=sla, max_error_rate=max_error_rate,
                           budget_evals=budget_evals, fidelity=fidelity)
         doc = result.to_dict()
         training = doc.get("kind") == "training"
         if out is not None:
-            write_result(result, out)
+            write_result(result, out, force=force)
             doc["out"] = str(out)
         if as_json:
             print_json(doc)
@@ -55,7 +57,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_INFEASIBLE)
 
 
-def write_result(result, out: Path) -> Path:
+def write_result(result, out: Path, force: bool = False) -> Path:
     """``best.yaml`` (ready to run), ``summary.json``, ``frontier.csv`` and ``frontier.png``,
     written into ``out`` atomically (the folder appears complete or not at all)."""
     import pandas as pd
@@ -65,7 +67,7 @@ def write_result(result, out: Path) -> Path:
     from smsim.cli._common import _json_default
     from smsim.optimize.frontier import plot_frontier
 
-    with atomic.atomic_dir(out) as tmp:
+    with atomic.atomic_dir(out, force=force) as tmp:
         doc = result.to_dict()
         (tmp / "summary.json").write_text(json.dumps(doc, indent=2, default=_json_default) + "\n")
         if result.best_scenario is not None:
@@ -84,7 +86,7 @@ def write_result(result, out: Path) -> Path:
 def _print_training(result, doc: dict) -> None:
     from rich.table import Table
 
-    stdout.print(f"[bold]{result.message()}[/]")
+    stdout.print(styled((result.message(), "bold")))
     stdout.print(f"job {doc['job']}, objectives {doc['objectives']}; {doc['candidates']} candidates, "
                  f"{doc['simulations']} simulations in {doc['wall_s']:.1f} s; pruned {doc['pruned']}")
 
@@ -108,7 +110,7 @@ def _print_training(result, doc: dict) -> None:
 def _print(result, doc: dict) -> None:
     from rich.table import Table
 
-    stdout.print(f"[bold]{result.message()}[/]")
+    stdout.print(styled((result.message(), "bold")))
     stdout.print(f"objectives {doc['objectives']}, fidelity {doc['fidelity']}; {doc['candidates']} candidates, "
                  f"{doc['simulations']} simulations ({doc['simulations_screen']} fluid screen); pruned {doc['pruned']}")
     best = doc["best"]

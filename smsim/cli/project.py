@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, progress_bar, stdout
+from smsim.cli._common import (
+    ForceOpt,
+    check_outputs,
+    check_store,
+    handles_errors,
+    print_json,
+    progress_bar,
+    stdout,
+)
 
 
 def _histories(items: list[str]) -> dict[str, str]:
@@ -37,15 +45,20 @@ def register(app: typer.Typer) -> None:
         json_: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         store: Annotated[Path | None, typer.Option("--store", help="results store folder")] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="do not record in the results store")] = False,
+        force: ForceOpt = False,
     ) -> None:
         """Forecast each endpoint's traffic and report spend per month with P10/P50/P90."""
         from smsim.project.api import project_scenario, record_projection, write_projection
 
+        histories = _histories(history)
+        check_outputs([(out, "dir", "--out")], force=force,
+                      inputs=[scenario] + [(Path(f), "--history") for f in histories.values()])
+        check_store(store, no_store)
         with progress_bar("projecting", enabled=not json_) as tick:
             proj = project_scenario(scenario, horizon, n_paths=paths, seed=seed, model=model, jobs=jobs,
-                                    histories=_histories(history), progress=tick)
+                                    histories=histories, progress=tick)
         if out is not None:
-            write_projection(proj, out)
+            write_projection(proj, out, force=force)
         run_id = None if no_store else record_projection(proj, store)
         if json_:
             print_json(proj.summary)

@@ -7,9 +7,18 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, stdout
+from smsim.cli._common import handles_errors, print_json, stdout, styled
 
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="results store folder (default $SMSIM_STORE or ./.smsim/runs)")]
+
+
+def _cell(value) -> str:
+    """A query result value as table text: SQL NULL (None, NaN, NA, NaT) is an empty cell."""
+    import pandas as pd
+
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return str(value)
 
 
 def _frame_table(frame, title: str | None = None):
@@ -19,7 +28,7 @@ def _frame_table(frame, title: str | None = None):
     for col in frame.columns:
         table.add_column(str(col), overflow="fold")
     for row in frame.itertuples(index=False):
-        table.add_row(*("" if v is None or v is __import__("pandas").NA else str(v) for v in row))
+        table.add_row(*(_cell(v) for v in row))
     return table
 
 
@@ -62,7 +71,7 @@ def register(app: typer.Typer) -> None:
 
         for key in ("run_id", "kind", "created", "label", "scenario_hash", "smsim_version", "source"):
             if doc.get(key):
-                stdout.print(f"[bold]{key}[/]: {doc[key]}", highlight=False)
+                stdout.print(styled((key, "bold"), f": {doc[key]}"), highlight=False)
         stdout.print()
         for table in summary_tables(doc["summary"]):
             stdout.print(table)
@@ -78,11 +87,15 @@ def register(app: typer.Typer) -> None:
 
     @runs.command("query")
     @handles_errors
-    def query(sql: str, store: StoreOpt = None, json_: Annotated[bool, typer.Option("--json")] = False) -> None:
-        """SQL over views runs, ledger, resources, series (DuckDB)."""
+    def query(
+        sql: str, store: StoreOpt = None, json_: Annotated[bool, typer.Option("--json")] = False,
+        allow_files: Annotated[bool, typer.Option(
+            "--allow-files", help="run any SQL with DuckDB's full access to files (COPY, ATTACH, read_csv...)")] = False,
+    ) -> None:
+        """Read-only SQL over views runs, ledger, resources, series (DuckDB); no other files."""
         from smsim.store import Store
 
-        frame = Store(store).query(sql)
+        frame = Store(store).query(sql, allow_files=allow_files)
         if json_:
             print_json(frame.astype(object).where(frame.notna(), None).to_dict("records"))
             return

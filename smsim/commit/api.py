@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from smsim.commit.adapters import catalog_discount, usage_paths
+from smsim import notices
+from smsim.commit.adapters import FALLBACK_MODEL, catalog_discount, usage_paths
 from smsim.commit.economics import (
     Existing,
     Outcome,
@@ -30,8 +31,14 @@ from smsim.commit.sizing import Curve, optimal_commitment, savings_curve
 from smsim.commit.staged import best_staged, evaluate_staged
 from smsim.commit.usage import EligibleUsage, read_usage, usage_from_series
 from smsim.errors import InputError
+from smsim.forecast.series import MAX_ABS_VALUE
 
 MIN_HISTORY_HOURS = 48
+
+
+def _nanmean(values) -> float | None:
+    v = np.atleast_1d(np.asarray(values, dtype=float))
+    return float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else None
 
 
 def _summary(outcome: Outcome) -> dict[str, float]:
@@ -44,7 +51,7 @@ def _summary(outcome: Outcome) -> dict[str, float]:
         "p90_savings_usd": float(np.quantile(s, 0.90)),
         "probability_of_loss": float(np.mean(s < 0)),
         "expected_utilization": float(np.nanmean(util)) if np.isfinite(util).any() else None,
-        "expected_coverage": float(np.nanmean(np.atleast_1d(outcome.coverage))),
+        "expected_coverage": _nanmean(outcome.coverage),  # None: no usage to cover
         "expected_ondemand_usd": float(np.mean(outcome.ondemand_usd)),
     }
 
@@ -110,12 +117,13 @@ class CommitResult:
         }
 
 
-def _load(source: str | Path | EligibleUsage | pd.Series | np.ndarray) -> EligibleUsage:
+def _load(source: str | Path | EligibleUsage | pd.Series | np.ndarray,
+          sum_duplicates: bool = False) -> EligibleUsage:
     if isinstance(source, EligibleUsage):
         return source
     if isinstance(source, (pd.Series, np.ndarray)):
         return usage_from_series(source)
-    return read_usage(source)
+    return read_usage(source, sum_duplicates)
 
 
 def resolve_terms(usage: EligibleUsage, term: str, payment: str, discount: float | None,
@@ -151,9 +159,15 @@ def recommend_commitment(
     model: str = "auto",
     catalog: str = "builtin",
     curve_points: int = 81,
+    sum_duplicates: bool = False,
 ) -> CommitResult:
-    """Size a savings-plan commitment for the usage in ``source`` (see the module doc)."""
-    usage = _load(source)
+    """Size a savings-plan commitment for the usage in ``source`` (see the module doc).
+
+    ``sum_duplicates`` lets a usage CSV repeat an hour (its rows are added up); otherwise a
+    repeated hour is an :class:`InputError`. Warnings of the forecast (a fit that did not
+    converge, one value dwarfing the rest) end up in ``notes``, in plain words.
+    """
+    usage = _load(source, sum_duplicates)
     terms, discount_source = resolve_terms(usage, term, payment, discount, cost_of_capital_per_year, catalog)
     horizon = int(horizon_hours) if horizon_hours is not None else terms.term_hours
     if not 24 <= horizon <= terms.term_hours:
@@ -171,7 +185,20 @@ def recommend_commitment(
                 if existing_usd_per_hour > 0 else [])
     notes: list[str] = []
 
-    paths, model_name = usage_paths(history, horizon, n_paths, seed, model)
+    with notices.record() as caught:
+        paths, model_name = usage_paths(history, horizon, n_paths, seed, model)
+    notes.extend(notices.summarise(caught, "forecast"))
+    if model == "auto" and model_name != FALLBACK_MODEL:
+        from smsim.forecast.api import long_horizon_stationarity
+
+        verdict = long_horizon_stationarity(history, horizon)
+        if verdict is not None and verdict.stationary:
+            notes.append(f"usage tests stationary (ADF p={verdict.adf_p:.3g}, KPSS {verdict.kpss_stat:.3g} "
+                         f"< {verdict.kpss_critical:g} at 1%): paths beyond the backtested horizon come from "
+                         "a stationary model, whose spread stays bounded over the term")
+    if not np.all(np.isfinite(paths)) or float(np.max(paths, initial=0.0)) > MAX_ABS_VALUE:
+        raise InputError(f"the usage forecast overflows (largest hourly value {np.max(paths):g} USD); "
+                         "check the usage for a unit or export error", file=usage.source)
     residual_paths, _ = residual_after_existing(paths, existing)
     best = optimal_commitment(residual_paths, terms)
     c_star = best.commitment_usd_per_hour
@@ -224,7 +251,7 @@ def recommend_commitment(
     )
     if actual is not None:
         result.evaluation = evaluate_in_hindsight(
-            _load(actual), result, existing, int(stage_at_hours or 0))
+            _load(actual, sum_duplicates), result, existing, int(stage_at_hours or 0))
     return result
 
 

@@ -8,7 +8,11 @@ The model:
   log scale, with a step size taken from the week-to-week changes of the history (robust scale,
   1.4826 x median absolute deviation). No trend is extrapolated: on real GPU fleets (see
   benchmarks/bench_commit.py) a fitted trend overshot badly when growth stopped, while the
-  widening spread of a random walk already makes the commitment cautious about the far future;
+  widening spread of a random walk already makes the commitment cautious about the far future.
+  When the hourly usage tests stationary (:func:`smsim.forecast.stationarity.check_stationarity`:
+  ADF and KPSS agree), the log level is instead a stationary AR(1) reverting to the history's
+  mean daily log level, with the lag-1 autocorrelation of the daily log means and a stationary
+  variance equal to theirs, so the spread stays bounded over a term as the usage does;
 - each future day takes the hour-by-hour shape (hourly usage / that day's mean) of a randomly
   chosen past day of the same weekday (any day when there are fewer than two weeks of history),
   which keeps daily and weekly seasonality and real intra-day burstiness.
@@ -60,6 +64,16 @@ def seasonal_bootstrap_paths(y: pd.Series, horizon: int, n_paths: int, seed: int
     sigma_day = step_week / np.sqrt(7.0)
     z = rng.standard_normal((n_paths, n_future_days))
     log_level = anchor + sigma_day * np.cumsum(z, axis=1)
+    phi = _stationary_ar1(values, log_m)
+    if phi is not None:
+        mu, var = float(log_m.mean()), float(log_m.var())
+        shock = np.sqrt(max(var * (1.0 - phi**2), 0.0))
+        x = np.empty((n_paths, n_future_days))
+        prev = np.full(n_paths, anchor - mu)
+        for j in range(n_future_days):
+            prev = phi * prev + shock * z[:, j]
+            x[:, j] = prev
+        log_level = mu + x
     level = np.maximum(np.exp(log_level) - eps, 0.0)
 
     weekday = np.asarray(day_start.day_of_week)
@@ -73,3 +87,14 @@ def seasonal_bootstrap_paths(y: pd.Series, horizon: int, n_paths: int, seed: int
         pick[:, cols] = rng.choice(pool, size=(n_paths, len(cols)))
     hourly = shapes[pick] * level[:, :, None]
     return hourly.reshape(n_paths, n_future_days * 24)[:, :horizon]
+
+
+def _stationary_ar1(values: np.ndarray, log_daily: np.ndarray) -> float | None:
+    """Lag-1 autocorrelation of the daily log means (in [0, 0.99]) when the usage tests
+    stationary and there are at least 14 days; ``None`` keeps the random walk."""
+    from smsim.forecast.stationarity import check_stationarity
+
+    if len(log_daily) < 14 or np.ptp(log_daily) == 0 or not check_stationarity(values).stationary:
+        return None
+    x = log_daily - log_daily.mean()
+    return float(np.clip(np.dot(x[1:], x[:-1]) / np.dot(x, x), 0.0, 0.99))

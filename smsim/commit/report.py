@@ -14,7 +14,7 @@ from smsim.atomic import atomic_path
 from smsim.commit.api import CommitResult
 
 
-def plot_curve(result: CommitResult, path: str | Path) -> Path:
+def plot_curve(result: CommitResult, path: str | Path, force: bool = False) -> Path:
     """Write the curve (PNG/SVG/PDF by suffix) atomically; matplotlib's Agg backend, no display."""
     import matplotlib
 
@@ -43,7 +43,7 @@ def plot_curve(result: CommitResult, path: str | Path) -> Path:
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, force=force) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=120)
     plt.close(fig)
     return path

@@ -10,8 +10,10 @@ prices. Spot, serverless, storage and data transfer are not eligible. Sources:
   ``pricing/publicOnDemandCost`` (eligibility from ``smsim/pricing_class`` or, for a real AWS
   CUR, ``lineItem/LineItemType`` + ``lineItem/UsageType``); hours without rows have no usage;
 - a usage CSV with ``timestamp, ondemand_usd`` and optionally ``instance_type, component,
-  region`` (so catalog SP rates can apply). Several rows per hour are summed; a missing hour
-  is an error, since a usage series should say 0 where there was none.
+  region`` (so catalog SP rates can apply). Rows of one hour with different instance types,
+  components or regions are summed; two rows for the same hour (and the same mix columns) are
+  an error unless ``sum_duplicates`` (a double export is more common than a deliberate split);
+  a missing hour is an error, since a usage series should say 0 where there was none.
 
 The result keeps the mix of (instance_type, component, region) with its on-demand USD, which
 :mod:`smsim.commit.adapters` turns into an effective discount.
@@ -27,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from smsim.errors import InputError
+from smsim.forecast.series import MAX_ABS_VALUE
 
 TIME_COL = "lineItem/UsageStartDate"
 OD_COST_COL = "pricing/publicOnDemandCost"
@@ -88,6 +91,10 @@ def _amounts(col: pd.Series, file: str, name: str) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
         raise _fail(f"expected a number of USD, found {col.iloc[bad[0]]!r}", file, int(bad[0]) + 1, name)
+    huge = np.flatnonzero(values > MAX_ABS_VALUE)
+    if len(huge):
+        raise _fail(f"{values[huge[0]]:g} USD is beyond the {MAX_ABS_VALUE:g} smsim accepts "
+                    "(check the column's units)", file, int(huge[0]) + 1, name)
     neg = np.flatnonzero(values < 0)
     if len(neg):
         raise _fail(f"usage cannot be negative, found {values[neg[0]]}", file, int(neg[0]) + 1, name)
@@ -120,8 +127,32 @@ def _mix(frame: pd.DataFrame, usd: np.ndarray) -> pd.DataFrame | None:
     return mix.groupby(list(MIX_COLS), as_index=False)["ondemand_usd"].sum()
 
 
-def read_usage_csv(frame: pd.DataFrame, file: str) -> EligibleUsage:
-    """A ``timestamp, ondemand_usd[, instance_type, component, region]`` table."""
+def _check_duplicates(frame: pd.DataFrame, times: pd.DatetimeIndex, file: str) -> None:
+    """Refuse two rows for the same hour and the same instance type, component and region."""
+    keys = pd.DataFrame({"timestamp": times.floor("h")})
+    for col in MIX_COLS:
+        if col in frame.columns:
+            keys[col] = frame[col].astype(str).to_numpy()
+    dup = keys.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return
+    first = int(np.argmax(dup))
+    same = keys.iloc[first]
+    rows = np.flatnonzero(dup & (keys == same).all(axis=1).to_numpy()) + 1
+    shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+    n_hours = int(keys[dup].drop_duplicates().shape[0])
+    raise _fail(
+        f"hour {times[first].isoformat()} appears in rows {shown}"
+        + (f" ({n_hours} duplicated hours in all)" if n_hours > 1 else "")
+        + "; pass --sum-duplicates to add such rows up, or remove the repeats", file, int(rows[1]),
+        "timestamp")
+
+
+def read_usage_csv(frame: pd.DataFrame, file: str, sum_duplicates: bool = False) -> EligibleUsage:
+    """A ``timestamp, ondemand_usd[, instance_type, component, region]`` table.
+
+    Two rows for the same hour and mix are an :class:`InputError` unless ``sum_duplicates``.
+    """
     for col in ("timestamp", "ondemand_usd"):
         if col not in frame.columns:
             raise _fail(f"missing column {col!r} (found {', '.join(map(str, frame.columns))})", file, None, col)
@@ -129,6 +160,8 @@ def read_usage_csv(frame: pd.DataFrame, file: str) -> EligibleUsage:
         raise _fail("no data rows", file)
     times = _times(frame["timestamp"], file, "timestamp")
     usd = _amounts(frame["ondemand_usd"], file, "ondemand_usd")
+    if not sum_duplicates:
+        _check_duplicates(frame, times, file)
     return EligibleUsage(_hourly(times, usd, file, False, "timestamp"), _mix(frame, usd), file)
 
 
@@ -188,13 +221,16 @@ def read_ledger(frame: pd.DataFrame, file: str) -> EligibleUsage:
     return EligibleUsage(series, mix, file)
 
 
-def read_usage(source: str | Path) -> EligibleUsage:
-    """Eligible hourly usage from a run directory, a ledger or a usage CSV (see the module doc)."""
+def read_usage(source: str | Path, sum_duplicates: bool = False) -> EligibleUsage:
+    """Eligible hourly usage from a run directory, a ledger or a usage CSV (see the module doc).
+
+    ``sum_duplicates`` lets a usage CSV repeat an hour (the rows are added up).
+    """
     path = Path(source)
     if path.is_dir():
         for name in ("ledger.parquet", "ledger.csv", "eligible_usage.csv"):
             if (path / name).exists():
-                return read_usage(path / name)
+                return read_usage(path / name, sum_duplicates)
         raise InputError("directory holds neither ledger.parquet nor eligible_usage.csv", file=str(path))
     if not path.exists():
         raise InputError("file not found", file=str(path))
@@ -202,7 +238,7 @@ def read_usage(source: str | Path) -> EligibleUsage:
     frame.columns = [str(c).strip() for c in frame.columns]
     if TIME_COL in frame.columns:
         return read_ledger(frame, str(path))
-    return read_usage_csv(frame, str(path))
+    return read_usage_csv(frame, str(path), sum_duplicates)
 
 
 def usage_from_series(hourly_usd: pd.Series | np.ndarray, start: str = "2026-01-01") -> EligibleUsage:
@@ -215,7 +251,8 @@ def usage_from_series(hourly_usd: pd.Series | np.ndarray, start: str = "2026-01-
     values = series.to_numpy()
     if len(values) == 0:
         raise InputError("usage series is empty")
-    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0) | (values > MAX_ABS_VALUE))
     if len(bad):
-        raise InputError(f"usage must be finite and >= 0; hour {int(bad[0])} has {values[bad[0]]}")
+        raise InputError(f"usage must be finite, >= 0 and <= {MAX_ABS_VALUE:g} USD; hour "
+                         f"{int(bad[0])} has {values[bad[0]]}")
     return EligibleUsage(series, None, "<series>")

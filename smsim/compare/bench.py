@@ -87,3 +87,22 @@ def run_bench(folder: str | Path, *, store, jobs: int | None = 1, resume: bool =
         row["rank"] = rank
     result.rows = rows
     return result
+
+
+#: Folder names that say nothing about what is compared: a title names the scenarios instead.
+GENERIC_FOLDERS = {"", ".", "bench", "benchmark", "benchmarks", "scenarios", "scenario", "runs", "tmp"}
+
+
+def bench_title(folder: str | Path, rows: list[dict[str, Any]], *, most: int = 3) -> str:
+    """A report title for a bench: the scenarios' names (cheapest first, ``most`` of them, then a
+    count), after the folder's name when that name says something (``gpu-options``, not ``bench``)."""
+    names: list[str] = []
+    for row in rows:
+        name = str(row.get("scenario") or row.get("label") or "")
+        if name and name not in names:
+            names.append(name)
+    listed = ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+    name = Path(folder).resolve().name
+    if name.lower() in GENERIC_FOLDERS:
+        return f"Benchmark of {listed}" if listed else "Benchmark"
+    return f"Benchmark of {name}: {listed}" if listed else f"Benchmark of {name}"

@@ -6,6 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
+from smsim.units import NEGLIGIBLE_USD
+
 GROUP_TITLES = {
     "total": "Total cost",
     "component": "Cost by component",
@@ -16,9 +18,12 @@ GROUP_TITLES = {
 
 
 def fmt_value(value: float | None, unit: str, signed: bool = False) -> str:
-    """A figure in its unit (``$1,234.56``, ``0.123s``, ``99.50%``); ``-`` when missing."""
+    """A figure in its unit (``$1,234.56``, ``0.123s``, ``99.50%``); ``-`` when missing, ``n/a``
+    when NaN (a latency when no request was served)."""
     if value is None:
         return "-"
+    if value != value:
+        return "n/a"
     decimals = {"usd": 2, "s": 3, "fraction": 4}.get(unit, 0)
     value = round(value, decimals) + 0.0  # float noise and -0.0 print as 0
     sign = "+" if signed and value > 0 else ("-" if value < 0 else "")
@@ -57,8 +62,8 @@ def diff_rows(document: dict[str, Any], group: str) -> list[list[str]]:
                 continue
             row = arms[name]
             unit = row["unit"]
-            if unit == "usd" and not (b and b["value"]) and not row["value"]:
-                continue  # nothing spent in either arm: not worth a line
+            if unit == "usd" and all(abs(v or 0.0) < NEGLIGIBLE_USD for v in (b and b["value"], row["value"])):
+                continue  # nothing spent in either arm (a residue under half a cent): not worth a line
             out.append([row["label"], name, fmt_value(b["value"] if b else None, unit),
                         fmt_value(row["value"], unit), fmt_value(row.get("diff"), unit, True),
                         fmt_pct(row.get("diff_pct")), fmt_ci(row.get("diff_ci"), unit)])

@@ -107,11 +107,31 @@ def simulate(scenario, builders: Mapping[tuple[str, str], Builder], *, seed: int
     horizon = ctx.horizon_s
     if progress is not None:
         env.process(_progress_ticker(env, horizon, progress))
-    env.run(until=horizon)
+    try:
+        env.run(until=horizon)
+    except Exception as exc:
+        original = _unwrapped(exc)
+        if original is exc:
+            raise
+        raise original from None
     results = [m.finish(ctx) for m in models]
     if progress is not None:
         progress(1.0)
     return SimResult(usage=ctx.meter.frame(), resources=results, seed=run_seed, horizon_s=horizon)
+
+
+def _unwrapped(exc: BaseException) -> BaseException:
+    """The exception a SimPy process raised, not SimPy's copy of it.
+
+    When a process fails, SimPy re-raises ``type(exc)(*exc.args)`` with the original as
+    ``__cause__``; the copy loses every attribute set outside ``args`` (an
+    :class:`~smsim.errors.InputError`'s file, line, row and column). The original is returned
+    whenever ``exc`` is such a copy.
+    """
+    cause = exc.__cause__
+    if cause is not None and type(cause) is type(exc) and cause.args == exc.args:
+        return cause
+    return exc
 
 
 def _progress_ticker(env: simpy.Environment, horizon: float, progress):

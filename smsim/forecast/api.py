@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smsim.forecast.backtest import Backtest, run_backtest, select
+from smsim.errors import InputError
+from smsim.forecast.backtest import (
+    STATIONARY_CANDIDATES,
+    Backtest,
+    backtest_steps,
+    run_backtest,
+    select,
+)
 from smsim.forecast.intervals import Calibration, calibrate
-from smsim.forecast.models import MODELS, Forecaster, interval_frame, make_model
-from smsim.forecast.series import detect_freq, parse_horizon, read_series, season_lengths
+from smsim.forecast.models.base import Forecaster, interval_frame
+from smsim.forecast.models.registry import MODELS, make_model
+from smsim.forecast.series import (
+    MAX_ABS_VALUE,
+    detect_freq,
+    parse_horizon,
+    read_series,
+    season_lengths,
+)
+from smsim.forecast.stationarity import Stationarity, check_stationarity
+from smsim.notices import SmsimWarning
 from smsim.rng import stream
 
 MODEL_CHOICES = ("auto", *MODELS)
@@ -43,6 +60,8 @@ class ForecastResult:
     smape: float | None = None
     form: str = ""
     backtests: dict[str, float] = field(default_factory=dict)  # model -> backtest MASE
+    stationarity: Stationarity | None = None  # tested when the horizon exceeds the backtest
+    notes: list[str] = field(default_factory=list)  # what to read with care, in plain words
 
     def summary(self) -> dict:
         """JSON-ready description (no frame)."""
@@ -56,6 +75,8 @@ class ForecastResult:
             "coverage": {f"{lv:g}": _round(c) for lv, c in self.coverage.items()},
             "interval_source": {f"{lv:g}": s for lv, s in self.interval_source.items()},
             "candidates_mase": {k: _round(v) for k, v in self.backtests.items()},
+            "stationarity": self.stationarity.summary() if self.stationarity else None,
+            "notes": list(self.notes),
         }
 
 
@@ -71,6 +92,68 @@ class _Fitted:
     backtest: Backtest | None
     candidates: dict[str, float]
     nonnegative: bool
+    stationarity: Stationarity | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def long_horizon_stationarity(y: pd.Series, horizon: int, seasons: Sequence[int] | None = None,
+                              n_origins: int = 4) -> Stationarity | None:
+    """The ADF/KPSS verdict on ``y`` when ``horizon`` goes past the longest backtested step.
+
+    Up to that step the backtest ranks models on what they got right; past it nothing does,
+    and the model class decides how the spread grows. A unit-root model's variance grows
+    without bound (linearly in h for a random walk); for a stationary series the h-step
+    predictive distribution converges to the series' own marginal distribution, so ``auto``
+    then chooses among stationary models only (:data:`STATIONARY_CANDIDATES`). ``None`` when
+    the backtest covers the horizon (the usual choice stands).
+    """
+    if seasons is None:
+        seasons = season_lengths(detect_freq(y.index), len(y))
+    if horizon <= backtest_steps(len(y), horizon, seasons, n_origins):
+        return None
+    return check_stationarity(y.to_numpy(dtype=float))
+
+
+def check_values(y: pd.Series) -> None:
+    """An :class:`InputError` naming the stamp of the first non-finite or absurdly large value."""
+    values = y.to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (np.abs(values) > MAX_ABS_VALUE)
+    if bad.any():
+        i = int(np.argmax(bad))
+        what = "is not a finite number" if not np.isfinite(values[i]) else \
+            f"is beyond the {MAX_ABS_VALUE:g} smsim accepts (check the units)"
+        raise InputError(f"series {str(y.name or 'series')!r}: value {values[i]:g} at "
+                         f"{y.index[i]} {what}", path=f"position {i}")
+
+
+#: A value this many times the series' median magnitude dominates the backtest scale.
+DOMINANT_RATIO = 1e6
+
+
+def _range_notes(y: pd.Series) -> list[str]:
+    """A note when one value dwarfs the rest (MASE and bands then say little)."""
+    values = np.abs(y.to_numpy(dtype=float))
+    nonzero = values[values > 0]
+    if nonzero.size < 2:
+        return []
+    median = float(np.median(nonzero))
+    i = int(np.argmax(values))
+    if values[i] <= DOMINANT_RATIO * median:
+        return []
+    return [f"value {y.iloc[i]:g} at {y.index[i]} is {values[i] / median:.3g} times the "
+            f"series' median magnitude {median:g}; it dominates the backtest scale (MASE near "
+            "0 means nothing here) and the bands: check it is not a unit or export error"]
+
+
+def _model_notes(name: str, model: Forecaster) -> list[str]:
+    """Library warnings the chosen model's fit raised, in plain words."""
+    counts = getattr(model, "warnings_", None) or {}
+    notes = []
+    for (category, meaning), n in sorted(counts.items()):
+        times = "once" if n == 1 else f"{n} times"
+        notes.append(f"model {name}: {meaning} ({category}, {times}); its backtest accuracy "
+                     "and coverage say how far to trust it")
+    return notes
 
 
 def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
@@ -78,14 +161,22 @@ def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
     if model not in MODEL_CHOICES:
         raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODEL_CHOICES)}")
     y = y.astype(float)
+    check_values(y)
     if y.index.freq is None:
         y = y.asfreq(pd.infer_freq(y.index) or detect_freq(y.index))
     if seasons is None:
         seasons = season_lengths(detect_freq(y.index), len(y))
     candidates: dict[str, float] = {}
     bt: Backtest | None = None
+    nonneg = bool((y >= 0).all()) if nonnegative is None else nonnegative
+    stationarity = None
     if model == "auto":
-        name, results, models = select(y, horizon, seasons, n_origins=n_origins)
+        stationarity = long_horizon_stationarity(y, horizon, seasons, n_origins)
+        only = None
+        if stationarity is not None and stationarity.stationary:
+            only = STATIONARY_CANDIDATES + (
+                tuple(f"{c}+log1p" for c in STATIONARY_CANDIDATES) if nonneg else ())
+        name, results, models = select(y, horizon, seasons, n_origins=n_origins, candidates=only)
         bt, fitted = results[name], models[name]
         candidates = {k: b.mase for k, b in results.items()}
     else:
@@ -96,10 +187,11 @@ def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
             candidates = {name: bt.mase}
         except Exception:  # noqa: BLE001 - too short or unfit: keep model-based widths
             bt = None
-    cal = calibrate(bt.errors, bt.sd, levels) if bt is not None and bt.actual.size else \
+    cal = calibrate(bt.errors, bt.sd, levels, float(np.max(np.abs(bt.actual)))) \
+        if bt is not None and bt.actual.size else \
         Calibration.model_based(levels)
-    nonneg = bool((y >= 0).all()) if nonnegative is None else nonnegative
-    return _Fitted(fitted, name, cal, bt, candidates, nonneg)
+    return _Fitted(fitted, name, cal, bt, candidates, nonneg, stationarity,
+                   _range_notes(y) + _model_notes(name, fitted))
 
 
 def forecast_series(
@@ -124,6 +216,12 @@ def forecast_series(
     frame = interval_frame(f.model.future_index(horizon), mean, f.calibration.half_widths(sd))
     if f.nonnegative:
         frame = frame.clip(lower=0.0)
+    notes = list(f.notes)
+    peak = float(np.nanmax(np.abs(frame.to_numpy(dtype=float)))) if frame.size else 0.0
+    if not np.isfinite(peak) or peak > MAX_ABS_VALUE:
+        notes.append(f"model {f.name}: the forecast reaches {peak:g}, beyond the "
+                     f"{MAX_ABS_VALUE:g} smsim treats as plausible; the model extrapolates "
+                     "explosively, do not use these numbers")
     frame = frame.reset_index()
     frame.insert(0, "unique_id", unique_id if unique_id is not None else str(y.name or "series"))
     frame["model"] = f.name
@@ -132,7 +230,8 @@ def forecast_series(
         interval_source=dict(f.calibration.source),
         mase=f.backtest.mase if f.backtest is not None else None,
         smape=f.backtest.smape if f.backtest is not None else None,
-        form=getattr(f.model, "form_", f.name), backtests=f.candidates)
+        form=getattr(f.model, "form_", f.name), backtests=f.candidates,
+        stationarity=f.stationarity, notes=notes)
 
 
 def sample_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str = "auto", *,
@@ -145,6 +244,9 @@ def sample_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str
     paths' spread matches the backtest-calibrated 80 % band. Errors persist along each path, so
     sums over the horizon (quarterly spend) get honest, wider-than-independent spread. Values are
     clipped at zero when the series is a count or cost (``nonnegative``, inferred by default).
+    Past the longest backtested step a series that tests stationary gets a stationary model
+    (:func:`long_horizon_stationarity`), so paths over a year-long term stay within the spread
+    the series has instead of widening like a random walk.
     Deterministic for a given ``seed`` (stream ``forecast/paths/<name>``).
     """
     f = _fit(y, horizon, (80.0, 95.0), model, season_lengths, n_origins, nonnegative)
@@ -152,6 +254,8 @@ def sample_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str
     mean, _ = f.model.predict_moments(horizon)
     paths = f.model.simulate(horizon, n_paths, rng)
     paths = mean + (paths - mean) * f.calibration.path_scale
+    for note in _range_notes(y) + _model_notes(f.name, f.model):  # incl. the simulation's
+        warnings.warn(SmsimWarning(note), stacklevel=2)
     return np.maximum(paths, 0.0) if f.nonnegative else paths
 
 
@@ -221,10 +325,13 @@ def forecast_file(
     plot: str | Path | None = None,
     n_jobs: int = 1,
     progress: Callable[[float], None] | None = None,
+    force: bool = False,
 ) -> ForecastRun:
-    """Read ``path``, forecast every series, write ``out`` (CSV/Parquet) and ``plot`` (PNG)."""
-    from smsim.atomic import write_frame
-    from smsim.errors import InputError
+    """Read ``path``, forecast every series, write ``out`` (CSV/Parquet) and ``plot`` (PNG).
+
+    Both outputs are checked before any forecasting; an existing file is replaced only with
+    ``force``."""
+    from smsim.atomic import check_output, write_frame
 
     if model not in MODEL_CHOICES:
         raise InputError(f"unknown model {model!r}; choose from {', '.join(MODEL_CHOICES)}",
@@ -233,6 +340,9 @@ def forecast_file(
         if not 0 < float(lv) < 100:
             raise InputError(f"level {lv} must be between 0 and 100 (a percentage)",
                              path="--level")
+    for target, option in ((out, "--out"), (plot, "--plot")):
+        if target:
+            check_output(target, "file", force=force, option=option, inputs=[path])
     series, detected = read_series(path, freq=freq, fill=fill, agg=agg,
                                    allow_negative=allow_negative)
     h = parse_horizon(horizon, detected)
@@ -242,10 +352,10 @@ def forecast_file(
                              file=str(path))
     results = forecast_many(series, h, levels, model, n_jobs=n_jobs, progress=progress)
     frame = pd.concat([r.frame for r in results], ignore_index=True)
-    out_path = write_frame(out, frame) if out else None
+    out_path = write_frame(out, frame, force=force) if out else None
     plot_path = None
     if plot:
         from smsim.forecast.plot import plot_forecast
 
-        plot_path = plot_forecast(series, frame, plot)
+        plot_path = plot_forecast(series, frame, plot, force=force)
     return ForecastRun(frame, results, detected, h, out_path, plot_path, series)

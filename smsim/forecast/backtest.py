@@ -9,13 +9,15 @@ MASE (scaled by the in-sample seasonal-naive error of each training window) rank
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from smsim.forecast.models import Forecaster, make_model
+from smsim.forecast.models.base import Forecaster
+from smsim.forecast.models.registry import make_model
 
 #: Models tried by ``auto`` (MSTL joins when the data covers at least one season twice; the
 #: ``+log1p`` variants when the series is non-negative). Seasonal naive is always among them,
@@ -24,6 +26,9 @@ AUTO_CANDIDATES = ("snaive", "ets", "arima", "theta")
 #: Models also tried on ``log1p(y)`` for non-negative series (counts, spend): their noise
 #: usually grows with the level, which the log scale makes constant.
 LOG_CANDIDATES = ("ets", "theta", "mstl")
+#: Models tried by ``auto`` for a stationary series beyond the longest backtested step: the
+#: ones whose spread stays bounded (see :func:`smsim.forecast.api.long_horizon_stationarity`).
+STATIONARY_CANDIDATES = ("arma",)
 
 
 def candidate_model(name: str) -> Forecaster:
@@ -33,7 +38,8 @@ def candidate_model(name: str) -> Forecaster:
     seconds to tens of seconds per order in statsmodels (against a fraction of a second for
     the harmonic regression), and the explicit ``arima`` model keeps the seasonal ARMA terms.
     """
-    from smsim.forecast.models import ARIMA, Log1p
+    from smsim.forecast.models.arima import ARIMA
+    from smsim.forecast.models.registry import Log1p
 
     if name.endswith("+log1p"):
         return Log1p(candidate_model(name[: -len("+log1p")]))
@@ -119,18 +125,30 @@ def plan_origins(n: int, horizon: int, n_origins: int, min_train: int) -> tuple[
     return h, [n - (i + 1) * h for i in reversed(range(k))]
 
 
+def min_train_length(season_lengths: Sequence[int]) -> int:
+    """Shortest training window a backtest origin gets: two of the longest season and more."""
+    m = season_lengths[0] if season_lengths else 1
+    return max(2 * max(season_lengths, default=1) + 2, 3 * m, 16)
+
+
+def backtest_steps(n: int, horizon: int, season_lengths: Sequence[int], n_origins: int = 4) -> int:
+    """The longest step ahead that a backtest of ``n`` values scores (0 when it has no origin)."""
+    h, ends = plan_origins(n, horizon, n_origins, min_train_length(season_lengths))
+    return h if ends else 0
+
+
 def run_backtest(y: pd.Series, model: str | Forecaster, horizon: int, *, n_origins: int = 4,
                  season_lengths: Sequence[int] = (), min_train: int | None = None) -> Backtest:
     """Backtest ``model`` on ``y``; raises if a fit fails.
 
     ``model`` is a name (selected afresh at each origin) or a model fitted on the whole
-    series, whose :meth:`~smsim.forecast.models.Forecaster.fixed` copy is refitted.
+    series, whose :meth:`~smsim.forecast.models.base.Forecaster.fixed` copy is refitted.
     """
     import time
 
     values = y.to_numpy(dtype=float)
     m = season_lengths[0] if season_lengths else 1
-    min_train = min_train or max(2 * max(season_lengths, default=1) + 2, 3 * m, 16)
+    min_train = min_train or min_train_length(season_lengths)
     h, ends = plan_origins(len(values), horizon, n_origins, min_train)
     start = time.perf_counter()
     actual, mean, sd, scale = [], [], [], []
@@ -168,7 +186,7 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
     backtest is the average of theirs. Returns ``(winner, backtests, fitted)`` where ``fitted``
     holds every candidate fitted on the whole series (``"ensemble"`` included when built).
     """
-    from smsim.forecast.models import Ensemble
+    from smsim.forecast.models.registry import Ensemble
 
     if candidates is None:
         candidates = AUTO_CANDIDATES + (("mstl",) if season_lengths else ())
@@ -197,9 +215,12 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
         ens.y_, ens.constant_ = fitted[members[0]].y_, fitted[members[0]].constant_
         ens.offset_, ens.last_ = fitted[members[0]].offset_, fitted[members[0]].last_
         ens.form_ = "mean(" + ", ".join(getattr(fitted[n], "form_", n) for n in members) + ")"
+        ens.warnings_ = sum((getattr(fitted[n], "warnings_", Counter()) for n in members),
+                            Counter())
         fitted["ensemble"] = ens
     base = results.get("snaive")
     scored = [(b.mase, name) for name, b in results.items() if np.isfinite(b.mase)
               and (base is None or name == "snaive" or beats(b, base))]
-    winner = min(scored)[1] if scored else "snaive"
+    # nothing scored (too short to backtest): the baseline, or the first candidate without one
+    winner = min(scored)[1] if scored else ("snaive" if "snaive" in results else next(iter(results)))
     return winner, results, fitted

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from smsim.forecast.models import z_value
+from smsim.forecast.models.base import z_value
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,20 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
     return float(scores[min(k, n) - 1])
 
 
-def _scores(errors: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """``|e| / sd``, with a floor on sd so a zero-variance forecast that misses scores large."""
+#: Backtest errors below this share of the series' level are float residue, not misses.
+EXACT_RTOL = 1e-9
+
+
+def _scores(errors: np.ndarray, sd: np.ndarray, level: float | None = None) -> np.ndarray:
+    """``|e| / sd``, with a floor on sd so a zero-variance forecast that misses scores large.
+
+    With ``level`` (the typical magnitude of the actuals) an error within
+    ``EXACT_RTOL * level`` counts as exact (score 0): a noiseless series forecast to the last
+    bit of float residue gets a zero-width band whose coverage is 100 %, not a coin toss
+    between residues.
+    """
+    if level is not None and np.isfinite(level):
+        errors = np.where(np.abs(errors) <= EXACT_RTOL * abs(level), 0.0, errors)
     scale = np.nanmean(np.abs(errors)) if np.any(errors) else 1.0
     floor = 1e-6 * max(scale, 1e-12)
     return np.abs(errors) / np.maximum(sd, floor)
@@ -75,16 +87,18 @@ def binomial_interval(level: float, n: int, confidence: float = 0.95) -> tuple[f
     return float(lo), float(hi)
 
 
-def calibrate(errors: np.ndarray, sd: np.ndarray, levels: Sequence[float]) -> Calibration:
+def calibrate(errors: np.ndarray, sd: np.ndarray, levels: Sequence[float],
+              level: float | None = None) -> Calibration:
     """A :class:`Calibration` from backtest ``errors`` and model ``sd``, both ``(origins, steps)``.
 
     With fewer than two origins there is nothing to hold out, and the model widths are kept.
+    ``level`` is the typical magnitude of the actuals (errors far below it count as exact).
     """
     errors = np.atleast_2d(np.asarray(errors, float))
     sd = np.atleast_2d(np.asarray(sd, float))
     if errors.shape[0] < 2 or errors.size < 10:
         return Calibration.model_based(levels)
-    scores = _scores(errors, sd)
+    scores = _scores(errors, sd, level)
     n = scores.size
     mult, source, coverage, model_cov = {}, {}, {}, {}
     for lv in sorted(levels):

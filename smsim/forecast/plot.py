@@ -14,12 +14,13 @@ MAX_PANELS = 6
 
 def plot_forecast(history: dict[str, pd.Series] | pd.Series, forecast: pd.DataFrame,
                   path: str | Path, *, title: str | None = None, value_label: str = "value",
-                  history_periods: int | None = None) -> Path:
+                  history_periods: int | None = None, force: bool = False) -> Path:
     """Draw each series' last history, the forecast mean and its bands; write ``path``.
 
     ``forecast`` is the long frame of :func:`smsim.forecast.api.forecast_series`. History is cut
     to ``history_periods`` (default: four times the horizon, at least 100 periods) so the
-    forecast is not a sliver at the right edge.
+    forecast is not a sliver at the right edge. An existing ``path`` is replaced only with
+    ``force``.
     """
     import matplotlib
 
@@ -49,7 +50,7 @@ def plot_forecast(history: dict[str, pd.Series] | pd.Series, forecast: pd.DataFr
         ax.legend(loc="upper left", fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
-    with atomic_path(path) as tmp:
+    with atomic_path(path, force=force) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
     return Path(path)

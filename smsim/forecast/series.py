@@ -44,6 +44,10 @@ _ALIASES = {
     "ms": "MS", "m": "MS", "me": "MS", "month": "MS", "monthly": "MS",
 }
 FILLS = ("zero", "interpolate", "ffill")
+#: Largest magnitude accepted for a value. Beyond it float64 no longer holds whole numbers
+#: exactly, sums of squares head for overflow, and no request count or USD amount is that
+#: large: such a value is a unit or export error, not traffic.
+MAX_ABS_VALUE = 1e15
 _TIME_NAMES = ("ds", "time", "timestamp", "date", "datetime", "period")
 _VALUE_NAMES = ("y", "value", "values", "count", "cost", "qps", "requests")
 
@@ -124,9 +128,15 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(2, "No such file", str(path))
     if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except (ValueError, OSError) as exc:  # pyarrow's errors derive from these
+            raise InputError(f"not a readable Parquet file: {exc}", file=str(path)) from None
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise InputError("the file is empty (expected a header and data rows)",
+                         file=str(path)) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable CSV file: {exc}", file=str(path)) from None
 
@@ -218,6 +228,10 @@ def _grid(freq: str) -> str:
     return {"W": "7D"}.get(freq, freq)
 
 
+#: The span of nanosecond time stamps, with room for a horizon after the last one.
+_EARLIEST, _LATEST = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+
+
 def _parse_times(col: pd.Series, where: _Located, name: str, rows: np.ndarray) -> pd.DatetimeIndex:
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = pd.to_datetime(col)
@@ -225,7 +239,8 @@ def _parse_times(col: pd.Series, where: _Located, name: str, rows: np.ndarray) -
         text = col.astype(str).str.strip()
         numeric = pd.to_numeric(text, errors="coerce")
         if numeric.notna().all():
-            parsed = pd.to_datetime(numeric, unit="s")  # epoch seconds (as in the Alibaba traces)
+            # epoch seconds (as in the Alibaba traces); beyond 1677-2262 is unreadable (NaT)
+            parsed = pd.to_datetime(numeric, unit="s", errors="coerce")
         else:
             parsed = pd.to_datetime(text, errors="coerce", format="mixed")
     bad = parsed.isna().to_numpy()
@@ -234,6 +249,11 @@ def _parse_times(col: pd.Series, where: _Located, name: str, rows: np.ndarray) -
         raise where.error(f"cannot read time stamp {str(col.iloc[i])!r}", int(rows[i]), name)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    outside = ((parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()
+    if outside.any():
+        i = int(np.argmax(outside))
+        raise where.error(f"time stamp {str(col.iloc[i])!r} is outside the years 1678-2261",
+                          int(rows[i]), name)
     return pd.DatetimeIndex(parsed.astype("datetime64[ns]"))
 
 
@@ -246,6 +266,11 @@ def _parse_values(col: pd.Series, where: _Located, name: str, rows: np.ndarray,
     if bad.any():
         i = int(np.argmax(bad))
         raise where.error(f"value {str(col.iloc[i])!r} is not a number", int(rows[i]), name)
+    huge = np.abs(values) > MAX_ABS_VALUE
+    if huge.any():
+        i = int(np.argmax(huge))
+        raise where.error(f"value {values[i]:g} is beyond the {MAX_ABS_VALUE:g} smsim accepts "
+                          "(check the column's units)", int(rows[i]), name)
     if not allow_negative and (values < 0).any():
         i = int(np.argmax(values < 0))
         raise where.error(

@@ -178,14 +178,14 @@ def _summary(scenario, start, hours, n_paths, seed, model, endpoints, runs, tabl
     }
 
 
-def write_projection(proj: Projection, out: str | Path) -> Path:
+def write_projection(proj: Projection, out: str | Path, force: bool = False) -> Path:
     """Write ``summary.json``, ``spend_by_month.csv``, ``paths.parquet``, ``eligible_usage.csv``
     and ``scenario.resolved.yaml`` into ``out`` atomically (complete with ``_SUCCESS``, or absent)."""
     from smsim import atomic
     from smsim.store.records import json_default
 
     out = Path(out)
-    with atomic.atomic_dir(out) as tmp:
+    with atomic.atomic_dir(out, force=force) as tmp:
         (tmp / "summary.json").write_text(json.dumps(proj.summary, indent=2, default=json_default) + "\n")
         proj.table.to_csv(tmp / "spend_by_month.csv", index=False)
         proj.paths_frame().to_parquet(tmp / "paths.parquet", index=False)

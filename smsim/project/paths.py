@@ -101,41 +101,43 @@ def path_scenario(scenario, hours: int, history_endpoints) -> object:
     return out.with_source(scenario.source)
 
 
-def write_path_scenario(scenario, counts: dict[str, np.ndarray], seed: int, out_dir: str | Path) -> Path:
+def write_path_scenario(scenario, counts: dict[str, np.ndarray], seed: int, out_dir: str | Path,
+                        force: bool = False) -> Path:
     """Write a runnable scenario for one path: each endpoint's minutes as a count trace.
 
-    ``out_dir`` gets ``scenario.yaml`` and ``<endpoint>.parquet`` (``timestamp_s, count``);
+    ``out_dir`` gets ``scenario.yaml`` and ``<endpoint>.parquet`` (``timestamp_s, count``),
+    atomically and under the output-path rule of :func:`smsim.atomic.check_output`;
     ``smsim run out_dir/scenario.yaml`` then simulates exactly this path's traffic (the fluid
     tier reads the per-minute counts back unchanged). Relative paths in the scenario (a user
     catalog) are made absolute.
     """
     import yaml
 
+    from smsim import atomic
     from smsim.api import resolved_scenario_yaml
     from smsim.scenario import load_scenario
     from smsim.workload.spec import TraceWorkload
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    endpoints = []
-    for e in scenario.endpoints:
-        if e.name in counts:
-            c = np.asarray(counts[e.name], dtype=float)
-            pd.DataFrame({"timestamp_s": np.arange(c.size) * 60.0, "count": c}).to_parquet(
-                out / f"{e.name}.parquet", index=False)
-            wl = TraceWorkload(path=f"{e.name}.parquet", shape="counts", interval_s=60.0,
-                               time_unit="s", placement="uniform")
-            e = e.model_copy(update={"workload": wl, "fidelity": "fluid"})
-        endpoints.append(e)
-    pricing = scenario.pricing
-    if pricing.catalog != "builtin" and not Path(pricing.catalog).is_absolute():
-        pricing = pricing.model_copy(update={"catalog": str(scenario.base_dir / pricing.catalog)})
-    scn = scenario.model_copy(update={"endpoints": endpoints, "seed": int(seed), "pricing": pricing})
-    data = yaml.safe_load(resolved_scenario_yaml(scn))
-    path = out / "scenario.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    load_scenario(path)  # what was written must load
-    return path
+    with atomic.atomic_dir(out, force=force) as tmp:
+        endpoints = []
+        for e in scenario.endpoints:
+            if e.name in counts:
+                c = np.asarray(counts[e.name], dtype=float)
+                pd.DataFrame({"timestamp_s": np.arange(c.size) * 60.0, "count": c}).to_parquet(
+                    tmp / f"{e.name}.parquet", index=False)
+                wl = TraceWorkload(path=f"{e.name}.parquet", shape="counts", interval_s=60.0,
+                                   time_unit="s", placement="uniform")
+                e = e.model_copy(update={"workload": wl, "fidelity": "fluid"})
+            endpoints.append(e)
+        pricing = scenario.pricing
+        if pricing.catalog != "builtin" and not Path(pricing.catalog).is_absolute():
+            pricing = pricing.model_copy(update={"catalog": str(scenario.base_dir / pricing.catalog)})
+        scn = scenario.model_copy(update={"endpoints": endpoints, "seed": int(seed), "pricing": pricing})
+        data = yaml.safe_load(resolved_scenario_yaml(scn))
+        (tmp / "scenario.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        load_scenario(tmp / "scenario.yaml")  # what is written must load
+    return out / "scenario.yaml"
 
 
 __all__ = ["EndpointPaths", "draw_paths", "path_scenario", "path_seeds", "spread_minutes",

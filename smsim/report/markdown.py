@@ -10,15 +10,21 @@ import html
 from pathlib import Path
 
 from smsim import atomic
-from smsim.report.html import Figure, ReportData, Table, Text, _shareable, build_sections
+from smsim.report.content import Figure, ReportData, Table, Text
+from smsim.report.html import _shareable
+from smsim.report.sections import build_sections
 
 
 def md_escape(text: object) -> str:
-    """HTML-escape, then neutralise Markdown table and emphasis characters."""
-    out = html.escape(str(text), quote=True).replace("\n", " ")
+    """Backslash-escape Markdown table and emphasis characters, then ``<``, ``>`` and ``&`` as entities.
+
+    Each character is escaped once: quotes need no escaping in Markdown, and the three entities
+    contain none of the backslash-escaped characters, so ``team's`` stays ``team's``.
+    """
+    out = str(text).replace("\n", " ")
     for ch in "\\|`*_[]#":
         out = out.replace(ch, "\\" + ch)
-    return out
+    return html.escape(out, quote=False)
 
 
 def render_markdown(data: ReportData) -> str:
@@ -40,6 +46,6 @@ def render_markdown(data: ReportData) -> str:
     return "\n".join(lines)
 
 
-def write_markdown(data: ReportData, path: str | Path) -> Path:
-    """Write the Markdown report atomically."""
-    return _shareable(atomic.write_text(path, render_markdown(data)))
+def write_markdown(data: ReportData, path: str | Path, force: bool = False) -> Path:
+    """Write the Markdown report atomically (an existing file is replaced only with ``force``)."""
+    return _shareable(atomic.write_text(path, render_markdown(data), force=force))

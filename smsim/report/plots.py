@@ -14,11 +14,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from smsim.units import NEGLIGIBLE_USD
+
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf"]
+#: Past ten segments colours repeat, so the next ten get a hatch to stay distinguishable.
+HATCHES = ["", "//", "..", "xx"]
 
 
-def _figure(width: float = 8.0, height: float = 3.6):
+def _figure(width: float = 8.0, height: float = 3.6, layout: str | None = None):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -27,7 +31,7 @@ def _figure(width: float = 8.0, height: float = 3.6):
     plt.rcParams.update({"svg.fonttype": "path", "svg.hashsalt": "smsim", "font.size": 9,
                          "axes.spines.top": False, "axes.spines.right": False,
                          "axes.prop_cycle": matplotlib.cycler(color=PALETTE)})
-    return plt.subplots(figsize=(width, height))
+    return plt.subplots(figsize=(width, height), layout=layout)
 
 
 def to_svg(fig) -> str:
@@ -35,7 +39,8 @@ def to_svg(fig) -> str:
     import matplotlib.pyplot as plt
 
     buf = io.StringIO()
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = buf.getvalue()
@@ -47,16 +52,25 @@ def _short(text: str, n: int = 28) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+#: Columns of the cost-by-component legend, which sits under the bars and grows downwards, one
+#: row per ``LEGEND_COLUMNS`` components, so it holds any number of them.
+LEGEND_COLUMNS = 4
+
+
 def cost_breakdown(costs: Mapping[str, Mapping[str, float]], title: str = "Cost by component") -> str:
-    """Horizontal stacked bars: one bar per run, one segment per component (USD)."""
+    """Horizontal stacked bars: one bar per run, one segment per component (USD); components of
+    under half a cent in every run (float residues) are left out."""
     labels = list(costs)
-    parts = sorted({k for c in costs.values() for k in c},
+    parts = sorted({k for c in costs.values() for k, v in c.items() if abs(float(v)) >= NEGLIGIBLE_USD},
                    key=lambda k: -sum(float(c.get(k, 0.0)) for c in costs.values()))
-    fig, ax = _figure(8.0, 0.9 + 0.45 * max(len(labels), 2))
+    columns = max(1, min(LEGEND_COLUMNS, len(parts)))
+    legend_rows = -(-len(parts) // columns)
+    fig, ax = _figure(8.0, 1.5 + 0.45 * max(len(labels), 2) + 0.22 * legend_rows, layout="constrained")
     left = np.zeros(len(labels))
     for i, part in enumerate(parts):
         values = np.array([float(costs[lbl].get(part, 0.0)) for lbl in labels])
-        ax.barh(range(len(labels)), values, left=left, label=_short(part), color=PALETTE[i % len(PALETTE)])
+        ax.barh(range(len(labels)), values, left=left, label=_short(part), color=PALETTE[i % len(PALETTE)],
+                hatch=HATCHES[(i // len(PALETTE)) % len(HATCHES)], edgecolor="white", linewidth=0.4)
         left += values
     for y, total in enumerate(left):
         ax.text(total, y, f"  ${total:,.2f}", va="center", fontsize=8)
@@ -65,7 +79,8 @@ def cost_breakdown(costs: Mapping[str, Mapping[str, float]], title: str = "Cost 
     ax.set_xlabel("USD over the horizon")
     ax.set_xlim(0, max(left.max() if len(left) else 1.0, 1e-9) * 1.25)
     ax.set_title(title, loc="left")
-    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if parts:
+        fig.legend(fontsize=8, frameon=False, loc="outside lower center", ncols=columns)
     return to_svg(fig)
 
 

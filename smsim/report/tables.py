@@ -6,12 +6,15 @@ from typing import Any
 
 from rich.table import Table
 
+from smsim.units import NEGLIGIBLE_USD, format_usd
+
 #: Per-resource metrics shown in the resources table when present, in this order.
 RESOURCE_COLUMNS = [
     ("requests", "requests", "{:,.0f}"),
     ("served", "served", "{:,.0f}"),
     ("timed_out", "timed out", "{:,.0f}"),
     ("dropped", "dropped", "{:,.0f}"),
+    ("no_capacity_failures", "no capacity", "{:,.0f}"),
     ("throttled", "throttled", "{:,.0f}"),
     ("latency_p50_s", "p50", "{:.3f}s"),
     ("latency_p99_s", "p99", "{:.3f}s"),
@@ -22,8 +25,24 @@ RESOURCE_COLUMNS = [
 ]
 
 
+#: Columns shown only when some resource has a nonzero value (most runs have none).
+SHOWN_WHEN_NONZERO = {"no_capacity_failures"}
+
+#: What a latency (or other figure) without any data shows, e.g. p50 when no request was served.
+NOT_AVAILABLE = "n/a"
+
+
+def cell(value, fmt: str) -> str:
+    """``value`` formatted, ``-`` when absent, :data:`NOT_AVAILABLE` when NaN."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value != value:
+        return NOT_AVAILABLE
+    return fmt.format(value)
+
+
 def usd(value: float) -> str:
-    return f"${value:,.2f}"
+    return format_usd(value)
 
 
 def _breakdown(title: str, mapping: dict[str, float], total: float | None = None) -> Table:
@@ -32,7 +51,7 @@ def _breakdown(title: str, mapping: dict[str, float], total: float | None = None
     table.add_column("cost (USD)", justify="right")
     table.add_column("share", justify="right")
     total = sum(mapping.values()) if total is None else total
-    rows = [(k, v) for k, v in mapping.items() if abs(v) >= 0.005] or list(mapping.items())
+    rows = [(k, v) for k, v in mapping.items() if abs(v) >= NEGLIGIBLE_USD] or list(mapping.items())
     for key, value in sorted(rows, key=lambda kv: -abs(kv[1])):
         share = f"{value / total:.1%}" if total else "-"
         table.add_row(str(key), usd(value), share)
@@ -61,15 +80,16 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
         table = Table(title="Resources", title_justify="left", show_edge=False)
         table.add_column("resource")
         table.add_column("kind")
-        present = [c for c in RESOURCE_COLUMNS if any(r.get(c[0]) is not None for r in resources)]
+        present = [c for c in RESOURCE_COLUMNS
+                   if any((r.get(c[0]) if c[0] in SHOWN_WHEN_NONZERO else r.get(c[0]) is not None)
+                          for r in resources)]
         for _, label, _ in present:
             table.add_column(label, justify="right")
         table.add_column("cost (USD)", justify="right")
         for r in resources:
             cells = []
             for key, _, fmt in present:
-                value = r.get(key)
-                cells.append("-" if value is None else fmt.format(value))
+                cells.append(cell(r.get(key), fmt))
             table.add_row(str(r["resource_id"]), str(r["kind"]), *cells, usd(float(r.get("cost_usd", 0.0))))
         tables.append(table)
 

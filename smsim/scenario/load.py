@@ -3,7 +3,8 @@
 The YAML is composed into nodes (which remember their positions) and built into plain Python
 by our own walker, so that every validation error can be traced back to a line. The walker
 refuses alias bombs (expanded size is capped), binary or oversized files, duplicate keys and
-non-mapping documents before pydantic ever sees the data.
+non-mapping documents before pydantic ever sees the data. Explicit tags (``!!python/object``,
+``!foo``, ``!!str``) are refused wherever they appear: a scenario is plain data.
 """
 
 from __future__ import annotations
@@ -34,6 +35,24 @@ class _Built:
         self.positions: dict[tuple, Position] = {}
         self.key_positions: dict[tuple, Position] = {}
         self.nodes = 0
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """A safe loader that refuses every explicit tag (on a scalar, a list or a mapping, and on a
+    list item), naming its line and column: a tag would otherwise be ignored or reinterpreted."""
+
+    file = ""
+
+    def get_event(self):
+        event = super().get_event()
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            mark = event.start_mark
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise InputError(f"explicit YAML tag {shown!r} is not allowed in a scenario (scenarios are plain "
+                             "data; quote the value if you meant text)",
+                             file=self.file, line=mark.line + 1, column=mark.column + 1)
+        return event
 
 
 def _pos(node: yaml.Node) -> Position:
@@ -101,7 +120,13 @@ def read_yaml(path: str | Path) -> tuple[Any, _Built]:
         raise InputError(f"not valid UTF-8 text (byte {exc.start}); is this a binary file?", file=file, line=line) from None
     if not text.strip():
         raise InputError("the file is empty; expected a scenario mapping (name, horizon, ...)", file=file)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = _PlainLoader(text)
+        loader.file = file
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+        line = text[: exc.position].count("\n") + 1
+        raise InputError(f"character {exc.character!r} is not allowed in YAML; is this a binary file?",
+                         file=file, line=line) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:

@@ -82,6 +82,8 @@ class Scenario(StrictModel):
 
     #: Where the scenario was read from (relative trace paths resolve against its folder).
     _source: str | None = PrivateAttr(None)
+    #: ``(line, column)`` of every field path in the file it was read from (for later checks).
+    _positions: dict = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique_names(self):

@@ -25,7 +25,7 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,7 +96,7 @@ class Store:
         while (self.path / run_id).exists():
             run_id = new_run_id(created)
         row = rec.index_row(run_id, created)
-        with atomic.atomic_dir(self.path / run_id) as tmp:
+        with atomic.atomic_dir(self.path / run_id, check=False) as tmp:
             (tmp / "summary.json").write_text(
                 json.dumps(rec.summary, indent=2, default=json_default) + "\n", encoding="utf-8")
             index_frame([row]).to_parquet(tmp / "run.parquet", index=False)
@@ -128,11 +128,9 @@ class Store:
         run_id = self.resolve(run_id)
         with self._locked():
             folder = self.path / run_id
-            trash = self.path / f".{run_id}.removing-{os.getpid()}"
-            os.replace(folder, trash)
             index = self._read_index()
             self._write_index(index[index["run_id"] != run_id])
-            shutil.rmtree(trash, ignore_errors=True)
+            atomic.discard_dir(folder)
         return run_id
 
     # -- reading ---------------------------------------------------------------------------
@@ -158,7 +156,7 @@ class Store:
         return index_frame(rows)
 
     def _write_index(self, index: pd.DataFrame) -> None:
-        atomic.write_frame(self.path / "index.parquet", index_frame(index.to_dict("records")))
+        atomic.write_frame(self.path / "index.parquet", index_frame(index.to_dict("records")), check=False)
 
     def reindex(self) -> pd.DataFrame:
         """Rebuild ``index.parquet`` from the run folders."""
@@ -233,17 +231,23 @@ class Store:
         return index[mask.fillna(False)].reset_index(drop=True)
 
     def connect(self):
-        """A DuckDB connection with views ``runs``, ``ledger``, ``resources`` and ``series``."""
+        """A DuckDB connection with views ``runs``, ``ledger``, ``resources`` and ``series``
+        and DuckDB's full access to files (what ``query(..., allow_files=True)`` uses)."""
         import duckdb
 
         con = duckdb.connect()
+        self._create_views(con)
+        return con
+
+    def _create_views(self, con) -> None:
         index = self.index()  # also repairs a stale index
         root = self.path.resolve()
         if (root / "index.parquet").exists() and len(index):
             con.execute(f"create view runs as select * from read_parquet('{_sql_str(root / 'index.parquet')}')")
-        else:
+        else:  # a table, not a registered frame: it must survive reopening the database
             con.register("_empty_runs", index)
-            con.execute("create view runs as select * from _empty_runs")
+            con.execute("create table runs as select * from _empty_runs")
+            con.unregister("_empty_runs")
         for view, pattern in (("ledger", "*/ledger.parquet"), ("resources", "*/resources.parquet"),
                               ("series", "*/series/*.parquet")):
             if any(root.glob(pattern)):
@@ -251,19 +255,96 @@ class Store:
                             f"'{_sql_str(root / pattern)}', union_by_name = true)")
             else:
                 con.execute(f"create view {view} as select cast(null as varchar) as run_id where false")
-        return con
 
-    def query(self, sql: str) -> pd.DataFrame:
-        """Run SQL over the views (``runs``, ``ledger``, ``resources``, ``series``)."""
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[Any]:
+        """A read-only DuckDB database holding the views, whose only reachable files are the
+        store's: external access off except for the store folder, extensions neither installed
+        nor loaded, configuration locked. The views are built in a scratch database file first,
+        which is then reopened read-only."""
+        import tempfile
+
         import duckdb
 
-        con = self.connect()
+        with tempfile.TemporaryDirectory(prefix="smsim-query-") as scratch:
+            db = str(Path(scratch) / "views.duckdb")
+            con = duckdb.connect(db)
+            try:
+                self._create_views(con)
+            finally:
+                con.close()
+            con = duckdb.connect(db, read_only=True, config={
+                "autoinstall_known_extensions": False, "autoload_known_extensions": False})
+            try:
+                # in this order: the allowed folder can only be set while access is still on
+                con.execute("set allowed_directories = [?]", [str(self.path.resolve())])
+                con.execute("set enable_external_access = false")
+                con.execute("set lock_configuration = true")
+                yield con
+            finally:
+                con.close()
+
+    def query(self, sql: str, *, allow_files: bool = False) -> pd.DataFrame:
+        """Run SQL over the views (``runs``, ``ledger``, ``resources``, ``series``).
+
+        Only reading statements are accepted (``SELECT`` in any of its forms: ``WITH``, ``FROM``,
+        ``VALUES``, ``DESCRIBE``, ``SHOW``, ``SUMMARIZE``; and ``EXPLAIN`` of those), in a
+        read-only database that reaches no file outside the store. ``allow_files=True`` runs
+        anything with DuckDB's full access to files instead.
+        """
+        import duckdb
+
         try:
-            return con.execute(sql).df()
+            if allow_files:
+                con = self.connect()
+                try:
+                    return con.execute(sql).df()
+                finally:
+                    con.close()
+            check_read_only_sql(sql)
+            with self._reader() as con:
+                return con.execute(sql).df()
+        except duckdb.PermissionException as exc:
+            raise InputError(
+                f"query refused: it reaches files outside the results store {self.path} "
+                f"({_first_line(exc)}); pass --allow-files (allow_files=True) to give the query "
+                "DuckDB's full access to files") from None
         except duckdb.Error as exc:
             raise InputError(f"query failed: {str(exc).strip()}") from None
-        finally:
-            con.close()
+
+
+#: Statement types ``Store.query`` runs without ``allow_files``: the ones that only read.
+READ_STATEMENTS = ("SELECT", "EXPLAIN")
+_EXPLAIN = re.compile(r"^\s*explain(\s+analy[sz]e)?\s+", re.IGNORECASE)
+
+
+def check_read_only_sql(sql: str) -> None:
+    """Raise :class:`InputError` unless every statement in ``sql`` only reads (``EXPLAIN`` is
+    checked on the statement it explains: ``EXPLAIN ANALYZE COPY ...`` would write)."""
+    import duckdb
+
+    parser = duckdb.connect()
+    try:
+        statements = parser.extract_statements(sql)
+        for statement in statements:
+            kind = statement.type.name
+            if kind == "EXPLAIN":
+                inner = parser.extract_statements(_EXPLAIN.sub("", statement.query.strip(), count=1))
+                kind = inner[0].type.name if len(inner) == 1 else "EXPLAIN"
+                kind = "EXPLAIN" if kind == "SELECT" else f"EXPLAIN {kind}"
+            if kind not in READ_STATEMENTS:
+                raise InputError(
+                    f"query refused: {kind} statements are not run by smsim runs query, which only "
+                    "reads the results store (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); "
+                    "pass --allow-files (allow_files=True) to run it with DuckDB's full access to files")
+    except duckdb.Error as exc:
+        raise InputError(f"query failed: {str(exc).strip()}") from None
+    finally:
+        parser.close()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _sql_str(path: Path) -> str:

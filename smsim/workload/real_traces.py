@@ -1,8 +1,12 @@
 """Readers for the public production traces shipped beside smsim (never inside it).
 
-The data folder is ``$SMSIM_REAL_DATA_DIR`` or ``shared/data`` beside the smsim checkout; each dataset lives in a
-sub-folder with a README giving its source, columns and units. Nothing in smsim requires these
-files: asking for one when the folder is absent is an :class:`~smsim.errors.InputError`.
+Each dataset lives in a sub-folder of a data folder, with a README giving its source, columns and
+units. The data folder is the workload's ``data_dir`` (relative to the scenario file), else
+``$SMSIM_REAL_DATA_DIR``, else the first ``shared/data`` holding the dataset found beside the
+scenario file or one of its parent folders, then beside the working folder or one of its parents,
+then beside the smsim source checkout (an editable install). An installed smsim never looks inside
+its own site-packages. Nothing in smsim requires these files: asking for one that is in none of
+these places is an :class:`~smsim.errors.InputError` that lists where it looked.
 
 Datasets (name -> what it yields):
 
@@ -34,8 +38,11 @@ from smsim.errors import InputError, did_you_mean
 from smsim.workload.request_trace import CountTrace, RequestTrace
 from smsim.workload.traces import TraceColumns, read_count_trace, read_request_trace
 
-#: ``shared/data`` next to the folder that holds this checkout of smsim.
+#: ``shared/data`` next to the folder that holds this checkout of smsim (meaningful for an editable
+#: install or a source checkout only; see :func:`candidate_dirs`).
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+#: Where the data folder sits relative to a folder searched.
+SHARED_DATA = Path("shared") / "data"
 
 
 @dataclass(frozen=True)
@@ -67,25 +74,60 @@ RealDatasetName = Literal[
 ]
 
 
-def real_data_dir(data_dir: str | Path | None = None) -> Path:
-    """The folder of real traces; an InputError saying how to get it when it is absent."""
-    path = Path(data_dir or os.environ.get("SMSIM_REAL_DATA_DIR") or DEFAULT_DATA_DIR)
-    if not path.is_dir():
-        raise InputError(
-            f"real traces are not available: {path} does not exist; set SMSIM_REAL_DATA_DIR or "
-            f"data_dir to the folder of public traces, or use a synthetic or file workload"
-        )
-    return path
+def _source_checkout_dir() -> Path | None:
+    """DEFAULT_DATA_DIR when smsim runs from a source checkout, not from an installed package."""
+    package = Path(__file__).resolve().parents[1]
+    if any(part in ("site-packages", "dist-packages") for part in package.parts):
+        return None
+    return DEFAULT_DATA_DIR
 
 
-def dataset_path(name: str, data_dir: str | Path | None = None) -> Path:
+def candidate_dirs(data_dir: str | Path | None = None, base_dir: str | Path | None = None) -> list[tuple[str, Path]]:
+    """``(why, folder)`` of every data folder tried, in order (see the module doc)."""
+    if data_dir:
+        path = Path(data_dir).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        return [("data_dir", path)]
+    env = os.environ.get("SMSIM_REAL_DATA_DIR")
+    if env:
+        return [("SMSIM_REAL_DATA_DIR", Path(env).expanduser())]
+    out: list[tuple[str, Path]] = []
+    for why, start in (("beside the scenario", base_dir), ("beside the working folder", Path.cwd())):
+        if start is None:
+            continue
+        start = Path(start).resolve()
+        for folder in (start, *start.parents):
+            out.append((why, folder / SHARED_DATA))
+    checkout = _source_checkout_dir()
+    if checkout is not None:
+        out.append(("beside the smsim checkout", checkout))
+    seen: set[Path] = set()
+    return [(why, p) for why, p in out if not (p in seen or seen.add(p))]
+
+
+def real_data_dir(data_dir: str | Path | None = None, base_dir: str | Path | None = None,
+                  dataset: str | None = None) -> Path:
+    """The data folder (holding ``dataset``'s file when given); an InputError listing where it looked."""
+    tried = candidate_dirs(data_dir, base_dir)
+    ds = DATASETS.get(dataset) if dataset else None
+    for _, path in tried:
+        if (path / ds.folder / ds.file).is_file() if ds else path.is_dir():
+            return path
+    what = f"real dataset {dataset!r} ({ds.folder}/{ds.file})" if ds else "the real traces folder"
+    looked = "; ".join(f"{p} ({why})" for why, p in tried)
+    raise InputError(
+        f"real traces are not available: {what} not found; looked in: {looked}. Set SMSIM_REAL_DATA_DIR or the workload's data_dir to "
+        "the folder of public traces, or use a synthetic or file workload",
+        path="workload.data_dir",
+    )
+
+
+def dataset_path(name: str, data_dir: str | Path | None = None, base_dir: str | Path | None = None) -> Path:
     if name not in DATASETS:
         raise InputError(f"unknown real dataset {name!r}; known: {', '.join(DATASETS)}" + did_you_mean(name, DATASETS))
     ds = DATASETS[name]
-    path = real_data_dir(data_dir) / ds.folder / ds.file
-    if not path.is_file():
-        raise InputError(f"real dataset {name!r} is missing its file {path}")
-    return path
+    return real_data_dir(data_dir, base_dir, name) / ds.folder / ds.file
 
 
 def load_real_trace(
@@ -93,12 +135,14 @@ def load_real_trace(
     data_dir: str | Path | None = None,
     *,
     request_type: Literal["generative", "api", "all"] = "all",
+    base_dir: str | Path | None = None,
 ) -> RequestTrace | CountTrace:
     """The named dataset as a request trace (or a count trace for ``*-qps``).
 
-    ``request_type`` filters the Alibaba QPS samples by their ``request_type`` column.
+    ``request_type`` filters the Alibaba QPS samples by their ``request_type`` column;
+    ``base_dir`` is the scenario file's folder (see the module doc for where the data is looked for).
     """
-    path = dataset_path(name, data_dir)
+    path = dataset_path(name, data_dir, base_dir)
     if name.startswith("azure-llm-2023"):
         return read_request_trace(path, columns=TraceColumns(time="TIMESTAMP"))
     if name.startswith("mooncake"):

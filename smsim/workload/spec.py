@@ -94,7 +94,10 @@ class RealWorkload(_Recorded):
 
     kind: Literal["real"] = "real"
     dataset: RealDatasetName
-    data_dir: str | None = None
+    data_dir: str | None = Field(
+        None, description="folder of the public traces, relative to the scenario file; default: "
+        "$SMSIM_REAL_DATA_DIR, else shared/data beside the scenario or the working folder (or a parent)",
+    )
     request_type: Literal["generative", "api", "all"] = "all"
 
 
@@ -125,39 +128,75 @@ WorkloadSpec = Annotated[
 MixWorkload.model_rebuild()
 
 
-def _load_recorded(spec: TraceWorkload | RealWorkload, base_dir: Path | None) -> RequestTrace | CountTrace:
-    if isinstance(spec, RealWorkload):
-        return load_real_trace(spec.dataset, spec.data_dir, request_type=spec.request_type)
+def _trace_path(spec: TraceWorkload, base_dir: Path | None) -> Path:
     path = Path(spec.path).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
+    return path
+
+
+#: Traces read recently, keyed by file identity and reading options: checking a scenario before
+#: its run and the run itself read each file once.
+_LOADED: dict[tuple, RequestTrace | CountTrace] = {}
+_LOADED_MAX = 8
+
+
+def _load_recorded(spec: TraceWorkload | RealWorkload, base_dir: Path | None) -> RequestTrace | CountTrace:
+    if isinstance(spec, RealWorkload):
+        return load_real_trace(spec.dataset, spec.data_dir, request_type=spec.request_type,
+                               base_dir=base_dir)
+    path = _trace_path(spec, base_dir)
+    try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size, spec.shape, spec.format,
+               spec.columns.model_dump_json(), spec.time_unit, spec.interval_s, spec.contiguous,
+               spec.duplicates, spec.sort)
+    except OSError:
+        key = None  # the reader reports the missing file
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
     if spec.shape == "counts":
-        return read_count_trace(path, format=spec.format, columns=spec.columns, time_unit=spec.time_unit,
-                                interval_s=spec.interval_s, contiguous=spec.contiguous,
-                                duplicates=spec.duplicates, sort=spec.sort)
-    return read_request_trace(path, format=spec.format, columns=spec.columns, time_unit=spec.time_unit,
-                              sort=spec.sort)
+        loaded = read_count_trace(path, format=spec.format, columns=spec.columns, time_unit=spec.time_unit,
+                                  interval_s=spec.interval_s, contiguous=spec.contiguous,
+                                  duplicates=spec.duplicates, sort=spec.sort)
+    else:
+        loaded = read_request_trace(path, format=spec.format, columns=spec.columns, time_unit=spec.time_unit,
+                                    sort=spec.sort)
+    if key is not None:
+        while len(_LOADED) >= _LOADED_MAX:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = loaded
+    return loaded
+
+
+def _check_span(spec: TraceWorkload | RealWorkload, trace_s: float, duration_s: float) -> None:
+    """Refuse a ``skip_s`` beyond the trace, or a trace shorter than the horizon without ``repeat``
+    (``trace_s`` is the trace's length as read, before ``time_scale``)."""
+    name = spec.dataset if isinstance(spec, RealWorkload) else spec.path
+    trace_s = trace_s * spec.time_scale
+    if spec.skip_s:
+        if spec.skip_s >= trace_s:
+            raise InputError(f"skip_s={format_duration(spec.skip_s)} is beyond the end of trace {name!r} "
+                             f"({format_duration(trace_s)})")
+        trace_s -= spec.skip_s
+    if trace_s < duration_s and not spec.repeat:
+        raise InputError(
+            f"trace {name!r} covers {format_duration(trace_s)} but the horizon is "
+            f"{format_duration(duration_s)}; set repeat: true to tile it, or shorten the horizon"
+        )
 
 
 def _recorded(spec: TraceWorkload | RealWorkload, rng: np.random.Generator, duration_s: float,
               base_dir: Path | None) -> RequestTrace:
     placement_rng, scale_rng, attribute_rng = rng.spawn(3)
     loaded = _load_recorded(spec, base_dir)
+    _check_span(spec, loaded.duration_s, duration_s)
     trace = loaded.to_requests(placement_rng, spec.placement) if isinstance(loaded, CountTrace) else loaded
-    name = spec.dataset if isinstance(spec, RealWorkload) else spec.path
     if spec.time_scale != 1:
         trace = transform.scale_time(trace, spec.time_scale)
     if spec.skip_s:
-        if spec.skip_s >= trace.duration_s:
-            raise InputError(f"skip_s={format_duration(spec.skip_s)} is beyond the end of trace {name!r} "
-                             f"({format_duration(trace.duration_s)})")
         trace = transform.clip(trace, spec.skip_s, trace.duration_s)
     if trace.duration_s < duration_s:
-        if not spec.repeat:
-            raise InputError(
-                f"trace {name!r} covers {format_duration(trace.duration_s)} but the horizon is "
-                f"{format_duration(duration_s)}; set repeat: true to tile it, or shorten the horizon"
-            )
         trace = transform.tile(trace, duration_s)
     else:
         trace = transform.clip(trace, 0.0, duration_s)
@@ -166,6 +205,21 @@ def _recorded(spec: TraceWorkload | RealWorkload, rng: np.random.Generator, dura
     if spec.attributes is not None:
         trace = spec.attributes.apply(trace, attribute_rng)
     return trace
+
+
+def check_workload(spec: WorkloadSpec, duration_s: float, base_dir: str | Path | None = None) -> None:
+    """Read every trace file ``spec`` refers to and raise the :class:`InputError` that
+    :func:`materialize` would raise for it over a ``duration_s`` horizon, without drawing arrivals.
+
+    Synthetic generators have nothing to read. A trace is read once whether it is checked and
+    then materialized or not (the readers' results are kept for a few files).
+    """
+    base = Path(base_dir) if base_dir is not None else None
+    if isinstance(spec, (TraceWorkload, RealWorkload)):
+        _check_span(spec, _load_recorded(spec, base).duration_s, duration_s)
+    elif isinstance(spec, MixWorkload):
+        for sub in spec.models.values():
+            check_workload(sub, duration_s, base)
 
 
 def materialize(

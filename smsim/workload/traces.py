@@ -38,6 +38,15 @@ COUNT_NAMES = ("count", "counts", "invocations", "Invocations", "requests", "num
                "n_requests", "request_count", "sum")
 RATE_NAMES = ("qps", "rps", "rate", "rate_per_s", "requests_per_s", "requests_per_second")
 
+#: A count trace whose rate within one interval exceeds this (requests per second) is refused:
+#: ten million per second is far beyond any endpoint fleet, so such a row is a unit or export error
+#: (and turning it into arrival times would not fit in memory).
+MAX_TRACE_RATE_PER_S = 1e7
+
+#: Numeric timestamps (epoch or offset seconds) beyond this are refused: 1e10 s is the year 2286
+#: as an epoch time and 317 years as an offset, so such a value is a unit or export error.
+MAX_TRACE_TIME_S = 1e10
+
 TimeUnit = Literal["auto", "datetime", "s", "ms", "us", "ns"]
 Format = Literal["auto", "csv", "parquet", "jsonl"]
 _UNIT_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
@@ -155,6 +164,11 @@ def _parse_times(table: _Table, col: str, unit: TimeUnit) -> tuple[np.ndarray, b
                 low = float(np.min(values))
                 unit = "ns" if low >= 1e17 else "us" if low >= 1e14 else "ms" if low >= 1e11 else "s"
         seconds = values * _UNIT_S[unit]
+        far = np.abs(seconds) > MAX_TRACE_TIME_S
+        if far.any():
+            i = _first_bad(far)
+            raise table.error(f"timestamp {values[i]:g} (unit {unit}) is more than {MAX_TRACE_TIME_S:g} s, about "
+                              "300 years, from 1970 or from 0 (a unit or export error?)", i, col)
         return seconds, float(np.min(seconds)) >= 1e8  # after 1973-03-03: epoch, not an offset
     text = series.astype("string")
     parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
@@ -320,6 +334,12 @@ def read_count_trace(
     if off_grid.any():
         i = int(order[_first_bad(off_grid)])
         raise table.error(f"timestamp is not on the {interval_s:g}-s interval grid starting at the first row", i, tcol)
+    per_s = values if is_rate else values / interval_s
+    if (per_s > MAX_TRACE_RATE_PER_S).any():
+        i = _first_bad(per_s > MAX_TRACE_RATE_PER_S)
+        what = f"rate {values[i]:g}/s" if is_rate else f"count {values[i]:g} in a {interval_s:g}-s interval"
+        raise table.error(f"{what} is {per_s[i]:.3g} requests/s, above the {MAX_TRACE_RATE_PER_S:g}/s smsim "
+                          "accepts (a unit or export error?)", int(order[i]), vcol)
     if contiguous:
         jump = np.diff(k) > 1
         if jump.any():

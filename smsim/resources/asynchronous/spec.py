@@ -81,6 +81,9 @@ class AsyncEndpointSpec(StrictModel):
         if a is None and n == 0:
             raise ValueError("initial_instance_count 0 without autoscaling would never serve a request")
         check_initial_count(a, n)
+        if a is not None and any(getattr(p, "metric", None) == "no_capacity_invocation_failures" for p in a.policies):
+            raise ValueError("an async endpoint queues requests instead of failing them, so "
+                             "no_capacity_invocation_failures stays 0; scale from zero on backlog instead")
         return self
 
     def scaling(self) -> AutoscalingSpec:

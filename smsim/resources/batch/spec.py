@@ -67,6 +67,10 @@ class BulkJobSpec(StrictModel):
             )
         return self
 
+    def rate_keys(self) -> list[tuple[str, str]]:
+        """``(field, rate_key)`` of every non-instance rate these jobs are billed at."""
+        return [("volume_gb", "ml_storage_gb_month")] if self.volume_gb else []
+
     @property
     def processing_s(self) -> float:
         """Processing seconds of a job of mean size on ``instance_count`` instances."""

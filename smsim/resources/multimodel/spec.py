@@ -74,6 +74,9 @@ class MultiModelEndpointSpec(StrictModel):
             raise ValueError(f"models lists a name twice: {self.models}")
         a, n = self.autoscaling, self.initial_instance_count
         check_initial_count(a, n)
+        if a is not None and a.can_reach_zero:
+            raise ValueError("a multi-model endpoint cannot scale to 0 instances (SageMaker scales to zero only "
+                             "endpoints that host inference components); keep min_capacity >= 1")
         return self
 
     @property

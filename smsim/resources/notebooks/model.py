@@ -16,12 +16,10 @@ import pandas as pd
 from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.meter import UsageWriter
 from smsim.errors import InputError
+from smsim.resources.notebooks.spec import STORAGE_RATE_KEY
 
 _COMPONENT = {"notebook-instance": "Notebook", "studio": "Studio"}
-_STORAGE = {
-    "notebook-instance": "ml_storage_notebook_gb_month",
-    "studio": "studio_storage_gb_month",
-}
+_STORAGE = STORAGE_RATE_KEY
 
 
 def user_activity(spec, days: list[tuple[float, float]], rng: np.random.Generator) -> np.ndarray:

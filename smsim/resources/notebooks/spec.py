@@ -34,6 +34,12 @@ from smsim.spec import (
     Tags,
 )
 
+#: GB-month rate key of each kind's ML storage volume.
+STORAGE_RATE_KEY = {
+    "notebook-instance": "ml_storage_notebook_gb_month",
+    "studio": "studio_storage_gb_month",
+}
+
 
 class NotebookSpec(StrictModel):
     """A group of notebook-instance or Studio users sharing one pattern and one policy."""
@@ -56,6 +62,10 @@ class NotebookSpec(StrictModel):
     storage_gb_per_user: NonNegFloat = 5.0
     trace_path: str | None = None
     tags: Tags = Field(default_factory=dict)
+
+    def rate_keys(self) -> list[tuple[str, str]]:
+        """``(field, rate_key)`` of the storage volume's rate."""
+        return [("storage_gb_per_user", STORAGE_RATE_KEY[self.kind])] if self.storage_gb_per_user else []
 
     def user_type(self, i: int) -> str:
         types = self.user_instance_types or [self.instance_type]

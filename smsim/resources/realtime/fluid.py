@@ -164,7 +164,8 @@ class FluidTier:
         t_wall = time.perf_counter()
         s = self.spec
         m = self.result.minutes
-        arrivals = m.arrivals.to_numpy()
+        arrivals = m.arrivals.to_numpy()  # offered to the queue
+        no_capacity = m.no_capacity.to_numpy()  # failed at once: no instance InService
         served = m.served.to_numpy()
         timed_out = m.timed_out.to_numpy()
         in_service = m.in_service.to_numpy()
@@ -202,7 +203,9 @@ class FluidTier:
         total = cum[-1] if cum.size else 0.0
         q = [float(lat[min(np.searchsorted(cum, p * total), lat.size - 1)]) if total > 0 else math.nan
              for p in (0.5, 0.9, 0.99, 0.999)]
-        requests = float(arrivals.sum())
+        offered = float(arrivals.sum())
+        failed_no_capacity = float(no_capacity.sum())
+        requests = offered + failed_no_capacity
         inst = self.result.instances
         ends = np.minimum(inst.end_s.to_numpy(), self.horizon_s)
         billed_s = float((ends - inst.launch_s.to_numpy()).sum())
@@ -214,8 +217,8 @@ class FluidTier:
         wait_p50 = np.where(pc > 0.5, np.where(m.backlog.to_numpy() > 0, wscale,
                                                wscale * np.log(np.maximum(2 * pc, 1.0))), 0.0)
         series = pd.DataFrame({
-            "time_s": m.start_s, "instances_in_service": m.in_service, "arrivals": arrivals, "served": served,
-            "timed_out": timed_out, "dropped": 0.0, "latency_p50_s": np.where(arrivals > 0, wait_p50 + svc_p50, np.nan),
+            "time_s": m.start_s, "instances_in_service": m.in_service, "arrivals": arrivals + no_capacity,
+            "served": served, "timed_out": timed_out, "dropped": no_capacity, "latency_p50_s": np.where(arrivals > 0, wait_p50 + svc_p50, np.nan),
             "latency_p99_s": np.where(arrivals > 0, m.latency_p99_s, np.nan), "utilization": m.utilization,
         })[SERIES_COLUMNS]
         events = [e[1] for e in self.result.events]
@@ -223,7 +226,8 @@ class FluidTier:
             "requests": requests + self.dropped_deleted,
             "served": float(served.sum()),
             "timed_out": float(timed_out.sum()),
-            "dropped": self.dropped_deleted,
+            "dropped": failed_no_capacity + self.dropped_deleted,
+            "no_capacity_failures": failed_no_capacity,
             "deleted_at_s": self.deleted_at_s,
             "throttled": 0,
             "in_flight_at_horizon": float(m.backlog.iloc[-1]) if len(m) else 0.0,
@@ -231,7 +235,7 @@ class FluidTier:
             "latency_p90_s": q[1],
             "latency_p99_s": q[2],
             "latency_p999_s": q[3],
-            "mean_wait_s": float((m.wait_mean_s * arrivals).sum() / requests) if requests else math.nan,
+            "mean_wait_s": float((m.wait_mean_s * arrivals).sum() / offered) if offered else math.nan,
             "mean_instances": billed_s / self.horizon_s,
             "mean_instances_in_service": float((in_service * minute_len).sum() / self.horizon_s),
             "max_instances": max_concurrent(list(zip(inst.launch_s.tolist(), ends.tolist(), strict=True))),

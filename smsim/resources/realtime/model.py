@@ -22,7 +22,10 @@ Outcomes: the kernel decides a request's outcome when it starts (served, or cut 
 deadline), so ``requests == served + timed_out + dropped + in_flight_at_horizon`` where
 ``in_flight_at_horizon`` counts the requests still waiting at the horizon;
 ``in_service_at_horizon`` of the served/timed-out ones finish after it (the per-minute series
-counts completions, so it misses exactly those).
+counts completions, so it misses exactly those). A request that arrives while no instance is
+InService (an endpoint scaled to zero, or whose first instance is still provisioning) fails at
+once: it is dropped and counted in ``no_capacity_failures``, the NoCapacityInvocationFailures
+metric a step-scaling policy uses to scale out from zero.
 
 Billing: every instance is metered from launch to termination by the autoscaler (component
 ``RealTimeInference``) under the endpoint's name, with the instance id in the
@@ -112,6 +115,8 @@ class RequestTier:
         self.last_arrival_s = 0.0
         self.deleted_at_s: float | None = None
         self.dropped_deleted = 0
+        #: requests that arrived while no instance was InService (they fail at once)
+        self.no_capacity = 0
 
     # -- capacity ------------------------------------------------------------------------------
     def _on_event(self, now: float, event: str, inst: Instance) -> None:
@@ -171,6 +176,23 @@ class RequestTier:
             return self._none, self._none
         return arr, svc
 
+    def _no_capacity(self, arr: np.ndarray, svc: np.ndarray, a: float, b: float) -> tuple[np.ndarray, np.ndarray, int]:
+        """Fail the arrivals of ``[a, b)`` that find no instance InService (SageMaker answers them
+        with an error at once: NoCapacityInvocationFailures); the others go to the kernel.
+        Every capacity change inside the period is already in the timeline (module docstring of
+        :mod:`smsim.resources.scaling.autoscaler`)."""
+        spans = [(max(a, i.ready_s), min(b, i.end_s)) for i in self.live if i.ready_s < b and i.end_s > a]
+        if any(lo <= a and hi >= b for lo, hi in spans):
+            return arr, svc, 0
+        ok = np.zeros(arr.size, dtype=bool)
+        for lo, hi in spans:
+            ok |= (arr >= lo) & (arr < hi)
+        failed = int(arr.size - np.count_nonzero(ok))
+        if not failed:
+            return arr, svc, 0
+        self.no_capacity += failed
+        return arr[ok], svc[ok], failed
+
     # -- the DataPlane protocol ------------------------------------------------------------------
     def advance(self, until_s: float) -> Metrics:
         """Serve ``[clock, until_s)`` and return that period's CloudWatch metrics."""
@@ -183,6 +205,10 @@ class RequestTier:
             before = self.dropped_deleted
             arr, svc = self._lifecycle(arr, svc, until_s)
             failed = self.dropped_deleted - before
+        no_capacity = 0
+        if arr.size:
+            arr, svc, no_capacity = self._no_capacity(arr, svc, t0, until_s)
+            failed += no_capacity
         k.advance(arr, svc, until_s)
         win = k.win[:, int(t0 // METRIC_PERIOD_S)].tolist()
         busy, cap = win[W.W_BUSY_S], win[W.W_CAPACITY_S]
@@ -196,7 +222,7 @@ class RequestTier:
                           win[W.W_DROPPED] + failed, p50, p99, util))
         queued = float(k.queued)
         self.wall_s += time.perf_counter() - t_wall
-        return Metrics(t0, arrivals, in_service, 100.0 * util, 100.0 * util, queued)
+        return Metrics(t0, arrivals, in_service, 100.0 * util, 100.0 * util, queued, no_capacity)
 
     def start(self, ctx: SimContext) -> None:
         self.scaler.start()
@@ -217,12 +243,13 @@ class RequestTier:
         events = self.scaler.events_frame()
         series = pd.DataFrame(self.rows, columns=SERIES_COLUMNS)
         metrics = {
-            "requests": c["arrivals"] + self.dropped_deleted,
+            "requests": c["arrivals"] + self.dropped_deleted + self.no_capacity,
             "served": c["served"],
             "timed_out": c["timed_out"],
             "timed_out_queue": c["timed_out_queue"],
             "timed_out_service": c["timed_out_service"],
-            "dropped": c["dropped"] + self.dropped_deleted,
+            "dropped": c["dropped"] + self.dropped_deleted + self.no_capacity,
+            "no_capacity_failures": self.no_capacity,
             "deleted_at_s": self.deleted_at_s,
             "throttled": 0,
             "in_flight_at_horizon": c["queued"],

@@ -83,6 +83,14 @@ class RealtimeEndpointSpec(StrictModel):
                     f"initial_instance_count {n} disagrees with autoscaling.initial_capacity {a.initial_capacity}; "
                     f"set one of them"
                 )
+        if a is not None and a.can_reach_zero and not a.scales_from_zero():
+            raise ValueError(
+                "autoscaling can take this endpoint to 0 instances, but no policy or scheduled action scales it "
+                "out again: at zero a real-time endpoint fails every request, and (as for SageMaker inference "
+                "components) only a step_scaling alarm on no_capacity_invocation_failures launches an instance; add "
+                "{kind: step_scaling, metric: no_capacity_invocation_failures, threshold: 1, comparison: '>=', "
+                "steps: [{lower_bound: 0, adjustment: 1}]}, or keep min_capacity >= 1"
+            )
         return self
 
     @property

@@ -14,6 +14,13 @@ give identical results (tested).
 Provisioning: instances launched at an evaluation become InService after a delay from
 :mod:`smsim.resources.scaling.provisioning`; a minute in which an instance becomes ready counts it for the
 fraction of the minute it serves. Instances are billed from launch to termination.
+
+No capacity: in a minute that starts with no instance InService, the arrivals before the first
+instance becomes ready (all of them when none does) fail at once (``no_capacity``; arrivals are
+taken as uniform within the minute) and only the others are offered to the queue; the
+``arrivals`` column counts those offered. Several instances becoming ready in one such minute
+count from the earliest; a pending instance cancelled in the minute it would have become ready
+still counts (rare: scale-in removes pending instances only when the load falls).
 """
 
 from __future__ import annotations
@@ -68,6 +75,8 @@ class _Fleet:
     def __init__(self, n_minutes: int, spec: AutoscalingSpec, rng) -> None:
         self.frac = np.zeros(n_minutes + 2)
         self.d_full = np.zeros(n_minutes + 2)
+        self.frac_pos = np.zeros(n_minutes + 2)  # the part of frac from instances becoming ready
+        self.cover_max = np.zeros(n_minutes + 2)  # the largest share of its minute one of them serves
         self.n = n_minutes
         self.live: list[list] = []  # [id, launch_s, ready_s]
         self.done: list[tuple] = []
@@ -76,13 +85,18 @@ class _Fleet:
         self.order = spec.termination_order
         self._next = 0
 
-    def _coverage(self, ready_s: float, sign: float) -> None:
+    def _coverage(self, ready_s: float, sign: float, becoming_ready: bool = True) -> None:
         m = ready_s / 60.0
         mi = math.floor(m)
         if mi >= self.n:
             return
-        self.frac[mi] += sign * (mi + 1 - m)
+        share = mi + 1 - m
+        self.frac[mi] += sign * share
         self.d_full[mi + 1] += sign
+        if becoming_ready:
+            self.frac_pos[mi] += sign * share
+            if sign > 0:
+                self.cover_max[mi] = max(self.cover_max[mi], share)
 
     def launch(self, now: float, ready_s: float | None = None) -> None:
         ready = now + float(self.delay.sample(self.rng)) if ready_s is None else ready_s
@@ -98,7 +112,7 @@ class _Fleet:
         for inst in (pending + serving)[:count]:
             self.live.remove(inst)
             # in service over [ready, now): cancel the ready step if it is still ahead
-            self._coverage(max(inst[2], now), -1.0)
+            self._coverage(max(inst[2], now), -1.0, becoming_ready=inst[2] > now)
             self.done.append((inst[0], inst[1], inst[2], now))
 
     @property
@@ -161,8 +175,8 @@ def simulate_fluid(
             alarm_dyn[a, 0] = _can_act(policies[pi], sh, cap, lo, hi)
             alarm_dyn[a, 1] = _block_until(policies[pi], sh, states[pi])
         k_last, count, backlog = run_minutes(
-            k, k_stop, every_minute, arrivals, cum, fleet.frac, fleet.d_full, count, backlog, svc, svc_q, svc_prefix,
-            alarm_i, alarm_f, alarm_dyn, flags, cap, lo, hi, out,
+            k, k_stop, every_minute, arrivals, cum, fleet.frac, fleet.d_full, fleet.frac_pos, fleet.cover_max, count,
+            backlog, svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, cap, lo, hi, out,
         )
         now = 60.0 * (k_last + 1)
         for idx in fires.get(k_last, []):
@@ -170,9 +184,9 @@ def simulate_fluid(
             lo, hi, want = apply_scheduled(fleet.capacity, lo, hi, action)
             _set(fleet, want, now)
             events.append((now, "scheduled", fleet.capacity, f"{action.name}: min {lo} max {hi}"))
-        if policies:
+        if policies and now < horizon_s:  # as on the SimPy clock, nothing is evaluated at the horizon
             col = out[:, k_last].tolist()
-            metrics = Metrics(60.0 * k_last, col[0], col[2], 100 * col[3], 100 * col[3], col[9])
+            metrics = Metrics(60.0 * k_last, col[0], col[2], 100 * col[3], 100 * col[3], col[9], col[11])
             cap = fleet.capacity
             decisions = []
             for pi, p in enumerate(policies):

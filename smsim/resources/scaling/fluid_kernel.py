@@ -41,12 +41,12 @@ from smsim.core.fluid import erlang_c, saturated_slack
 #: Columns of :attr:`FluidResult.minutes`.
 MINUTE_COLUMNS = [
     "start_s", "arrivals", "capacity", "in_service", "utilization", "wait_mean_s", "wait_p99_s",
-    "latency_p99_s", "served", "timed_out", "backlog", "slack_s",
+    "latency_p99_s", "served", "timed_out", "backlog", "slack_s", "no_capacity",
 ]
 
 
 METRIC_CODE = {"invocations_per_instance": 0, "cpu_utilization": 1, "gpu_utilization": 1,
-                "backlog_per_instance": 2, "backlog": 3}
+                "backlog_per_instance": 2, "backlog": 3, "no_capacity_invocation_failures": 4}
 
 
 CMP_CODE = {">": 0, ">=": 1, "<": 2, "<=": 3}
@@ -68,8 +68,8 @@ def _breach(value: float, missing: bool, thr: float, cmp: int, missing_zero: boo
 
 
 @numba.njit(cache=True)
-def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, count0, backlog0, svc, svc_q, svc_prefix,
-         alarm_i, alarm_f, alarm_dyn, flags, capacity, lo, hi, out):
+def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, frac_pos, cover_max, count0, backlog0,
+                svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, capacity, lo, hi, out):
     """Run minutes ``k0 .. k_stop - 1``; return ``(k_last, count, backlog)`` at the first minute
     after which a policy could act (or ``k_stop - 1``). ``out`` rows follow MINUTE_COLUMNS[1:].
 
@@ -77,6 +77,10 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
     service quantile points and ``svc_prefix`` their prefix sums; per alarm,
     ``alarm_i`` = (metric, comparison, datapoints, periods, kind, missing_zero),
     ``alarm_f`` = (threshold, target), ``alarm_dyn`` = (can_act, scale-in blocked until s).
+    ``frac_pos`` is the part of ``frac`` from instances becoming ready in the minute and
+    ``cover_max`` the largest share of the minute one of them serves: in a minute without an
+    instance InService from its start, the arrivals before the first one is ready fail
+    (no capacity) and are not offered to the queue.
     """
     mean_s, scv_s, scv_a, conc, timeout_s, svc_p99 = svc[0], svc[1], svc[2], svc[3], svc[4], svc[5]
     a_metric, a_cmp, a_dp, a_periods = alarm_i[:, 0], alarm_i[:, 1], alarm_i[:, 2], alarm_i[:, 3]
@@ -99,6 +103,10 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
         if s < 1e-12:
             s = 0.0
         A = arrivals[k]
+        nc = 0.0
+        if s - frac_pos[k] < 0.5:  # no instance InService from the start of the minute
+            nc = A * (1.0 - min(max(cover_max[k], 0.0), 1.0))
+            A -= nc
         c_eff = s * conc
         rate_min = c_eff * mu * 60.0
         lam = A / 60.0
@@ -164,6 +172,7 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
         out[8, k] = timed_out
         out[9, k] = backlog
         out[10, k] = cut_slack
+        out[11, k] = nc
         stop = every_minute
         if capacity == 0 and backlog > 0.0:
             stop = True
@@ -178,9 +187,14 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
                 missing = s <= 0.0
             elif m == 2:
                 value = backlog / s if s > 0.0 else backlog
-            else:
+            elif m == 3:
                 value = backlog
+            else:
+                value = nc
+                missing = nc <= 0.0
             flag = 1 if _breach(value, missing, a_thr[a], a_cmp[a], a_missing_zero[a] == 1) else 0
+            if a_kind[a] == 1 and nc > 0.0:
+                flag = 0  # unmet demand is never below target (smsim.resources.scaling.policies)
             flags[a, k] = flag
             counts[a] += flag
             if k - a_periods[a] >= 0:

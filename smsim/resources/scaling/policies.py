@@ -32,6 +32,14 @@ Model of one evaluation (once per one-minute CloudWatch period, after the period
 
 Async endpoints scaling from zero: with ``capacity == 0`` and a backlog, a policy on a backlog
 metric scales straight to ``max(1, ceil(backlog / target))`` without waiting for its alarm.
+
+Real-time endpoints scaling from zero (SageMaker inference components with minimum copies 0): a
+request that arrives while no instance is InService fails and counts in
+``no_capacity_invocation_failures`` (CloudWatch's NoCapacityInvocationFailures); a step-scaling
+alarm on that metric launches instances like any step policy. A minute with such failures had
+demand the endpoint could not serve, so it never breaches a target-tracking low alarm (smsim's
+assumption: otherwise the low alarm of an idle endpoint, in ALARM before the failures, would
+terminate the instance the step policy just launched, every minute).
 """
 
 from __future__ import annotations
@@ -52,7 +60,8 @@ class Metrics:
 
     ``in_service`` is the time-averaged number of InService instances during the period (the
     denominator of every per-instance metric); utilizations are percent of the in-service
-    capacity (0-100); ``backlog`` is the number of queued requests at the end of the period.
+    capacity (0-100); ``backlog`` is the number of queued requests at the end of the period;
+    ``no_capacity_failures`` counts the requests that failed because no instance was InService.
     """
 
     start_s: float
@@ -61,6 +70,7 @@ class Metrics:
     cpu_utilization: float = 0.0
     gpu_utilization: float = 0.0
     backlog: float = 0.0
+    no_capacity_failures: float = 0.0
 
     def value(self, metric: str) -> float | None:
         """The CloudWatch datapoint for ``metric``, or None when CloudWatch would publish none."""
@@ -74,6 +84,8 @@ class Metrics:
             return self.backlog / self.in_service if self.in_service > 0 else self.backlog
         if metric == "backlog":
             return self.backlog
+        if metric == "no_capacity_invocation_failures":
+            return self.no_capacity_failures if self.no_capacity_failures > 0 else None
         raise ValueError(f"unknown metric {metric!r}")
 
 
@@ -175,7 +187,8 @@ def _target_tracking(ctx: ScalingContext) -> Decision:
     st = ctx.state
     state = PolicyState(
         _push(st.high, breaches(value, p.target_value, ">", p.missing_data), p.scale_out_evaluation_periods),
-        _push(st.low, breaches(value, p.scale_in_fraction * p.target_value, "<", p.missing_data),
+        _push(st.low, m.no_capacity_failures <= 0
+              and breaches(value, p.scale_in_fraction * p.target_value, "<", p.missing_data),
               p.scale_in_evaluation_periods),
         st.last_scale_out_s, st.last_scale_in_s, st.scale_out_from,
     )

@@ -39,6 +39,9 @@ Metric = Literal[
     "gpu_utilization",  # percent, 0-100
     "backlog_per_instance",  # ApproximateBacklogSizePerInstance (async endpoints)
     "backlog",  # ApproximateBacklogSize, total queued requests (async; used to scale from zero)
+    # NoCapacityInvocationFailures: requests per minute that failed because no instance was in
+    # service (real-time endpoints at zero; a step-scaling alarm on it scales them out from zero)
+    "no_capacity_invocation_failures",
 ]
 
 Comparison = Literal[">", ">=", "<", "<="]
@@ -86,6 +89,9 @@ class TargetTracking(StrictModel):
                 raise ValueError(f"{side}_datapoints is {m} but {side}_evaluation_periods is {n}; need datapoints <= periods")
         if self.metric in ("cpu_utilization", "gpu_utilization") and self.target_value > 100:
             raise ValueError(f"target_value {self.target_value} for {self.metric} is above 100 percent")
+        if self.metric == "no_capacity_invocation_failures":
+            raise ValueError("no_capacity_invocation_failures is an alarm metric for a step_scaling policy "
+                             "(scale out from zero), not a target to track")
         return self
 
 
@@ -229,7 +235,9 @@ class AutoscalingSpec(StrictModel):
     initial_capacity: Count | None = Field(None, description="instances at the start; min_capacity when absent")
     policies: list[Policy] = Field(default_factory=list)
     scheduled_actions: list[ScheduledAction] = Field(default_factory=list)
-    scale_to_zero: bool = Field(False, description="allow min_capacity 0 (async endpoints, inference components)")
+    scale_to_zero: bool = Field(
+        False, description="allow min_capacity 0 (async endpoints; real-time endpoints with a step_scaling "
+        "policy on no_capacity_invocation_failures, as SageMaker inference components scale from zero)")
     provisioning: ProvisioningDelay = Field(default_factory=FixedDelay)
     termination_order: Literal["newest_first", "oldest_first"] = Field(
         "newest_first", description="which instances scale-in removes (instances still provisioning go first)"
@@ -240,7 +248,7 @@ class AutoscalingSpec(StrictModel):
         if self.min_capacity > self.max_capacity:
             raise ValueError(f"min_capacity {self.min_capacity} > max_capacity {self.max_capacity}")
         if self.min_capacity == 0 and not self.scale_to_zero:
-            raise ValueError("min_capacity is 0 but scale_to_zero is false; set scale_to_zero: true (async endpoints)")
+            raise ValueError("min_capacity is 0 but scale_to_zero is false; set scale_to_zero: true")
         if self.max_capacity == 0:
             raise ValueError("max_capacity is 0; an endpoint needs at least one instance at some point")
         if self.initial_capacity is not None and not (self.min_capacity <= self.initial_capacity <= self.max_capacity):
@@ -254,6 +262,27 @@ class AutoscalingSpec(StrictModel):
         if len(set(names)) != len(names):
             raise ValueError(f"policy names must be unique, found {names}")
         return self
+
+    @property
+    def can_reach_zero(self) -> bool:
+        """Whether capacity may be 0 at some time (at the start, by scale-in or a scheduled action)."""
+        return (self.min_capacity == 0 or self.start_capacity == 0
+                or any(a.min_capacity == 0 for a in self.scheduled_actions))
+
+    def scales_from_zero(self) -> bool:
+        """Whether something brings capacity back from 0: a scheduled action that raises
+        ``min_capacity`` to 1 or more, or a policy that launches an instance when requests fail
+        for lack of capacity (a step-scaling alarm on ``no_capacity_invocation_failures`` above
+        its threshold with a step that adds)."""
+        if any(a.min_capacity is not None and a.min_capacity >= 1 for a in self.scheduled_actions):
+            return True
+        for p in self.policies:
+            if getattr(p, "kind", None) != "step_scaling" or p.metric != "no_capacity_invocation_failures":
+                continue
+            if p.comparison in (">", ">=") and any(s.adjustment >= 1 if p.adjustment_type == "ExactCapacity"
+                                                   else s.adjustment > 0 for s in p.steps):
+                return True
+        return False
 
     @property
     def start_capacity(self) -> int:

@@ -20,10 +20,12 @@ Assumptions (AWS does not publish these; every one is a field so it can be swept
 * ``bill_cold_start`` (default false): the catalog prices "inference duration", so the cold
   start is not billed; set it to true to bill it as compute;
 * a free container is reused most-recently-freed first, so the least recently used ones idle out;
-* provisioned concurrency is billed with two rate keys that have no catalog row yet:
+* provisioned concurrency is billed with two rate keys, as AWS bills it with two prices:
   ``serverless_provisioned_gb_second`` (GB-seconds the provisioned containers exist) and
-  ``serverless_provisioned_inference_gb_second`` (inference duration served on them). A run that
-  uses provisioned concurrency needs those rows in its catalog.
+  ``serverless_provisioned_inference_gb_second`` (inference duration served on them). No sourced
+  price exists for either, so the built-in catalog has no row for them: a scenario that uses
+  provisioned concurrency fails validation until its catalog has both (``smsim pricing import``
+  of a rates CSV).
 """
 
 from __future__ import annotations
@@ -97,6 +99,14 @@ class ServerlessEndpointSpec(StrictModel):
                 f"{self.max_concurrency}"
             )
         return self
+
+    def rate_keys(self) -> list[tuple[str, str]]:
+        """``(field, rate_key)`` of every non-instance rate this endpoint is billed at."""
+        keys = [("memory_size_mb", "serverless_compute_gb_second"), ("workload", "serverless_data_gb")]
+        if self.provisioned_concurrency:
+            keys += [("provisioned_concurrency", "serverless_provisioned_gb_second"),
+                     ("provisioned_concurrency", "serverless_provisioned_inference_gb_second")]
+        return keys
 
     @property
     def instance_type(self) -> str:

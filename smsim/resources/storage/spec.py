@@ -60,6 +60,17 @@ class S3DataSpec(StrictModel):
     )
     tags: Tags = Field(default_factory=dict)
 
+    def rate_keys(self) -> list[tuple[str, str]]:
+        """``(field, rate_key)`` of every rate this prefix is billed at."""
+        keys = [("initial_gb", CLASS_RATE_KEY["standard"]), ("object_size_mb", "s3_put_requests_per_1000")]
+        keys += [(f"transitions.{i}.storage_class", CLASS_RATE_KEY[t.storage_class])
+                 for i, t in enumerate(self.transitions)]
+        if self.get_requests_per_day:
+            keys.append(("get_requests_per_day", "s3_get_requests_per_1000"))
+        if self.glacier_retrieval_gb_per_day:
+            keys.append(("glacier_retrieval_gb_per_day", "s3_glacier_flexible_retrieval_gb"))
+        return keys
+
     @model_validator(mode="after")
     def _lifecycle(self):
         prev_days, prev_class = 0.0, "standard"

@@ -185,3 +185,15 @@ class TrainingJobSpec(StrictModel):
     @property
     def spot_settings(self) -> SpotSettings:
         return self.spot or SpotSettings()
+
+    def rate_keys(self) -> list[tuple[str, str]]:
+        """``(field, rate_key)`` of every non-instance rate these jobs are billed at."""
+        keys = [("volume_gb", "ml_storage_gb_month")] if self.volume_gb else []
+        s3 = []
+        if self.checkpoint_gb and self.market == "Spot":
+            s3.append("checkpoint_gb")
+        if self.model_artifact_gb:
+            s3.append("model_artifact_gb")
+        for field in s3:
+            keys += [(field, "s3_standard_gb_month"), (field, "s3_put_requests_per_1000")]
+        return keys
