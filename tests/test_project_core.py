@@ -124,7 +124,8 @@ def test_eligible_usage_equals_ledger_on_demand_equivalent(projection, tmp_path)
         assert run.eligible.ondemand_usd.sum() == pytest.approx(want.sum(), rel=1e-12)
     out = write_projection(projection, tmp_path / "proj")
     assert sorted(p.name for p in out.iterdir()) == [
-        "_SUCCESS", "eligible_usage.csv", "paths.parquet", "spend_by_month.csv", "summary.json"]
+        "_SUCCESS", "eligible_usage.csv", "paths.parquet", "scenario.resolved.yaml", "spend_by_month.csv",
+        "summary.json"]
     usage = read_usage(out)
     med = projection.runs[projection.median_index]
     want = read_ledger(med.ledger, "ledger").hourly_usd

@@ -180,8 +180,8 @@ def _summary(scenario, start, hours, n_paths, seed, model, endpoints, runs, tabl
 
 
 def write_projection(proj: Projection, out: str | Path, force: bool = False) -> Path:
-    """Write ``summary.json``, ``spend_by_month.csv``, ``paths.parquet`` and
-    ``eligible_usage.csv`` into ``out`` atomically (complete with ``_SUCCESS``, or absent)."""
+    """Write ``summary.json``, ``spend_by_month.csv``, ``paths.parquet``, ``eligible_usage.csv``
+    and ``scenario.resolved.yaml`` into ``out`` atomically (complete with ``_SUCCESS``, or absent)."""
     from smsim import atomic
     from smsim.store.records import json_default
 
@@ -191,6 +191,9 @@ def write_projection(proj: Projection, out: str | Path, force: bool = False) -> 
         proj.table.to_csv(tmp / "spend_by_month.csv", index=False)
         proj.paths_frame().to_parquet(tmp / "paths.parquet", index=False)
         proj.eligible_usage().to_csv(tmp / "eligible_usage.csv", index=False)
+        from smsim.api import resolved_scenario_yaml
+
+        (tmp / "scenario.resolved.yaml").write_text(resolved_scenario_yaml(proj.scenario))
     return out
 
 

@@ -23,6 +23,7 @@ class RunView:
     series: dict[str, pd.DataFrame] = field(default_factory=dict)
     ledger: pd.DataFrame | None = None
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    budgets: list = field(default_factory=list)  # the scenario's budgets (smsim.budgets.spec.Budget)
 
 
 @dataclass

@@ -178,3 +178,37 @@ def commitment_curve(curve: pd.DataFrame, recommended: float | None = None,
 def ranking(labels: Sequence[str], costs: Sequence[float], title: str = "Scenarios by total cost") -> str:
     """The bench ranking as bars (cheapest on top)."""
     return bars(dict(zip(labels, costs, strict=True)), "total cost (USD)", title, fmt="${:,.2f}")
+
+
+def budget_chart(actual: pd.Series, amount: float, forecast: pd.Series | None, alerts: Sequence[tuple],
+                 title: str) -> str:
+    """A budget period: cumulative actual spend, the budgeted amount, the forecast of the
+    period's spend at each hour, and a marker where each alert fired."""
+    fig, ax = _figure()
+    ax.plot(actual.index, actual.to_numpy(float), color=PALETTE[0], lw=1.6, label="actual (cumulative)")
+    if forecast is not None and forecast.notna().any():
+        ax.plot(forecast.index, forecast.to_numpy(float), color=PALETTE[1], lw=1.0, ls="--",
+                label="forecast for the period")
+    ax.axhline(amount, color=PALETTE[3], lw=1.0, label=f"budget {amount:,.0f} USD")
+    for i, (when, spend, label) in enumerate(alerts):
+        ax.plot([when], [spend], marker="v", color=PALETTE[3], ms=7, ls="none",
+                label="alert fired" if i == 0 else None)
+        ax.annotate(_short(label, 24), (when, spend), textcoords="offset points", xytext=(4, 6), fontsize=7)
+    ax.set_ylabel("USD")
+    ax.set_title(title, loc="left")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    fig.autofmt_xdate()
+    return to_svg(fig)
+
+
+def spend_with_anomalies(daily: pd.Series, spans: Sequence[tuple], title: str) -> str:
+    """Spend per step with each anomaly's span shaded."""
+    fig, ax = _figure()
+    ax.plot(daily.index, daily.to_numpy(float), color=PALETTE[0], lw=1.4, label="spend")
+    for i, (start, end) in enumerate(spans):
+        ax.axvspan(start, end, color=PALETTE[3], alpha=0.25, lw=0, label="anomaly" if i == 0 else None)
+    ax.set_ylabel("USD")
+    ax.set_title(title, loc="left")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    fig.autofmt_xdate()
+    return to_svg(fig)

@@ -41,6 +41,9 @@ def load_run_view(ref: str | Path, *, store=None, label: str | None = None) -> R
         text = (folder / "scenario.resolved.yaml").read_text(encoding="utf-8")
         view.scenario_hash = scenario_hash(text)
         view.description = str((yaml.safe_load(text) or {}).get("description") or "")
+    from smsim.report.monitoring import budgets_of
+
+    view.budgets = budgets_of(folder)
     for name in ("ledger.parquet", "ledger.csv"):
         if (folder / name).exists():
             view.ledger = pd.read_parquet(folder / name) if name.endswith("parquet") else pd.read_csv(folder / name)

@@ -13,6 +13,12 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from smsim.budgets.spec import (
+    Budget,
+    resource_filter_errors,
+    tag_filter_errors,
+    unique_budget_names,
+)
 from smsim.pricing.options import PricingOptions
 from smsim.resources.models import ModelSpec
 from smsim.resources.registry import SECTIONS as _SECTIONS
@@ -72,6 +78,7 @@ class Scenario(StrictModel):
     notebooks: list[Notebook] = Field(default_factory=list)
     storage: list[Storage] = Field(default_factory=list)
     optimize: OptimizeSpec | None = Field(None, description="search space and SLA for `smsim optimize`")
+    budgets: list[Budget] = Field(default_factory=list, description="cost budgets and alerts for `smsim budget`")
 
     #: Where the scenario was read from (relative trace paths resolve against its folder).
     _source: str | None = PrivateAttr(None)
@@ -130,6 +137,28 @@ class Scenario(StrictModel):
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
+
+    @model_validator(mode="after")
+    def _budget_filters(self):
+        """Budget names are unique; tag and resource filters name tags and resources the scenario has."""
+        from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+        unique_budget_names(self.budgets)
+        names = {spec.name for _, spec in self.resources()}
+        errors = [InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
+                                   loc=loc, input=value)
+                  for loc, value, message in [*tag_filter_errors(self.budgets, self.tag_keys()),
+                                              *resource_filter_errors(self.budgets, names)]]
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    def tag_keys(self) -> set[str]:
+        """Every tag key a resource's ledger lines can carry (smsim's own ``smsim:*`` included)."""
+        keys = set(self.tags) | {"smsim:resource", "smsim:instance", "smsim:user"}
+        for _, spec in self.resources():
+            keys |= set(getattr(spec, "tags", None) or {})
+        return keys
 
     def resources(self):
         """``(section, spec)`` for every resource, in file order within section order."""

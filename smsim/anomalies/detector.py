@@ -1,0 +1,124 @@
+"""A seasonal-aware, causal detector for one spend series: forecast-interval exceedance on a
+robust seasonal decomposition.
+
+At each step ``t`` (after a warm-up of ``window`` steps) the previous ``window`` steps are
+decomposed with robust STL (:class:`statsmodels.tsa.seasonal.STL`, ``robust=True``; period 7 for
+daily spend, 24 for hourly). The expected spend of ``t`` is the last trend value plus the
+median of the seasonal values at ``t``'s phase over the window's cycles; the spread is the normal-consistent median absolute deviation
+of the residuals (:func:`scipy.stats.median_abs_deviation`), floored at ``floor_frac`` of the
+window's median spend so a perfectly flat series does not alarm on cents. Step ``t`` is
+anomalous when ``actual - expected > z * spread`` (cost anomalies are increases, as in AWS).
+
+Only what was known at ``t`` is used, so the detection delay is real: an anomaly is reported at
+the end of its first anomalous step. While a run of anomalous steps lasts (and of unusually quiet
+ones, below ``expected - z * spread``, which are not reported), the history keeps their expected
+values instead of the actual ones, so they do not become the baseline; after ``adapt_steps``
+such steps in a row the new level is accepted as normal (a
+deliberate change, such as a new endpoint, stops alarming). Consecutive anomalous steps form
+one anomaly with its start, end, actual and expected spend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import median_abs_deviation
+from statsmodels.tsa.seasonal import STL
+
+PERIOD = {"D": 7, "h": 24}
+WINDOW = {"D": 28, "h": 72}
+
+
+@dataclass(frozen=True)
+class Episode:
+    start: int  # first anomalous step
+    end: int  # last anomalous step (inclusive)
+    actual_usd: float
+    expected_usd: float
+
+    @property
+    def impact_usd(self) -> float:
+        return self.actual_usd - self.expected_usd
+
+
+def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: float = 4.0,
+                        floor_frac: float = 0.02, adapt_steps: int | None = None,
+                        seasonal: int = 7, trend: int | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per step: expected spend, spread and the anomaly flag (NaN / False before the warm-up)."""
+    values = np.asarray(values, dtype=float)
+    trend = trend or (2 * window + 1)
+    n = len(values)
+    adapt = adapt_steps if adapt_steps is not None else period
+    clean = values.copy()
+    expected = np.full(n, np.nan)
+    spread = np.full(n, np.nan)
+    flags = np.zeros(n, dtype=bool)
+    run = low_run = 0
+    for t in range(window, n):
+        hist = clean[t - window:t]
+        level = float(np.median(np.abs(hist)))
+        if np.ptp(hist) == 0.0:
+            exp, resid = float(hist[-1]), np.zeros(1)
+        else:
+            fit = STL(hist, period=period, seasonal=seasonal, trend=trend, robust=True).fit()
+            # the phase's seasonal value: the median over the window's cycles (robust to one odd cycle)
+            exp = float(np.mean(fit.trend[-period:]) + np.median(fit.seasonal[window - period::-period]))
+            resid = fit.resid
+        exp = max(exp, 0.0)
+        s = max(float(median_abs_deviation(resid, scale="normal")), floor_frac * level, 1e-6)
+        expected[t], spread[t] = exp, s
+        deviation = values[t] - exp
+        if deviation > z * s:
+            flags[t] = True
+            run += 1
+            low_run = 0
+            if run <= adapt:
+                clean[t] = exp
+            else:  # a lasting change: accept the new level
+                clean[t - adapt:t + 1] = values[t - adapt:t + 1]
+                flags[t] = False
+        elif deviation < -z * s:  # an unusually quiet step is no anomaly, nor a baseline
+            run = 0
+            low_run += 1
+            if low_run <= adapt:
+                clean[t] = exp
+            else:
+                clean[t - adapt:t + 1] = values[t - adapt:t + 1]
+        else:
+            run = low_run = 0
+    return expected, spread, flags
+
+
+def episodes(values: np.ndarray, expected: np.ndarray, flags: np.ndarray) -> list[Episode]:
+    """Runs of consecutive anomalous steps."""
+    out = []
+    idx = np.flatnonzero(flags)
+    if not idx.size:
+        return out
+    breaks = np.flatnonzero(np.diff(idx) > 1)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    ends = np.concatenate([idx[breaks], [idx[-1]]])
+    for s, e in zip(starts, ends, strict=True):
+        out.append(Episode(int(s), int(e), float(values[s:e + 1].sum()), float(expected[s:e + 1].sum())))
+    return out
+
+
+def detect(values: np.ndarray, freq: str = "D", *, z: float = 4.0, window: int | None = None,
+           adapt_steps: int | None = None) -> list[Episode]:
+    """Anomalies of one series of daily (``freq="D"``) or hourly (``"h"``) spend."""
+    period = PERIOD[freq]
+    window = window or WINDOW[freq]
+    expected, _, flags = expected_and_spread(values, period=period, window=window, z=z, adapt_steps=adapt_steps)
+    return episodes(np.asarray(values, float), expected, flags)
+
+
+def day_over_day(values: np.ndarray, *, threshold: float = 0.2) -> list[Episode]:
+    """The plain rule to compare against: a step whose spend exceeds the previous step's by more
+    than ``threshold`` (20 %) is anomalous; expected spend = the previous step's."""
+    v = np.asarray(values, dtype=float)
+    prev = np.concatenate([[np.nan], v[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flags = np.where(prev > 0, (v - prev) / prev > threshold, v > 0) & ~np.isnan(prev)
+    return episodes(v, np.nan_to_num(prev), flags)
