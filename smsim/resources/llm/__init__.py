@@ -1,0 +1,1 @@
+"""LLM serving: hardware and model facts, the roofline step-time model and the serving simulation."""
