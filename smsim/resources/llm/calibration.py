@@ -1,17 +1,21 @@
 """The roofline's efficiency constants: what fraction of the datasheet peaks a serving engine gets.
 
-Calibrated once, on two published points, and then held fixed for every accelerator, model and
-dtype (``benchmarks/bench_llm_published.py`` prints them as "calibration" beside the points
-that check the model):
+Calibrated once each, on three measurements, and then held fixed for every accelerator, model and
+dtype (``benchmarks/bench_llm_published.py`` prints the points used as "calibration" beside the
+points that check the model, and ``--calibrate`` re-derives the fitted values):
 
 * ``memory_efficiency`` 0.85 is set a priori: streaming kernels reach 80-90 % of the datasheet
   DRAM bandwidth on HBM and GDDR parts alike.
-* ``step_overhead_s`` then follows from the batch-1 decode of Llama-3.1-8B bf16 on one A100 40GB
-  under vLLM 0.23 (75 tokens/s, a TPOT of 13.3 ms; johnmusgrave.com, "vLLM throughput-latency
-  sweep on NVIDIA A100"): 13.3 ms - 16.06 GB / (1555 GB/s x 0.85) - KV reads = 1.0 ms.
-* ``compute_efficiency`` follows from the prefill-bound TensorRT-LLM point Llama-3.1-8B FP8 on
-  one H100, 2048 input / 128 output tokens: 3,450 output tokens/s (NVIDIA TensorRT-LLM
-  perf-overview.md @00f37686).
+* ``compute_efficiency`` 0.68 (16-bit GEMMs) reproduces Vidur's measured profile of one Llama-3-8B
+  layer on an A100 at 32,768 tokens: linear layers plus norms, rotary and activation take 67.5 ms
+  (github.com/microsoft/vidur data/profiling/compute/a100/meta-llama/Meta-Llama-3-8B/mlp.csv
+  @41ab8ab1), i.e. 14.3 TFLOP at 0.68 x 312 TFLOP/s.
+* ``compute_efficiency_8bit`` 0.51 (fp8/int8 GEMMs) fits the prefill-bound TensorRT-LLM point
+  Llama-3.1-8B FP8 on one H100, 2,048 input / 128 output tokens: 3,450 output tokens/s (NVIDIA
+  TensorRT-LLM docs/source/performance/perf-overview.md @00f37686).
+* ``step_overhead_s`` 1.9 ms fits the batch-1 decode of Llama-3.1-8B bf16 on one A100 40GB under
+  vLLM 0.23 (75 tokens/s, a TPOT of 13.3 ms; johnmusgrave.com, "vLLM throughput-latency sweep on
+  NVIDIA A100") once the weights and KV cache are read at 0.85 x 1555 GB/s.
 * ``link_efficiency`` and the all-reduce latencies are assumptions, not fits: ring all-reduce
   reaches about 70 % of the link's one-way bandwidth; a small all-reduce costs about 10 us over
   NVLink (vLLM's custom all-reduce), 30 us over PCIe (NCCL) and 15 us over NeuronLink.
@@ -32,9 +36,10 @@ ALLREDUCE_LATENCY_S: dict[str, float] = {"nvlink3": 10e-6, "nvlink4": 10e-6, "pc
 @dataclass(frozen=True)
 class Efficiencies:
     memory_efficiency: float = 0.85
-    compute_efficiency: float = 0.5
+    compute_efficiency: float = 0.68
+    compute_efficiency_8bit: float = 0.51
     link_efficiency: float = 0.7
-    step_overhead_s: float = 1.0e-3
+    step_overhead_s: float = 1.9e-3
     allreduce_latency_s: float | None = None  # None: ALLREDUCE_LATENCY_S of the instance's interconnect
 
     def allreduce_s(self, interconnect: str) -> float:
@@ -45,7 +50,7 @@ class Efficiencies:
 
 EFFICIENCIES = Efficiencies()
 
-_FRACTIONS = ("memory_efficiency", "compute_efficiency", "link_efficiency")
+_FRACTIONS = ("memory_efficiency", "compute_efficiency", "compute_efficiency_8bit", "link_efficiency")
 
 
 def with_overrides(base: Efficiencies, overrides: dict) -> Efficiencies:

@@ -44,17 +44,22 @@ class Accelerator:
     fp8_dense_tflops: float | None  # None: no fp8 tensor cores (fp8 weights run as weight-only)
     int8_dense_tops: float | None
 
-    def peak_flops(self, weight_dtype: str) -> float:
-        """Dense peak FLOP/s of the matrix units for linear layers with these weights.
+    def matrix_units(self, weight_dtype: str) -> str:
+        """Which matrix units run the linear layers with these weights: ``fp8``, ``int8`` or ``bf16``.
 
         fp8 weights use the fp8 units where the accelerator has them (W8A8), int8 the int8 units;
         otherwise (and for int4, which is weight-only) the GEMMs run in bf16.
         """
         if weight_dtype == "fp8" and self.fp8_dense_tflops:
-            return self.fp8_dense_tflops * 1e12
+            return "fp8"
         if weight_dtype == "int8" and self.int8_dense_tops:
-            return self.int8_dense_tops * 1e12
-        return self.bf16_dense_tflops * 1e12
+            return "int8"
+        return "bf16"
+
+    def peak_flops(self, units: str) -> float:
+        """Dense peak FLOP/s (or OP/s) of the ``fp8``, ``int8`` or ``bf16`` matrix units."""
+        tera = {"fp8": self.fp8_dense_tflops, "int8": self.int8_dense_tops}.get(units) or self.bf16_dense_tflops
+        return tera * 1e12
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,11 @@ class ModelShape:
         """Bytes of all weights held in accelerator memory."""
         half = (self.embedding_params + self.lm_head_params + self.norm_params) * HALF_BYTES
         return self.linear_params(self.experts) * WEIGHT_BYTES[weight_dtype] + half
+
+    def active_weight_bytes(self, weight_dtype: str) -> float:
+        """Bytes one token's forward pass reads (MoE: only its experts); the embedding lookup excluded."""
+        half = (self.vocab_size * self.hidden_size + self.norm_params) * HALF_BYTES
+        return self.linear_params(self.experts_per_token) * WEIGHT_BYTES[weight_dtype] + half
 
     def kv_bytes_per_token(self, kv_dtype: str) -> int:
         """K and V of every layer for one token: 2 x layers x kv_heads x head_dim x bytes."""

@@ -47,15 +47,17 @@ class RooflineStepModel:
         hw, eff, shape = self.hw, self.eff, self.hw.shape
         acc, tp = hw.instance.accelerator, hw.tp
         wb = WEIGHT_BYTES[hw.weight_dtype]
+        units = acc.matrix_units(hw.weight_dtype)
+        linear_flops = acc.peak_flops(units) * tp * (eff.compute_efficiency if units == "bf16" else eff.compute_efficiency_8bit)
         flops = tp * eff.compute_efficiency
         bandwidth = tp * acc.memory_bandwidth_gb_per_s * 1e9 * eff.memory_efficiency
         c = {
             # linear layers: FLOPs per token (active experts) and per sampled sequence (LM head)
-            "linear_s_per_token": 2 * shape.linear_params(shape.experts_per_token) / (acc.peak_flops(hw.weight_dtype) * flops),
+            "linear_s_per_token": 2 * shape.linear_params(shape.experts_per_token) / linear_flops,
             "head_s_per_seq": 2 * shape.vocab_size * shape.hidden_size / (acc.peak_flops("bf16") * flops),
             # weights read once per step; MoE experts only when some token routes to them
-            "dense_read_s": (shape.linear_params(0) * wb + (shape.vocab_size * shape.hidden_size + shape.norm_params)
-                             * HALF_BYTES) / bandwidth,
+            "dense_read_s": (shape.linear_params(0 if shape.experts > 1 else 1) * wb
+                             + (shape.vocab_size * shape.hidden_size + shape.norm_params) * HALF_BYTES) / bandwidth,
             "experts_read_s": shape.layers * shape.experts * shape.expert_params * wb / bandwidth,
             "miss": 1.0 - shape.experts_per_token / shape.experts,
             "moe": shape.experts > 1,
