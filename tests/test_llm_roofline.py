@@ -179,3 +179,30 @@ def test_steady_state_closed_forms_agree_with_the_step_model():
     assert low_load_ttft_s(m, 16384, 8192) == pytest.approx(m.step_time_s(8192, 0, 8192) + m.step_time_s(8192, 0, 16384))
     expected = np.mean([m.step_time_s(0, 1, 100 + j) for j in range(1, 50)])
     assert low_load_tpot_s(m, 100, 50) == pytest.approx(expected, rel=1e-12)
+
+
+def test_every_model_instance_and_dtype_either_fits_consistently_or_says_why():
+    from smsim.resources.llm.facts import fact_table
+
+    models = list(fact_table("llm_models.csv")["model"])
+    instances = list(fact_table("accelerator_instances.csv")["instance_type"])
+    fits = 0
+    for model in models:
+        for instance in instances:
+            for wd, kv in (("fp16", "fp16"), ("fp8", "fp8"), ("int8", "fp16"), ("int4", "fp8")):
+                try:
+                    hw = serving_hardware(instance, model, wd, kv)
+                except InputError as exc:
+                    assert "GB" in exc.message and model in exc.message, exc.message
+                    continue
+                fits += 1
+                acc = hw.instance.accelerator
+                assert hw.kv_capacity_tokens >= hw.max_model_len
+                assert hw.copies_per_instance * hw.tp <= hw.instance.count
+                assert hw.weight_bytes / hw.tp < acc.memory_gb * 1e9 * hw.gpu_memory_utilization
+                assert hw.instance.count % hw.tp == 0 and hw.shape.attention_heads % hw.tp == 0
+                smaller = [d for d in range(1, hw.tp) if hw.instance.count % d == 0 and hw.shape.attention_heads % d == 0]
+                for d in smaller:  # the smallest degree that fits was chosen
+                    with pytest.raises(InputError):
+                        serving_hardware(instance, model, wd, kv, d)
+    assert fits > 500
