@@ -25,10 +25,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Fit, KV cache, latency alone and throughput at saturation of an LLM on one instance type.
 
-        Closed forms over the roofline step model (no simulation): the smallest tensor-parallel
-        degree that fits, model copies per instance, KV-cache tokens per copy, model load time,
-        TTFT and TPOT of a request alone, output tokens/s per instance with an endless queue of
-        identical requests, and the on-demand price per million output tokens at that rate.
+        Closed forms over the roofline step model, no simulation: tensor-parallel degree, copies,
+        KV-cache tokens, load time, TTFT/TPOT alone, tokens/s and $ per 1M output tokens at saturation.
         """
         from smsim.resources.llm.sizing import fit_summary
 
