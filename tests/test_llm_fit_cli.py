@@ -55,3 +55,15 @@ def test_bad_input_exits_2_with_the_figures(args, message):
     assert res.exit_code == 2, res.output
     assert message in " ".join(res.output.split())
     assert "Traceback" not in res.output
+
+
+def test_the_readme_examples_print_what_the_readme_shows():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"\$ smsim (llm-fit [^\n]+)\n(.*?)\n```", readme, flags=re.S)
+    assert len(shown) >= 2, "the README's llm-fit examples are missing"
+    for command, expected in shown:
+        res = runner.invoke(app, command.split())
+        assert " ".join(res.output.split()) == " ".join(expected.split()), command
