@@ -26,6 +26,7 @@ from smsim.resources.realtime.spec import RealtimeEndpointSpec
 from smsim.resources.serverless.spec import ServerlessEndpointSpec
 from smsim.resources.storage.spec import S3DataSpec, TransferSpec
 from smsim.resources.training.spec import TrainingJobSpec
+from smsim.resources.tuning.spec import TuningJobSpec
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ SECTIONS: dict[str, bool] = {
     "endpoints": True,
     "fleets": False,
     "training_jobs": False,
+    "tuning_jobs": False,
     "batch_jobs": True,
     "processing_jobs": True,
     "notebooks": False,
@@ -61,6 +63,7 @@ KINDS: list[Kind] = [
     Kind("endpoints", MultiModelEndpointSpec, "smsim.resources.multimodel.model:MultiModelEndpoint"),
     Kind("fleets", FleetSpec, "smsim.resources.fleet.model:FleetModel"),
     Kind("training_jobs", TrainingJobSpec, "smsim.resources.training.model:TrainingModel"),
+    Kind("tuning_jobs", TuningJobSpec, "smsim.resources.tuning.model:TuningModel"),
     Kind("batch_jobs", BatchTransformSpec, "smsim.resources.batch.model:BatchTransformModel"),
     Kind("processing_jobs", ProcessingJobSpec, "smsim.resources.batch.model:ProcessingModel"),
     Kind("notebooks", NotebookSpec, "smsim.resources.notebooks.model:NotebookModel"),
