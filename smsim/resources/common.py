@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from smsim.cron import parse_schedule
 from smsim.resources.scaling.spec import AutoscalingSpec
@@ -104,6 +104,38 @@ class PoissonTrigger(StrictModel):
     rate_per_day: PositiveFloat
 
 
+class DurationDistribution(StrictModel):
+    """A random duration: fixed, lognormal (mean and coefficient of variation) or exponential."""
+
+    distribution: Literal["fixed", "lognormal", "exponential"] = "fixed"
+    mean_s: PositiveDuration
+    cv: NonNegFloat = Field(0.0, description="coefficient of variation (lognormal only)")
+
+    @model_validator(mode="after")
+    def _cv(self):
+        if self.distribution != "lognormal" and self.cv:
+            raise ValueError(f"cv {self.cv:g} applies to a lognormal distribution, not {self.distribution!r}")
+        return self
+
+    @property
+    def sd_s(self) -> float:
+        """Standard deviation in seconds (every random input declares its moments)."""
+        return {"fixed": 0.0, "exponential": self.mean_s, "lognormal": self.cv * self.mean_s}[self.distribution]
+
+    def draw(self, rng, n: int):
+        """``n`` durations in seconds (a fixed one draws nothing, so other streams stay aligned)."""
+        import math
+
+        import numpy as np
+
+        if self.distribution == "fixed":
+            return np.full(n, self.mean_s)
+        if self.distribution == "exponential":
+            return rng.exponential(self.mean_s, n)
+        sigma2 = math.log1p(self.cv**2)
+        return self.mean_s * rng.lognormal(-sigma2 / 2, math.sqrt(sigma2), n)
+
+
 #: SageMaker's default ``MaxRuntimeInSeconds`` (one day).
 DEFAULT_MAX_RUNTIME_S = 86_400.0
 
@@ -142,6 +174,6 @@ class SpotSettings(StrictModel):
     )
 
 
-__all__ = ["DEFAULT_MAX_RUNTIME_S", "CapacityWait", "CronTrigger", "ModelName", "OnceTrigger", "PoissonTrigger",
+__all__ = ["DEFAULT_MAX_RUNTIME_S", "CapacityWait", "CronTrigger", "DurationDistribution", "ModelName", "OnceTrigger", "PoissonTrigger",
            "SlaSpec", "SpotSettings", "check_initial_count", "series_window_field", "traffic_stream_field",
            "variant_scaling"]

@@ -69,14 +69,7 @@ class TuningModel:
             scores = [self.sign * float(v) if done else None
                       for v, done in zip(self.log.objective[idx], self.log.completed[idx], strict=True)]
             return train, scores
-        d = s.trial_duration
-        if d.distribution == "fixed":
-            full = np.full(n, d.mean_s)
-        elif d.distribution == "exponential":
-            full = rngs["duration"].exponential(d.mean_s, n)
-        else:
-            sigma2 = math.log1p(d.cv**2)
-            full = d.mean_s * rngs["duration"].lognormal(-sigma2 / 2, math.sqrt(sigma2), n)
+        full = s.trial_duration.draw(rngs["duration"], n)
         q = rngs["objective"].uniform(size=n)
         score = self.sign * self._values(q)
         fraction = np.ones(n)

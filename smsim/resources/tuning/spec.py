@@ -23,14 +23,19 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from smsim.resources.common import CronTrigger, OnceTrigger, PoissonTrigger, SpotSettings
+from smsim.resources.common import (
+    CronTrigger,
+    DurationDistribution,
+    OnceTrigger,
+    PoissonTrigger,
+    SpotSettings,
+)
 from smsim.spec import (
     Duration,
     Fraction,
     InstanceType,
     NonNegFloat,
     PositiveCount,
-    PositiveDuration,
     ResourceName,
     StrictModel,
     Tags,
@@ -40,20 +45,6 @@ TuningTrigger = Annotated[CronTrigger | OnceTrigger | PoissonTrigger, Field(disc
 
 #: SageMaker's limit on ``HyperbandStrategyConfig.MaxResource`` (epochs).
 MAX_HYPERBAND_RESOURCE = 20_000
-
-
-class TrialDuration(StrictModel):
-    """Training time of one trial that runs to the end (before any early stop)."""
-
-    distribution: Literal["fixed", "lognormal", "exponential"] = "fixed"
-    mean_s: PositiveDuration
-    cv: NonNegFloat = Field(0.0, description="coefficient of variation (lognormal only)")
-
-    @model_validator(mode="after")
-    def _cv(self):
-        if self.distribution != "lognormal" and self.cv:
-            raise ValueError(f"cv {self.cv:g} applies to a lognormal trial_duration, not {self.distribution!r}")
-        return self
 
 
 class ObjectiveDistribution(StrictModel):
@@ -150,7 +141,8 @@ class TuningJobSpec(StrictModel):
     strategy: Literal["random", "bayesian", "hyperband"] = "bayesian"
     max_trials: PositiveCount = Field(description="MaxNumberOfTrainingJobs")
     max_parallel_trials: PositiveCount = Field(1, description="MaxParallelTrainingJobs")
-    trial_duration: TrialDuration | None = None
+    trial_duration: DurationDistribution | None = Field(
+        None, description="training time of a trial that runs to the end (before any early stop)")
     objective: ObjectiveDistribution = Field(default_factory=ObjectiveDistribution)
     trial_log: TrialLog | None = None
     early_stopping: EarlyStopping | None = None
