@@ -22,6 +22,7 @@ from smsim.resources.batch.spec import BatchTransformSpec, ProcessingJobSpec
 from smsim.resources.fleet.spec import FleetSpec
 from smsim.resources.multimodel.spec import MultiModelEndpointSpec
 from smsim.resources.notebooks.spec import NotebookSpec
+from smsim.resources.pipelines.spec import PipelineSpec
 from smsim.resources.realtime.spec import RealtimeEndpointSpec
 from smsim.resources.serverless.spec import ServerlessEndpointSpec
 from smsim.resources.storage.spec import S3DataSpec, TransferSpec
@@ -54,6 +55,7 @@ SECTIONS: dict[str, bool] = {
     "processing_jobs": True,
     "notebooks": False,
     "storage": True,
+    "pipelines": False,
 }
 
 KINDS: list[Kind] = [
@@ -69,6 +71,7 @@ KINDS: list[Kind] = [
     Kind("notebooks", NotebookSpec, "smsim.resources.notebooks.model:NotebookModel"),
     Kind("storage", S3DataSpec, "smsim.resources.storage.model:S3Model"),
     Kind("storage", TransferSpec, "smsim.resources.storage.model:TransferModel"),
+    Kind("pipelines", PipelineSpec, "smsim.resources.pipelines.model:PipelineModel"),
 ]
 
 

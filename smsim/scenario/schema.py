@@ -40,6 +40,7 @@ BatchJob = section_type("batch_jobs")
 ProcessingJob = section_type("processing_jobs")
 Notebook = section_type("notebooks")
 Storage = section_type("storage")
+Pipeline = section_type("pipelines")
 
 
 class Horizon(StrictModel):
@@ -79,6 +80,7 @@ class Scenario(StrictModel):
     processing_jobs: list[ProcessingJob] = Field(default_factory=list)
     notebooks: list[Notebook] = Field(default_factory=list)
     storage: list[Storage] = Field(default_factory=list)
+    pipelines: list[Pipeline] = Field(default_factory=list, description="ML pipelines: DAGs of steps on a schedule")
     optimize: OptimizeSpec | None = Field(None, description="search space and SLA for `smsim optimize`")
     budgets: list[Budget] = Field(default_factory=list, description="cost budgets and alerts for `smsim budget`")
 

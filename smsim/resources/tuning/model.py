@@ -150,6 +150,7 @@ class TuningModel:
             return float(jobs[col].mean() / scale) if n else math.nan
 
         metrics = {
+            "cost_unit": "jobs",
             "instance_type": self.spec.instance_type,
             "strategy": self.spec.strategy,
             "market": self.spec.market,
