@@ -136,6 +136,11 @@ class DurationDistribution(StrictModel):
         return self.mean_s * rng.lognormal(-sigma2 / 2, math.sqrt(sigma2), n)
 
 
+
+def pipeline_topic(pipeline: str) -> str:
+    """The engine topic a pipeline publishes its deployable runs on and deployments follow."""
+    return f"pipeline:{pipeline}"
+
 #: SageMaker's default ``MaxRuntimeInSeconds`` (one day).
 DEFAULT_MAX_RUNTIME_S = 86_400.0
 
@@ -175,5 +180,5 @@ class SpotSettings(StrictModel):
 
 
 __all__ = ["DEFAULT_MAX_RUNTIME_S", "CapacityWait", "CronTrigger", "DurationDistribution", "ModelName", "OnceTrigger", "PoissonTrigger",
-           "SlaSpec", "SpotSettings", "check_initial_count", "series_window_field", "traffic_stream_field",
+           "SlaSpec", "SpotSettings", "check_initial_count", "pipeline_topic", "series_window_field", "traffic_stream_field",
            "variant_scaling"]

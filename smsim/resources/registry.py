@@ -19,6 +19,7 @@ from pydantic import Field
 from smsim.core import engine
 from smsim.resources.asynchronous.spec import AsyncEndpointSpec
 from smsim.resources.batch.spec import BatchTransformSpec, ProcessingJobSpec
+from smsim.resources.deployment.spec import BlueGreenSpec, RollingSpec, ShadowSpec
 from smsim.resources.fleet.spec import FleetSpec
 from smsim.resources.multimodel.spec import MultiModelEndpointSpec
 from smsim.resources.notebooks.spec import NotebookSpec
@@ -56,6 +57,7 @@ SECTIONS: dict[str, bool] = {
     "notebooks": False,
     "storage": True,
     "pipelines": False,
+    "deployments": True,
 }
 
 KINDS: list[Kind] = [
@@ -72,6 +74,9 @@ KINDS: list[Kind] = [
     Kind("storage", S3DataSpec, "smsim.resources.storage.model:S3Model"),
     Kind("storage", TransferSpec, "smsim.resources.storage.model:TransferModel"),
     Kind("pipelines", PipelineSpec, "smsim.resources.pipelines.model:PipelineModel"),
+    Kind("deployments", BlueGreenSpec, "smsim.resources.deployment.model:DeploymentModel"),
+    Kind("deployments", RollingSpec, "smsim.resources.deployment.model:DeploymentModel"),
+    Kind("deployments", ShadowSpec, "smsim.resources.deployment.model:DeploymentModel"),
 ]
 
 

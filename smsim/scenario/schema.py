@@ -41,6 +41,7 @@ ProcessingJob = section_type("processing_jobs")
 Notebook = section_type("notebooks")
 Storage = section_type("storage")
 Pipeline = section_type("pipelines")
+Deployment = section_type("deployments")
 
 
 class Horizon(StrictModel):
@@ -81,6 +82,7 @@ class Scenario(StrictModel):
     notebooks: list[Notebook] = Field(default_factory=list)
     storage: list[Storage] = Field(default_factory=list)
     pipelines: list[Pipeline] = Field(default_factory=list, description="ML pipelines: DAGs of steps on a schedule")
+    deployments: list[Deployment] = Field(default_factory=list, description="model deployments and the capacity they add")
     optimize: OptimizeSpec | None = Field(None, description="search space and SLA for `smsim optimize`")
     budgets: list[Budget] = Field(default_factory=list, description="cost budgets and alerts for `smsim budget`")
 
@@ -138,6 +140,26 @@ class Scenario(StrictModel):
                     error(("endpoints", i, key_field), ep.instance_type,
                           f"model {name!r} has no latency profile for {ep.instance_type!r} "
                           f"(it has: {', '.join(model.latency)}); add one, or a '*' entry")
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    @model_validator(mode="after")
+    def _references(self):
+        """A resource that names another (a deployment following a pipeline) names one that exists
+        in the section it expects; the error points at the naming field."""
+        from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+        errors = []
+        for section in SECTIONS:
+            for i, spec in enumerate(getattr(self, section, None) or []):
+                for loc, target, name in (spec.references() if hasattr(spec, "references") else []):
+                    known = [s.name for s in getattr(self, target, None) or []]
+                    if name not in known:
+                        message = (f"{spec.name!r} names {target} entry {name!r}, which the scenario does not have "
+                                   f"(known: {', '.join(repr(k) for k in known) or 'none'})")
+                        errors.append(InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
+                                                       loc=(section, i, *loc), input=name))
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self

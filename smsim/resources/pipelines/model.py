@@ -20,17 +20,13 @@ import pandas as pd
 
 from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.meter import UsageWriter
+from smsim.resources.common import pipeline_topic
 from smsim.resources.pipelines.dag import CACHED, attempts, cache_hit, schedule
 from smsim.units import MONTH
 from smsim.workload.jobs import trigger_times
 
 COLUMNS = ["submit_s", "end_s", "makespan_s", "succeeded", "steps_run", "steps_cached", "retries",
            "instance_s", "in_progress_at_horizon"]
-
-
-def topic(pipeline: str) -> str:
-    """The topic a pipeline's deployable runs are published on."""
-    return f"pipeline:{pipeline}"
 
 
 class PipelineModel:
@@ -129,7 +125,7 @@ class PipelineModel:
             if t >= ctx.horizon_s:
                 return
             yield ctx.env.timeout(t - ctx.env.now)
-            ctx.publish(topic(self.spec.name), t)
+            ctx.publish(pipeline_topic(self.spec.name), t)
 
     def finish(self, ctx: SimContext) -> ResourceResult:
         runs = pd.DataFrame(self.rows, columns=COLUMNS)
