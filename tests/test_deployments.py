@@ -4,7 +4,6 @@ pipeline's new models, rollbacks, and bad input ending in exit 2."""
 from __future__ import annotations
 
 import math
-import textwrap
 
 import pytest
 from typer.testing import CliRunner
@@ -29,8 +28,8 @@ def run(tmp_path, body: str, horizon: str = "2d"):
 
 
 def deployment(extra: str, kind: str = "blue-green", trigger: str = "{kind: once, at_s: [1h]}") -> str:
-    return ("deployments:\n  - {kind: %s, name: dep, trigger: %s, instance_type: ml.m5.xlarge, instance_count: 6, %s}\n"
-            % (kind, trigger, extra))
+    return ("deployments:\n  - {kind: " + kind + ", name: dep, trigger: " + trigger
+            + ", instance_type: ml.m5.xlarge, instance_count: 6, " + extra + "}\n")
 
 
 @pytest.mark.parametrize("shifting, steps", [("all-at-once", 1), ("canary", 2), ("linear", 4)])
