@@ -145,6 +145,16 @@ def test_completion_criteria_on_a_trial_log(tmp_path, parallel, criteria, trials
     assert res["mean_time_to_best_h"] == pytest.approx(t_best_h)
 
 
+def test_max_runtime_stops_the_job(tmp_path):
+    # 10 trials of 1 h, 3 at a time, stopped at 2.5 h: trials start at 0, 0, 0, 1, 1, 1, 2, 2, 2 h
+    # (the tenth would start at 3 h); the three started at 2 h are stopped after 30 min
+    res, _ = run(tmp_path, "strategy: random\nmax_trials: 10\nmax_parallel_trials: 3\n"
+                           "trial_duration: {mean_s: 1h}\nmax_runtime_s: 2h30m\n")
+    assert (res["trials"], res["trials_cut_by_completion"]) == (9, 3)
+    assert res["cost_usd"] == pytest.approx((6 + 3 * 0.5) * RATE)
+    assert res["mean_wall_time_h"] == pytest.approx(2.5)
+
+
 def test_completion_and_best_pure():
     trials = [TrialTimes(0, 1, 0.5), TrialTimes(0, 2, None), TrialTimes(1, 3, 0.8)]
     assert completion_time(trials, -math.inf, 0.8, None) == 3

@@ -5,7 +5,8 @@ trial's full duration and objective are drawn (or read from the trial log), the 
 stopping rule fixes how much of it trains, the managed spot lifecycle
 (:func:`smsim.resources.managed_spot.run_job`) turns that into billed runs and an elapsed time,
 :func:`~smsim.resources.tuning.search.launch_offsets` places the trials in time, and completion
-criteria cut the job short. Metered per trial run: ``instance`` usage, component ``Training``
+criteria (or ``max_runtime_s``) cut the job short: trials not started by then never run, running
+ones are stopped then. Metered per trial run: ``instance`` usage, component ``Training``
 (tuning trials are training jobs and are billed as such), market ``Spot`` or ``OnDemand``, and
 the ML volumes as ``ml_storage_gb_month``.
 """
@@ -115,6 +116,8 @@ class TuningModel:
         c = s.completion
         target = None if c is None or c.target_objective is None else self.sign * c.target_objective
         stop = completion_time(trials, initial_best, target, None if c is None else c.max_trials_not_improving)
+        if s.max_runtime_s is not None:
+            stop = min(stop, s.max_runtime_s)
         launched = [i for i, t in enumerate(trials) if t.start_s < stop]
         instance_s = 0.0
         for i in launched:

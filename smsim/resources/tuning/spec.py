@@ -36,6 +36,7 @@ from smsim.spec import (
     InstanceType,
     NonNegFloat,
     PositiveCount,
+    PositiveDuration,
     ResourceName,
     StrictModel,
     Tags,
@@ -149,6 +150,8 @@ class TuningJobSpec(StrictModel):
     hyperband: HyperbandSpec | None = None
     warm_start: WarmStart | None = None
     completion: Completion | None = None
+    max_runtime_s: PositiveDuration | None = Field(
+        None, description="ResourceLimits.MaxRuntimeInSeconds: the job stops its trials after this long")
     provisioning_s: Duration = Field(180.0, description="launching a trial's instances; not billed")
     download_s: Duration = Field(60.0, description="data and image download per trial; billed")
     upload_s: Duration = Field(30.0, description="model upload per trial; billed")
