@@ -11,6 +11,8 @@ exported from earlier tuning jobs. The strategy decides how trials are launched 
   previous one's results (smsim's reading of "Bayesian search learns from completed trials");
 * ``hyperband``: as random, but each trial passes rungs of ``min_resource * eta^k`` epochs and
   stops at a rung unless its objective ranks in the top 1/eta of the trials that reached it.
+  smsim ranks trials at a rung by their final objective, i.e. it assumes early results rank
+  trials as their final results do: the best case for Hyperband (the best trial always passes).
 
 SageMaker requires ``TrainingJobEarlyStoppingType`` OFF with Hyperband, which has its own
 stopping; ``early_stopping`` (the ``Auto`` median rule) is for random and Bayesian search.
@@ -123,7 +125,8 @@ class TrialLog(StrictModel):
     """Trials from a CSV: a SageMaker tuning analytics export (``TrainingElapsedTimeSeconds``,
     ``FinalObjectiveValue``, ``TrainingJobStatus``) or ``duration_s``, ``objective``, ``status``.
     ``as-logged`` replays rows in order (at least ``max_trials`` rows); ``resample`` draws rows
-    with replacement."""
+    with replacement. The log's own early stops stand: the strategy then only decides how trials
+    are launched (Hyperband's rungs and early stopping are not applied again)."""
 
     path: str
     order: Literal["as-logged", "resample"] = "as-logged"
