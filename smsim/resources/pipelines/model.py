@@ -41,7 +41,7 @@ class PipelineModel:
         self.step_tags = {s.name: self.out.with_tags({"smsim:step": s.name}) for s in spec.steps}
         self.executions: dict[str, list[float]] = {s.name: [] for s in spec.steps}  # successful ends
         self.rows: list[tuple] = []
-        self.step_rows: list[tuple] = []
+        self.step_instance_s: dict[str, float] = {}  # steps that ever started, in start order
         self.deployed: list[float] = []
 
     def _draws(self, rngs: dict[str, np.random.Generator]) -> dict[str, dict]:
@@ -92,24 +92,7 @@ class PipelineModel:
         deploy_steps = [x.name for x in s.steps if x.type == "deployment"]
         for submit in submits.tolist():
             run, outcomes = self._run(ctx, submit, self._draws(rngs))
-            instance_s = 0.0
-            for name, out in outcomes.items():
-                step = self.steps[name]
-                begin = submit + run.start_s[name]
-                if not out.cached and out.succeeded:
-                    self.executions[name].append(submit + run.end_s[name])
-                if step.component is not None:
-                    for a, b in out.attempts:
-                        a, b = begin + a, min(begin + b, h)
-                        if b > a:
-                            tags = self.step_tags[name]
-                            self.out.instance(step.component, step.instance_type, a, b, step.instance_count, tags=tags)
-                            self.out.storage(step.component, "ml_storage_gb_month", step.volume_gb * step.instance_count,
-                                             a, b, tags=tags)
-                            instance_s += (b - a) * step.instance_count
-                billed = out.billed_s * step.instance_count if step.component is not None else 0.0
-                self.step_rows.append((submit, name, run.start_s[name], run.end_s[name], out.cached,
-                                       out.succeeded, out.retries, billed))
+            instance_s = self._meter_run(ctx, submit, run, outcomes)
             ok = [submit + run.end_s[n] for n in deploy_steps if n in run.end_s and outcomes[n].succeeded]
             fresh = any(not o.cached for n, o in outcomes.items() if self.steps[n].component is not None)
             if run.succeeded and fresh:
@@ -120,6 +103,29 @@ class PipelineModel:
                               sum(o.retries for o in outcomes.values()), instance_s, submit + run.makespan_s > h))
         ctx.env.process(self._announce(ctx))
 
+    def _meter_run(self, ctx: SimContext, submit: float, run, outcomes) -> float:
+        """Meter every billed attempt of the run's job steps (cut at the horizon), remember its
+        successful executions for later runs' caches; returns its instance-seconds."""
+        total = 0.0
+        for name, out in outcomes.items():
+            step = self.steps[name]
+            begin = submit + run.start_s[name]
+            if not out.cached and out.succeeded:
+                self.executions[name].append(submit + run.end_s[name])
+            self.step_instance_s.setdefault(name, 0.0)
+            if step.component is None:
+                continue
+            tags = self.step_tags[name]
+            for a, b in out.attempts:
+                a, b = begin + a, min(begin + b, ctx.horizon_s)
+                if b > a:
+                    self.out.instance(step.component, step.instance_type, a, b, step.instance_count, tags=tags)
+                    self.out.storage(step.component, "ml_storage_gb_month", step.volume_gb * step.instance_count,
+                                     a, b, tags=tags)
+                    self.step_instance_s[name] += (b - a) * step.instance_count
+                    total += (b - a) * step.instance_count
+        return total
+
     def _announce(self, ctx: SimContext):
         for t in sorted(self.deployed):
             if t >= ctx.horizon_s:
@@ -129,11 +135,8 @@ class PipelineModel:
 
     def finish(self, ctx: SimContext) -> ResourceResult:
         runs = pd.DataFrame(self.rows, columns=COLUMNS)
-        steps = pd.DataFrame(self.step_rows, columns=["submit_s", "step", "start_s", "end_s", "cached", "succeeded",
-                                                      "retries", "instance_s"])
         n = len(runs)
         months = ctx.horizon_s / MONTH
-        per_step = (steps.groupby("step", sort=False)["instance_s"].sum() / 3600.0).to_dict() if n else {}
         metrics = {
             "cost_unit": "runs",
             "runs": n,
@@ -145,7 +148,7 @@ class PipelineModel:
             "retries": int(runs["retries"].sum()),
             "instance_hours": float(runs["instance_s"].sum() / 3600.0),
             "instance_hours_per_run": float(runs["instance_s"].mean() / 3600.0) if n else 0.0,
-            "instance_hours_by_step": {k: float(v) for k, v in per_step.items()},
+            "instance_hours_by_step": {k: v / 3600.0 for k, v in self.step_instance_s.items()},
             "deployments_published": sum(1 for t in self.deployed if t < ctx.horizon_s),
             "in_progress_at_horizon": int(runs["in_progress_at_horizon"].sum()),
         }
