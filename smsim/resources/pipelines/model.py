@@ -6,8 +6,8 @@ billed attempt of a job step: ``instance`` usage under the step's component (``P
 ``Training``, ``BatchTransform``), on-demand, tagged ``smsim:step``, and its ML volumes as
 ``ml_storage_gb_month``. Steps without a job cost nothing, and neither does a cached step.
 
-A run that produced something new (some job step ran rather than being served from the cache)
-and whose ``deployment`` step succeeds (or, without one, that succeeds) is published on the topic
+A run that produced something new (some job step ran rather than being served from the cache,
+or the pipeline has no job steps) and whose ``deployment`` step succeeds (or, without one, that succeeds) is published on the topic
 ``pipeline:<name>`` at that time, so a ``deployments:`` entry can follow it.
 """
 
@@ -94,7 +94,8 @@ class PipelineModel:
             run, outcomes = self._run(ctx, submit, self._draws(rngs))
             instance_s = self._meter_run(ctx, submit, run, outcomes)
             ok = [submit + run.end_s[n] for n in deploy_steps if n in run.end_s and outcomes[n].succeeded]
-            fresh = any(not o.cached for n, o in outcomes.items() if self.steps[n].component is not None)
+            jobs = [o for n, o in outcomes.items() if self.steps[n].component is not None]
+            fresh = not jobs or not all(o.cached for o in jobs)
             if run.succeeded and fresh:
                 self.deployed.extend(ok or [submit + run.makespan_s])
             steps_cached = sum(o.cached for o in outcomes.values())
