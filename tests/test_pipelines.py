@@ -10,7 +10,14 @@ from typer.testing import CliRunner
 
 from smsim import api
 from smsim.cli import app
-from smsim.resources.pipelines.dag import StepOutcome, attempts, cache_hit, find_cycle, schedule
+from smsim.resources.pipelines.dag import (
+    StepOutcome,
+    attempts,
+    cache_hit,
+    find_cycle,
+    on_demand,
+    schedule,
+)
 from smsim.scenario import load_scenario
 
 M5, G5 = 0.23, 1.408  # ml.m5.xlarge Processing, ml.g5.xlarge Training; us-east-1 (data/pricing/ondemand.csv)
@@ -88,10 +95,10 @@ def test_cache_rule_table(rule, previous, deps_cached, changed, lucky, hit):
 def test_attempts_with_backoff_by_hand():
     # 100 s of work, 10 s provisioning; attempt 1 fails at half, attempt 2 at a quarter, 3 succeeds;
     # waits 5 s then 5 x 3 = 15 s
-    out = attempts(100, 10, [0.5, 0.25, None], interval_s=5, backoff_rate=3)
-    assert out.attempts == ((10, 60), (75, 100), (125, 225))
+    out = attempts(100, on_demand(10), [0.5, 0.25, None], interval_s=5, backoff_rate=3)
+    assert out.runs == ((10, 60), (75, 100), (125, 225))
     assert (out.span_s, out.billed_s, out.retries, out.succeeded) == (225, 175, 2, True)
-    gave_up = attempts(100, 0, [0.5, 0.5], interval_s=1, backoff_rate=2)
+    gave_up = attempts(100, on_demand(0), [0.5, 0.5], interval_s=1, backoff_rate=2)
     assert (gave_up.succeeded, gave_up.billed_s, gave_up.span_s) == (False, 100, 101)
 
 
@@ -145,3 +152,32 @@ def test_job_steps_need_an_instance_type(tmp_path):
     text = DIAMOND.replace("{name: register, type: registration,", "{name: register, type: training,")
     out = CliRunner().invoke(app, ["validate", str(write(tmp_path, text))])
     assert out.exit_code == 2 and "p.yaml:12" in out.output and "instance_type" in out.output
+
+
+def test_a_spot_training_step_goes_through_the_managed_spot_lifecycle(tmp_path):
+    from smsim.pricing.catalog import load_catalog
+    from smsim.resources.managed_spot import JobParams, expected_job
+
+    text = """\
+- kind: pipeline
+  name: hourly
+  trigger: {kind: cron, cron: "0 * * * *"}
+  steps:
+    - {name: train, type: training, instance_type: ml.m5.xlarge, duration: {mean_s: 1h}, volume_gb: 0, market: Spot,
+       spot: {interruption_rate_per_instance_hour: 0.5, checkpoint_interval_s: 10m, checkpoint_write_s: 0,
+              capacity_wait: {distribution: fixed, mean_s: 0}}}
+"""
+    res, result = run(tmp_path, text, horizon="10d")
+    assert set(result.usage["market"]) == {"Spot"} and res["runs"] == 240
+    expected = expected_job(JobParams(work_s=3600, rate_per_s=0.5 / 3600, checkpoint_interval_s=600))
+    # billable per run: 1 h plus lost work (sd < 500 s), so 240 runs give a standard error < 33 s (< 0.9 %)
+    assert res["instance_hours_per_run"] * 3600 == pytest.approx(expected["billable_s"], rel=0.035)
+    spot_rate = load_catalog().spot_usd_per_hour("ml.m5.xlarge", "Training", "us-east-1")
+    assert res["cost_usd"] == pytest.approx(res["instance_hours"] * spot_rate)
+
+
+def test_spot_is_for_training_steps_only(tmp_path):
+    text = DIAMOND.replace("type: evaluation, depends_on: [train, features],",
+                           "type: evaluation, market: Spot, depends_on: [train, features],")
+    out = CliRunner().invoke(app, ["validate", str(write(tmp_path, text))])
+    assert out.exit_code == 2 and "p.yaml:11" in out.output and "training steps" in out.output

@@ -7,7 +7,7 @@ Times are seconds from the start of the step (attempts) or of the run (schedule)
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -40,43 +40,53 @@ def find_cycle(deps: Mapping[str, Sequence[str]]) -> list[str] | None:
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """One step in one run: billed attempt intervals (from the step's start), its span, whether
-    it succeeded, and whether the cache served it."""
+    """One step in one run: its billed intervals (from the step's start, over all attempts), its
+    span, whether it succeeded, whether the cache served it, and how many attempts it made."""
 
-    attempts: tuple[tuple[float, float], ...] = ()
+    runs: tuple[tuple[float, float], ...] = ()
     span_s: float = 0.0
     succeeded: bool = True
     cached: bool = False
+    tries: int = 0
 
     @property
     def billed_s(self) -> float:
-        return sum(b - a for a, b in self.attempts)
+        return sum(b - a for a, b in self.runs)
 
     @property
     def retries(self) -> int:
-        return max(0, len(self.attempts) - 1)
+        return max(0, self.tries - 1)
 
 
 CACHED = StepOutcome(cached=True)
 
 
-def attempts(duration_s: float, provisioning_s: float, fails: Sequence[float | None],
+#: Runs one attempt that trains for a given time: ``(billed intervals, elapsed, completed)``,
+#: times from the attempt's start (provisioning included in elapsed).
+Runner = Callable[[float], tuple[list[tuple[float, float]], float, bool]]
+
+
+def on_demand(provisioning_s: float) -> Runner:
+    """An on-demand attempt: provisioned (not billed), then billed for its whole length."""
+    return lambda length: ([(provisioning_s, provisioning_s + length)], provisioning_s + length, True)
+
+
+def attempts(duration_s: float, runner: Runner, fails: Sequence[float | None],
              interval_s: float = 1.0, backoff_rate: float = 2.0) -> StepOutcome:
     """Attempts until one succeeds or ``fails`` runs out. ``fails[k]`` is the share of attempt
     k's duration after which it fails (None: it succeeds); ``len(fails)`` is 1 + the retries
-    allowed. Attempt k is provisioned (not billed), then billed until it ends or fails; the
-    k-th retry waits ``interval_s * backoff_rate**(k-1)`` after a failure."""
+    allowed. ``runner`` runs an attempt (:func:`on_demand`, or a managed spot job that may also
+    end without completing); the k-th retry waits ``interval_s * backoff_rate**(k-1)``."""
     t, runs = 0.0, []
     for k, fail in enumerate(fails):
         if k:
             t += interval_s * backoff_rate ** (k - 1)
-        t += provisioning_s
-        length = duration_s if fail is None else fail * duration_s
-        runs.append((t, t + length))
-        t += length
-        if fail is None:
-            return StepOutcome(tuple(runs), t, True)
-    return StepOutcome(tuple(runs), t, False)
+        billed, elapsed, completed = runner(duration_s if fail is None else fail * duration_s)
+        runs.extend((t + a, t + b) for a, b in billed)
+        t += elapsed
+        if fail is None and completed:
+            return StepOutcome(tuple(runs), t, True, tries=k + 1)
+    return StepOutcome(tuple(runs), t, False, tries=len(fails))
 
 
 def cache_hit(rule: str, previous_ok: bool, deps_cached: bool, inputs_changed: bool, lucky: bool) -> bool:

@@ -3,7 +3,7 @@
 Runs are worked out in start order as pure functions (:mod:`smsim.resources.pipelines.dag`);
 a later run's cache sees every execution that succeeded before its step starts. Metered per
 billed attempt of a job step: ``instance`` usage under the step's component (``Processing``,
-``Training``, ``BatchTransform``), on-demand, tagged ``smsim:step``, and its ML volumes as
+``Training``, ``BatchTransform``), on-demand or (training steps) managed spot, tagged ``smsim:step``, and its ML volumes as
 ``ml_storage_gb_month``. Steps without a job cost nothing, and neither does a cached step.
 
 A run that produced something new (some job step ran rather than being served from the cache,
@@ -21,7 +21,8 @@ import pandas as pd
 from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.meter import UsageWriter
 from smsim.resources.common import pipeline_topic
-from smsim.resources.pipelines.dag import CACHED, attempts, cache_hit, schedule
+from smsim.resources.managed_spot import JobParams, interruption_rate, run_job, spot_params
+from smsim.resources.pipelines.dag import CACHED, attempts, cache_hit, on_demand, schedule
 from smsim.units import MONTH
 from smsim.workload.jobs import trigger_times
 
@@ -43,6 +44,10 @@ class PipelineModel:
         self.rows: list[tuple] = []
         self.step_instance_s: dict[str, float] = {}  # steps that ever started, in start order
         self.deployed: list[float] = []
+        self.spot_rng = ctx.rng("pipeline", spec.name, "spot")
+        self.spot_base = {x.name: spot_params(x.spot_settings, x.instance_count, interruption_rate(
+            x.spot_settings, x.instance_type, ctx.scenario.region, ctx.catalog)[0])
+            for x in spec.steps if x.market == "Spot"}
 
     def _draws(self, rngs: dict[str, np.random.Generator]) -> dict[str, dict]:
         """Every random number one run may use, drawn whether used or not (streams stay aligned
@@ -80,10 +85,22 @@ class PipelineModel:
             cached[name] = False
             fails = [float(at) if u < s.failure_probability else None for u, at in zip(d["fail"], d["fail_at"], strict=True)]
             r = s.retry
-            return attempts(d["duration"], s.provisioning_s, fails,
-                            r.interval_s if r else 1.0, r.backoff_rate if r else 2.0)
+            return attempts(d["duration"], self._runner(s), fails, r.interval_s if r else 1.0,
+                            r.backoff_rate if r else 2.0)
 
         return schedule(self.order, self.deps, outcome, self.spec.max_parallel_steps), outcomes
+
+    def _runner(self, step):
+        """How one attempt of ``step`` runs: on demand, or as a managed spot job."""
+        if step.market == "OnDemand":
+            return on_demand(step.provisioning_s)
+        base = self.spot_base[step.name]
+
+        def spot(length: float):
+            out = run_job(JobParams(work_s=length, provisioning_s=step.provisioning_s, **base), self.spot_rng)
+            return out.runs, out.end_s, out.status == "Completed"
+
+        return spot
 
     def start(self, ctx: SimContext) -> None:
         s, h = self.spec, ctx.horizon_s
@@ -117,10 +134,11 @@ class PipelineModel:
             if step.component is None:
                 continue
             tags = self.step_tags[name]
-            for a, b in out.attempts:
+            for a, b in out.runs:
                 a, b = begin + a, min(begin + b, ctx.horizon_s)
                 if b > a:
-                    self.out.instance(step.component, step.instance_type, a, b, step.instance_count, tags=tags)
+                    self.out.instance(step.component, step.instance_type, a, b, step.instance_count, step.market,
+                                      tags=tags)
                     self.out.storage(step.component, "ml_storage_gb_month", step.volume_gb * step.instance_count,
                                      a, b, tags=tags)
                     self.step_instance_s[name] += (b - a) * step.instance_count

@@ -14,7 +14,9 @@ Caching (``CacheConfig``): a step reuses a successful execution that finished wi
 ``expire_after_s``; ``rule: inputs-unchanged`` hits only when every step it depends on hit the
 cache and its own inputs did not change (probability ``inputs_change_probability``);
 ``rule: probability`` hits with ``hit_probability``. A cached step costs nothing and takes no
-time. Retries: an attempt fails with ``failure_probability`` after a uniform share of its
+time. A ``training`` step may run on managed spot (``market: Spot``, ``spot:`` as for training
+jobs): each attempt then goes through the managed spot lifecycle, and one that does not
+complete within its wait budget fails like any other attempt. Retries: an attempt fails with ``failure_probability`` after a uniform share of its
 duration (billed); ``retry`` (``RetryPolicy``) allows ``max_attempts`` more attempts, the k-th
 after ``interval_s * backoff_rate**k``. A step that fails for good fails the run: no further
 step starts, running ones finish.
@@ -27,7 +29,13 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from smsim.resources.common import CronTrigger, DurationDistribution, OnceTrigger, PoissonTrigger
+from smsim.resources.common import (
+    CronTrigger,
+    DurationDistribution,
+    OnceTrigger,
+    PoissonTrigger,
+    SpotSettings,
+)
 from smsim.spec import (
     Duration,
     Fraction,
@@ -100,6 +108,8 @@ class PipelineStep(StrictModel):
     duration: DurationDistribution = Field(description="billed time of one attempt (a job step's instances run)")
     provisioning_s: Duration = Field(0.0, description="launching a job step's instances before each attempt; not billed")
     volume_gb: NonNegFloat = Field(30.0, description="ML storage volume per instance of a job step")
+    market: Literal["OnDemand", "Spot"] = Field("OnDemand", description="Spot: a training step on managed spot")
+    spot: SpotSettings | None = None
     cache: CachePolicy | None = None
     failure_probability: Fraction = Field(0.0, description="chance that one attempt fails")
     retry: RetryPolicy | None = None
@@ -116,7 +126,15 @@ class PipelineStep(StrictModel):
         if self.component is None and self.instance_type is not None:
             raise ValueError(f"a {self.type!r} step runs no SageMaker instances; remove instance_type "
                              f"{self.instance_type!r}")
+        if self.market == "Spot" and self.type != "training":
+            raise ValueError(f"market 'Spot' is offered for training steps (managed spot training), not {self.type!r}")
+        if self.market == "OnDemand" and self.spot is not None:
+            raise ValueError("spot settings given but market is 'OnDemand'; set market: Spot")
         return self
+
+    @property
+    def spot_settings(self) -> SpotSettings:
+        return self.spot or SpotSettings()
 
 
 class PipelineSpec(StrictModel):
