@@ -212,3 +212,22 @@ def test_bad_trial_log_row_exits_2_naming_its_line(tmp_path):
                      files={"log.csv": "duration_s,objective\n3600,0.5\n"})
     out = CliRunner().invoke(app, ["validate", str(short)])
     assert out.exit_code == 2 and "s.yaml:" in out.output and "trial_log.path" in out.output and "1 rows" in out.output
+
+
+def test_bundled_trial_log_variant_bills_the_logged_trials():
+    import pandas as pd
+
+    from smsim.scenario.variants import load_variants
+    from tests.conftest import SCENARIOS
+
+    (arm,) = [v for v in load_variants(SCENARIOS / "tuning_hpo.yaml") if v.name == "from-trial-log"]
+    res = api.run_scenario(arm.scenario).summary["resources"][0]
+    log = pd.read_csv(SCENARIOS / "data" / "example_tuning_trials.csv")
+    # four weekly jobs each replay the 40 logged trials: logged training time plus 60 s download
+    # and 30 s upload per trial are billed (provisioning is not)
+    per_job_s = log["TrainingElapsedTimeSeconds"].sum() + 40 * (60 + 30)
+    assert res["jobs"] == 4 and res["trials"] == 160
+    assert res["instance_hours"] == pytest.approx(4 * per_job_s / 3600)
+    assert res["trials_stopped_early"] == 4 * int((log["TrainingJobStatus"] == "Stopped").sum())
+    best = log.loc[log["TrainingJobStatus"] == "Completed", "FinalObjectiveValue"].max()
+    assert res["mean_best_objective"] == pytest.approx(best)
