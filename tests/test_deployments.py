@@ -140,3 +140,12 @@ def test_unknown_pipeline_exits_2_naming_field_and_line(tmp_path):
 def test_bad_canary_exits_2(tmp_path):
     out = CliRunner().invoke(app, ["run", str(write(tmp_path, deployment("traffic_shifting: canary, canary_size: 0.6")))])
     assert out.exit_code == 2 and "d.yaml:4" in out.output and "canary_size 0.6" in out.output
+
+
+def test_no_deployment_no_cost_and_no_unit_cost(tmp_path):
+    body = PIPELINE.replace("inputs_change_probability: 0.5", "inputs_change_probability: 0.5, expire_after_s: 30d") \
+        + deployment("provisioning_s: 0", trigger="{kind: pipeline, pipeline: retrain, delay_s: 30d}")
+    res, _ = run(tmp_path, body, horizon="3d")  # every deployment would fall after the horizon
+    dep = res["dep"]
+    assert dep["deployments"] == 0 and dep["cost_usd"] == 0
+    assert math.isnan(dep["cost_usd_per_deployment"]) and dep["cost_usd_per_month"] == 0
