@@ -103,6 +103,20 @@ def test_hyperband_stop_sequence(score, expected):
             return
 
 
+def test_hyperband_compute_matches_successive_halving_theory():
+    # With i.i.d. objectives a trial passes a rung with probability 1/eta, so in bracket 0 of
+    # (1, 9, eta 3) a trial trains 2/3 x 1/9 + 1/3 x 2/3 x 3/9 + 1/9 x 1 = 7/27 of a full trial,
+    # in bracket 1 2/3 x 1/3 + 1/3 = 5/9, in bracket 2 all of it.
+    rng = np.random.default_rng(3)
+    brackets = hyperband_brackets(1, 9, 3)
+    records = [[[] for _ in rungs] for rungs in brackets]
+    trained = np.array([hyperband_stop(float(rng.uniform()), brackets[j % 3], records[j % 3], 3) or 1.0
+                        for j in range(6000)])
+    for b, theory in enumerate([7 / 27, 5 / 9, 1.0]):
+        part = trained[b::3]
+        assert abs(part.mean() - theory) <= 4 * part.std() / math.sqrt(part.size) + 1e-12
+
+
 def test_hyperband_trials_stop_only_at_rungs(tmp_path):
     res, result = run(tmp_path, "strategy: hyperband\nmax_trials: 30\nmax_parallel_trials: 5\n"
                                 "trial_duration: {mean_s: 9h}\nhyperband: {min_resource: 1, max_resource: 9}\n",
