@@ -3,6 +3,7 @@ backoff, failures that stop a run, and DAG errors (cycles, unknown steps) ending
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import pytest
@@ -181,3 +182,23 @@ def test_spot_is_for_training_steps_only(tmp_path):
                            "type: evaluation, market: Spot, depends_on: [train, features],")
     out = CliRunner().invoke(app, ["validate", str(write(tmp_path, text))])
     assert out.exit_code == 2 and "p.yaml:11" in out.output and "training steps" in out.output
+
+
+def test_retries_match_their_expectation(tmp_path):
+    # Attempt k runs with probability q^k (k = 0, 1, 2); each bills the full hour with probability
+    # 1 - q or a uniform share of it with probability q, so E[billed] = (1 - q/2)(1 + q + q^2) h
+    # and a step fails for good with probability q^3.
+    q, n = 0.3, 1440
+    text = f"""\
+- kind: pipeline
+  name: flaky
+  trigger: {{kind: cron, cron: "0 * * * *"}}
+  steps:
+    - {{name: train, type: training, instance_type: ml.m5.xlarge, duration: {{mean_s: 1h}}, volume_gb: 0,
+       failure_probability: {q}, retry: {{max_attempts: 2, interval_s: 0}}}}
+"""
+    res, result = run(tmp_path, text, horizon="60d")
+    billed = result.series["flaky"]["instance_s"] / 3600
+    assert res["runs"] == n
+    assert abs(billed.mean() - (1 - q / 2) * (1 + q + q * q)) < 4 * billed.std() / math.sqrt(n)
+    assert abs(res["runs_failed"] - n * q**3) < 4 * math.sqrt(n * q**3 * (1 - q**3))
