@@ -115,7 +115,7 @@ def test_deployments_follow_the_pipeline_that_retrains(tmp_path):
 
 
 def test_a_deployment_during_another_is_skipped(tmp_path):
-    res, _ = run(tmp_path, deployment("provisioning_s: 0, baking_period_s: 90m", trigger="{kind: cron, cron: '0 * * * *'}"),
+    res, _ = run(tmp_path, deployment("provisioning_s: 0, baking_period_s: 1h, termination_wait_s: 30m", trigger="{kind: cron, cron: '0 * * * *'}"),
                  horizon="1d")
     assert res["dep"]["deployments"] == 12 and res["dep"]["skipped_in_progress"] == 12
 
@@ -137,9 +137,11 @@ def test_unknown_pipeline_exits_2_naming_field_and_line(tmp_path):
     assert "'retrian'" in out.output and "'retrain'" in out.output
 
 
-def test_bad_canary_exits_2(tmp_path):
+def test_bad_canary_or_baking_exits_2(tmp_path):
     out = CliRunner().invoke(app, ["run", str(write(tmp_path, deployment("traffic_shifting: canary, canary_size: 0.6")))])
     assert out.exit_code == 2 and "d.yaml:4" in out.output and "canary_size 0.6" in out.output
+    out = CliRunner().invoke(app, ["validate", str(write(tmp_path, deployment("baking_period_s: 2h")))])
+    assert out.exit_code == 2 and "deployments[0].baking_period_s" in out.output and "3600" in out.output
 
 
 def test_no_deployment_no_cost_and_no_unit_cost(tmp_path):

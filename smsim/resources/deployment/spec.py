@@ -10,7 +10,10 @@ billed from launch (``provisioning_s`` included), as smsim's autoscaling bills t
   a ``baking_period_s`` (WaitIntervalInSeconds); after the last, ``termination_wait_s``
   (TerminationWaitInSeconds) passes and the blue fleet is terminated. The blue fleet stays whole
   until then (auto-rollback shifts all traffic back to it), so the overlap is
-  ``instance_count x (provisioning_s + steps x baking_period_s + termination_wait_s)``.
+  ``instance_count x (provisioning_s + steps x baking_period_s + termination_wait_s)``. smsim
+  follows the user guide ("for each step, there is a baking period", the last one included);
+  the API calls WaitIntervalInSeconds the wait *between* steps, so if no bake follows the last
+  step on your endpoint, count that time in ``termination_wait_s`` instead.
 * ``rolling``: batches of ``batch_size`` new instances each launch, take traffic, bake for
   ``baking_period_s`` and replace as many old ones; for an inference component,
   ``spare_instances`` already free on the endpoint absorb part of each batch.
@@ -27,7 +30,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from smsim.resources.common import CronTrigger, OnceTrigger, PoissonTrigger
 from smsim.spec import (
@@ -52,6 +55,20 @@ class PipelineCadence(StrictModel):
 
 DeploymentTrigger = Annotated[CronTrigger | OnceTrigger | PoissonTrigger | PipelineCadence,
                               Field(discriminator="kind")]
+
+
+#: SageMaker's limit on WaitIntervalInSeconds (TrafficRoutingConfig and RollingUpdatePolicy).
+MAX_WAIT_INTERVAL_S = 3600.0
+
+
+def _check_baking(value: float) -> float:
+    if value > MAX_WAIT_INTERVAL_S:
+        raise ValueError(f"baking_period_s {value:g} exceeds SageMaker's WaitIntervalInSeconds limit of "
+                         f"{MAX_WAIT_INTERVAL_S:g} s")
+    return value
+
+
+BakingPeriod = Annotated[Duration, AfterValidator(_check_baking)]
 
 
 class DeploymentBase(StrictModel):
@@ -83,7 +100,7 @@ class BlueGreenSpec(DeploymentBase):
     traffic_shifting: Literal["all-at-once", "canary", "linear"] = "all-at-once"
     canary_size: Fraction = Field(0.1, description="canary: share of the green fleet's capacity first (at most 0.5)")
     linear_step: Fraction = Field(0.2, description="linear: share of capacity per step (0.1 to 0.5)")
-    baking_period_s: Duration = Field(600.0, description="WaitIntervalInSeconds: baking after each traffic shift")
+    baking_period_s: BakingPeriod = Field(600.0, description="WaitIntervalInSeconds: baking after each traffic shift")
     termination_wait_s: Duration = Field(0.0, description="TerminationWaitInSeconds: wait before terminating blue")
 
     @model_validator(mode="after")
@@ -110,7 +127,7 @@ class RollingSpec(DeploymentBase):
     kind: Literal["rolling"] = "rolling"
     target: Literal["endpoint", "inference-component"] = "endpoint"
     batch_size: PositiveCount = Field(description="MaximumBatchSize: instances replaced per batch")
-    baking_period_s: Duration = Field(600.0, description="WaitIntervalInSeconds: baking after each batch")
+    baking_period_s: BakingPeriod = Field(600.0, description="WaitIntervalInSeconds: baking after each batch")
     spare_instances: int = Field(0, ge=0, le=100_000,
                                  description="inference component: instances' worth of free capacity already on the endpoint")
 
