@@ -125,7 +125,7 @@ def bill(usage, scenario) -> float:
 
 
 def spot_vs_on_demand() -> None:
-    from smsim.resources.training.spot import JobParams, expected_job
+    from smsim.resources.managed_spot import JobParams, expected_job
 
     scenario = load_scenario(REPO / "scenarios" / "training_spot.yaml")
     result = api.run_scenario(scenario)

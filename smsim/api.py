@@ -18,6 +18,7 @@ import smsim
 from smsim import atomic
 from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.schema import Scenario
+from smsim.units import HOURS_PER_MONTH
 
 __all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "run_scenario", "scenario_json_schema", "write_run"]
 
@@ -84,6 +85,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
         entry = {"resource_id": res.resource_id, "kind": res.kind, "section": res.section}
         entry.update(res.metrics)
         entry["cost_usd"] = float(cost_by_resource.get(res.resource_id, 0.0))
+        entry.update(unit_costs(entry, scenario.horizon.duration_s))
         resources.append(entry)
         if res.series is not None:
             series[res.resource_id] = res.series
@@ -101,6 +103,19 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
     summary["resources"] = resources
     summary["warnings"] = outcome_warnings(resources)
     return RunResult(scenario=scenario, seed=sim.seed, usage=sim.usage, ledger=ledger, summary=summary, series=series)
+
+
+def unit_costs(entry: dict[str, Any], horizon_s: float) -> dict[str, float]:
+    """Cost per month and per unit for a resource whose metrics name a ``cost_unit`` (a count
+    metric such as ``runs`` or ``deployments``): ``cost_usd_per_month`` (730-hour months) and
+    ``cost_usd_per_<unit>`` (``nan`` when the count is zero)."""
+    unit = entry.get("cost_unit")
+    if not unit:
+        return {}
+    count = float(entry.get(unit) or 0.0)
+    cost = entry["cost_usd"]
+    return {"cost_usd_per_month": cost * HOURS_PER_MONTH * 3600.0 / horizon_s,
+            f"cost_usd_per_{unit.removesuffix('s')}": cost / count if count else float("nan")}
 
 
 #: A resource whose failed requests reach this share of its requests is warned about.

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from smsim.resources.training.spot import (
+from smsim.resources.managed_spot import (
     BUCKET_MAX_MONTHLY_PCT,
     JobParams,
     bucket_rate_per_instance_hour,

@@ -23,7 +23,8 @@ from smsim.core.meter import Meter
 
 @dataclass
 class SimContext:
-    """Everything a resource model may use: the clock, the meter, seeded streams, the horizon."""
+    """Everything a resource model may use: the clock, the meter, seeded streams, the horizon, and
+    named topics through which one model's events (a pipeline run finishing) start another's work."""
 
     env: simpy.Environment
     scenario: Any  # smsim.scenario.schema.Scenario
@@ -31,6 +32,19 @@ class SimContext:
     meter: Meter
     catalog: Any = None  # smsim.pricing.catalog.Catalog, for instance specs (never prices)
     progress: Callable[[float], None] | None = None
+    _topics: dict[str, list[simpy.Store]] = field(default_factory=dict, repr=False)
+
+    def subscribe(self, topic: str) -> simpy.Store:
+        """A store that receives every item later published on ``topic`` (one store per
+        subscriber, so several models can follow one source). Subscribe in ``start``."""
+        store = simpy.Store(self.env)
+        self._topics.setdefault(topic, []).append(store)
+        return store
+
+    def publish(self, topic: str, item: Any) -> None:
+        """Hand ``item`` to every subscriber of ``topic`` at the current simulated time."""
+        for store in self._topics.get(topic, []):
+            store.put(item)
 
     @property
     def horizon_s(self) -> float:

@@ -21,6 +21,9 @@ RESOURCE_COLUMNS = [
     ("sla_attainment", "SLA met", "{:.2%}"),
     ("cold_starts", "cold starts", "{:,.0f}"),
     ("jobs", "jobs", "{:,.0f}"),
+    ("trials", "trials", "{:,.0f}"),
+    ("runs", "runs", "{:,.0f}"),
+    ("deployments", "deployments", "{:,.0f}"),
     ("instance_hours", "instance-h", "{:,.1f}"),
 ]
 

@@ -1,6 +1,7 @@
 """Spec parts that resource kinds share: the latency objective (SLA), the fields of an endpoint
 production variant, how a variant's initial instance count meets its autoscaling, and the
-triggers that start jobs (training, batch transform, processing).
+triggers that start jobs (training, batch transform, processing), and managed spot settings
+(training jobs and tuning trials).
 
 Kinds import this module; it imports no kind.
 """
@@ -9,11 +10,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from smsim.cron import parse_schedule
 from smsim.resources.scaling.spec import AutoscalingSpec
-from smsim.spec import Duration, PositiveDuration, PositiveFloat, StrictModel, TimeZoneName
+from smsim.spec import (
+    Duration,
+    NonNegFloat,
+    PositiveDuration,
+    PositiveFloat,
+    StrictModel,
+    TimeZoneName,
+)
 
 #: The name of a model in the scenario's ``models:``.
 ModelName = Annotated[str, Field(min_length=1, max_length=256)]
@@ -96,5 +104,81 @@ class PoissonTrigger(StrictModel):
     rate_per_day: PositiveFloat
 
 
-__all__ = ["CronTrigger", "ModelName", "OnceTrigger", "PoissonTrigger", "SlaSpec", "check_initial_count", "series_window_field", "traffic_stream_field",
+class DurationDistribution(StrictModel):
+    """A random duration: fixed, lognormal (mean and coefficient of variation) or exponential."""
+
+    distribution: Literal["fixed", "lognormal", "exponential"] = "fixed"
+    mean_s: PositiveDuration
+    cv: NonNegFloat = Field(0.0, description="coefficient of variation (lognormal only)")
+
+    @model_validator(mode="after")
+    def _cv(self):
+        if self.distribution != "lognormal" and self.cv:
+            raise ValueError(f"cv {self.cv:g} applies to a lognormal distribution, not {self.distribution!r}")
+        return self
+
+    @property
+    def sd_s(self) -> float:
+        """Standard deviation in seconds (every random input declares its moments)."""
+        return {"fixed": 0.0, "exponential": self.mean_s, "lognormal": self.cv * self.mean_s}[self.distribution]
+
+    def draw(self, rng, n: int):
+        """``n`` durations in seconds (a fixed one draws nothing, so other streams stay aligned)."""
+        import math
+
+        import numpy as np
+
+        if self.distribution == "fixed":
+            return np.full(n, self.mean_s)
+        if self.distribution == "exponential":
+            return rng.exponential(self.mean_s, n)
+        sigma2 = math.log1p(self.cv**2)
+        return self.mean_s * rng.lognormal(-sigma2 / 2, math.sqrt(sigma2), n)
+
+
+
+def pipeline_topic(pipeline: str) -> str:
+    """The engine topic a pipeline publishes its deployable runs on and deployments follow."""
+    return f"pipeline:{pipeline}"
+
+#: SageMaker's default ``MaxRuntimeInSeconds`` (one day).
+DEFAULT_MAX_RUNTIME_S = 86_400.0
+
+
+class CapacityWait(StrictModel):
+    """Time waiting for spot capacity before each (re)start: exponential or fixed, mean in seconds."""
+
+    distribution: Literal["exponential", "fixed"] = "exponential"
+    mean_s: Duration = 300.0
+
+
+class SpotSettings(StrictModel):
+    """Managed spot training: interruptions, checkpoints, capacity waits and the wait budget.
+
+    Interruptions are a Poisson process per instance; the job is interrupted when any of its
+    instances is. The rate comes from the instance type's EC2 Spot Advisor bucket
+    (:func:`smsim.resources.managed_spot.bucket_rate_per_instance_hour`) unless ``interruption_bucket`` or
+    ``interruption_rate_per_instance_hour`` overrides it.
+    """
+
+    checkpoint_interval_s: PositiveDuration | None = Field(
+        None, description="training progress between checkpoints; none restarts from zero"
+    )
+    checkpoint_write_s: Duration = Field(30.0, description="time to write one checkpoint")
+    interruption_rate_per_instance_hour: NonNegFloat | None = None
+    interruption_bucket: Literal["<5%", "5-10%", "10-15%", "15-20%", ">20%"] | None = None
+    capacity_wait: CapacityWait = Field(default_factory=CapacityWait)
+    max_wait_s: PositiveDuration = Field(
+        2 * DEFAULT_MAX_RUNTIME_S,
+        description="MaxWaitTimeInSeconds: elapsed time from creation to completion",
+    )
+    fallback: Literal["none", "on-demand"] = Field(
+        "none",
+        description="'on-demand' reruns a job stopped by MaxWaitTimeExceeded on on-demand "
+        "(from its last checkpoint); AWS documents no such fallback, it is a user-side retry",
+    )
+
+
+__all__ = ["DEFAULT_MAX_RUNTIME_S", "CapacityWait", "CronTrigger", "DurationDistribution", "ModelName", "OnceTrigger", "PoissonTrigger",
+           "SlaSpec", "SpotSettings", "check_initial_count", "pipeline_topic", "series_window_field", "traffic_stream_field",
            "variant_scaling"]

@@ -19,13 +19,16 @@ from pydantic import Field
 from smsim.core import engine
 from smsim.resources.asynchronous.spec import AsyncEndpointSpec
 from smsim.resources.batch.spec import BatchTransformSpec, ProcessingJobSpec
+from smsim.resources.deployment.spec import BlueGreenSpec, RollingSpec, ShadowSpec
 from smsim.resources.fleet.spec import FleetSpec
 from smsim.resources.multimodel.spec import MultiModelEndpointSpec
 from smsim.resources.notebooks.spec import NotebookSpec
+from smsim.resources.pipelines.spec import PipelineSpec
 from smsim.resources.realtime.spec import RealtimeEndpointSpec
 from smsim.resources.serverless.spec import ServerlessEndpointSpec
 from smsim.resources.storage.spec import S3DataSpec, TransferSpec
 from smsim.resources.training.spec import TrainingJobSpec
+from smsim.resources.tuning.spec import TuningJobSpec
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,13 @@ SECTIONS: dict[str, bool] = {
     "endpoints": True,
     "fleets": False,
     "training_jobs": False,
+    "tuning_jobs": False,
     "batch_jobs": True,
     "processing_jobs": True,
     "notebooks": False,
     "storage": True,
+    "pipelines": False,
+    "deployments": True,
 }
 
 KINDS: list[Kind] = [
@@ -61,11 +67,16 @@ KINDS: list[Kind] = [
     Kind("endpoints", MultiModelEndpointSpec, "smsim.resources.multimodel.model:MultiModelEndpoint"),
     Kind("fleets", FleetSpec, "smsim.resources.fleet.model:FleetModel"),
     Kind("training_jobs", TrainingJobSpec, "smsim.resources.training.model:TrainingModel"),
+    Kind("tuning_jobs", TuningJobSpec, "smsim.resources.tuning.model:TuningModel"),
     Kind("batch_jobs", BatchTransformSpec, "smsim.resources.batch.model:BatchTransformModel"),
     Kind("processing_jobs", ProcessingJobSpec, "smsim.resources.batch.model:ProcessingModel"),
     Kind("notebooks", NotebookSpec, "smsim.resources.notebooks.model:NotebookModel"),
     Kind("storage", S3DataSpec, "smsim.resources.storage.model:S3Model"),
     Kind("storage", TransferSpec, "smsim.resources.storage.model:TransferModel"),
+    Kind("pipelines", PipelineSpec, "smsim.resources.pipelines.model:PipelineModel"),
+    Kind("deployments", BlueGreenSpec, "smsim.resources.deployment.model:DeploymentModel"),
+    Kind("deployments", RollingSpec, "smsim.resources.deployment.model:DeploymentModel"),
+    Kind("deployments", ShadowSpec, "smsim.resources.deployment.model:DeploymentModel"),
 ]
 
 

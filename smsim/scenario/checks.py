@@ -161,6 +161,15 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
                 errors.extend(locate(e, path + ("workload",)) for e in exc.errors)
             except InputError as exc:
                 errors.append(locate(exc, path + ("workload",)))
+        if callable(getattr(model, "load_trial_log", None)):
+            try:
+                model.load_trial_log(base_dir)
+            except InputError as exc:
+                if exc.file is not None:
+                    errors.append(exc)
+                else:
+                    field = tuple(exc.path.split(".")) if exc.path else ()
+                    errors.append(locate(InputError(exc.message), path + field))
         if getattr(model, "kind", None) == "predictive" and getattr(model, "history", None):
             from smsim.resources.scaling.predictive import read_history
 

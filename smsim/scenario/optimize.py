@@ -26,8 +26,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from smsim.resources.common import SpotSettings
 from smsim.resources.serverless.spec import SERVERLESS_MAX_CONCURRENCY
-from smsim.resources.training.spec import SpotSettings
 from smsim.spec import (
     Count,
     Duration,

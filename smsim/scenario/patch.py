@@ -20,6 +20,7 @@ import copy
 from typing import Any
 
 from smsim.errors import InputError, did_you_mean
+from smsim.resources.registry import SECTIONS as REGISTERED_SECTIONS
 
 Path_ = tuple
 
@@ -79,9 +80,9 @@ def _merge(target: dict, patch: dict, dst: Path_, src: Path_, origins: dict, fil
             _descend_origins(origins, here_dst, here_src, value)
 
 
-#: Keys that are resource sections even when the base scenario has none yet.
-_SECTIONS_HINT = {"fleets", "endpoints", "training_jobs", "batch_jobs", "notebooks", "serverless",
-                  "async_endpoints", "processing_jobs"}
+#: Keys that are resource sections even when the base scenario has none yet (every registered
+#: section, plus older section names kept for patches written against them).
+_SECTIONS_HINT = set(REGISTERED_SECTIONS) | {"serverless", "async_endpoints"}
 
 
 def _merge_section(items: list, patch: dict, dst: Path_, src: Path_, origins: dict, file, positions) -> None:

@@ -35,10 +35,13 @@ from smsim.spec import (
 Endpoint = section_type("endpoints")
 Fleet = section_type("fleets")
 TrainingJob = section_type("training_jobs")
+TuningJob = section_type("tuning_jobs")
 BatchJob = section_type("batch_jobs")
 ProcessingJob = section_type("processing_jobs")
 Notebook = section_type("notebooks")
 Storage = section_type("storage")
+Pipeline = section_type("pipelines")
+Deployment = section_type("deployments")
 
 
 class Horizon(StrictModel):
@@ -73,10 +76,13 @@ class Scenario(StrictModel):
     endpoints: list[Endpoint] = Field(default_factory=list)
     fleets: list[Fleet] = Field(default_factory=list)
     training_jobs: list[TrainingJob] = Field(default_factory=list)
+    tuning_jobs: list[TuningJob] = Field(default_factory=list, description="hyperparameter tuning jobs")
     batch_jobs: list[BatchJob] = Field(default_factory=list)
     processing_jobs: list[ProcessingJob] = Field(default_factory=list)
     notebooks: list[Notebook] = Field(default_factory=list)
     storage: list[Storage] = Field(default_factory=list)
+    pipelines: list[Pipeline] = Field(default_factory=list, description="ML pipelines: DAGs of steps on a schedule")
+    deployments: list[Deployment] = Field(default_factory=list, description="model deployments and the capacity they add")
     optimize: OptimizeSpec | None = Field(None, description="search space and SLA for `smsim optimize`")
     budgets: list[Budget] = Field(default_factory=list, description="cost budgets and alerts for `smsim budget`")
 
@@ -139,6 +145,26 @@ class Scenario(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _references(self):
+        """A resource that names another (a deployment following a pipeline) names one that exists
+        in the section it expects; the error points at the naming field."""
+        from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+        errors = []
+        for section in SECTIONS:
+            for i, spec in enumerate(getattr(self, section, None) or []):
+                for loc, target, name in (spec.references() if hasattr(spec, "references") else []):
+                    known = [s.name for s in getattr(self, target, None) or []]
+                    if name not in known:
+                        message = (f"{spec.name!r} names {target} entry {name!r}, which the scenario does not have "
+                                   f"(known: {', '.join(repr(k) for k in known) or 'none'})")
+                        errors.append(InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
+                                                       loc=(section, i, *loc), input=name))
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    @model_validator(mode="after")
     def _budget_filters(self):
         """Budget names are unique; tag and resource filters name tags and resources the scenario has."""
         from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
@@ -155,7 +181,7 @@ class Scenario(StrictModel):
 
     def tag_keys(self) -> set[str]:
         """Every tag key a resource's ledger lines can carry (smsim's own ``smsim:*`` included)."""
-        keys = set(self.tags) | {"smsim:resource", "smsim:instance", "smsim:user"}
+        keys = set(self.tags) | {"smsim:resource", "smsim:instance", "smsim:user", "smsim:step"}
         for _, spec in self.resources():
             keys |= set(getattr(spec, "tags", None) or {})
         return keys

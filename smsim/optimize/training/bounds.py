@@ -44,7 +44,7 @@ class Bounds:
 
 def bounds(scenario, space: TrainingSearchSpace, cand: TrainingCandidate, catalog,
            objectives: list[Objective]) -> Bounds:
-    from smsim.resources.training.spot import (
+    from smsim.resources.managed_spot import (
         JobParams,
         advisor_bucket,
         bucket_rate_per_instance_hour,

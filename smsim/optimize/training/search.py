@@ -30,7 +30,7 @@ sound facts, each a bound that holds for every sample path:
 2. **Elapsed bound**: every job takes at least ``min(provisioning + min(full run, max_runtime),
    max_wait)``; a candidate whose bounds already miss an elapsed-time objective is infeasible.
 
-The closed form (:func:`smsim.resources.training.spot.expected_job`) only orders the simulations (most promising
+The closed form (:func:`smsim.resources.managed_spot.expected_job`) only orders the simulations (most promising
 first, so the best is found early and the bounds prune more); it never rejects a candidate.
 """
 

@@ -1,6 +1,6 @@
 """Training jobs: on-demand and managed spot, with warm pools, ML volumes and S3 artifacts.
 
-Each job's lifecycle is the pure function :func:`smsim.resources.training.spot.run_job` (SageMaker training
+Each job's lifecycle is the pure function :func:`smsim.resources.managed_spot.run_job` (SageMaker training
 jobs share no queue or capacity with each other in smsim, so no event interleaving is needed and a
 year of hundreds of jobs a day costs well under a second). What is metered, per billed run:
 
@@ -31,12 +31,12 @@ import pandas as pd
 
 from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.meter import UsageWriter
-from smsim.resources.training.spot import (
+from smsim.resources.managed_spot import (
     JobOutcome,
     JobParams,
-    advisor_bucket,
-    bucket_rate_per_instance_hour,
+    interruption_rate,
     run_job,
+    spot_params,
 )
 from smsim.workload.jobs import trace_jobs, trigger_times
 
@@ -70,18 +70,9 @@ class TrainingModel:
         self.rate_source = ""
         self.rate_per_instance_hour = 0.0
         if spec.market == "Spot":
-            spot = spec.spot_settings
-            if spot.interruption_rate_per_instance_hour is not None:
-                self.rate_per_instance_hour = spot.interruption_rate_per_instance_hour
-                self.rate_source = "scenario rate"
-            else:
-                bucket, source = (spot.interruption_bucket, "scenario bucket")
-                if bucket is None:
-                    bucket, source = advisor_bucket(
-                        spec.instance_type, ctx.scenario.region, ctx.catalog
-                    )
-                self.rate_per_instance_hour = bucket_rate_per_instance_hour(bucket)
-                self.rate_source = f"{source}: {bucket}"
+            self.rate_per_instance_hour, self.rate_source = interruption_rate(
+                spec.spot_settings, spec.instance_type, ctx.scenario.region, ctx.catalog
+            )
         self.rows: list[tuple] = []
         self.warm_hours = 0.0
         self.warm_starts = 0
@@ -154,16 +145,7 @@ class TrainingModel:
         }
         if s.market == "OnDemand":
             return common
-        spot = s.spot_settings
-        return dict(
-            **common,
-            rate_per_s=count * self.rate_per_instance_hour / 3600.0,
-            checkpoint_interval_s=spot.checkpoint_interval_s,
-            checkpoint_write_s=spot.checkpoint_write_s,
-            wait_mean_s=spot.capacity_wait.mean_s,
-            wait_fixed=spot.capacity_wait.distribution == "fixed",
-            max_wait_s=spot.max_wait_s,
-        )
+        return dict(**common, **spot_params(s.spot_settings, count, self.rate_per_instance_hour))
 
     # -- simulation -----------------------------------------------------------------------------
     def start(self, ctx: SimContext) -> None:

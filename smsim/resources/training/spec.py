@@ -16,7 +16,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from smsim.resources.common import CronTrigger, OnceTrigger, PoissonTrigger
+from smsim.resources.common import (
+    DEFAULT_MAX_RUNTIME_S,
+    CronTrigger,
+    OnceTrigger,
+    PoissonTrigger,
+    SpotSettings,
+)
 from smsim.spec import (
     Duration,
     Fraction,
@@ -30,8 +36,7 @@ from smsim.spec import (
     Tags,
 )
 
-#: SageMaker's default ``MaxRuntimeInSeconds`` (one day) and its upper limit (28 days).
-DEFAULT_MAX_RUNTIME_S = 86_400.0
+#: SageMaker's upper limit on ``MaxRuntimeInSeconds`` (28 days); the default is in common.
 MAX_RUNTIME_LIMIT_S = 28 * 86_400.0
 #: SageMaker's limit on a warm pool's ``KeepAlivePeriodInSeconds``.
 MAX_WARM_POOL_KEEP_ALIVE_S = 3600.0
@@ -80,40 +85,6 @@ class Scaling(StrictModel):
     serial_fraction: Fraction = 0.0
     comm_cost_per_instance: NonNegFloat = Field(
         0.0, description="fractional slowdown per extra instance (0.02 = 2% per instance)"
-    )
-
-
-class CapacityWait(StrictModel):
-    """Time waiting for spot capacity before each (re)start: exponential or fixed, mean in seconds."""
-
-    distribution: Literal["exponential", "fixed"] = "exponential"
-    mean_s: Duration = 300.0
-
-
-class SpotSettings(StrictModel):
-    """Managed spot training: interruptions, checkpoints, capacity waits and the wait budget.
-
-    Interruptions are a Poisson process per instance; the job is interrupted when any of its
-    instances is. The rate comes from the instance type's EC2 Spot Advisor bucket
-    (:func:`smsim.resources.training.spot.bucket_rate_per_instance_hour`) unless ``interruption_bucket`` or
-    ``interruption_rate_per_instance_hour`` overrides it.
-    """
-
-    checkpoint_interval_s: PositiveDuration | None = Field(
-        None, description="training progress between checkpoints; none restarts from zero"
-    )
-    checkpoint_write_s: Duration = Field(30.0, description="time to write one checkpoint")
-    interruption_rate_per_instance_hour: NonNegFloat | None = None
-    interruption_bucket: Literal["<5%", "5-10%", "10-15%", "15-20%", ">20%"] | None = None
-    capacity_wait: CapacityWait = Field(default_factory=CapacityWait)
-    max_wait_s: PositiveDuration = Field(
-        2 * DEFAULT_MAX_RUNTIME_S,
-        description="MaxWaitTimeInSeconds: elapsed time from creation to completion",
-    )
-    fallback: Literal["none", "on-demand"] = Field(
-        "none",
-        description="'on-demand' reruns a job stopped by MaxWaitTimeExceeded on on-demand "
-        "(from its last checkpoint); AWS documents no such fallback, it is a user-side retry",
     )
 
 

@@ -1,5 +1,8 @@
 """Managed spot training: the interruption rate, one job's lifecycle, and its closed forms.
 
+Shared by every kind that runs training jobs (training jobs, the trials of tuning jobs), so the
+lifecycle is one function whichever kind meters it.
+
 Interruption rate. The EC2 Spot Instance Advisor puts each type in a bucket of *monthly
 interruption frequency* (``<5%``, ``5-10%``, ``10-15%``, ``15-20%``, ``>20%``, with the feed's
 own upper bounds 5, 11, 16, 22 and 100 percent). smsim reads a bucket with upper bound ``p`` %
@@ -88,6 +91,29 @@ def advisor_bucket(instance_type: str, region: str, catalog=None) -> tuple[str, 
         )
     except Exception:  # no catalog, or no row for this type and region
         return DEFAULT_BUCKET, "default (no advisor row for this type and region)"
+
+
+def interruption_rate(spot, instance_type: str, region: str, catalog=None) -> tuple[float, str]:
+    """``(rate per instance-hour, source)`` for a job's :class:`~smsim.resources.common.SpotSettings`:
+    its own rate, else its bucket, else the Spot Advisor bucket of ``instance_type``."""
+    if spot.interruption_rate_per_instance_hour is not None:
+        return spot.interruption_rate_per_instance_hour, "scenario rate"
+    bucket, source = spot.interruption_bucket, "scenario bucket"
+    if bucket is None:
+        bucket, source = advisor_bucket(instance_type, region, catalog)
+    return bucket_rate_per_instance_hour(bucket), f"{source}: {bucket}"
+
+
+def spot_params(spot, count: int, rate_per_instance_hour: float) -> dict:
+    """The spot fields of :class:`JobParams` for ``count`` instances under ``spot`` settings."""
+    return {
+        "rate_per_s": count * rate_per_instance_hour / 3600.0,
+        "checkpoint_interval_s": spot.checkpoint_interval_s,
+        "checkpoint_write_s": spot.checkpoint_write_s,
+        "wait_mean_s": spot.capacity_wait.mean_s,
+        "wait_fixed": spot.capacity_wait.distribution == "fixed",
+        "max_wait_s": spot.max_wait_s,
+    }
 
 
 # ---------------------------------------------------------------------------------------------

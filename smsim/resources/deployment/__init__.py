@@ -1,0 +1,1 @@
+"""Deployments (``deployments:``): blue/green, rolling and shadow updates, billed for the capacity they add."""

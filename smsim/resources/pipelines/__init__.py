@@ -1,0 +1,1 @@
+"""Pipelines (``pipelines:``): DAGs of steps on a schedule, with step caching and retries."""

@@ -1,0 +1,1 @@
+"""Hyperparameter tuning jobs (``tuning_jobs:``): trials, strategies, early stopping, warm start, spot."""
