@@ -20,6 +20,7 @@ from smsim.core import engine
 from smsim.resources.asynchronous.spec import AsyncEndpointSpec
 from smsim.resources.batch.spec import BatchTransformSpec, ProcessingJobSpec
 from smsim.resources.fleet.spec import FleetSpec
+from smsim.resources.monitoring.spec import ModelMonitorSpec
 from smsim.resources.multimodel.spec import MultiModelEndpointSpec
 from smsim.resources.notebooks.spec import NotebookSpec
 from smsim.resources.realtime.spec import RealtimeEndpointSpec
@@ -52,6 +53,7 @@ SECTIONS: dict[str, bool] = {
     "processing_jobs": True,
     "notebooks": False,
     "storage": True,
+    "monitoring": False,
 }
 
 KINDS: list[Kind] = [
@@ -66,6 +68,7 @@ KINDS: list[Kind] = [
     Kind("notebooks", NotebookSpec, "smsim.resources.notebooks.model:NotebookModel"),
     Kind("storage", S3DataSpec, "smsim.resources.storage.model:S3Model"),
     Kind("storage", TransferSpec, "smsim.resources.storage.model:TransferModel"),
+    Kind("monitoring", ModelMonitorSpec, "smsim.resources.monitoring.model:ModelMonitorModel"),
 ]
 
 

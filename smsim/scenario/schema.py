@@ -39,6 +39,7 @@ BatchJob = section_type("batch_jobs")
 ProcessingJob = section_type("processing_jobs")
 Notebook = section_type("notebooks")
 Storage = section_type("storage")
+Monitor = section_type("monitoring")
 
 
 class Horizon(StrictModel):
@@ -77,6 +78,7 @@ class Scenario(StrictModel):
     processing_jobs: list[ProcessingJob] = Field(default_factory=list)
     notebooks: list[Notebook] = Field(default_factory=list)
     storage: list[Storage] = Field(default_factory=list)
+    monitoring: list[Monitor] = Field(default_factory=list, description="Model Monitor schedules and retraining")
     optimize: OptimizeSpec | None = Field(None, description="search space and SLA for `smsim optimize`")
     budgets: list[Budget] = Field(default_factory=list, description="cost budgets and alerts for `smsim budget`")
 
@@ -134,6 +136,27 @@ class Scenario(StrictModel):
                     error(("endpoints", i, key_field), ep.instance_type,
                           f"model {name!r} has no latency profile for {ep.instance_type!r} "
                           f"(it has: {', '.join(model.latency)}); add one, or a '*' entry")
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    @model_validator(mode="after")
+    def _endpoint_references(self):
+        """A resource's ``endpoint`` field (monitors, edge fleets) names an endpoint of the scenario."""
+        from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+        known = [e.name for e in self.endpoints]
+        errors = []
+        for section in SECTIONS:
+            if section == "endpoints":
+                continue
+            for i, spec in enumerate(getattr(self, section, None) or []):
+                ref = getattr(spec, "endpoint", None)
+                if isinstance(ref, str) and ref not in known:
+                    message = (f"{spec.kind} {spec.name!r} names endpoint {ref!r}, which is not in endpoints "
+                               f"(known: {', '.join(repr(n) for n in known) or 'none'})")
+                    errors.append(InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
+                                                   loc=(section, i, "endpoint"), input=ref))
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
