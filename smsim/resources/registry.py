@@ -26,6 +26,7 @@ from smsim.resources.notebooks.spec import NotebookSpec
 from smsim.resources.realtime.spec import RealtimeEndpointSpec
 from smsim.resources.serverless.spec import ServerlessEndpointSpec
 from smsim.resources.storage.spec import S3DataSpec, TransferSpec
+from smsim.resources.tracking.spec import MlflowTrackingServerSpec
 from smsim.resources.training.spec import TrainingJobSpec
 
 
@@ -54,6 +55,7 @@ SECTIONS: dict[str, bool] = {
     "notebooks": False,
     "storage": True,
     "monitoring": False,
+    "tracking": False,
 }
 
 KINDS: list[Kind] = [
@@ -69,6 +71,7 @@ KINDS: list[Kind] = [
     Kind("storage", S3DataSpec, "smsim.resources.storage.model:S3Model"),
     Kind("storage", TransferSpec, "smsim.resources.storage.model:TransferModel"),
     Kind("monitoring", ModelMonitorSpec, "smsim.resources.monitoring.model:ModelMonitorModel"),
+    Kind("tracking", MlflowTrackingServerSpec, "smsim.resources.tracking.model:MlflowModel"),
 ]
 
 

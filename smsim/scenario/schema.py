@@ -40,6 +40,7 @@ ProcessingJob = section_type("processing_jobs")
 Notebook = section_type("notebooks")
 Storage = section_type("storage")
 Monitor = section_type("monitoring")
+Tracking = section_type("tracking")
 
 
 class Horizon(StrictModel):
@@ -79,6 +80,7 @@ class Scenario(StrictModel):
     notebooks: list[Notebook] = Field(default_factory=list)
     storage: list[Storage] = Field(default_factory=list)
     monitoring: list[Monitor] = Field(default_factory=list, description="Model Monitor schedules and retraining")
+    tracking: list[Tracking] = Field(default_factory=list, description="managed MLflow tracking servers")
     optimize: OptimizeSpec | None = Field(None, description="search space and SLA for `smsim optimize`")
     budgets: list[Budget] = Field(default_factory=list, description="cost budgets and alerts for `smsim budget`")
 
