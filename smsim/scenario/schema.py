@@ -41,6 +41,7 @@ Notebook = section_type("notebooks")
 Storage = section_type("storage")
 Monitor = section_type("monitoring")
 Tracking = section_type("tracking")
+Edge = section_type("edge")
 
 
 class Horizon(StrictModel):
@@ -81,6 +82,7 @@ class Scenario(StrictModel):
     storage: list[Storage] = Field(default_factory=list)
     monitoring: list[Monitor] = Field(default_factory=list, description="Model Monitor schedules and retraining")
     tracking: list[Tracking] = Field(default_factory=list, description="managed MLflow tracking servers")
+    edge: list[Edge] = Field(default_factory=list, description="devices serving a share of an endpoint's requests")
     optimize: OptimizeSpec | None = Field(None, description="search space and SLA for `smsim optimize`")
     budgets: list[Budget] = Field(default_factory=list, description="cost budgets and alerts for `smsim budget`")
 
@@ -88,6 +90,8 @@ class Scenario(StrictModel):
     _source: str | None = PrivateAttr(None)
     #: ``(line, column)`` of every field path in the file it was read from (for later checks).
     _positions: dict = PrivateAttr(default_factory=dict)
+    #: Endpoint workloads before edge fleets took their share (set by ``resources.offload``).
+    _original_workloads: dict | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _unique_names(self):
@@ -159,6 +163,14 @@ class Scenario(StrictModel):
                                f"(known: {', '.join(repr(n) for n in known) or 'none'})")
                     errors.append(InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
                                                    loc=(section, i, "endpoint"), input=ref))
+        shares: dict[str, float] = {}
+        for i, fleet in enumerate(self.edge):
+            shares[fleet.endpoint] = shares.get(fleet.endpoint, 0.0) + fleet.share_of_requests
+            if shares[fleet.endpoint] > 1.0 + 1e-12:
+                message = (f"edge fleets serve {shares[fleet.endpoint]:g} of endpoint {fleet.endpoint!r}'s requests "
+                           f"(with {fleet.name!r}'s {fleet.share_of_requests:g}); the shares must add up to at most 1")
+                errors.append(InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
+                                               loc=("edge", i, "share_of_requests"), input=fleet.share_of_requests))
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self

@@ -1,0 +1,92 @@
+"""Edge fleets: the endpoint's workload is thinned by the device share; device costs are declared."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from smsim import api
+from smsim.cli import app
+from smsim.resources.offload import offloaded, original_workload
+from smsim.scenario import load_scenario
+
+RATE, HOURS, SHARE = 5.0, 2, 0.3
+GB_SECOND = 0.00002  # serverless compute, catalog
+PER_REQUEST = 0.1 * 2.0 * GB_SECOND  # 100 ms on 2048 MB
+
+
+def scenario(tmp_path, edge: list | None, name: str = "s.yaml"):
+    doc = {"name": "edge", "horizon": {"start": "2026-01-05T00:00:00Z", "duration_s": f"{HOURS}h"},
+           "models": [{"name": "m", "latency": {"*": {"kind": "deterministic", "value_s": 0.1}}}],
+           "endpoints": [{"kind": "serverless", "name": "scorer", "model": "m", "memory_size_mb": 2048,
+                          "max_concurrency": 50, "workload": {"kind": "poisson", "rate_per_s": RATE}}]}
+    if edge is not None:
+        doc["edge"] = edge
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+FLEET = {"kind": "edge-fleet", "name": "phones", "endpoint": "scorer", "share_of_requests": SHARE, "devices": 100,
+         "usd_per_device_month": 2.0, "usd_per_1000_inferences": 0.01,
+         "compilation_trigger": {"kind": "once", "at_s": [0, 3600]}, "usd_per_compilation_job": 5.0}
+
+
+def endpoint(result):
+    return next(r for r in result.summary["resources"] if r["resource_id"] == "scorer")
+
+
+def test_thinned_poisson_count_is_within_its_interval_and_the_bill_follows(tmp_path):
+    n = RATE * HOURS * 3600
+    full = api.run_scenario(scenario(tmp_path, None, "full.yaml"))
+    thin = api.run_scenario(scenario(tmp_path, [FLEET]))
+    kept = endpoint(thin)["requests"]
+    mean = (1 - SHARE) * n
+    assert abs(kept - mean) < 4 * math.sqrt(mean)  # Poisson: variance = mean
+    assert abs(endpoint(full)["requests"] - n) < 4 * math.sqrt(n)
+    # billed per request: each served request costs 100 ms x 2 GB of compute
+    for result in (full, thin):
+        served = endpoint(result)["served"]
+        assert result.summary["cost_by_component"]["ServerlessInference"] == pytest.approx(served * PER_REQUEST)
+    assert endpoint(thin)["throttled"] == 0 and endpoint(thin)["served"] == kept
+
+
+def test_device_side_bill_by_hand(tmp_path):
+    result = api.run_scenario(scenario(tmp_path, [FLEET]))
+    costs = result.summary["cost_by_component"]
+    device_requests = SHARE * RATE * HOURS * 3600
+    assert costs["EdgeDevices"] == pytest.approx(100 * 2.0 * HOURS / 730)
+    assert costs["EdgeInference"] == pytest.approx(device_requests * 0.01 / 1000)
+    assert costs["EdgeCompilation"] == pytest.approx(2 * 5.0)
+    fleet = next(r for r in result.summary["resources"] if r["resource_id"] == "phones")
+    assert fleet["device_requests"] == pytest.approx(device_requests) and fleet["compilation_jobs"] == 2
+    lines = result.ledger[result.ledger["smsim/component"].astype(str).str.startswith("Edge")]
+    assert set(lines["lineItem/ProductCode"].astype(str)) == {"External"}
+
+
+def test_offload_is_idempotent_and_keeps_the_original(tmp_path):
+    sc = load_scenario(scenario(tmp_path, [FLEET]))
+    once = offloaded(sc)
+    assert once.endpoints[0].workload.rate_scale == pytest.approx(1 - SHARE)
+    assert offloaded(once) is once
+    assert original_workload(once, "scorer").rate_scale == 1.0
+    assert sc.endpoints[0].workload.rate_scale == 1.0  # the loaded scenario is unchanged
+
+
+def test_everything_on_devices_leaves_the_endpoint_idle(tmp_path):
+    result = api.run_scenario(scenario(tmp_path, [{**FLEET, "share_of_requests": 1.0}]))
+    assert endpoint(result)["requests"] == 0
+
+
+@pytest.mark.parametrize(("edge", "field", "words"), [
+    ([FLEET, {**FLEET, "name": "cars", "share_of_requests": 0.8}], "edge[1].share_of_requests", "1.1"),
+    ([{**FLEET, "endpoint": "nope"}], "edge[0].endpoint", "'nope'"),
+])
+def test_bad_edge_fleets_exit_2(tmp_path, edge, field, words):
+    out = CliRunner().invoke(app, ["validate", str(scenario(tmp_path, edge, "bad.yaml"))])
+    assert out.exit_code == 2, out.output
+    text = " ".join(out.output.split())
+    assert field in text and words in text and "bad.yaml:" in text and "Traceback" not in text
