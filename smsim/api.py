@@ -83,6 +83,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
     for res in sim.resources:
         entry = {"resource_id": res.resource_id, "kind": res.kind, "section": res.section}
         entry.update(res.metrics)
+        entry.update(model_quality_of(scenario, res.section, res.resource_id))
         entry["cost_usd"] = float(cost_by_resource.get(res.resource_id, 0.0))
         resources.append(entry)
         if res.series is not None:
@@ -101,6 +102,16 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
     summary["resources"] = resources
     summary["warnings"] = outcome_warnings(resources)
     return RunResult(scenario=scenario, seed=sim.seed, usage=sim.usage, ledger=ledger, summary=summary, series=series)
+
+
+def model_quality_of(scenario, section: str, resource_id: str) -> dict[str, Any]:
+    """``{"model_quality": q}`` for an endpoint whose served model declares its quality (else
+    nothing), so runs and comparisons show quality beside cost."""
+    if section != "endpoints":
+        return {}
+    ep = next((e for e in scenario.endpoints if e.name == resource_id), None)
+    model = next((m for m in scenario.models if ep is not None and m.name == getattr(ep, "model", None)), None)
+    return {"model_quality": model.quality} if model is not None and model.quality is not None else {}
 
 
 #: A resource whose failed requests reach this share of its requests is warned about.

@@ -122,6 +122,10 @@ class Scenario(StrictModel):
         for i, name in enumerate(names):
             if names.index(name) != i:
                 error(("models", i, "name"), name, f"model name {name!r} is used twice; names must be unique")
+        for i, m in enumerate(self.models):
+            if m.derived_from is not None and m.derived_from not in by_name:
+                error(("models", i, "derived_from"), m.derived_from,
+                      f"model {m.name!r} is derived from {m.derived_from!r}, which is not in models")
         for i, ep in enumerate(self.endpoints):
             hosted = getattr(ep, "models", None)
             refs = [(("models", j), name) for j, name in enumerate(hosted)] if hosted else [(("model",), ep.model)]
