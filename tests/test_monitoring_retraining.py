@@ -145,3 +145,19 @@ def test_bad_monitor_exits_2_naming_field_and_line(tmp_path, patch, field, words
     assert out.exit_code == 2, out.output
     text = " ".join(out.output.split())
     assert field in text and words in text and "bad.yaml:" in text and "Traceback" not in text
+
+
+def test_report_shows_quality_beside_cost():
+    from smsim.report.content import ReportData, RunView
+    from smsim.report.lifecycle import quality_section
+
+    summary = {"resources": [
+        {"resource_id": "mon", "mean_quality": 0.91234, "min_quality": 0.87, "share_below_threshold": 0.025,
+         "retrainings_started": 26, "cost_usd": 280.5},
+        {"resource_id": "ep", "model_quality": 0.934, "cost_usd": 59.22},
+        {"resource_id": "plain", "cost_usd": 1.0}]}
+    section = quality_section(ReportData("r", [RunView("run", summary)]))
+    rows = section.blocks[0].rows
+    assert [r[1] for r in rows] == ["mon", "ep"]
+    assert rows[0][2:6] == ["0.9123", "0.8700", "2.50%", "26"] and rows[1][2:4] == ["0.9340", "0.9340"]
+    assert quality_section(ReportData("r", [RunView("run", {"resources": [{"resource_id": "x"}]})])) is None
