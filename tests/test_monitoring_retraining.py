@@ -161,3 +161,17 @@ def test_report_shows_quality_beside_cost():
     assert [r[1] for r in rows] == ["mon", "ep"]
     assert rows[0][2:6] == ["0.9123", "0.8700", "2.50%", "26"] and rows[1][2:4] == ["0.9340", "0.9340"]
     assert quality_section(ReportData("r", [RunView("run", {"resources": [{"resource_id": "x"}]})])) is None
+
+
+def test_mean_quality_under_drift_and_poisson_shocks_matches_its_expectation():
+    """Without retraining, E[quality(t)] = q0 - drift t - size rate t, so the expected time mean
+    over H is q0 - (drift + size rate) H / 2; the replications' mean lies within 4 standard errors."""
+    from smsim.rng import stream
+    from smsim.workload.jobs import poisson_times
+
+    q = QualitySpec(initial=0.95, drift_per_day=0.002, shocks_per_day=0.1, shock_size=0.02, floor=0.0)
+    horizon = 60 * DAY
+    means = np.array([quality_stats([(0.0, 0.0)], poisson_times(0.1, horizon, stream(r, "shocks")), q, horizon).mean
+                      for r in range(400)])
+    expected = 0.95 - (0.002 + 0.02 * 0.1) * 60 / 2
+    assert abs(means.mean() - expected) < 4 * means.std(ddof=1) / math.sqrt(len(means))
