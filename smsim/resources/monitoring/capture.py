@@ -1,8 +1,9 @@
 """Data capture: captured requests per clock hour, and their S3 storage and PUT requests.
 
-The requests come from the monitored endpoint's own arrival stream (the same arrivals the
-endpoint serves, read window by window so memory stays bounded) or from a declared daily
-volume. Each hour's sample is Binomial(requests, sampling share); its bytes land in S3 as one
+The requests come from the monitored endpoint's own arrival stream, counted per minute as the
+endpoint's fluid tier counts them (:func:`smsim.workload.counts.minute_counts`: up to 2 million
+expected requests the very arrivals the endpoint serves, beyond that Poisson counts of the same
+rate, without materializing requests), or from a declared daily volume. Each hour's sample is Binomial(requests, sampling share); its bytes land in S3 as one
 cohort at the hour's midpoint and stay until ``retention_days`` or the horizon.
 """
 
@@ -13,7 +14,7 @@ import math
 import numpy as np
 
 from smsim.core.engine import SimContext
-from smsim.workload.spec import iter_chunks
+from smsim.workload.counts import minute_counts
 
 GIB = 1024.0**3
 
@@ -27,11 +28,10 @@ def hourly_requests(ctx: SimContext, spec) -> np.ndarray:
         width = np.minimum(np.arange(1, hours + 1) * 3600.0, h) - np.arange(hours) * 3600.0
         return cap.requests_per_day * width / 86400.0
     ep = next(e for e in ctx.scenario.endpoints if e.name == spec.endpoint)
-    counts = np.zeros(hours)
-    for chunk in iter_chunks(ep.workload, ctx.arrivals_rng(ep), h, start=ctx.start, base_dir=ctx.scenario.base_dir):
-        idx = np.minimum((chunk.arrival_s // 3600.0).astype(np.int64), hours - 1)
-        counts += np.bincount(idx, minlength=hours)
-    return counts
+    n_minutes = max(1, math.ceil(h / 60.0 - 1e-9))
+    per_minute, _, _ = minute_counts(ep.workload, ctx.arrivals_rng(ep), n_minutes, h, ctx.start, ctx.scenario.base_dir)
+    hour = np.minimum(np.arange(n_minutes) // 60, hours - 1)
+    return np.bincount(hour, weights=per_minute, minlength=hours).astype(float)
 
 
 def captured_requests(requests: np.ndarray, sampling_percentage: float, rng: np.random.Generator) -> np.ndarray:
