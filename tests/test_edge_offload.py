@@ -84,6 +84,8 @@ def test_everything_on_devices_leaves_the_endpoint_idle(tmp_path):
 @pytest.mark.parametrize(("edge", "field", "words"), [
     ([FLEET, {**FLEET, "name": "cars", "share_of_requests": 0.8}], "edge[1].share_of_requests", "1.1"),
     ([{**FLEET, "endpoint": "nope"}], "edge[0].endpoint", "'nope'"),
+    ([{**FLEET, "devices": 0}], "edge[0]", "share_of_requests 0.3 is served on devices, but devices is 0"),
+    ([{**FLEET, "compilation_trigger": None}], "edge[0]", "usd_per_compilation_job 5 needs a compilation_trigger"),
 ])
 def test_bad_edge_fleets_exit_2(tmp_path, edge, field, words):
     out = CliRunner().invoke(app, ["validate", str(scenario(tmp_path, edge, "bad.yaml"))])

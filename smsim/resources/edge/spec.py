@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from smsim.resources.common import CronTrigger, OnceTrigger
 from smsim.spec import Count, Fraction, NonNegFloat, ResourceName, StrictModel, Tags
@@ -37,6 +37,15 @@ class EdgeFleetSpec(StrictModel):
     compilation_trigger: CompileTrigger | None = Field(None, description="when the model is compiled for the devices")
     usd_per_compilation_job: NonNegFloat = Field(0.0, description="your cost per compilation job")
     tags: Tags = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.share_of_requests > 0 and self.devices == 0:
+            raise ValueError(f"share_of_requests {self.share_of_requests:g} is served on devices, but devices is 0")
+        if self.usd_per_compilation_job > 0 and self.compilation_trigger is None:
+            raise ValueError(f"usd_per_compilation_job {self.usd_per_compilation_job:g} needs a compilation_trigger "
+                             "(when the model is compiled)")
+        return self
 
     def rate_keys(self) -> list[tuple[str, str]]:
         """``(field, rate_key)``: declared costs ride on the identity rate."""

@@ -127,6 +127,8 @@ class ModelMonitorSpec(StrictModel):
         if r is not None and r.threshold is not None and not q.floor <= r.threshold <= q.initial:
             raise ValueError(f"retraining.threshold {r.threshold:g} must lie within [quality.floor {q.floor:g}, "
                              f"quality.initial {q.initial:g}]")
+        if self.schedule == "hourly" and self.daily_at_hour != 0:
+            raise ValueError(f"daily_at_hour {self.daily_at_hour} applies to a daily schedule, not an hourly one")
         if self.schedule == "hourly" and self.job_duration_s > 3600.0:
             raise ValueError(f"job_duration_s {self.job_duration_s:g} exceeds the hourly schedule's 3600 s")
         return self
