@@ -115,3 +115,25 @@ def test_space_product_is_what_the_brute_force_covers():
     sc = scenario()
     space = build_space(sc, resolve_spec(sc, SPACE), catalog_for(sc))
     assert len(space) == len(list(itertools.product(MODELS, SPACE["instance_types"], range(1, 7))))
+
+
+def test_cli_min_quality_and_frontier_csv(tmp_path):
+    import pandas as pd
+
+    sc = {"name": "q", "horizon": {"duration_s": "15m"}, "fidelity": "fluid",
+          "models": [{"name": n, "quality": q, "latency": {"*": p}} for n, (q, p) in MODELS.items()],
+          "endpoints": [{"kind": "realtime", "name": "ep", "model": "int8", "instance_type": "ml.g4dn.xlarge",
+                         "workload": {"kind": "poisson", "rate_per_s": 30.0}}],
+          "optimize": {"models": ["int8", "distilled", "pruned"], "instance_count": {"min": 1, "max": 4},
+                       "fidelity": "fluid"}}
+    import yaml
+
+    path = tmp_path / "q.yaml"
+    path.write_text(yaml.safe_dump(sc, sort_keys=False), encoding="utf-8")
+    out = CliRunner().invoke(app, ["optimize", str(path), "--min-quality", "0.82", "--out", str(tmp_path / "o")])
+    assert out.exit_code == 0, out.output
+    assert "left out below min_quality 0.82: pruned (0.8)" in out.output
+    table = pd.read_csv(tmp_path / "o" / "quality_frontier.csv")
+    assert set(table["model"]) == {"int8", "distilled"} and table["on_frontier"].all()
+    bad = CliRunner().invoke(app, ["optimize", str(path), "--min-quality", "0.95"])
+    assert bad.exit_code == 2 and "no model variant reaches min_quality 0.95" in " ".join(bad.output.split())
