@@ -92,3 +92,19 @@ def test_bad_edge_fleets_exit_2(tmp_path, edge, field, words):
     assert out.exit_code == 2, out.output
     text = " ".join(out.output.split())
     assert field in text and words in text and "bad.yaml:" in text and "Traceback" not in text
+
+
+def test_edge_fleet_reports_the_quality_over_all_requests(tmp_path):
+    path = scenario(tmp_path, [{**FLEET, "model": "m-device"}])
+    doc = yaml.safe_load(path.read_text())
+    doc["models"][0]["quality"] = 0.92
+    doc["models"].append({"name": "m-device", "quality": 0.88, "technique": "compiled", "derived_from": "m",
+                          "latency": {"*": {"kind": "deterministic", "value_s": 0.1}}})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    fleet = next(r for r in api.run_scenario(path).summary["resources"] if r["resource_id"] == "phones")
+    assert fleet["device_model_quality"] == 0.88
+    assert fleet["blended_quality"] == pytest.approx(0.7 * 0.92 + 0.3 * 0.88)
+    doc["edge"][0]["model"] = "nope"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    out = CliRunner().invoke(app, ["validate", str(path)])
+    assert out.exit_code == 2 and "edge[0].model" in out.output and "'nope'" in out.output

@@ -29,6 +29,7 @@ SLA_METRICS = [
     ("timed_out", "timeouts", "requests"),
     ("model_quality", "model quality", "score"),
     ("mean_quality", "mean model quality", "score"),
+    ("blended_quality", "quality over all requests", "score"),
 ]
 
 CI_UNAVAILABLE = "confidence intervals need 2 or more replications (--replications R); with 1 they are unavailable"

@@ -2,7 +2,8 @@
 
 Endpoints whose served model declares a quality report ``model_quality``; model monitors report
 the time-averaged ``mean_quality`` of the models they watch, its minimum, the time below the
-retraining threshold and the retrainings that kept it up. A run without either has no section.
+retraining threshold and the retrainings that kept it up; edge fleets the quality over all
+requests of endpoint and devices. A run without either has no section.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ def quality_section(data: ReportData) -> Section | None:
     rows = []
     for run in data.runs:
         for r in run.summary.get("resources") or []:
-            quality = r.get("model_quality", r.get("mean_quality"))
+            quality = next((r[k] for k in ("blended_quality", "mean_quality", "model_quality") if r.get(k) is not None),
+                           None)
             if quality is None:
                 continue
             below = r.get("share_below_threshold")

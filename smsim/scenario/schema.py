@@ -168,7 +168,12 @@ class Scenario(StrictModel):
                     errors.append(InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
                                                    loc=(section, i, "endpoint"), input=ref))
         shares: dict[str, float] = {}
+        models = {m.name for m in self.models}
         for i, fleet in enumerate(self.edge):
+            if fleet.model is not None and fleet.model not in models:
+                message = f"edge-fleet {fleet.name!r} runs model {fleet.model!r}, which is not in models"
+                errors.append(InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
+                                               loc=("edge", i, "model"), input=fleet.model))
             shares[fleet.endpoint] = shares.get(fleet.endpoint, 0.0) + fleet.share_of_requests
             if shares[fleet.endpoint] > 1.0 + 1e-12:
                 message = (f"edge fleets serve {shares[fleet.endpoint]:g} of endpoint {fleet.endpoint!r}'s requests "

@@ -49,4 +49,19 @@ class EdgeFleetModel:
         metrics = {"endpoint": s.endpoint, "share_of_requests": s.share_of_requests, "devices": s.devices,
                    "device_requests": self.requests, "compilation_jobs": self.jobs,
                    **{f"{k}_usd": v for k, v in self.usd.items()}}
+        metrics.update(blended_quality(ctx.scenario, s))
         return ResourceResult(s.name, s.kind, "edge", metrics)
+
+
+def blended_quality(scenario, spec) -> dict:
+    """The device build's quality and the quality over all requests, when both models declare one."""
+    quality = {m.name: m.quality for m in scenario.models}
+    device = quality.get(spec.model) if spec.model else None
+    if device is None:
+        return {}
+    ep = next(e for e in scenario.endpoints if e.name == spec.endpoint)
+    served = quality.get(getattr(ep, "model", None))
+    out = {"device_model_quality": device}
+    if served is not None:
+        out["blended_quality"] = (1.0 - spec.share_of_requests) * served + spec.share_of_requests * device
+    return out

@@ -6,7 +6,9 @@ model compiled for them (for example with SageMaker Neo); the endpoint sees the 
 prices: ``usd_per_device_month`` (hardware amortisation, connectivity, fleet management),
 ``usd_per_1000_inferences`` (energy, per-call fees) and ``usd_per_compilation_job`` for each
 compilation job of ``compilation_trigger`` (smsim has no sourced price for a compilation job).
-They are billed under ``declared_usd``, one USD per unit, as external costs.
+They are billed under ``declared_usd``, one USD per unit, as external costs. When ``model`` names
+the device build and both it and the endpoint's model declare a quality, the fleet reports the
+quality over all requests, ``(1 - share) x endpoint quality + share x device quality``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class EdgeFleetSpec(StrictModel):
     endpoint: str = Field(description="the endpoint whose requests the devices take (a name in endpoints:)")
     share_of_requests: Fraction = Field(description="share of the endpoint's requests served on devices")
     devices: Count = 0
+    model: str | None = Field(None, description="the build running on devices (a name in models:), for its quality")
     usd_per_device_month: NonNegFloat = Field(0.0, description="your cost per device per 730-hour month")
     usd_per_1000_inferences: NonNegFloat = Field(0.0, description="your cost per 1,000 requests served on devices")
     compilation_trigger: CompileTrigger | None = Field(None, description="when the model is compiled for the devices")
