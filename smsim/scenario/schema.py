@@ -201,7 +201,7 @@ class Scenario(StrictModel):
 
     def tag_keys(self) -> set[str]:
         """Every tag key a resource's ledger lines can carry (smsim's own ``smsim:*`` included)."""
-        keys = set(self.tags) | {"smsim:resource", "smsim:instance", "smsim:user"}
+        keys = set(self.tags) | {"smsim:resource", "smsim:instance", "smsim:user", "smsim:app"}
         for _, spec in self.resources():
             keys |= set(getattr(spec, "tags", None) or {})
         return keys
