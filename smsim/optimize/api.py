@@ -149,6 +149,8 @@ def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1
                                            b.commitment_usd_per_hour, space.sp_term, space.sp_payment)
     if result.status == "budget_exhausted":
         notes.append(f"stopped after {spec.budget_evals} simulations: the answer is the best seen, not proven optimal")
+    if front is None and spec.budget_evals is not None and has_qualities(scenario, space):
+        notes.append("no quality-cost frontier: a budget of simulations cannot prove each variant's cheapest configuration")
     if space.below_quality:
         left = ", ".join(f"{m} ({q:g})" for m, q in space.below_quality)
         notes.append(f"left out below min_quality {spec.min_quality:g}: {left}")
