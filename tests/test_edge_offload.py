@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -108,3 +109,19 @@ def test_edge_fleet_reports_the_quality_over_all_requests(tmp_path):
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     out = CliRunner().invoke(app, ["validate", str(path)])
     assert out.exit_code == 2 and "edge[0].model" in out.output and "'nope'" in out.output
+
+
+def test_hourly_device_requests_follow_the_daily_shape():
+    from datetime import UTC, datetime
+
+    from smsim.resources.offload import hourly_requests
+    from smsim.workload.arrivals import SeasonalArrivals
+
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    w = SeasonalArrivals(base_rate_per_s=10.0, daily_amplitude=0.6, peak_hour=14)
+    got = hourly_requests(w, 2 * 86400.0, start)
+    t = (np.arange(48 * 3600 * 10) + 0.5) / 10  # 0.1-s grid
+    want = (w.rate(t, start) * 0.1).reshape(48, -1).sum(axis=1)
+    assert got.sum() == pytest.approx(w.expected_count(2 * 86400.0, start))
+    assert got == pytest.approx(want, rel=1e-3)
+    assert got.argmax() % 24 in (13, 14) and got.max() / got.min() > 3  # peak at 14:00, between two hours

@@ -14,6 +14,10 @@ Kinds do not import each other; the engine's caller applies this before the mode
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from smsim.workload.arrivals import ArrivalProcess
 from smsim.workload.spec import MixWorkload, materialize
 
@@ -52,14 +56,22 @@ def original_workload(scenario, endpoint: str):
     return next(e.workload for e in scenario.endpoints if e.name == endpoint)
 
 
-def expected_requests(workload, duration_s: float, start, base_dir=None, rng=None) -> float:
-    """Expected requests of ``workload`` over the horizon: exact for synthetic generators; a
-    recorded trace is read (with ``rng``) and counted."""
-    if isinstance(workload, ArrivalProcess):
-        return workload.scaled(workload.rate_scale).expected_count(duration_s, start)
+def hourly_requests(workload, duration_s: float, start, base_dir=None, rng=None) -> np.ndarray:
+    """Expected requests per clock hour of ``workload``: synthetic generators by their rate at
+    minute midpoints, scaled so the total is the exact expected count; a recorded trace (or a mix
+    holding one) is read with ``rng`` and counted."""
+    hours = max(1, math.ceil(duration_s / 3600.0 - 1e-9))
     if isinstance(workload, MixWorkload) and all(isinstance(w, ArrivalProcess) for w in workload.models.values()):
-        return workload.rate_scale * sum(expected_requests(w, duration_s, start) for w in workload.models.values())
-    return float(len(materialize(workload, rng, duration_s, start, base_dir).arrival_s))
+        return workload.rate_scale * sum(hourly_requests(w, duration_s, start) for w in workload.models.values())
+    if isinstance(workload, ArrivalProcess):
+        p = workload.scaled(getattr(workload, "rate_scale", 1.0))
+        edges = np.minimum(np.arange(hours * 60 + 1) * 60.0, duration_s)
+        per_minute = np.maximum(p.rate((edges[:-1] + edges[1:]) / 2.0, start), 0.0) * np.diff(edges)
+        per_hour = per_minute.reshape(hours, 60).sum(axis=1)
+        total = p.expected_count(duration_s, start)
+        return per_hour * (total / per_hour.sum()) if per_hour.sum() > 0 else per_hour
+    t = materialize(workload, rng, duration_s, start, base_dir).arrival_s
+    return np.bincount(np.minimum((t // 3600.0).astype(np.int64), hours - 1), minlength=hours).astype(float)
 
 
-__all__ = ["edge_shares", "expected_requests", "offloaded", "original_workload"]
+__all__ = ["edge_shares", "hourly_requests", "offloaded", "original_workload"]

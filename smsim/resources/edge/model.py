@@ -1,7 +1,8 @@
 """An edge fleet: the requests it takes off its endpoint and the declared device-side costs.
 
-Device requests are the expected requests of the endpoint's original workload times the share
-(exact for synthetic generators; a recorded trace is counted), spread evenly over the horizon;
+Device requests are the expected requests of the endpoint's original workload per clock hour
+times the share (following the traffic's daily shape; the total is exact for synthetic
+generators, and a recorded trace is counted), billed hour by hour;
 device-months are ``devices x horizon / 730 h``; each compilation job is a point amount at its
 trigger time. All three are ``declared_usd`` amounts (USD, one per unit).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.meter import UsageWriter
 from smsim.resources.edge.spec import DECLARED_USD
-from smsim.resources.offload import expected_requests, original_workload
+from smsim.resources.offload import hourly_requests, original_workload
 from smsim.units import MONTH
 from smsim.workload.jobs import trigger_times
 
@@ -29,11 +30,12 @@ class EdgeFleetModel:
     def start(self, ctx: SimContext) -> None:
         s, h = self.spec, ctx.horizon_s
         ep = next(e for e in ctx.scenario.endpoints if e.name == s.endpoint)
-        total = expected_requests(original_workload(ctx.scenario, s.endpoint), h, ctx.start,
-                                  ctx.scenario.base_dir, ctx.arrivals_rng(ep))
-        self.requests = total * s.share_of_requests
+        per_hour = s.share_of_requests * hourly_requests(original_workload(ctx.scenario, s.endpoint), h, ctx.start,
+                                                         ctx.scenario.base_dir, ctx.arrivals_rng(ep))
+        self.requests = float(per_hour.sum())
         self._bill("EdgeDevices", s.devices * s.usd_per_device_month * h / MONTH, 0.0, h)
-        self._bill("EdgeInference", self.requests * s.usd_per_1000_inferences / 1000.0, 0.0, h)
+        for hour, n in enumerate(per_hour.tolist()):
+            self._bill("EdgeInference", n * s.usd_per_1000_inferences / 1000.0, hour * 3600.0, min((hour + 1) * 3600.0, h))
         if s.compilation_trigger is not None:
             times = trigger_times(s.compilation_trigger, ctx.start, h, ctx.rng("edge", s.name, "compile"))
             self.jobs = int(times.size)
