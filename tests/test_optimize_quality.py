@@ -94,6 +94,13 @@ def test_min_quality_needs_declared_qualities():
         optimize(scenario(), {**SPACE, "min_quality": 0.99})
 
 
+def test_qualities_on_different_metrics_are_refused():
+    sc = scenario()
+    models = [m.model_copy(update={"quality_metric": "AUC"}) if m.name == "int8" else m for m in sc.models]
+    with pytest.raises(InputError, match=r"different metrics \(AUC, accuracy\)"):
+        optimize(sc.model_copy(update={"models": models}), SPACE)
+
+
 def test_runs_report_the_served_model_quality():
     summary = run_scenario(scenario()).summary
     ep = next(r for r in summary["resources"] if r["resource_id"] == "ep")

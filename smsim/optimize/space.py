@@ -215,7 +215,12 @@ def build_space(scenario, spec: OptimizeSpec, catalog) -> Space:
 
 def quality_filter(names: list[str], models: dict, min_quality: float | None) -> tuple[list[str], tuple]:
     """The model variants meeting ``min_quality``, and ``(name, quality)`` of those left out.
-    Every variant must declare its quality when a minimum is asked for."""
+    Every variant must declare its quality when a minimum is asked for, and declared metrics
+    must agree (an accuracy is not comparable with an AUC)."""
+    metrics = {models[n].quality_metric for n in names if models[n].quality is not None and models[n].quality_metric}
+    if len(metrics) > 1:
+        raise InputError(f"the model variants score quality on different metrics ({', '.join(sorted(metrics))}); "
+                         "qualities are comparable only on one", path="optimize.models")
     if min_quality is None:
         return names, ()
     missing = [n for n in names if models[n].quality is None]
