@@ -88,6 +88,10 @@ def test_shared_studio_space_bills_the_union_of_its_users(tmp_path):
     ({"kind": "notebook-instance", "name": "n", "users_per_space": 2}, "notebooks[0]", "users_per_space (2)"),
 ])
 def test_bad_studio_settings_exit_2(tmp_path, entry, field, words):
+    """(A script may stop Studio apps sooner than the built-in idle shutdown allows.)"""
+    ok = write(tmp_path, {"notebooks": [{"kind": "studio", "name": "s", "idle_timeout_s": "30m",
+                                          "idle_shutdown_by": "script"}]}, "ok.yaml")
+    assert CliRunner().invoke(app, ["validate", str(ok)]).exit_code == 0
     path = write(tmp_path, {"notebooks": [entry]}, "bad.yaml")
     out = CliRunner().invoke(app, ["validate", str(path)])
     assert out.exit_code == 2, out.output

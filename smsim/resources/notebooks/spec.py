@@ -18,7 +18,8 @@ Studio (``kind: studio``) runs each space's app (``app``: JupyterLab or Code Edi
 ``smsim:app``) on its own instance. ``users_per_space`` > 1 groups users into shared spaces: a
 space is on while any member's policy keeps it on (the union of their intervals) and has one
 volume. Studio's built-in idle shutdown (``IdleSettings.IdleTimeoutInMinutes``) accepts 60 to
-525,600 minutes, so a Studio ``idle_timeout_s`` must lie within 1 h and 365 d.
+525,600 minutes, so a Studio ``idle_timeout_s`` must lie within 1 h and 365 d unless
+``idle_shutdown_by: script`` (a lifecycle-configuration script, any timeout).
 """
 
 from __future__ import annotations
@@ -71,20 +72,26 @@ class NotebookSpec(StrictModel):
     storage_gb_per_user: NonNegFloat = Field(5.0, description="ML storage volume per user (per space when shared)")
     app: Literal["jupyterlab", "code-editor"] | None = Field(None, description="Studio app; jupyterlab when absent")
     users_per_space: PositiveCount = Field(1, description="Studio: users sharing one space (one instance, one volume)")
+    idle_shutdown_by: Literal["studio", "script"] = Field(
+        "studio", description="Studio: the built-in idle shutdown (60 min to 365 d) or a lifecycle-configuration script"
+    )
     trace_path: str | None = None
     tags: Tags = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _studio_only(self):
         if self.kind != "studio":
-            if self.app is not None or self.users_per_space != 1:
-                raise ValueError(f"app ({self.app}) and users_per_space ({self.users_per_space}) are Studio settings; "
+            if self.app is not None or self.users_per_space != 1 or self.idle_shutdown_by != "studio":
+                raise ValueError(f"app ({self.app}), users_per_space ({self.users_per_space}) and idle_shutdown_by "
+                                 f"({self.idle_shutdown_by}) are Studio settings; "
                                  "a notebook instance runs one Jupyter server per user")
             return self
         lo, hi = STUDIO_IDLE_TIMEOUT_S
-        if self.policy == "idle-shutdown" and not lo <= self.idle_timeout_s <= hi:
-            raise ValueError(f"idle_timeout_s {self.idle_timeout_s:g} is outside Studio's idle shutdown range "
-                             f"[{lo:g}, {hi:g}] s (IdleTimeoutInMinutes 60 to 525,600)")
+        builtin = self.policy == "idle-shutdown" and self.idle_shutdown_by == "studio"
+        if builtin and not lo <= self.idle_timeout_s <= hi:
+            raise ValueError(f"idle_timeout_s {self.idle_timeout_s:g} is outside Studio's built-in idle shutdown range "
+                             f"[{lo:g}, {hi:g}] s (IdleTimeoutInMinutes 60 to 525,600); a lifecycle-configuration "
+                             "script can stop apps sooner: set idle_shutdown_by: script")
         return self
 
     @property
