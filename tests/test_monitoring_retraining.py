@@ -46,7 +46,9 @@ def test_scheduled_retraining_mean_quality_by_hand(tmp_path):
     assert mean_age_h == pytest.approx(13.8)
     assert res["mean_quality"] == pytest.approx(0.9 - 0.01 * mean_age_h / 24, abs=1e-12)
     assert res["retrainings_started"] == 10 and res["retrainings_deployed"] == 10
-    assert result.summary["cost_by_component"]["Training"] == pytest.approx(10 * 2 * M5_XLARGE, abs=1e-9)
+    # ten 2-hour jobs on one ml.m5.xlarge, each with the default 30 GB volume at $0.14 per GB-month
+    volume = 10 * 30 * 2 / 730 * 0.14
+    assert result.summary["cost_by_component"]["Training"] == pytest.approx(10 * 2 * M5_XLARGE + volume, abs=1e-9)
 
 
 def test_scheduled_retraining_long_run_mean_is_q0_minus_drift_times_half_period_plus_duration(tmp_path):

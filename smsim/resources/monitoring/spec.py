@@ -84,7 +84,7 @@ class RetrainingSpec(StrictModel):
     instance_type: InstanceType
     instance_count: PositiveCount = 1
     duration_s: PositiveDuration = Field(description="billed length of one retraining job")
-    volume_gb: NonNegFloat = Field(0.0, description="ML storage volume per instance")
+    volume_gb: NonNegFloat = Field(30.0, description="ML storage volume per instance (training jobs default to 30)")
 
     @model_validator(mode="after")
     def _mode_fields(self):
