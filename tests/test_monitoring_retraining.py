@@ -123,12 +123,14 @@ def test_piece_table(qa, slope, floor, threshold, expected):
     assert _piece(0.0, 2.0, qa, slope, floor, threshold) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(("mode", "estimate", "busy", "expected"), [
-    ("drift", 0.84, False, True), ("drift", 0.86, False, False), ("drift", 0.84, True, False),
-    ("both", 0.84, False, True), ("scheduled", 0.1, False, False),
+@pytest.mark.parametrize(("mode", "estimate", "busy", "since_s", "expected"), [
+    ("drift", 0.84, False, math.inf, True), ("drift", 0.86, False, math.inf, False),
+    ("drift", 0.84, True, math.inf, False), ("both", 0.84, False, math.inf, True),
+    ("scheduled", 0.1, False, math.inf, False),
+    ("drift", 0.84, False, 3599.0, False), ("drift", 0.84, False, 3600.0, True),  # 1-hour cooldown
 ])
-def test_should_retrain_table(mode, estimate, busy, expected):
-    assert should_retrain(mode, estimate, 0.85, busy) is expected
+def test_should_retrain_table(mode, estimate, busy, since_s, expected):
+    assert should_retrain(mode, estimate, 0.85, busy, since_s, cooldown_s=3600.0) is expected
 
 
 @pytest.mark.parametrize(("patch", "field", "words"), [
@@ -177,3 +179,19 @@ def test_mean_quality_under_drift_and_poisson_shocks_matches_its_expectation():
                       for r in range(400)])
     expected = 0.95 - (0.002 + 0.02 * 0.1) * 60 / 2
     assert abs(means.mean() - expected) < 4 * means.std(ddof=1) / math.sqrt(len(means))
+
+
+def test_cooldown_bounds_retraining_on_noisy_alarms(tmp_path):
+    # threshold at the fresh model's quality: half the noisy hourly estimates fall below it
+    monitor = {"schedule": "hourly", "job_duration_s": "5m",
+               "quality": {"initial": 0.9, "noise_sd": 0.01},
+               "retraining": {"mode": "drift", "threshold": 0.9, "instance_type": "ml.m5.xlarge", "duration_s": "1h",
+                              "volume_gb": 0}}
+    _, eager = run(tmp_path, monitor)
+    monitor["retraining"]["cooldown_s"] = "1d"
+    _, calm = run(tmp_path, monitor)
+    # without a cooldown a retraining (1 h) follows almost every other run; with one, at most one
+    # per day and five minutes plus an hour
+    assert eager["retrainings_started"] > 30
+    assert calm["retrainings_started"] <= 1 + math.ceil(7 * 24 / (24 + 1 + 5 / 60))
+    assert calm["alarms_ignored"] > eager["alarms_ignored"]

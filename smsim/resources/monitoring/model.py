@@ -33,7 +33,7 @@ class ModelMonitorModel:
         self.deployments: list[tuple[float, float]] = [(0.0, 0.0)]
         self.retrain_starts: list[tuple[float, str]] = []
         self.busy = False
-        self.ignored_alarms = 0
+        self.ignored_alarms = 0  # alarms while retraining or within the cooldown
         self.rows: list[tuple] = []
         self.captured = 0.0
         self.captured_gb = 0.0
@@ -73,7 +73,8 @@ class ModelMonitorModel:
             true = quality_at(t, self.deployments[-1][1], self.shocks, s.quality)
             estimate = true + (noise.normal(0.0, s.quality.noise_sd) if s.quality.noise_sd > 0 else 0.0)
             below = threshold is not None and estimate < threshold
-            start = r is not None and should_retrain(r.mode, estimate, threshold, self.busy)
+            since = t - self.deployments[-1][0] if len(self.deployments) > 1 else float("inf")
+            start = r is not None and should_retrain(r.mode, estimate, threshold, self.busy, since, r.cooldown_s)
             if r is not None and below and not start and r.mode != "scheduled":
                 self.ignored_alarms += 1
             if start:
@@ -134,7 +135,7 @@ class ModelMonitorModel:
                     retrainings_started=len(self.retrain_starts),
                     retrainings_deployed=len(deployed),
                     retrainings_on_drift=sum(1 for _, why in self.retrain_starts if why == "drift"),
-                    alarms_while_retraining=self.ignored_alarms,
+                    alarms_ignored=self.ignored_alarms,
                     retraining_instance_hours=sum(min(t + r.duration_s, h) - t for t, _ in self.retrain_starts)
                     * r.instance_count / 3600.0,
                 )

@@ -78,10 +78,13 @@ def quality_stats(deployments: list[tuple[float, float]], shocks_s: np.ndarray, 
     return QualityStats(total / horizon_s, lowest, below / horizon_s)
 
 
-def should_retrain(mode: str, estimate: float, threshold: float | None, busy: bool) -> bool:
+def should_retrain(mode: str, estimate: float, threshold: float | None, busy: bool,
+                   since_deploy_s: float = float("inf"), cooldown_s: float = 0.0) -> bool:
     """Whether a monitoring run's estimate starts a retraining: drift-triggered modes only, below
-    the threshold, and not while one is already running."""
-    return mode in ("drift", "both") and threshold is not None and estimate < threshold and not busy
+    the threshold, not while one is already running, and not within the cooldown after the last
+    retrained model was deployed."""
+    return (mode in ("drift", "both") and threshold is not None and estimate < threshold and not busy
+            and since_deploy_s >= cooldown_s)
 
 
 __all__ = ["QualityStats", "quality_at", "quality_stats", "should_retrain"]

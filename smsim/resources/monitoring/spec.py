@@ -17,8 +17,9 @@ deployed at the start has cutoff 0. A monitoring run at ``t`` estimates ``qualit
 normal error of ``noise_sd``. Retraining (a training job of ``instance_count`` x
 ``instance_type`` for ``duration_s``) starts on a schedule (``mode: scheduled``), when a
 monitoring run's estimate falls below ``threshold`` (``mode: drift``; the job is started when
-the monitoring job ends), or both; its model has the retraining's start as cutoff and replaces
-the deployed one when the job ends. One retraining runs at a time.
+the monitoring job ends; not within ``cooldown_s`` of the last deployment), or both; its model
+has the retraining's start as cutoff and replaces the deployed one when the job ends. One
+retraining runs at a time.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pydantic import Field, model_validator
 
 from smsim.resources.common import CronTrigger, OnceTrigger
 from smsim.spec import (
+    Duration,
     InstanceType,
     NonNegFloat,
     PositiveCount,
@@ -84,6 +86,7 @@ class RetrainingSpec(StrictModel):
     instance_type: InstanceType
     instance_count: PositiveCount = 1
     duration_s: PositiveDuration = Field(description="billed length of one retraining job")
+    cooldown_s: Duration = Field(0.0, description="drift: ignore alarms this long after a retrained model deploys")
     volume_gb: NonNegFloat = Field(30.0, description="ML storage volume per instance (training jobs default to 30)")
 
     @model_validator(mode="after")
