@@ -125,3 +125,19 @@ def test_hourly_device_requests_follow_the_daily_shape():
     assert got.sum() == pytest.approx(w.expected_count(2 * 86400.0, start))
     assert got == pytest.approx(want, rel=1e-3)
     assert got.argmax() % 24 in (13, 14) and got.max() / got.min() > 3  # peak at 14:00, between two hours
+
+
+def test_a_recorded_trace_is_thinned_request_by_request(tmp_path):
+    n = 20_000
+    times = np.sort(np.random.default_rng(0).uniform(0, HOURS * 3600, n))
+    (tmp_path / "trace.csv").write_text("timestamp_s\n" + "\n".join(f"{t:.6f}" for t in times) + "\n")
+    path = scenario(tmp_path, [{**FLEET, "share_of_requests": 0.5}])
+    doc = yaml.safe_load(path.read_text())
+    doc["endpoints"][0]["workload"] = {"kind": "trace", "path": "trace.csv", "time_unit": "s",
+                                       "columns": {"time": "timestamp_s"}}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    result = api.run_scenario(path)
+    kept = endpoint(result)["requests"]
+    assert abs(kept - n / 2) < 4 * math.sqrt(n * 0.25)  # Binomial(n, 1/2)
+    fleet = next(r for r in result.summary["resources"] if r["resource_id"] == "phones")
+    assert fleet["device_requests"] == pytest.approx(n / 2)  # the trace's own count times the share
