@@ -63,6 +63,8 @@ def test_mlflow_server_hours_and_artifacts_by_hand(tmp_path, prices):
     assert cost["office"] == pytest.approx(50 * 1.0, rel=1e-9)
     always = next(r for r in result.summary["resources"] if r["resource_id"] == "always")
     assert always["recommended_size"] == "Medium" and always["server_hours"] == pytest.approx(168)
+    assert result.summary["warnings"] == [
+        "always: 40 users exceed AWS's recommendation for a Small MLflow tracking server; recommended: Medium"]
 
 
 def test_shared_studio_space_bills_the_union_of_its_users(tmp_path):
