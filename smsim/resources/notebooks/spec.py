@@ -17,7 +17,8 @@ for Studio spaces.
 Studio (``kind: studio``) runs each space's app (``app``: JupyterLab or Code Editor; tagged
 ``smsim:app``) on its own instance. ``users_per_space`` > 1 groups users into shared spaces: a
 space is on while any member's policy keeps it on (the union of their intervals) and has one
-volume. Studio's built-in idle shutdown (``IdleSettings.IdleTimeoutInMinutes``) accepts 60 to
+volume (its ``utilization``, active user-hours over instance-hours, can then exceed 1: users
+overlap on one instance). Studio's built-in idle shutdown (``IdleSettings.IdleTimeoutInMinutes``) accepts 60 to
 525,600 minutes, so a Studio ``idle_timeout_s`` must lie within 1 h and 365 d unless
 ``idle_shutdown_by: script`` (a lifecycle-configuration script, any timeout).
 """
