@@ -84,6 +84,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
     for res in sim.resources:
         entry = {"resource_id": res.resource_id, "kind": res.kind, "section": res.section}
         entry.update(res.metrics)
+        entry.update(model_quality_of(scenario, res.section, res.resource_id))
         entry["cost_usd"] = float(cost_by_resource.get(res.resource_id, 0.0))
         entry.update(unit_costs(entry, scenario.horizon.duration_s))
         resources.append(entry)
@@ -101,7 +102,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
     }
     summary.update(billed)
     summary["resources"] = resources
-    summary["warnings"] = outcome_warnings(resources)
+    summary["warnings"] = outcome_warnings(resources) + sizing_warnings(resources)
     return RunResult(scenario=scenario, seed=sim.seed, usage=sim.usage, ledger=ledger, summary=summary, series=series)
 
 
@@ -116,6 +117,29 @@ def unit_costs(entry: dict[str, Any], horizon_s: float) -> dict[str, float]:
     cost = entry["cost_usd"]
     return {"cost_usd_per_month": cost * HOURS_PER_MONTH * 3600.0 / horizon_s,
             f"cost_usd_per_{unit.removesuffix('s')}": cost / count if count else float("nan")}
+
+
+def model_quality_of(scenario, section: str, resource_id: str) -> dict[str, Any]:
+    """``{"model_quality": q}`` for an endpoint whose served model declares its quality (else
+    nothing), so runs and comparisons show quality beside cost."""
+    if section != "endpoints":
+        return {}
+    ep = next((e for e in scenario.endpoints if e.name == resource_id), None)
+    model = next((m for m in scenario.models if ep is not None and m.name == getattr(ep, "model", None)), None)
+    return {"model_quality": model.quality} if model is not None and model.quality is not None else {}
+
+
+def sizing_warnings(resources: list[dict[str, Any]]) -> list[str]:
+    """One sentence per MLflow tracking server smaller than AWS recommends for its declared team
+    (an undersized server is a cost that looks saved)."""
+    rank = {"Small": 0, "Medium": 1, "Large": 2}
+    out = []
+    for r in resources:
+        want, size = r.get("recommended_size"), r.get("size")
+        if r.get("kind") == "mlflow" and want and rank.get(want, 3) > rank.get(size, 3):
+            out.append(f"{r['resource_id']}: {r.get('users')} users exceed AWS's recommendation for a {size} MLflow "
+                       f"tracking server; recommended: {want}")
+    return out
 
 
 #: A resource whose failed requests reach this share of its requests is warned about.

@@ -30,6 +30,10 @@ RATE_LINES: dict[str, tuple[str, str, str, str, str]] = {
     "s3_glacier_flexible_retrieval_gb": ("AmazonS3", "Retrieval-Bytes", "RestoreObject", "GB", "GB retrieved from S3 Glacier Flexible Retrieval"),
     "data_transfer_out_internet_gb": ("AWSDataTransfer", "DataTransfer-Out-Bytes", "", "GB", "GB data transfer out to the internet"),
     "data_transfer_inter_region_gb": ("AWSDataTransfer", "AWS-Out-Bytes", "", "GB", "GB data transfer to another region"),
+    "mlflow_tracking_server_small_hour": ("AmazonSageMaker", "mlflow_tracking_server_small_hour", "", "Hrs", "hour of a Small MLflow tracking server"),
+    "mlflow_tracking_server_medium_hour": ("AmazonSageMaker", "mlflow_tracking_server_medium_hour", "", "Hrs", "hour of a Medium MLflow tracking server"),
+    "mlflow_tracking_server_large_hour": ("AmazonSageMaker", "mlflow_tracking_server_large_hour", "", "Hrs", "hour of a Large MLflow tracking server"),
+    "declared_usd": ("External", "Declared-USD", "", "USD", "USD declared in the scenario (not an AWS charge)"),
     "data_transfer_cross_az_gb": ("AWSDataTransfer", "DataTransfer-Regional-Bytes", "", "GB", "GB data transfer between availability zones"),
 }
 

@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
         scenario: Annotated[Path, typer.Argument(help="scenario YAML with an endpoint (and an optional optimize: section)")],
         sla: Annotated[str | None, typer.Option("--sla", help="latency objective, e.g. 'p99<=250ms'")] = None,
         max_error_rate: Annotated[str | None, typer.Option("--max-error-rate", help="e.g. 0.1%")] = None,
+        min_quality: Annotated[float | None, typer.Option("--min-quality", help="leave out model variants below this quality")] = None,
         budget_evals: Annotated[int | None, typer.Option("--budget-evals", min=1, help="stop after N simulations")] = None,
         jobs: Annotated[int, typer.Option("--jobs", min=1, help="worker processes")] = 1,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
@@ -44,13 +45,14 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", help="write best.yaml, summary.json, frontier.csv/png here")] = None,
         force: ForceOpt = False,
     ) -> None:
-        """Search instance types, fleet sizes, scaling policies, model variants and savings plans."""
+        """Search instance types, fleet sizes, scaling policies, model variants and savings plans; with
+        model qualities, also the quality-cost frontier."""
         from smsim.optimize.api import load_optimize_scenario, optimize
 
         check_outputs([(out, "dir", "--out")], force=force, inputs=[scenario])
         sc, section = load_optimize_scenario(scenario)
         result = optimize(sc, section, jobs=jobs, scheduler=scheduler, sla=sla, max_error_rate=max_error_rate,
-                          budget_evals=budget_evals, fidelity=fidelity)
+                          budget_evals=budget_evals, fidelity=fidelity, min_quality=min_quality)
         doc = result.to_dict()
         training = doc.get("kind") == "training"
         if out is not None:
@@ -86,6 +88,10 @@ def write_result(result, out: Path, force: bool = False) -> Path:
             pd.DataFrame(rows).to_csv(tmp / "candidates.csv", index=False)
             return out
         pd.DataFrame(result.frontier()).to_csv(tmp / "frontier.csv", index=False)
+        if result.quality_frontier is not None:
+            pd.DataFrame(result.quality_by_model).assign(
+                on_frontier=lambda f: f["model"].isin([r["model"] for r in result.quality_frontier])
+            ).to_csv(tmp / "quality_frontier.csv", index=False)
         if result.result.evaluations:
             plot_frontier(result.result.evaluations, tmp / "frontier.png",
                           threshold_s=result.space.objectives.latency.threshold_s, best=result.result.best)
@@ -140,5 +146,15 @@ def _print(result, doc: dict) -> None:
     table("runners-up", doc["runners_up"])
     table("cheaper candidates that missed the SLA", doc["rejected_cheaper"][:10])
     table("cost vs p99 Pareto frontier", doc["frontier"])
+    if doc.get("quality_frontier") is not None:
+        front = {r["model"] for r in doc["quality_frontier"]}
+        t = Table("model", "quality", "cheapest configuration meeting the SLA", "cost USD", "on frontier",
+                  title="quality vs cost, per model variant")
+        for r in sorted(doc["quality_by_model"], key=lambda r: -r["quality"]):
+            t.add_row(r["model"], f"{r['quality']:g}", r["candidate"] or "none meets the SLA",
+                      f"{r['cost_usd']:,.2f}" if r["cost_usd"] is not None else "-", "yes" if r["model"] in front else "")
+        stdout.print(t)
+    for note in doc.get("notes") or []:
+        stdout.print(note)
     if doc.get("out"):
         stdout.print(f"wrote {doc['out']}")

@@ -21,11 +21,15 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-#: SLA figures compared per resource, with their label and unit.
+#: SLA and quality figures compared per resource, with their label and unit (quality is a
+#: score such as AUC, higher is better, so quality sits beside cost).
 SLA_METRICS = [
     ("latency_p99_s", "p99 latency", "s"),
     ("sla_attainment", "SLA attainment", "fraction"),
     ("timed_out", "timeouts", "requests"),
+    ("model_quality", "model quality", "score"),
+    ("mean_quality", "mean model quality", "score"),
+    ("blended_quality", "quality over all requests", "score"),
 ]
 
 CI_UNAVAILABLE = "confidence intervals need 2 or more replications (--replications R); with 1 they are unavailable"

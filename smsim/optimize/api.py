@@ -1,7 +1,8 @@
 """``optimize``: the library entry point behind ``smsim optimize`` (no printing here).
 
 Pipeline: build the space -> analytic bounds -> (request fidelity only) fluid screen for starting
-points -> branch and bound at the answer's fidelity -> report. The answer is the exhaustive
+points -> branch and bound at the answer's fidelity -> (model variants with declared quality)
+the quality-cost frontier (:mod:`smsim.optimize.quality`) -> report. The answer is the exhaustive
 search answer at ``spec.fidelity`` (see :mod:`smsim.optimize.search` for the argument).
 
 An infeasible space is a *result* (status ``"infeasible"``, with the closest candidate and what
@@ -31,6 +32,9 @@ class OptimizeResult:
     screen: SearchResult | None
     best_scenario: Any = None  # Scenario of the answer, savings plan included
     notes: list[str] = field(default_factory=list)
+    #: quality-cost frontier and each variant's cheapest feasible configuration (None without qualities)
+    quality_frontier: list[dict] | None = None
+    quality_by_model: list[dict] | None = None
 
     @property
     def status(self) -> str:
@@ -59,6 +63,10 @@ class OptimizeResult:
             "frontier": self.frontier(),
             "notes": list(self.notes),
         }
+        if self.quality_frontier is not None:
+            out["min_quality"] = self.spec.min_quality
+            out["quality_frontier"] = self.quality_frontier
+            out["quality_by_model"] = self.quality_by_model
         if best is None:
             c = r.closest()
             out["closest"] = c.to_dict() if c else None
@@ -106,6 +114,7 @@ def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1
     """Find the cheapest configuration meeting the objectives (module docstring); with an
     ``optimize.training`` section, a :class:`~smsim.optimize.training.api.TrainingOptimizeResult`."""
     from smsim.api import catalog_for
+    from smsim.optimize.quality import frontier_rows, has_qualities, per_model_best
     from smsim.optimize.screen import analytic_guesses, fluid_screen
     from smsim.scenario.schema import Scenario
 
@@ -128,6 +137,11 @@ def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1
             guesses, screen = fluid_screen(scenario, space, catalog=catalog, jobs=jobs, scheduler=ex)
         result = search(scenario, space, fidelity=spec.fidelity, catalog=catalog, jobs=jobs,
                         budget_evals=spec.budget_evals, bisect=bisect, guesses=guesses, scheduler=ex)
+        front = by_model = None
+        if has_qualities(scenario, space) and spec.budget_evals is None:
+            best = per_model_best(scenario, space, result, fidelity=spec.fidelity, catalog=catalog, jobs=jobs,
+                                  scheduler=ex)
+            front, by_model = frontier_rows(scenario, best)
     best_scenario = None
     if result.best is not None:
         b = result.best
@@ -135,7 +149,13 @@ def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1
                                            b.commitment_usd_per_hour, space.sp_term, space.sp_payment)
     if result.status == "budget_exhausted":
         notes.append(f"stopped after {spec.budget_evals} simulations: the answer is the best seen, not proven optimal")
-    return OptimizeResult(space=space, spec=spec, result=result, screen=screen, best_scenario=best_scenario, notes=notes)
+    if front is None and spec.budget_evals is not None and has_qualities(scenario, space):
+        notes.append("no quality-cost frontier: a budget of simulations cannot prove each variant's cheapest configuration")
+    if space.below_quality:
+        left = ", ".join(f"{m} ({q:g})" for m, q in space.below_quality)
+        notes.append(f"left out below min_quality {spec.min_quality:g}: {left}")
+    return OptimizeResult(space=space, spec=spec, result=result, screen=screen, best_scenario=best_scenario, notes=notes,
+                          quality_frontier=front, quality_by_model=by_model)
 
 
 def load_optimize_scenario(path: str | Path):

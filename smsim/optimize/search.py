@@ -77,12 +77,15 @@ class _Runner:
 
 
 def expected_requests(scenario, endpoint) -> float:
-    """Expected requests over the horizon (read and counted for recorded traces)."""
+    """Expected requests over the horizon (read and counted for recorded traces), less the share
+    edge fleets serve on devices."""
     from smsim import rng
+    from smsim.resources.offload import edge_shares
     from smsim.resources.realtime.fidelity import expected_requests as count
 
-    return count(endpoint.workload, scenario.horizon.duration_s, scenario.horizon.start, scenario.base_dir,
-                 rng.stream(scenario.seed, "endpoint", endpoint.name, "arrivals"))
+    kept = 1.0 - edge_shares(scenario).get(endpoint.name, 0.0)
+    return kept * count(endpoint.workload, scenario.horizon.duration_s, scenario.horizon.start, scenario.base_dir,
+                        rng.stream(scenario.seed, "endpoint", endpoint.name, "arrivals"))
 
 
 def _profile(scenario, cand: Candidate):

@@ -89,6 +89,8 @@ class Space:
     commitments: tuple[float | str, ...]
     sp_term: str
     sp_payment: str
+    #: ``(model, quality)`` of variants left out for being below ``min_quality``.
+    below_quality: tuple[tuple[str, float], ...] = ()
 
     def groups(self) -> dict[tuple, list[Candidate]]:
         """Candidates by group, each in enumeration order (fixed sizes ascending)."""
@@ -164,6 +166,7 @@ def build_space(scenario, spec: OptimizeSpec, catalog) -> Space:
         if n not in models:
             raise InputError(f"optimize.models names {n!r}, which is not in models" + did_you_mean(n, models),
                              path="optimize.models")
+    names, below = quality_filter(names, models, spec.min_quality)
     objectives = Objectives(parse_latency(spec.sla), parse_error_rate(spec.max_error_rate))
     types = resolve_types(scenario, ep, spec, catalog) if ep.kind == "realtime" or spec.instance_types else []
     concs = spec.concurrency_per_instance or [getattr(ep, "concurrency_per_instance", 1)]
@@ -207,7 +210,31 @@ def build_space(scenario, spec: OptimizeSpec, catalog) -> Space:
                          "on any instance type given", path="optimize")
     return Space(endpoint=ep.name, candidates=tuple(out), objectives=objectives,
                  commitments=tuple(spec.savings_plan_usd_per_hour), sp_term=spec.savings_plan_term,
-                 sp_payment=spec.savings_plan_payment)
+                 sp_payment=spec.savings_plan_payment, below_quality=below)
 
 
-__all__ = ["Candidate", "Scaling", "Space", "build_space", "model_memory_ok", "pick_endpoint", "resolve_types"]
+def quality_filter(names: list[str], models: dict, min_quality: float | None) -> tuple[list[str], tuple]:
+    """The model variants meeting ``min_quality``, and ``(name, quality)`` of those left out.
+    Every variant must declare its quality when a minimum is asked for, and declared metrics
+    must agree (an accuracy is not comparable with an AUC)."""
+    metrics = {models[n].quality_metric for n in names if models[n].quality is not None and models[n].quality_metric}
+    if len(metrics) > 1:
+        raise InputError(f"the model variants score quality on different metrics ({', '.join(sorted(metrics))}); "
+                         "qualities are comparable only on one", path="optimize.models")
+    if min_quality is None:
+        return names, ()
+    missing = [n for n in names if models[n].quality is None]
+    if missing:
+        raise InputError(f"min_quality {min_quality:g} needs every model variant to declare quality; "
+                         f"{', '.join(repr(n) for n in missing)} do not (models[].quality)", path="optimize.min_quality")
+    keep = [n for n in names if models[n].quality >= min_quality]
+    below = tuple((n, models[n].quality) for n in names if models[n].quality < min_quality)
+    if not keep:
+        best = max(names, key=lambda n: models[n].quality)
+        raise InputError(f"no model variant reaches min_quality {min_quality:g}; the best is {best!r} with "
+                         f"{models[best].quality:g}", path="optimize.min_quality")
+    return keep, below
+
+
+__all__ = ["Candidate", "Scaling", "Space", "build_space", "model_memory_ok", "pick_endpoint", "quality_filter",
+           "resolve_types"]

@@ -4,7 +4,7 @@ report shows only what the runs hold. A new section is one builder appended to
 ``SECTION_BUILDERS`` (and, for new data, one key in ``RunView.extras``): the renderers need no change.
 
 Budgets (from a run folder's ``scenario.resolved.yaml``) and cost anomalies have their
-sections in :mod:`smsim.report.monitoring`.
+sections in :mod:`smsim.report.monitoring`, model quality in :mod:`smsim.report.lifecycle`.
 
 Extras understood today: ``forecast:<name>`` (a frame with ``mean`` and ``lo-L``/``hi-L``
 columns, optionally a ``history`` column), ``commitment_curve`` (``commitment_usd_per_hour``,
@@ -19,6 +19,7 @@ import pandas as pd
 
 from smsim.report import plots
 from smsim.report.content import Block, Figure, ReportData, Section, Table, Text, num, pct, usd
+from smsim.report.lifecycle import quality_section
 from smsim.report.monitoring import anomalies_section, budgets_section
 from smsim.units import NEGLIGIBLE_USD
 
@@ -242,7 +243,7 @@ def provenance(data: ReportData) -> Section | None:
 #: Sections in report order. Append a builder to add a section; it returns None when its data is absent.
 SECTION_BUILDERS: list[Callable[[ReportData], Section | None]] = [
     overview, ranking_section, comparison_section, cost_section, resources_section,
-    instances_section, latency_section, sla_section, forecast_section, budgets_section, anomalies_section,
+    instances_section, latency_section, sla_section, quality_section, forecast_section, budgets_section, anomalies_section,
     savings_plan_section, commitment_section, provenance,
 ]
 

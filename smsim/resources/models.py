@@ -15,6 +15,12 @@ on each instance). Profiles:
 Every profile may add a linear cost in the request's size:
 ``service = base + per_input_token_s x input_tokens + per_output_token_s x output_tokens +
 per_payload_byte_s x payload_bytes`` (a request without that attribute adds nothing).
+
+A model may carry its ``quality``: one offline score of the metric the team judges models by
+(``quality_metric``, e.g. accuracy or AUC; higher is better), and how it was made from another
+model (``technique``: quantized, pruned, distilled, fine-tuned or compiled, ``derived_from``
+naming that model). Endpoints report their model's quality beside their cost, ``compare`` shows
+it, and ``optimize`` can require a minimum and reports the quality-cost frontier.
 """
 
 from __future__ import annotations
@@ -130,6 +136,10 @@ class ModelSpec(StrictModel):
         min_length=1, description="service-time profile per instance type, or '*' for any type"
     )
     description: str = ""
+    quality: float | None = Field(None, description="offline score of quality_metric; higher is better")
+    quality_metric: str = Field("", max_length=64, description="e.g. accuracy, AUC, ROUGE-L")
+    technique: Literal["base", "quantized", "pruned", "distilled", "fine-tuned", "compiled"] | None = None
+    derived_from: str | None = Field(None, description="the model this one was made from (a name in models:)")
 
     @field_validator("latency")
     @classmethod

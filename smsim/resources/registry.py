@@ -20,13 +20,17 @@ from smsim.core import engine
 from smsim.resources.asynchronous.spec import AsyncEndpointSpec
 from smsim.resources.batch.spec import BatchTransformSpec, ProcessingJobSpec
 from smsim.resources.deployment.spec import BlueGreenSpec, RollingSpec, ShadowSpec
+from smsim.resources.edge.spec import EdgeFleetSpec
 from smsim.resources.fleet.spec import FleetSpec
+from smsim.resources.monitoring.spec import ModelMonitorSpec
 from smsim.resources.multimodel.spec import MultiModelEndpointSpec
 from smsim.resources.notebooks.spec import NotebookSpec
+from smsim.resources.offload import offloaded
 from smsim.resources.pipelines.spec import PipelineSpec
 from smsim.resources.realtime.spec import RealtimeEndpointSpec
 from smsim.resources.serverless.spec import ServerlessEndpointSpec
 from smsim.resources.storage.spec import S3DataSpec, TransferSpec
+from smsim.resources.tracking.spec import MlflowTrackingServerSpec
 from smsim.resources.training.spec import TrainingJobSpec
 from smsim.resources.tuning.spec import TuningJobSpec
 
@@ -58,6 +62,9 @@ SECTIONS: dict[str, bool] = {
     "storage": True,
     "pipelines": False,
     "deployments": True,
+    "monitoring": False,
+    "tracking": False,
+    "edge": False,
 }
 
 KINDS: list[Kind] = [
@@ -77,6 +84,9 @@ KINDS: list[Kind] = [
     Kind("deployments", BlueGreenSpec, "smsim.resources.deployment.model:DeploymentModel"),
     Kind("deployments", RollingSpec, "smsim.resources.deployment.model:DeploymentModel"),
     Kind("deployments", ShadowSpec, "smsim.resources.deployment.model:DeploymentModel"),
+    Kind("monitoring", ModelMonitorSpec, "smsim.resources.monitoring.model:ModelMonitorModel"),
+    Kind("tracking", MlflowTrackingServerSpec, "smsim.resources.tracking.model:MlflowModel"),
+    Kind("edge", EdgeFleetSpec, "smsim.resources.edge.model:EdgeFleetModel"),
 ]
 
 
@@ -103,8 +113,9 @@ def builders() -> dict[tuple[str, str], engine.Builder]:
 
 def simulate(scenario, *, seed: int | None = None, catalog=None, progress=None) -> engine.SimResult:
     """Run ``scenario`` to its horizon with every registered kind's model (see
-    :func:`smsim.core.engine.simulate`). Pure in (scenario, seed): same inputs, same numbers."""
-    return engine.simulate(scenario, builders(), seed=seed, catalog=catalog, progress=progress)
+    :func:`smsim.core.engine.simulate`), its endpoints thinned by the shares edge fleets serve
+    (:func:`smsim.resources.offload.offloaded`). Pure in (scenario, seed): same inputs, same numbers."""
+    return engine.simulate(offloaded(scenario), builders(), seed=seed, catalog=catalog, progress=progress)
 
 
 __all__ = ["KINDS", "SECTIONS", "Kind", "builders", "section_type", "simulate"]

@@ -14,6 +14,7 @@ Example::
       sla: "p99<=250ms"
       max_error_rate: 0.1%
       models: [llama-8b-fp16, llama-8b-int8]
+      min_quality: 0.70               # models[].quality; the quality-cost frontier is reported too
       instance_types: {accelerator: gpu, families: [g5, g6]}
       instance_count: {min: 1, max: 8}
       autoscaling: {min_capacity: [1, 2], max_capacity: [8], target_value: [300, 600]}
@@ -121,6 +122,9 @@ class OptimizeSpec(StrictModel):
         None, description="a list, or a catalog filter; the endpoint's own type when absent"
     )
     models: list[str] = Field(default_factory=list, description="model variants (names in models:)")
+    min_quality: float | None = Field(
+        None, description="leave out model variants whose declared quality is below this (models[].quality)"
+    )
     concurrency_per_instance: list[PositiveCount] = Field(default_factory=list)
     instance_count: CountRange | None = Field(None, description="fixed fleet sizes to try")
     autoscaling: ScalingSpace | None = Field(None, description="autoscaling policies to try")

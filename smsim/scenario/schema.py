@@ -42,6 +42,9 @@ Notebook = section_type("notebooks")
 Storage = section_type("storage")
 Pipeline = section_type("pipelines")
 Deployment = section_type("deployments")
+Monitor = section_type("monitoring")
+Tracking = section_type("tracking")
+Edge = section_type("edge")
 
 
 class Horizon(StrictModel):
@@ -83,6 +86,9 @@ class Scenario(StrictModel):
     storage: list[Storage] = Field(default_factory=list)
     pipelines: list[Pipeline] = Field(default_factory=list, description="ML pipelines: DAGs of steps on a schedule")
     deployments: list[Deployment] = Field(default_factory=list, description="model deployments and the capacity they add")
+    monitoring: list[Monitor] = Field(default_factory=list, description="Model Monitor schedules and retraining")
+    tracking: list[Tracking] = Field(default_factory=list, description="managed MLflow tracking servers")
+    edge: list[Edge] = Field(default_factory=list, description="devices serving a share of an endpoint's requests")
     optimize: OptimizeSpec | None = Field(None, description="search space and SLA for `smsim optimize`")
     budgets: list[Budget] = Field(default_factory=list, description="cost budgets and alerts for `smsim budget`")
 
@@ -90,6 +96,8 @@ class Scenario(StrictModel):
     _source: str | None = PrivateAttr(None)
     #: ``(line, column)`` of every field path in the file it was read from (for later checks).
     _positions: dict = PrivateAttr(default_factory=dict)
+    #: Endpoint workloads before edge fleets took their share (set by ``resources.offload``).
+    _original_workloads: dict | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _unique_names(self):
@@ -120,6 +128,10 @@ class Scenario(StrictModel):
         for i, name in enumerate(names):
             if names.index(name) != i:
                 error(("models", i, "name"), name, f"model name {name!r} is used twice; names must be unique")
+        for i, m in enumerate(self.models):
+            if m.derived_from is not None and m.derived_from not in by_name:
+                error(("models", i, "derived_from"), m.derived_from,
+                      f"model {m.name!r} is derived from {m.derived_from!r}, which is not in models")
         for i, ep in enumerate(self.endpoints):
             hosted = getattr(ep, "models", None)
             refs = [(("models", j), name) for j, name in enumerate(hosted)] if hosted else [(("model",), ep.model)]
@@ -165,6 +177,40 @@ class Scenario(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _endpoint_references(self):
+        """A resource's ``endpoint`` field (monitors, edge fleets) names an endpoint of the scenario."""
+        from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+        known = [e.name for e in self.endpoints]
+        errors = []
+        for section in SECTIONS:
+            if section == "endpoints":
+                continue
+            for i, spec in enumerate(getattr(self, section, None) or []):
+                ref = getattr(spec, "endpoint", None)
+                if isinstance(ref, str) and ref not in known:
+                    message = (f"{spec.kind} {spec.name!r} names endpoint {ref!r}, which is not in endpoints "
+                               f"(known: {', '.join(repr(n) for n in known) or 'none'})")
+                    errors.append(InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
+                                                   loc=(section, i, "endpoint"), input=ref))
+        shares: dict[str, float] = {}
+        models = {m.name for m in self.models}
+        for i, fleet in enumerate(self.edge):
+            if fleet.model is not None and fleet.model not in models:
+                message = f"edge-fleet {fleet.name!r} runs model {fleet.model!r}, which is not in models"
+                errors.append(InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
+                                               loc=("edge", i, "model"), input=fleet.model))
+            shares[fleet.endpoint] = shares.get(fleet.endpoint, 0.0) + fleet.share_of_requests
+            if shares[fleet.endpoint] > 1.0 + 1e-12:
+                message = (f"edge fleets serve {shares[fleet.endpoint]:g} of endpoint {fleet.endpoint!r}'s requests "
+                           f"(with {fleet.name!r}'s {fleet.share_of_requests:g}); the shares must add up to at most 1")
+                errors.append(InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
+                                               loc=("edge", i, "share_of_requests"), input=fleet.share_of_requests))
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    @model_validator(mode="after")
     def _budget_filters(self):
         """Budget names are unique; tag and resource filters name tags and resources the scenario has."""
         from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
@@ -181,7 +227,8 @@ class Scenario(StrictModel):
 
     def tag_keys(self) -> set[str]:
         """Every tag key a resource's ledger lines can carry (smsim's own ``smsim:*`` included)."""
-        keys = set(self.tags) | {"smsim:resource", "smsim:instance", "smsim:user", "smsim:step"}
+        keys = set(self.tags) | {"smsim:resource", "smsim:instance", "smsim:user", "smsim:step",
+                                 "smsim:app"}
         for _, spec in self.resources():
             keys |= set(getattr(spec, "tags", None) or {})
         return keys

@@ -5,7 +5,8 @@ policy turns it into on-intervals: for ``idle-shutdown`` each active period ``[a
 instance on over ``[a, b + idle_timeout]`` and overlapping intervals merge, so a gap shorter than
 the timeout is billed in full and a longer one costs exactly the timeout. Usage: ``instance``
 (component ``Notebook`` or ``Studio``) per on-interval, tagged ``smsim:user``; ``storage`` for
-each user's volume over the whole horizon.
+each user's volume over the whole horizon. Users of a shared Studio space (``users_per_space``)
+pool their activity: the space's on-intervals follow the policy over the union of it, billed once.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class NotebookModel:
     def __init__(self, spec, ctx: SimContext) -> None:
         self.spec = spec
         self.out = UsageWriter(ctx.meter, spec.name, spec.kind, ctx.tags_for(spec))
-        self.on_s = np.zeros(spec.users)
+        self.space_on_s = np.zeros(spec.spaces)
         self.active_s = np.zeros(spec.users)
 
     def _trace(self) -> dict[int, np.ndarray]:
@@ -118,44 +119,52 @@ class NotebookModel:
         days = s.working_hours.windows(ctx.start, h)
         trace = self._trace() if s.trace_path else None
         component = _COMPONENT[s.kind]
+        activity: list[np.ndarray] = []
         for u in range(s.users):
-            user = f"{s.name}-{u:03d}"
-            tags = self.out.with_tags({"smsim:user": user})
             if trace is not None:
-                activity = trace.get(u, np.empty((0, 2)))
+                activity.append(trace.get(u, np.empty((0, 2))))
             else:
-                activity = user_activity(s, days, ctx.rng("notebooks", s.name, "user", str(u)))
-            on = on_intervals(s, activity, days, h)
-            itype = s.user_type(u)
+                activity.append(user_activity(s, days, ctx.rng("notebooks", s.name, "user", str(u))))
+            act = np.clip(activity[u], 0.0, h)
+            self.active_s[u] = float((act[:, 1] - act[:, 0]).clip(min=0).sum())
+        extra = {"smsim:app": s.app or "jupyterlab"} if s.kind == "studio" else {}
+        k = s.users_per_space
+        for j in range(s.spaces):
+            members = range(j * k, min((j + 1) * k, s.users))
+            name = self.space_name(j)
+            tags = self.out.with_tags({"smsim:user": name, **extra})
+            on = on_intervals(s, np.concatenate([activity[u] for u in members]).reshape(-1, 2), days, h)
+            itype = s.user_type(j * k)
             for a, b in on.tolist():
                 self.out.instance(component, itype, a, b, 1, "OnDemand", tags)
             self.out.storage(component, _STORAGE[s.kind], s.storage_gb_per_user, 0.0, h, tags)
-            self.on_s[u] = float((on[:, 1] - on[:, 0]).sum())
-            act = np.clip(activity, 0.0, h)
-            self.active_s[u] = float((act[:, 1] - act[:, 0]).clip(min=0).sum())
+            self.space_on_s[j] = float((on[:, 1] - on[:, 0]).sum())
+
+    def space_name(self, j: int) -> str:
+        """A user's name, or a shared space's (``NAME-space-000``)."""
+        return f"{self.spec.name}-{j:03d}" if self.spec.users_per_space == 1 else f"{self.spec.name}-space-{j:03d}"
 
     def finish(self, ctx: SimContext) -> ResourceResult:
         s = self.spec
-        on_h, active_h = self.on_s.sum() / 3600.0, self.active_s.sum() / 3600.0
+        on_h, active_h = self.space_on_s.sum() / 3600.0, self.active_s.sum() / 3600.0
+        space = np.arange(s.users) // s.users_per_space
         per_user = pd.DataFrame(
             {
                 "user": [f"{s.name}-{u:03d}" for u in range(s.users)],
-                "instance_type": [s.user_type(u) for u in range(s.users)],
-                "on_hours": self.on_s / 3600.0,
+                "space": [self.space_name(j) for j in space],
+                "instance_type": [s.user_type(j * s.users_per_space) for j in space],
+                "on_hours": self.space_on_s[space] / 3600.0,
                 "active_hours": self.active_s / 3600.0,
             }
         )
-        return ResourceResult(
-            s.name,
-            s.kind,
-            "notebooks",
-            {
-                "users": s.users,
-                "policy": s.policy,
-                "instance_hours": float(on_h),
-                "active_hours": float(active_h),
-                "utilization": float(active_h / on_h) if on_h else 0.0,
-                "storage_gb": s.users * s.storage_gb_per_user,
-            },
-            per_user,
-        )
+        metrics = {
+            "users": s.users,
+            "policy": s.policy,
+            "instance_hours": float(on_h),
+            "active_hours": float(active_h),
+            "utilization": float(active_h / on_h) if on_h else 0.0,
+            "storage_gb": s.spaces * s.storage_gb_per_user,
+        }
+        if s.kind == "studio":
+            metrics.update(app=s.app or "jupyterlab", spaces=s.spaces)
+        return ResourceResult(s.name, s.kind, "notebooks", metrics, per_user)

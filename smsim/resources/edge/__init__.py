@@ -1,0 +1,1 @@
+"""Inference at the edge: devices that take a share of an endpoint's requests."""

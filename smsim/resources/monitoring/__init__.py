@@ -1,0 +1,1 @@
+"""Model Monitor schedules, data capture, model quality drift and retraining."""

@@ -1,0 +1,1 @@
+"""Managed MLflow tracking servers."""
