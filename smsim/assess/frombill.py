@@ -1,0 +1,95 @@
+"""``smsim scenario from-bill``: a baseline scenario from a bill, checked by pricing it back.
+
+The baseline (:mod:`smsim.bill.baseline`) is written as YAML, loaded back through the scenario
+loader (so it validates against the schema and the catalog exactly as ``smsim run`` would),
+simulated and billed, and the simulated bill is reconciled with the imported one
+(:mod:`smsim.assess.reconcile`). The YAML is written atomically, and only once it has loaded.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from smsim.assess.reconcile import Reconciliation, reconcile
+from smsim.bill.baseline import Baseline, build_baseline
+from smsim.bill.usage import BillUsage, load_bill
+
+HEADER = ("# Baseline rebuilt by `smsim scenario from-bill` from {source}.\n"
+          "# Each fleet replays one bill resource's instance-hours hour by hour (count_steps, [offset_s, count]).\n")
+
+
+class _Flow(list):
+    """A list YAML writes on one line ([offset_s, value] steps)."""
+
+
+def _flow(dumper, data):
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Flow, _flow)
+
+
+def baseline_yaml(baseline: Baseline, source: str) -> str:
+    """The baseline as YAML text; steps are one ``[offset_s, value]`` pair per line."""
+    data = baseline.data
+    for fleet in data.get("fleets", []):
+        for key in ("count_steps", "volume_gb_steps"):
+            if key in fleet:
+                fleet[key] = [_Flow(s) for s in fleet[key]]
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+    return HEADER.format(source=Path(source).name) + text
+
+
+@dataclass
+class FromBill:
+    usage: BillUsage
+    baseline: Baseline
+    yaml_text: str
+    reconciliation: Reconciliation | None
+    out: Path | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scenario": self.baseline.data["name"], "out": str(self.out) if self.out else None,
+                "enterprise_discount_pct": self.baseline.enterprise_discount_pct,
+                "notes": [{"resource": r, "component": c, "cost_usd": u, "reason": why}
+                          for r, c, u, why in self.baseline.notes],
+                "reconciliation": self.reconciliation.to_dict() if self.reconciliation else None}
+
+
+def scenario_from_bill(bill: str | Path, *, out: str | Path | None = None, name: str | None = None,
+                       infer_discount: bool = True, check: bool = True, force: bool = False,
+                       usage: BillUsage | None = None) -> FromBill:
+    """Build the baseline of ``bill`` (a bill file or folder, or an imported run folder), write it
+    to ``out`` and, with ``check``, price it back and reconcile it with the bill."""
+    from smsim import atomic
+    from smsim.api import catalog_for, run_scenario
+    from smsim.scenario import load_scenario
+
+    if out is not None:
+        atomic.check_output(out, "file", force=force, option="--out", inputs=[bill])
+    with tempfile.TemporaryDirectory(prefix="smsim-from-bill-") as tmp:
+        work = Path(tmp)
+        usage = usage or load_bill(bill, workdir=work)
+        from smsim.pricing.catalog import load_catalog
+
+        baseline = build_baseline(usage, load_catalog("builtin"), name=name, infer_discount=infer_discount)
+        text = baseline_yaml(baseline, str(bill))
+        draft = work / "baseline.yaml"
+        draft.write_text(text, encoding="utf-8")
+        scenario = load_scenario(draft)
+        rec = None
+        if check:
+            result = run_scenario(scenario, catalog=catalog_for(scenario))
+            rec = reconcile(usage, baseline, result.ledger)
+    if out is not None:
+        atomic.write_text(out, text, force=force, option="--out")
+    return FromBill(usage, baseline, text, rec, Path(out) if out is not None else None)
