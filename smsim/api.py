@@ -19,7 +19,8 @@ from smsim import atomic
 from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.schema import Scenario
 
-__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "run_scenario", "scenario_json_schema", "write_run"]
+__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "run_scenario", "scenario_from_bill",
+           "scenario_json_schema", "write_run"]
 
 
 @dataclass
@@ -281,3 +282,11 @@ def estimate_requests(scenario: Scenario) -> list[RequestEstimate]:
             n = None if workload is None else _workload_requests(workload, duration, start, scenario.base_dir)
         out.append(RequestEstimate(spec.name, kind, tier, mode == "request", n))
     return out
+
+
+def scenario_from_bill(bill: str | Path, **options):
+    """A baseline scenario that prices back to ``bill``, with its reconciliation
+    (:func:`smsim.assess.frombill.scenario_from_bill`)."""
+    from smsim.assess.frombill import scenario_from_bill as build
+
+    return build(bill, **options)

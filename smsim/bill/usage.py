@@ -39,10 +39,17 @@ class BillUsage:
     #: sum of the enterprise-discount lines and of the net cost they discount (both USD)
     discount_usd: float
     discounted_base_usd: float
+    #: the ledger Parquet it was read from (for queries the frames above do not answer)
+    ledger: Path | None = None
 
     @property
     def hours(self) -> int:
         return max(1, round(self.summary["horizon"]["duration_s"] / 3600.0))
+
+    @property
+    def per_month(self) -> float:
+        """Factor from a cost over the bill's span to a cost per month (730 hours)."""
+        return 730.0 / self.hours
 
 
 def read_bill_usage(ledger: str | Path, summary: dict[str, Any]) -> BillUsage:
@@ -107,7 +114,8 @@ def read_bill_usage(ledger: str | Path, summary: dict[str, Any]) -> BillUsage:
                 tags.setdefault(str(resource), {})[key] = str(value)
     finally:
         con.close()
-    return BillUsage(summary, instances, volumes, amounts, plans, tags, float(discount or 0.0), float(base or 0.0))
+    return BillUsage(summary, instances, volumes, amounts, plans, tags, float(discount or 0.0), float(base or 0.0),
+                     Path(ledger))
 
 
 def load_bill(source: str | Path, *, workdir: Path) -> BillUsage:

@@ -1,0 +1,86 @@
+"""Where the money goes: cost by component, instance type, resource and tag, with the change from
+the month before, and how much of the cost the tags explain.
+
+All figures are the ledger's unblended cost (the bill's own sum), by billing month.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smsim.bill.usage import BillUsage
+
+TOP = 10
+
+
+def _lit(text) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _query(usage: BillUsage, sql: str) -> pd.DataFrame:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return con.execute(sql.replace("LEDGER", f"read_parquet({_lit(usage.ledger)})")).df()
+    finally:
+        con.close()
+
+
+def _columns(usage: BillUsage) -> list[str]:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return [r[0] for r in con.execute(f"describe select * from read_parquet({_lit(usage.ledger)})").fetchall()]
+    finally:
+        con.close()
+
+
+def tag_columns(usage: BillUsage) -> list[str]:
+    """The user cost-allocation tag columns (smsim's own ``smsim:`` labels left out)."""
+    return [c for c in _columns(usage) if c.startswith("resourceTags/") and ":smsim:" not in c
+            and not c.split("/", 1)[1].removeprefix("user:").startswith("smsim:")]
+
+
+def _by(usage: BillUsage, expr: str, label: str) -> pd.DataFrame:
+    f = _query(usage, f"""select {expr} as key, "bill/BillingPeriodStartDate" as month,
+                                 sum("lineItem/UnblendedCost") as cost_usd
+                          from LEDGER group by all""")
+    if f.empty:
+        return pd.DataFrame(columns=["dimension", "key", "cost_usd", "share_pct", "last_month_usd",
+                                     "previous_month_usd", "change_pct"])
+    f["key"] = f["key"].fillna("(none)").replace("", "(none)")
+    months = sorted(f["month"].unique())
+    wide = f.pivot_table(index="key", columns="month", values="cost_usd", aggfunc="sum", fill_value=0.0)
+    total = wide.sum(axis=1)
+    last = wide[months[-1]]
+    prev = wide[months[-2]] if len(months) > 1 else pd.Series(float("nan"), index=wide.index)
+    change = (last - prev) / prev.abs().where(prev.abs() > 1e-9) * 100.0
+    grand = float(total.sum())
+    out = pd.DataFrame({"dimension": label, "key": wide.index.astype(str), "cost_usd": total.to_numpy(),
+                        "share_pct": (total / grand * 100.0 if grand else total * 0.0).to_numpy(),
+                        "last_month_usd": last.to_numpy(), "previous_month_usd": prev.to_numpy(),
+                        "change_pct": change.to_numpy()})
+    return out.sort_values(["cost_usd", "key"], ascending=[False, True]).head(TOP).reset_index(drop=True)
+
+
+def hotspots(usage: BillUsage) -> pd.DataFrame:
+    """The top cost keys of each dimension with their month-over-month change."""
+    parts = [_by(usage, '"smsim/component"', "component"),
+             _by(usage, "nullif(\"smsim/instance_type\", '')", "instance type"),
+             _by(usage, '"lineItem/ResourceId"', "resource")]
+    for col in tag_columns(usage):
+        parts.append(_by(usage, f'"{col}"', "tag " + col.split("/", 1)[1].removeprefix("user:")))
+    return pd.concat(parts, ignore_index=True)
+
+
+def tag_coverage(usage: BillUsage) -> dict[str, float]:
+    """Cost with at least one user tag, cost with none, and the share tags explain (percent)."""
+    cols = tag_columns(usage)
+    any_tag = " or ".join(f"coalesce(\"{c}\", '') <> ''" for c in cols) or "false"
+    row = _query(usage, f"""select sum("lineItem/UnblendedCost") filter (where {any_tag}),
+                                   sum("lineItem/UnblendedCost") from LEDGER""").iloc[0]
+    tagged, total = float(row.iloc[0] or 0.0), float(row.iloc[1] or 0.0)
+    return {"tagged_usd": tagged, "untagged_usd": total - tagged, "total_usd": total,
+            "explained_pct": 100.0 * tagged / total if total else 0.0, "tag_keys": len(cols)}
