@@ -19,7 +19,7 @@ from smsim import atomic
 from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.schema import Scenario
 
-__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "run_scenario", "scenario_from_bill",
+__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "assess_bill", "run_scenario", "scenario_from_bill",
            "scenario_json_schema", "write_run"]
 
 
@@ -290,3 +290,10 @@ def scenario_from_bill(bill: str | Path, **options):
     from smsim.assess.frombill import scenario_from_bill as build
 
     return build(bill, **options)
+
+
+def assess_bill(bill: str | Path, **options):
+    """Ranked findings for the account of ``bill`` (:func:`smsim.assess.api.assess`)."""
+    from smsim.assess.api import assess
+
+    return assess(bill, **options)

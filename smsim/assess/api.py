@@ -74,7 +74,8 @@ def what_ifs_yaml(baseline_yaml: str, findings: list[Finding]) -> str:
 
 
 def assess(bill: str | Path, *, metrics: str | Path | None = None, idle_days: float = 7.0,
-           what_ifs: str | Path | None = None, force: bool = False, commit: bool = True,
+           what_ifs: str | Path | None = None, html: str | Path | None = None, force: bool = False,
+           commit: bool = True,
            commit_model: str = "auto") -> Assessment:
     """Assess the account of ``bill`` (see the module docstring)."""
     from smsim import atomic
@@ -89,8 +90,9 @@ def assess(bill: str | Path, *, metrics: str | Path | None = None, idle_days: fl
     from smsim.bill.usage import load_bill
     from smsim.pricing.catalog import load_catalog
 
-    if what_ifs is not None:
-        atomic.check_output(what_ifs, "file", force=force, option="--what-ifs", inputs=[bill])
+    for path, option in ((what_ifs, "--what-ifs"), (html, "--html")):
+        if path is not None:
+            atomic.check_output(path, "file", force=force, option=option, inputs=[bill])
     observed = read_metrics(metrics) if metrics is not None else None
     catalog = load_catalog("builtin")
     with tempfile.TemporaryDirectory(prefix="smsim-assess-") as tmp:
@@ -114,6 +116,11 @@ def assess(bill: str | Path, *, metrics: str | Path | None = None, idle_days: fl
                 "net_cost_usd": s.get("net_cost_usd")}
     notes = [] if observed is not None else ["no --metrics: idle endpoints, right-sizing and batch work need "
                                              "CloudWatch metrics and were not assessed"]
-    return Assessment(bill_doc, findings, spots, status | plan_doc, coverage,
-                      built.reconciliation.to_dict() if built.reconciliation else None, text,
-                      Path(what_ifs) if what_ifs is not None else None, notes)
+    result = Assessment(bill_doc, findings, spots, status | plan_doc, coverage,
+                        built.reconciliation.to_dict() if built.reconciliation else None, text,
+                        Path(what_ifs) if what_ifs is not None else None, notes)
+    if html is not None:
+        from smsim.assess.report import assessment_html
+
+        atomic.write_text(html, assessment_html(result), force=force, option="--html")
+    return result

@@ -1,7 +1,9 @@
 """Where the money goes: cost by component, instance type, resource and tag, with the change from
 the month before, and how much of the cost the tags explain.
 
-All figures are the ledger's unblended cost (the bill's own sum), by billing month.
+Hotspots are amortized cost (``smsim/net_cost_usd``: savings-plan covered usage at the commitment it
+used), so covered usage stays with its resource. The month-over-month change compares cost per
+billed day of the last month with the month before, so a partial month compares fairly.
 """
 
 from __future__ import annotations
@@ -45,8 +47,11 @@ def tag_columns(usage: BillUsage) -> list[str]:
 
 def _by(usage: BillUsage, expr: str, label: str) -> pd.DataFrame:
     f = _query(usage, f"""select {expr} as key, "bill/BillingPeriodStartDate" as month,
-                                 sum("lineItem/UnblendedCost") as cost_usd
+                                 sum("smsim/net_cost_usd") as cost_usd
                           from LEDGER group by all""")
+    days = _query(usage, """select "bill/BillingPeriodStartDate" as month,
+                                   count(distinct substr("lineItem/UsageStartDate", 1, 10)) as days
+                            from LEDGER group by all""").set_index("month")["days"]
     if f.empty:
         return pd.DataFrame(columns=["dimension", "key", "cost_usd", "share_pct", "last_month_usd",
                                      "previous_month_usd", "change_pct"])
@@ -56,7 +61,10 @@ def _by(usage: BillUsage, expr: str, label: str) -> pd.DataFrame:
     total = wide.sum(axis=1)
     last = wide[months[-1]]
     prev = wide[months[-2]] if len(months) > 1 else pd.Series(float("nan"), index=wide.index)
-    change = (last - prev) / prev.abs().where(prev.abs() > 1e-9) * 100.0
+    # per day billed in each month, so a partial month compares with a full one
+    per_day_last = last / max(int(days.get(months[-1], 1)), 1)
+    per_day_prev = prev / max(int(days.get(months[-2], 1)), 1) if len(months) > 1 else prev
+    change = (per_day_last - per_day_prev) / per_day_prev.abs().where(per_day_prev.abs() > 1e-9) * 100.0
     grand = float(total.sum())
     out = pd.DataFrame({"dimension": label, "key": wide.index.astype(str), "cost_usd": total.to_numpy(),
                         "share_pct": (total / grand * 100.0 if grand else total * 0.0).to_numpy(),

@@ -225,7 +225,8 @@ def _is_number(v) -> bool:
 
 
 def _period(times: pd.Series) -> float:
-    gaps = np.diff(np.sort(times.astype("int64").to_numpy())) / 1e9
+    times = pd.Series(pd.to_datetime(times, utc=True))
+    gaps = np.diff(np.sort((times - times.min()).dt.total_seconds().to_numpy()))
     gaps = gaps[gaps > 0]
     return float(gaps.min()) if len(gaps) else 60.0
 
