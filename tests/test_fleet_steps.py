@@ -1,0 +1,43 @@
+"""Fleets that replay a recorded count (``count_steps``) and volumes (``volume_gb_steps``), billed
+by hand; malformed steps are refused with the field named."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SCENARIOS
+
+from smsim import api
+from smsim.errors import InputError
+from smsim.pricing.catalog import load_catalog
+
+
+def test_recorded_fleet_bill_by_hand():
+    cat = load_catalog()
+    result = api.run_scenario(SCENARIOS / "recorded_fleet.yaml")
+    summary = result.summary
+    m5 = cat.ondemand_usd_per_hour("ml.m5.xlarge", "RealTimeInference", "us-east-1")
+    t3 = cat.ondemand_usd_per_hour("ml.t3.medium", "Notebook", "us-east-1")
+    g5 = cat.ondemand_usd_per_hour("ml.g5.2xlarge", "Training", "us-east-1")
+    gb_month = cat.rate("ml_storage_notebook_gb_month", "us-east-1").usd
+    instance_hours = {r["resource_id"]: r["instance_hours"] for r in summary["resources"]}
+    assert instance_hours == pytest.approx({"search-endpoint": 48 + 8, "research-notebook": 18, "nightly-train": 5})
+    # public (on-demand) cost by hand; the plan and the 2 % discount then redistribute it
+    public = 56 * m5 + 18 * t3 + 5 * g5 + 20 * gb_month * 48 / 730
+    by_type = result.ledger.groupby("lineItem/LineItemType")["lineItem/UnblendedCost"].sum()
+    assert by_type["Usage"] + by_type["SavingsPlanCoveredUsage"] == pytest.approx(public, abs=0.005)
+    assert by_type["SavingsPlanRecurringFee"] == pytest.approx(0.1 * 48)
+
+
+@pytest.mark.parametrize(("fleet", "words"), [
+    ("{name: f, instance_type: ml.m5.large, count_steps: [[3600, 1], [0, 2]]}", "count_steps[1] starts at 0 s"),
+    ("{name: f, instance_type: ml.m5.large, count_steps: []}", "count_steps is empty"),
+    ("{name: f, instance_type: ml.m5.large, count_steps: [[0, -1]]}", "greater than or equal to 0"),
+    ("{name: f, instance_type: ml.m5.large, count_steps: [[0, 1]], schedule: {start: '09:00', end: '17:00'}}",
+     "give one of them"),
+])
+def test_bad_steps_are_refused(tmp_path, fleet, words):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nhorizon: {{duration_s: 1d}}\nfleets:\n  - {fleet}\n")
+    with pytest.raises(InputError) as info:
+        api.load_scenario(path)
+    assert words in str(info.value) and "fleets[0]" in str(info.value) and ":4:" in str(info.value)
