@@ -180,3 +180,22 @@ def test_cli_bad_input_exits_2(planted, tmp_path):
     (tmp_path / "taken.yaml").write_text("mine")
     res = runner.invoke(app, ["scenario", "from-bill", str(bill), "--out", str(tmp_path / "taken.yaml")])
     assert res.exit_code == 2 and (tmp_path / "taken.yaml").read_text() == "mine"
+
+
+def test_baseline_with_metrics_serves_the_endpoint_traffic(planted, tmp_path):
+    bill, metrics, *_ = planted
+    out = tmp_path / "base" / "baseline.yaml"
+    result = scenario_from_bill(bill, out=out, metrics=metrics)
+    scenario = load_scenario(out)
+    (endpoint,) = scenario.endpoints  # big-ep: one instance every hour and metrics; idle-ep has no latency
+    assert endpoint.name == "big-ep" and endpoint.initial_instance_count == 1
+    assert endpoint.concurrency_per_instance == 16  # ml.m5.4xlarge: 16 vCPU
+    trace = tmp_path / "base" / "baseline.traces" / "big-ep.csv"
+    assert endpoint.workload.path == "baseline.traces/big-ep.csv" and trace.exists()
+    import pandas as pd
+    from assess_fixtures import big_ep_counts
+
+    assert pd.read_csv(trace)["count"].sum() == big_ep_counts().sum()
+    assert scenario.models[0].latency["*"].mean_s == pytest.approx(0.05)
+    rec = result.reconciliation
+    assert (rec.resources["difference_usd"].abs() < 0.005).all() and abs(rec.total["difference_usd"]) < 0.005

@@ -65,31 +65,53 @@ class FromBill:
                 "reconciliation": self.reconciliation.to_dict() if self.reconciliation else None}
 
 
-def scenario_from_bill(bill: str | Path, *, out: str | Path | None = None, name: str | None = None,
-                       infer_discount: bool = True, check: bool = True, force: bool = False,
-                       usage: BillUsage | None = None) -> FromBill:
+def _write_traces(folder: Path, traces: dict, **how) -> None:
+    from smsim import atomic
+
+    if not traces:
+        return
+    (sub,) = {Path(p).parts[0] for p in traces}
+    with atomic.atomic_dir(folder / sub, **how) as tmp:
+        for rel, frame in traces.items():
+            frame.to_csv(tmp / Path(rel).name, index=False)
+
+
+def scenario_from_bill(bill: str | Path, *, out: str | Path | None = None, metrics: str | Path | None = None,
+                       name: str | None = None, infer_discount: bool = True, check: bool = True,
+                       force: bool = False, usage: BillUsage | None = None) -> FromBill:
     """Build the baseline of ``bill`` (a bill file or folder, or an imported run folder), write it
-    to ``out`` and, with ``check``, price it back and reconcile it with the bill."""
+    to ``out`` and, with ``check``, price it back and reconcile it with the bill.
+
+    With ``metrics`` (CloudWatch exports, see :mod:`smsim.bill.metrics`), constant-count real-time
+    endpoints replay their invocations; their count traces go to the folder ``OUT_STEM.traces``
+    beside ``out`` (written atomically, before the YAML that names them)."""
     from smsim import atomic
     from smsim.api import catalog_for, run_scenario
+    from smsim.bill.metrics import read_metrics
+    from smsim.pricing.catalog import load_catalog
     from smsim.scenario import load_scenario
 
+    traces_dir = f"{Path(out).stem if out is not None else 'baseline'}.traces"
     if out is not None:
         atomic.check_output(out, "file", force=force, option="--out", inputs=[bill])
+        if metrics is not None:
+            atomic.check_output(Path(out).parent / traces_dir, "dir", force=force, option="--out", inputs=[bill, metrics])
+    observed = read_metrics(metrics) if metrics is not None else None
     with tempfile.TemporaryDirectory(prefix="smsim-from-bill-") as tmp:
         work = Path(tmp)
         usage = usage or load_bill(bill, workdir=work)
-        from smsim.pricing.catalog import load_catalog
-
-        baseline = build_baseline(usage, load_catalog("builtin"), name=name, infer_discount=infer_discount)
+        baseline = build_baseline(usage, load_catalog("builtin"), name=name, infer_discount=infer_discount,
+                                  metrics=observed, traces_dir=traces_dir)
         text = baseline_yaml(baseline, str(bill))
         draft = work / "baseline.yaml"
         draft.write_text(text, encoding="utf-8")
+        _write_traces(work, baseline.traces)
         scenario = load_scenario(draft)
         rec = None
         if check:
             result = run_scenario(scenario, catalog=catalog_for(scenario))
             rec = reconcile(usage, baseline, result.ledger)
     if out is not None:
+        _write_traces(Path(out).parent, baseline.traces, force=force, option="--out")
         atomic.write_text(out, text, force=force, option="--out")
     return FromBill(usage, baseline, text, rec, Path(out) if out is not None else None)

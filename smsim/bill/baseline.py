@@ -11,6 +11,13 @@ internet egress become ``transfer`` entries at their mean GB per day. Since savi
 per hour to per-hour usage, replaying each hour's usage reproduces the bill to the cent when the
 bill's rates are the catalog's.
 
+With CloudWatch metrics, a real-time endpoint that ran the same number of instances every hour
+of the bill becomes a ``realtime`` endpoint instead: its traffic is the ``Invocations`` counts
+replayed as a count trace (written beside the scenario), its service time a gamma with the
+invocation-weighted mean ``ModelLatency`` (coefficient of variation 1), one worker per vCPU (per
+GPU on accelerated types). It bills the same instance-hours, and what-ifs on traffic, instance
+type or autoscaling then simulate its requests.
+
 What is not rebuilt is listed in :attr:`Baseline.notes` with the reason (another service, a rate
 the catalog lacks, serverless compute, S3 objects), and the reconciliation reports it by cost.
 """
@@ -46,6 +53,8 @@ class Baseline:
     #: (bill resource id, component, cost USD, reason) of each part not rebuilt or rebuilt approximately
     notes: list[tuple[str, str, float, str]] = field(default_factory=list)
     enterprise_discount_pct: float = 0.0
+    #: count traces the endpoints replay: path relative to the scenario file -> frame (timestamp, count)
+    traces: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def resource_name(resource_id: str) -> str:
@@ -93,14 +102,51 @@ def _term_payment(usage_type: str, description: str) -> tuple[str, str, bool]:
     return (f"{term.group(1)}y" if term else "1y"), (f"{pay.group(1)}-upfront" if pay else "no-upfront"), False
 
 
+def _endpoint(usage: BillUsage, metrics, g: pd.DataFrame, rid: str, itype: str, fname: str, catalog,
+              traces_dir: str) -> tuple[dict, dict, pd.DataFrame] | None:
+    """A realtime endpoint (spec, model, trace) for a constant-count endpoint with metrics, else None."""
+    if metrics is None or len(g) != usage.hours:
+        return None
+    counts = g["instance_hours"].to_numpy()
+    n = float(counts[0])
+    if n < 1 or n != round(n) or not (counts == n).all():
+        return None
+    known = {r.lower(): r for r in metrics.resources()}
+    name = known.get(resource_name(rid).lower())
+    if name is None:
+        return None
+    inv = metrics.series(name, "Invocations")
+    lat = metrics.series(name, "ModelLatency", "Average")
+    both = pd.concat([lat, inv], axis=1, join="inner").dropna()
+    if inv.sum() <= 0 or both.empty or both.iloc[:, 1].sum() <= 0:
+        return None
+    mean_s = float((both.iloc[:, 0] * both.iloc[:, 1]).sum() / both.iloc[:, 1].sum())
+    period = metrics.period_s(name, "Invocations")
+    t0 = pd.Timestamp(usage.summary["horizon"]["start"])
+    grid = pd.date_range(t0, periods=int(round(usage.hours * 3600 / period)), freq=pd.Timedelta(seconds=period))
+    trace = pd.DataFrame({"timestamp": grid.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          "count": inv.reindex(grid, fill_value=0.0).round().astype(int).to_numpy()})
+    spec = catalog.instance(itype)
+    workers = int(spec.accelerator_count) if spec.accelerator_count else max(1, int(spec.vcpu))
+    model = {"name": f"{fname}-model", "latency": {"*": {"kind": "gamma", "mean_s": mean_s, "cv": 1.0}}}
+    path = f"{traces_dir}/{fname}.csv"
+    entry = {"kind": "realtime", "name": fname, "model": model["name"], "instance_type": itype,
+             "initial_instance_count": int(n), "concurrency_per_instance": workers,
+             "workload": {"kind": "trace", "path": path, "shape": "counts", "interval_s": float(period),
+                          "placement": "uniform"}}
+    return entry, model, trace
+
+
 def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_discount: bool = True,
-                   region: str | None = None) -> Baseline:
+                   region: str | None = None, metrics=None, traces_dir: str = "traces") -> Baseline:
     """The baseline scenario data of ``usage`` (see the module docstring)."""
     s = usage.summary
     region = region or s.get("region") or "us-east-1"
     names = _Names()
     out = Baseline(data={})
     fleets: list[dict[str, Any]] = []
+    endpoints: list[dict[str, Any]] = []
+    models: list[dict[str, Any]] = []
     by_resource: dict[tuple[str, str], dict[str, Any]] = {}
     inst = usage.instances
     groups = list(inst.groupby(["resource", "component", "instance_type", "market"], sort=True))
@@ -115,14 +161,22 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
             continue
         fname = names.take(resource_name(rid) if (rid, comp) not in by_resource else
                            f"{resource_name(rid)}-{itype.removeprefix('ml.')}-{market.lower()}")
-        entry: dict[str, Any] = {"name": fname, "instance_type": itype, "component": comp}
-        if market != "OnDemand":
-            entry["market"] = market
-        entry["count_steps"] = steps(g["hour"], g["instance_hours"])
         tags = {k: v for k, v in usage.tags.get(rid, {}).items() if not k.startswith("smsim:")}
+        served = (_endpoint(usage, metrics, g, rid, itype, fname, catalog, traces_dir)
+                  if comp == "RealTimeInference" and market == "OnDemand" else None)
+        if served is not None:
+            entry, model, trace = served
+            endpoints.append(entry)
+            models.append(model)
+            out.traces[entry["workload"]["path"]] = trace
+        else:
+            entry = {"name": fname, "instance_type": itype, "component": comp}
+            if market != "OnDemand":
+                entry["market"] = market
+            entry["count_steps"] = steps(g["hour"], g["instance_hours"])
+            fleets.append(entry)
         if tags:
             entry["tags"] = tags
-        fleets.append(entry)
         by_resource.setdefault((rid, comp), entry)
         out.origin[fname] = rid
         hours = float(g["instance_hours"].sum())
@@ -136,6 +190,9 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
                                                f"the catalog's {ours:.6g} USD/h"))
     for (rid, comp), g in usage.volumes.groupby(["resource", "component"], sort=True):
         entry = by_resource.get((rid, comp))
+        if entry is not None and entry.get("kind") == "realtime":
+            out.notes.append((rid, comp, float(g["cost_usd"].sum()), "ML storage of an endpoint is not rebuilt"))
+            continue
         if entry is None:
             out.notes.append((rid, comp, float(g["cost_usd"].sum()),
                               "not rebuilt: ML storage of a resource with no instance usage in the bill"))
@@ -182,8 +239,9 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
     if plans:
         pricing["savings_plans"] = plans
     start = s["horizon"]["start"]
+    stem = re.sub(r"(\.(csv|gz|parquet|snappy|cur2|focus))+$", "", str(s.get("scenario") or "bill"), flags=re.I)
     data: dict[str, Any] = {
-        "name": resource_name(f"{s.get('scenario') or 'bill'}-baseline"),
+        "name": resource_name(f"{stem}-baseline"),
         "description": f"Baseline rebuilt from the bill {s.get('scenario', '')}: instance usage replayed hour by hour",
         "region": region,
         "horizon": {"start": start, "duration_s": float(s["horizon"]["duration_s"])},
@@ -192,6 +250,10 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
         data["name"] = resource_name(name)
     if pricing:
         data["pricing"] = pricing
+    if models:
+        data["models"] = models
+    if endpoints:
+        data["endpoints"] = endpoints
     if fleets:
         data["fleets"] = fleets
     if transfers:

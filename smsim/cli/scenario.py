@@ -19,6 +19,8 @@ def register(app: typer.Typer) -> None:
     def from_bill(
         bill: Annotated[Path, typer.Argument(help="bill file or folder (CUR, CUR 2.0, FOCUS), or an imported run folder")],
         out: Annotated[Path, typer.Option(help="the baseline scenario YAML to write")],
+        metrics: Annotated[Path | None, typer.Option(
+            help="CloudWatch exports (get-metric-data JSON or CSV): endpoints replay their invocations")] = None,
         name: Annotated[str | None, typer.Option(help="scenario name (default: the bill's name + '-baseline')")] = None,
         infer_discount: Annotated[bool, typer.Option(
             "--infer-discount/--no-infer-discount",
@@ -30,8 +32,8 @@ def register(app: typer.Typer) -> None:
         """Write a baseline scenario that reproduces BILL, and reconcile its simulated bill with BILL."""
         from smsim.api import scenario_from_bill
 
-        check_outputs([(out, "file", "--out")], force=force, inputs=[bill])
-        result = scenario_from_bill(bill, out=out, name=name, infer_discount=infer_discount, check=check, force=force)
+        check_outputs([(out, "file", "--out")], force=force, inputs=[p for p in (bill, metrics) if p])
+        result = scenario_from_bill(bill, out=out, metrics=metrics, name=name, infer_discount=infer_discount, check=check, force=force)
         if json_:
             print_json(result.to_dict())
             return
@@ -42,7 +44,8 @@ def print_reconciliation(result) -> None:
     from rich.table import Table
 
     b = result.baseline.data
-    stdout.print(f"baseline {b['name']}: {len(b.get('fleets', []))} fleets, {len(b.get('storage', []))} transfers, "
+    stdout.print(f"baseline {b['name']}: {len(b.get('endpoints', []))} endpoints, {len(b.get('fleets', []))} fleets, "
+                 f"{len(b.get('storage', []))} transfers, "
                  f"{len(b.get('pricing', {}).get('savings_plans', []))} savings plans, enterprise discount "
                  f"{b.get('pricing', {}).get('enterprise_discount_pct', 0):g} % -> {result.out}", highlight=False)
     rec = result.reconciliation
