@@ -84,11 +84,11 @@ def hotspots(usage: BillUsage) -> pd.DataFrame:
 
 
 def tag_coverage(usage: BillUsage) -> dict[str, float]:
-    """Cost with at least one user tag, cost with none, and the share tags explain (percent)."""
+    """Amortized cost with at least one user tag, cost with none, and the share tags explain (percent)."""
     cols = tag_columns(usage)
     any_tag = " or ".join(f"coalesce(\"{c}\", '') <> ''" for c in cols) or "false"
-    row = _query(usage, f"""select sum("lineItem/UnblendedCost") filter (where {any_tag}),
-                                   sum("lineItem/UnblendedCost") from LEDGER""").iloc[0]
+    row = _query(usage, f"""select sum("smsim/net_cost_usd") filter (where {any_tag}),
+                                   sum("smsim/net_cost_usd") from LEDGER""").iloc[0]
     tagged, total = float(row.iloc[0] or 0.0), float(row.iloc[1] or 0.0)
     return {"tagged_usd": tagged, "untagged_usd": total - tagged, "total_usd": total,
             "explained_pct": 100.0 * tagged / total if total else 0.0, "tag_keys": len(cols)}
