@@ -203,3 +203,18 @@ def test_baseline_with_metrics_serves_the_endpoint_traffic(planted, tmp_path):
     assert scenario.models[0].latency["*"].mean_s == pytest.approx(0.05)
     rec = result.reconciliation
     assert (rec.resources["difference_usd"].abs() < 0.005).all() and abs(rec.total["difference_usd"]) < 0.005
+
+
+def test_reconciliation_names_a_private_rate_and_an_uninferred_discount(planted, tmp_path):
+    import pandas as pd
+
+    bill = pd.read_parquet(planted[0])
+    mine = bill["line_item_resource_id"] == "big-ep"
+    for col in ("line_item_unblended_rate", "line_item_unblended_cost"):
+        bill.loc[mine, col] = bill.loc[mine, col] * 1.1  # a private rate 10 % above the public one
+    bill.to_parquet(tmp_path / "private.parquet")
+    result = scenario_from_bill(tmp_path / "private.parquet", out=tmp_path / "b.yaml", infer_discount=False)
+    rows = result.reconciliation.resources.set_index("resource")
+    assert "the bill's rate for ml.m5.4xlarge OnDemand is 1.0142 USD/h, the catalog's 0.922 USD/h" in rows.loc["big-ep", "why"]
+    assert "enterprise_discount_pct" not in load_scenario(tmp_path / "b.yaml").pricing.model_fields_set
+    assert any("private discount of" in why and "not in the baseline" in why for *_, why in result.baseline.notes)
