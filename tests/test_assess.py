@@ -218,3 +218,13 @@ def test_reconciliation_names_a_private_rate_and_an_uninferred_discount(planted,
     assert "the bill's rate for ml.m5.4xlarge OnDemand is 1.0142 USD/h, the catalog's 0.922 USD/h" in rows.loc["big-ep", "why"]
     assert "enterprise_discount_pct" not in load_scenario(tmp_path / "b.yaml").pricing.model_fields_set
     assert any("private discount of" in why and "not in the baseline" in why for *_, why in result.baseline.notes)
+
+
+def test_real_focus_sample_has_nothing_to_rebuild_and_says_why(shared_data, tmp_path):
+    result = scenario_from_bill(shared_data / "focus-billing-sample" / "focus_sample.csv", out=tmp_path / "b.yaml")
+    scenario = load_scenario(tmp_path / "b.yaml")
+    assert not scenario.fleets and not scenario.endpoints
+    rec = result.reconciliation
+    assert rec.total["imported_usd"] == pytest.approx(20.52, abs=0.005) and rec.total["simulated_usd"] == 0.0
+    assert set(rec.components["explained"]) == {"another service smsim does not rebuild"}
+    assert rec.within_tolerance()

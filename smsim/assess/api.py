@@ -17,6 +17,8 @@ import pandas as pd
 import yaml
 
 from smsim.assess.findings import Finding, rank
+from smsim.assess.idle import ENDPOINT_COMPONENTS
+from smsim.bill.baseline import resource_name
 
 #: Finding kinds that each propose a different fate for the same endpoint; only the largest is kept.
 _EXCLUSIVE = ("idle_endpoint", "batch_on_realtime", "right_size")
@@ -41,7 +43,7 @@ class Assessment:
     def to_dict(self) -> dict[str, Any]:
         return {"bill": self.bill, "findings": [f.to_dict() for f in self.findings],
                 "saving_usd_per_month": self.saving_usd_per_month,
-                "hotspots": self.hotspots.to_dict("records"), "savings_plans": self.savings_plans,
+                "hotspots": self.hotspots.astype(object).where(self.hotspots.notna(), None).to_dict("records"), "savings_plans": self.savings_plans,
                 "tags": self.tags, "reconciliation": self.reconciliation,
                 "what_ifs": str(self.what_ifs) if self.what_ifs else None, "notes": self.notes}
 
@@ -116,6 +118,14 @@ def assess(bill: str | Path, *, metrics: str | Path | None = None, idle_days: fl
                 "net_cost_usd": s.get("net_cost_usd")}
     notes = [] if observed is not None else ["no --metrics: idle endpoints, right-sizing and batch work need "
                                              "CloudWatch metrics and were not assessed"]
+    if observed is not None:
+        known = {r.lower() for r in observed.resources()}
+        missing = sorted({resource_name(r) for r in usage.instances.loc[
+            usage.instances["component"].isin(ENDPOINT_COMPONENTS), "resource"]} - {k for k in known}
+            - {r for r in {resource_name(x) for x in usage.instances["resource"]} if r.lower() in known})
+        if missing:
+            notes.append(f"no metrics for endpoint(s) {', '.join(missing)}: not assessed for idleness, "
+                         "right-sizing or batch work")
     result = Assessment(bill_doc, findings, spots, status | plan_doc, coverage,
                         built.reconciliation.to_dict() if built.reconciliation else None, text,
                         Path(what_ifs) if what_ifs is not None else None, notes)
