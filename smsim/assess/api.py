@@ -95,11 +95,15 @@ def assess(bill: str | Path, *, metrics: str | Path | None = None, idle_days: fl
     for path, option in ((what_ifs, "--what-ifs"), (html, "--html")):
         if path is not None:
             atomic.check_output(path, "file", force=force, option=option, inputs=[bill])
+    if what_ifs is not None:
+        atomic.check_output(Path(what_ifs).parent / f"{Path(what_ifs).stem}.traces", "dir", force=force,
+                            option="--what-ifs", inputs=[bill])
     observed = read_metrics(metrics) if metrics is not None else None
     catalog = load_catalog("builtin")
     with tempfile.TemporaryDirectory(prefix="smsim-assess-") as tmp:
         usage = load_bill(bill, workdir=Path(tmp))
-        built = scenario_from_bill(bill, usage=usage)
+        traces = f"{Path(what_ifs).stem if what_ifs is not None else 'what-ifs'}.traces"
+        built = scenario_from_bill(bill, usage=usage, traces_dir=traces)
         base = built.baseline
         status = plan_status(usage)
         findings = (idle_endpoints(usage, base, observed, idle_days) + notebooks_left_on(usage, base)
@@ -112,6 +116,9 @@ def assess(bill: str | Path, *, metrics: str | Path | None = None, idle_days: fl
         s = usage.summary
     text = what_ifs_yaml(built.yaml_text, findings)
     if what_ifs is not None:
+        from smsim.assess.frombill import write_traces
+
+        write_traces(Path(what_ifs).parent, built.baseline.traces, force=force, option="--what-ifs")
         atomic.write_text(what_ifs, text, force=force, option="--what-ifs")
     bill_doc = {"name": s.get("scenario"), "format": s.get("format"), "start": s["horizon"]["start"],
                 "days": s["horizon"]["duration_s"] / 86400.0, "total_cost_usd": s["total_cost_usd"],

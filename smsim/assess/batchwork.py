@@ -51,8 +51,8 @@ def batch_on_realtime(usage: BillUsage, baseline: Baseline, metrics: UsageMetric
             continue
         kept = g[g["hour"].isin(active)]
         fleets = [f for f in fleets_of(baseline, rid, "RealTimeInference") if f["instance_type"] == itype]
-        patch = {"fleets": {f["name"]: {"count_steps": steps(kept["hour"], kept["instance_hours"]) if len(kept)
-                                        else [[0.0, 0.0]]} for f in fleets}}
+        patch = {"fleets": {f["name"]: {"steps_file": None, "count_steps": steps(kept["hour"], kept["instance_hours"])}
+                            for f in fleets}}
         out.append(Finding(
             "batch_on_realtime", rid, f"run the work of {resource_name(rid)} as batch transform",
             f"invocations in {len(active)} of {len(observed)} hours ({100.0 * len(active) / len(observed):.0f} %) "

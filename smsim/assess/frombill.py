@@ -65,7 +65,8 @@ class FromBill:
                 "reconciliation": self.reconciliation.to_dict() if self.reconciliation else None}
 
 
-def _write_traces(folder: Path, traces: dict, **how) -> None:
+def write_traces(folder: Path, traces: dict, **how) -> None:
+    """The baseline's trace and steps files, in their one subfolder of ``folder`` (atomically)."""
     from smsim import atomic
 
     if not traces:
@@ -78,24 +79,26 @@ def _write_traces(folder: Path, traces: dict, **how) -> None:
 
 def scenario_from_bill(bill: str | Path, *, out: str | Path | None = None, metrics: str | Path | None = None,
                        name: str | None = None, infer_discount: bool = True, check: bool = True,
-                       force: bool = False, usage: BillUsage | None = None) -> FromBill:
+                       force: bool = False, usage: BillUsage | None = None,
+                       traces_dir: str | None = None) -> FromBill:
     """Build the baseline of ``bill`` (a bill file or folder, or an imported run folder), write it
     to ``out`` and, with ``check``, price it back and reconcile it with the bill.
 
     With ``metrics`` (CloudWatch exports, see :mod:`smsim.bill.metrics`), constant-count real-time
-    endpoints replay their invocations; their count traces go to the folder ``OUT_STEM.traces``
-    beside ``out`` (written atomically, before the YAML that names them)."""
+    endpoints replay their invocations. Their count traces, and the recorded steps of fleets too
+    long to write inline, go to the folder ``OUT_STEM.traces`` beside ``out`` (``traces_dir``
+    names it otherwise), written atomically before the YAML that names them."""
     from smsim import atomic
     from smsim.api import catalog_for, run_scenario
     from smsim.bill.metrics import read_metrics
     from smsim.pricing.catalog import load_catalog
     from smsim.scenario import load_scenario
 
-    traces_dir = f"{Path(out).stem if out is not None else 'baseline'}.traces"
+    traces_dir = traces_dir or f"{Path(out).stem if out is not None else 'baseline'}.traces"
     if out is not None:
-        atomic.check_output(out, "file", force=force, option="--out", inputs=[bill])
-        if metrics is not None:
-            atomic.check_output(Path(out).parent / traces_dir, "dir", force=force, option="--out", inputs=[bill, metrics])
+        inputs = [p for p in (bill, metrics) if p is not None]
+        atomic.check_output(out, "file", force=force, option="--out", inputs=inputs)
+        atomic.check_output(Path(out).parent / traces_dir, "dir", force=force, option="--out", inputs=inputs)
     observed = read_metrics(metrics) if metrics is not None else None
     with tempfile.TemporaryDirectory(prefix="smsim-from-bill-") as tmp:
         work = Path(tmp)
@@ -105,13 +108,13 @@ def scenario_from_bill(bill: str | Path, *, out: str | Path | None = None, metri
         text = baseline_yaml(baseline, str(bill))
         draft = work / "baseline.yaml"
         draft.write_text(text, encoding="utf-8")
-        _write_traces(work, baseline.traces)
+        write_traces(work, baseline.traces)
         scenario = load_scenario(draft)
         rec = None
         if check:
             result = run_scenario(scenario, catalog=catalog_for(scenario))
             rec = reconcile(usage, baseline, result.ledger)
     if out is not None:
-        _write_traces(Path(out).parent, baseline.traces, force=force, option="--out")
+        write_traces(Path(out).parent, baseline.traces, force=force, option="--out")
         atomic.write_text(out, text, force=force, option="--out")
     return FromBill(usage, baseline, text, rec, Path(out) if out is not None else None)

@@ -110,8 +110,8 @@ def notebooks_left_on(usage: BillUsage, baseline: Baseline) -> list[Finding]:
         saving = per_hour * 730.0 * (1.0 - WORK_WEEK_H / 168.0)
         count = max(1, round(float(running["instance_hours"].median())))
         fleets = [f for f in fleets_of(baseline, rid, comp) if f["instance_type"] == itype]
-        patch = {"fleets": {f["name"]: {"count_steps": None, "count": count, "schedule": WORK_SCHEDULE}
-                            for f in fleets}}
+        patch = {"fleets": {f["name"]: {"count_steps": None, "steps_file": None, "count": count,
+                                        "schedule": WORK_SCHEDULE} for f in fleets}}
         out.append(Finding(
             "notebook_left_on", rid, f"stop {comp.lower()} {resource_name(rid)} outside working hours",
             f"{itype} ran in {len(running)} of {span} hours ({100.0 * len(running) / span:.0f} %), nights and "

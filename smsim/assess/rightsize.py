@@ -148,7 +148,7 @@ def right_size(usage: BillUsage, baseline: Baseline, metrics: UsageMetrics | Non
         saving = cost * (1.0 - usd / cur_usd) * usage.per_month
         fleets = fleets_of(baseline, rid, "RealTimeInference")
         fleets = [f for f in fleets if f["instance_type"] == itype]
-        patch = {"fleets": {f["name"]: {"instance_type": t, "count_steps": [[a, c * m / n] for a, c in f["count_steps"]]}
+        patch = {"fleets": {f["name"]: {"instance_type": t, **({"count_scale": m / n} if m != n else {})}
                             for f in fleets}}
         out.append(Finding(
             "right_size", rid, f"serve {resource_name(rid)} on {m} x {t} instead of {n} x {itype}",

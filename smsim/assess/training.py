@@ -11,7 +11,7 @@ wait of ``CAPACITY_WAIT_S``. The expected billable time ``B`` is
     on-demand cost - spot rate x n x B,
 
 and the expected interruption cost is ``spot rate x n x (B - W)``. The what-if runs the same
-hours on spot, each stretched by ``B / W``.
+hours on spot with ``B / W`` times the instance-hours (``count_scale``).
 """
 
 from __future__ import annotations
@@ -64,9 +64,7 @@ def spot_training(usage: BillUsage, baseline: Baseline, catalog) -> list[Finding
             continue
         stretch = est["billable_h"] / work_h
         fleets = [f for f in fleets_of(baseline, rid, "Training") if f["instance_type"] == itype]
-        patch = {"fleets": {f["name"]: {"market": "Spot",
-                                        "count_steps": [[a, c * stretch] for a, c in f["count_steps"]]}
-                            for f in fleets}}
+        patch = {"fleets": {f["name"]: {"market": "Spot", "count_scale": stretch} for f in fleets}}
         out.append(Finding(
             "spot_training", rid, f"run training {resource_name(rid)} on managed spot",
             f"{hours:.1f} on-demand instance-hours of {itype} ({n} instance(s), {work_h:.2f} h of work) cost "

@@ -39,6 +39,9 @@ TRANSFER_KEYS = {"Host:Data-Bytes-In": "endpoint_data_in_gb", "Host:Data-Bytes-O
                  "AWS-Out-Bytes": "data_transfer_inter_region_gb",
                  "DataTransfer-Regional-Bytes": "data_transfer_cross_az_gb"}
 HOURS_PER_MONTH = 730.0
+#: Recordings longer than this many steps go to a CSV beside the scenario (``steps_file``), so the
+#: YAML stays small whatever the length of the bill.
+INLINE_STEPS = 48
 _NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -173,7 +176,13 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
             entry = {"name": fname, "instance_type": itype, "component": comp}
             if market != "OnDemand":
                 entry["market"] = market
-            entry["count_steps"] = steps(g["hour"], g["instance_hours"])
+            recorded = steps(g["hour"], g["instance_hours"])
+            if len(recorded) > INLINE_STEPS:
+                path = f"{traces_dir}/{fname}.steps.csv"
+                entry["steps_file"] = path
+                out.traces[path] = pd.DataFrame(recorded, columns=["offset_s", "count"])
+            else:
+                entry["count_steps"] = recorded
             fleets.append(entry)
         if tags:
             entry["tags"] = tags

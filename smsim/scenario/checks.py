@@ -161,6 +161,14 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
                 errors.extend(locate(e, path + ("workload",)) for e in exc.errors)
             except InputError as exc:
                 errors.append(locate(exc, path + ("workload",)))
+        if getattr(model, "kind", None) == "fleet" and getattr(model, "steps_file", None):
+            from smsim.resources.fleet.steps_file import read_steps_file
+
+            steps = Path(model.steps_file).expanduser()
+            try:
+                read_steps_file(steps if steps.is_absolute() else Path(base_dir) / steps)
+            except InputError as exc:
+                errors.append(locate(exc, path + ("steps_file",)))
         if getattr(model, "kind", None) == "predictive" and getattr(model, "history", None):
             from smsim.resources.scaling.predictive import read_history
 
@@ -187,4 +195,7 @@ def trace_files(scenario) -> list[tuple[tuple, Path]]:
         if isinstance(model, TraceWorkload):
             file = Path(model.path).expanduser()
             out.append((path + ("path",), file if file.is_absolute() else scenario.base_dir / file))
+        elif getattr(model, "kind", None) == "fleet" and getattr(model, "steps_file", None):
+            file = Path(model.steps_file).expanduser()
+            out.append((path + ("steps_file",), file if file.is_absolute() else scenario.base_dir / file))
     return out

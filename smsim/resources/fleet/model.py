@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from smsim.core.engine import ResourceResult, SimContext
 
-#: The catalog's rate for ML storage volumes (GB-month).
+#: The catalog's rate for ML storage volumes (GB-month), by component.
 ML_STORAGE_RATE_KEY = "ml_storage_gb_month"
+VOLUME_RATE_KEYS = {"Notebook": "ml_storage_notebook_gb_month", "Studio": "studio_storage_gb_month"}
 
 
 def step_windows(steps, horizon_s: float) -> list[tuple[float, float, float]]:
@@ -26,20 +27,30 @@ class FleetModel:
     def __init__(self, spec, ctx: SimContext) -> None:
         self.spec = spec
         self.tags = ctx.tags_for(spec)
-        if spec.count_steps is not None:
-            self.windows = step_windows(spec.count_steps, ctx.horizon_s)
+        count_steps, volume_steps = spec.count_steps, spec.volume_gb_steps
+        if spec.steps_file is not None:
+            from pathlib import Path
+
+            from smsim.resources.fleet.steps_file import read_steps_file
+
+            path = Path(spec.steps_file).expanduser()
+            count_steps = read_steps_file(path if path.is_absolute() else ctx.scenario.base_dir / path)
+        if count_steps is not None:
+            self.windows = step_windows(count_steps, ctx.horizon_s)
         elif spec.schedule is None:
             self.windows = [(0.0, ctx.horizon_s, spec.count)]
         else:
             self.windows = [(a, b, spec.count) for a, b in spec.schedule.windows(ctx.start, ctx.horizon_s)]
-        self.volumes = step_windows(spec.volume_gb_steps or [], ctx.horizon_s)
+        self.windows = [(a, b, n * spec.count_scale) for a, b, n in self.windows]
+        self.volumes = step_windows(volume_steps or [], ctx.horizon_s)
 
     def start(self, ctx: SimContext) -> None:
         s = self.spec
         for a, b, n in self.windows:
             ctx.meter.instance(s.name, "fleet", s.component, s.instance_type, a, b, n, s.market, self.tags)
         for a, b, gb in self.volumes:
-            ctx.meter.storage(s.name, "fleet", s.component, ML_STORAGE_RATE_KEY, gb, a, b, self.tags)
+            ctx.meter.storage(s.name, "fleet", s.component, VOLUME_RATE_KEYS.get(s.component, ML_STORAGE_RATE_KEY),
+                              gb, a, b, self.tags)
 
     def finish(self, ctx: SimContext) -> ResourceResult:
         on_s = sum(b - a for a, b, _ in self.windows)

@@ -9,7 +9,15 @@ from pydantic import Field, model_validator
 
 from smsim.pricing.vocabulary import COMPONENTS
 from smsim.resources.hours import WorkingHours
-from smsim.spec import Count, InstanceType, NonNegFloat, ResourceName, StrictModel, Tags
+from smsim.spec import (
+    Count,
+    InstanceType,
+    NonNegFloat,
+    PositiveFloat,
+    ResourceName,
+    StrictModel,
+    Tags,
+)
 
 #: SageMaker components that bill instance time (the catalog's vocabulary).
 Component = Literal[COMPONENTS]  # type: ignore[valid-type]
@@ -36,6 +44,8 @@ class FleetSpec(StrictModel):
 
     ``count_steps`` replays a recorded count (a baseline built from a bill): fractional counts
     are instance-hours per hour, so an hour with 2.5 instance-hours bills exactly that.
+    ``steps_file`` holds such steps in a CSV (a recording too long to write inline), ``count_scale``
+    multiplies whatever count the fleet runs (a what-if: half the instances, or hours stretched).
     ``volume_gb_steps`` adds the ML storage volumes the instances carry, billed as GB-months.
     """
 
@@ -54,6 +64,14 @@ class FleetSpec(StrictModel):
     volume_gb_steps: list[Step] | None = Field(
         None, description="ML storage volume GB held over time as [offset_s, gb] steps"
     )
+    steps_file: str | None = Field(
+        None, min_length=1,
+        description="CSV of recorded [offset_s, count] steps (columns offset_s, count), relative to the "
+        "scenario file; replaces count_steps for long recordings",
+    )
+    count_scale: PositiveFloat = Field(
+        1.0, description="multiplies the instance count (recorded or fixed): 0.5 = half the instances"
+    )
     tags: Tags = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -67,12 +85,17 @@ class FleetSpec(StrictModel):
 
     def rate_keys(self) -> list[tuple[str, str]]:
         """``(field, rate_key)`` of every non-instance rate the fleet is billed at."""
-        return [("volume_gb_steps", "ml_storage_gb_month")] if self.volume_gb_steps else []
+        key = {"Notebook": "ml_storage_notebook_gb_month", "Studio": "studio_storage_gb_month"}.get(
+            self.component, "ml_storage_gb_month")
+        return [("volume_gb_steps", key)] if self.volume_gb_steps else []
 
     @model_validator(mode="after")
     def _steps(self):
         _check_steps(self.count_steps, "count_steps")
         _check_steps(self.volume_gb_steps, "volume_gb_steps")
-        if self.count_steps is not None and self.schedule is not None:
-            raise ValueError("count_steps and schedule both say when the fleet runs; give one of them")
+        recorded = [f for f in ("count_steps", "steps_file") if getattr(self, f) is not None]
+        if self.schedule is not None:
+            recorded.append("schedule")
+        if len(recorded) > 1:
+            raise ValueError(f"{' and '.join(recorded)} all say when the fleet runs; give one of them")
         return self
