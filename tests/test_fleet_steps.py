@@ -41,3 +41,32 @@ def test_bad_steps_are_refused(tmp_path, fleet, words):
     with pytest.raises(InputError) as info:
         api.load_scenario(path)
     assert words in str(info.value) and "fleets[0]" in str(info.value) and ":4:" in str(info.value)
+
+
+def test_steps_file_and_count_scale_bill_like_inline_steps(tmp_path):
+    (tmp_path / "steps.csv").write_text("offset_s,count\n0,1\n32400,2\n61200,1\n")
+    base = ("name: s\nhorizon: {start: 2026-03-02T00:00:00Z, duration_s: 1d}\nfleets:\n"
+            "  - {name: f, instance_type: ml.m5.xlarge, %s}\n")
+    (tmp_path / "file.yaml").write_text(base % "steps_file: steps.csv")
+    (tmp_path / "inline.yaml").write_text(base % "count_steps: [[0, 1], [32400, 2], [61200, 1]]")
+    (tmp_path / "half.yaml").write_text(base % "steps_file: steps.csv, count_scale: 0.5")
+    cost = {n: api.run_scenario(tmp_path / f"{n}.yaml").summary["total_cost_usd"] for n in ("file", "inline", "half")}
+    assert cost["file"] == pytest.approx(0.23 * 32, abs=1e-9) and cost["inline"] == cost["file"]  # 24 h + 8 h
+    assert cost["half"] == pytest.approx(cost["file"] / 2)
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("offset_s,cnt\n0,1\n", "steps.csv:1: count: missing column 'count'"),
+    ("offset_s,count\n0,1\n3600,x\n", "steps.csv:3: count: 'x' is not a number >= 0"),
+    ("offset_s,count\n3600,1\n0,1\n", "steps.csv:3: offset_s: offset 0 s is not after the row before it"),
+])
+def test_bad_steps_file_exits_2_naming_file_line_and_column(tmp_path, text, where):
+    from typer.testing import CliRunner
+
+    from smsim.cli import app
+
+    (tmp_path / "steps.csv").write_text(text)
+    (tmp_path / "s.yaml").write_text("name: s\nhorizon: {duration_s: 1d}\nfleets:\n"
+                                     "  - {name: f, instance_type: ml.m5.xlarge, steps_file: steps.csv}\n")
+    res = CliRunner().invoke(app, ["validate", str(tmp_path / "s.yaml")])
+    assert res.exit_code == 2 and str(tmp_path / where) in res.output, res.output
