@@ -181,6 +181,10 @@ def test_cli_bad_input_exits_2(planted, tmp_path):
     assert res.exit_code == 2 and f"{bad}:2: value: 'lots' is not a number" in res.output
     res = runner.invoke(app, ["scenario", "from-bill", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "b.yaml")])
     assert res.exit_code == 2 and "file not found" in res.output
+    res = runner.invoke(app, ["assess", str(bill), "--commit-model", "snaiv"])
+    assert res.exit_code == 2 and "--commit-model: unknown model 'snaiv' (did you mean 'snaive'?)" in res.output
+    res = runner.invoke(app, ["assess", str(bill), "--idle-days", "0"])
+    assert res.exit_code == 2
     (tmp_path / "taken.yaml").write_text("mine")
     res = runner.invoke(app, ["scenario", "from-bill", str(bill), "--out", str(tmp_path / "taken.yaml")])
     assert res.exit_code == 2 and (tmp_path / "taken.yaml").read_text() == "mine"

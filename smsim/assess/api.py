@@ -92,6 +92,12 @@ def assess(bill: str | Path, *, metrics: str | Path | None = None, idle_days: fl
     from smsim.bill.usage import load_bill
     from smsim.pricing.catalog import load_catalog
 
+    from smsim.errors import InputError, did_you_mean
+    from smsim.forecast.api import MODEL_CHOICES
+
+    if commit_model not in MODEL_CHOICES:
+        raise InputError(f"unknown model {commit_model!r}{did_you_mean(commit_model, MODEL_CHOICES)}; choose from "
+                         f"{', '.join(MODEL_CHOICES)}", path="--commit-model")
     for path, option in ((what_ifs, "--what-ifs"), (html, "--html")):
         if path is not None:
             atomic.check_output(path, "file", force=force, option=option, inputs=[bill])
