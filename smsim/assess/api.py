@@ -90,10 +90,9 @@ def assess(bill: str | Path, *, metrics: str | Path | None = None, idle_days: fl
     from smsim.assess.training import spot_training
     from smsim.bill.metrics import read_metrics
     from smsim.bill.usage import load_bill
-    from smsim.pricing.catalog import load_catalog
-
     from smsim.errors import InputError, did_you_mean
     from smsim.forecast.api import MODEL_CHOICES
+    from smsim.pricing.catalog import load_catalog
 
     if commit_model not in MODEL_CHOICES:
         raise InputError(f"unknown model {commit_model!r}{did_you_mean(commit_model, MODEL_CHOICES)}; choose from "
