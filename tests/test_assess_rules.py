@@ -87,3 +87,21 @@ def test_steps_run_length_and_names():
     assert resource_name("arn:aws:sagemaker:us-east-1:123456789012:endpoint/My_Endpoint") == "My_Endpoint"
     assert resource_name("arn:aws:sagemaker:us-east-1:1:notebook-instance/a b+c") == "a-b-c"
     assert len(resource_name("x" * 100)) == 63
+
+
+def test_only_sagemaker_savings_plans_enter_the_baseline():
+    from smsim.bill.baseline import build_baseline
+    from smsim.pricing.catalog import load_catalog
+
+    usage = _usage([("ep", "RealTimeInference", "ml.m5.xlarge", h, 1.0, 0.23) for h in range(24)], 24)
+    plans = pd.DataFrame([(p, u, d, prod, h, c) for p, u, d, prod, c in (
+        ("sp-ml", "SageMakerSP:3yrPartialUpfront", "", "MachineLearningSavingsPlans", 2.0),
+        ("sp-ec2", "ComputeSP:1yrNoUpfront", "", "ComputeSavingsPlans", 5.0)) for h in range(6, 24)],
+        columns=["plan", "usage_type", "description", "product", "hour", "commitment_usd"])
+    usage = BillUsage(usage.summary, usage.instances, pd.DataFrame(columns=["resource", "component", "hour",
+                      "gb_months", "cost_usd"]), pd.DataFrame(columns=["resource", "component", "usage", "product",
+                      "resource_kind", "usage_type", "amount", "cost_usd"]), plans, {}, 0.0, 0.0)
+    b = build_baseline(usage, load_catalog())
+    assert b.data["pricing"]["savings_plans"] == [{"name": "sp-ml", "commitment_usd_per_hour": 2.0, "term": "3y",
+                                                   "payment": "partial-upfront", "start_offset_s": 6 * 3600.0}]
+    assert [n[0] for n in b.notes if "does not cover SageMaker" in n[3]] == ["sp-ec2"]

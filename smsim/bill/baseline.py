@@ -42,6 +42,8 @@ HOURS_PER_MONTH = 730.0
 #: Recordings longer than this many steps go to a CSV beside the scenario (``steps_file``), so the
 #: YAML stays small whatever the length of the bill.
 INLINE_STEPS = 48
+#: Savings plans that do not apply to SageMaker usage (their fees are kept out of the baseline).
+OTHER_PLAN_PRODUCTS = frozenset({"ComputeSavingsPlans", "EC2InstanceSavingsPlans"})
 _NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -226,6 +228,12 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
         out.origin[tname] = row.resource
     plans = []
     for plan, g in usage.plans.groupby("plan", sort=True):
+        product = str(g["product"].iloc[0]) if "product" in g else ""
+        text = f"{product} {g['usage_type'].iloc[0]}"
+        if product in OTHER_PLAN_PRODUCTS or not (not product or "MachineLearning" in text or "SageMaker" in text):
+            out.notes.append((str(plan), "SavingsPlan", float(g["commitment_usd"].sum()),
+                              f"a {product or 'non-SageMaker'} plan does not cover SageMaker; not in the baseline"))
+            continue
         term, payment, known = _term_payment(str(g["usage_type"].iloc[0]), str(g["description"].iloc[0]))
         entry = {"name": str(plan) or "held", "commitment_usd_per_hour": float(g["commitment_usd"].median()),
                  "term": term, "payment": payment}

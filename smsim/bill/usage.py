@@ -94,6 +94,7 @@ def read_bill_usage(ledger: str | Path, summary: dict[str, Any]) -> BillUsage:
                       else '"lineItem/UnblendedCost"')
         plans = con.execute(f"""
             select "smsim/savings_plan" as plan, "lineItem/UsageType" as usage_type,
+                   any_value("lineItem/ProductCode") as product,
                    any_value("lineItem/LineItemDescription") as description, "smsim/hour" as hour,
                    sum(case when {commitment} > 0 then {commitment} else "lineItem/UnblendedCost" end)
                        as commitment_usd
