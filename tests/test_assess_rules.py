@@ -105,3 +105,30 @@ def test_only_sagemaker_savings_plans_enter_the_baseline():
     assert b.data["pricing"]["savings_plans"] == [{"name": "sp-ml", "commitment_usd_per_hour": 2.0, "term": "3y",
                                                    "payment": "partial-upfront", "start_offset_s": 6 * 3600.0}]
     assert [n[0] for n in b.notes if "does not cover SageMaker" in n[3]] == ["sp-ec2"]
+
+
+def test_hotspots_month_over_month_per_billed_day(tmp_path):
+    from smsim.assess.hotspots import hotspots, tag_coverage
+
+    rows = []
+    for day in range(10):  # January: 10 days at 10 USD a day (team a), 2 USD a day untagged
+        rows += [("2026-01-01T00:00:00Z", f"2026-01-{22 + day:02d}T05:00:00Z", "ep", 10.0, "a"),
+                 ("2026-01-01T00:00:00Z", f"2026-01-{22 + day:02d}T06:00:00Z", "nb", 2.0, None)]
+    for day in range(5):  # February: 5 days at 15 USD a day: +50 % per day, though the month total falls
+        rows.append(("2026-02-01T00:00:00Z", f"2026-02-{1 + day:02d}T05:00:00Z", "ep", 15.0, "a"))
+    ledger = pd.DataFrame(rows, columns=["bill/BillingPeriodStartDate", "lineItem/UsageStartDate",
+                                         "lineItem/ResourceId", "smsim/net_cost_usd", "resourceTags/user:team"])
+    ledger["smsim/component"] = "RealTimeInference"
+    ledger["smsim/instance_type"] = "ml.m5.xlarge"
+    ledger.to_parquet(tmp_path / "ledger.parquet")
+    usage = BillUsage({}, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, 0.0, 0.0,
+                      tmp_path / "ledger.parquet")
+    spots = hotspots(usage).set_index(["dimension", "key"])
+    ep = spots.loc[("resource", "ep")]
+    assert (ep["cost_usd"], ep["last_month_usd"], ep["previous_month_usd"]) == (175.0, 75.0, 100.0)
+    assert ep["change_pct"] == pytest.approx(50.0)  # 15 vs 10 USD per billed day
+    assert spots.loc[("resource", "nb"), "last_month_usd"] == 0.0
+    assert spots.loc[("tag team", "a"), "cost_usd"] == 175.0
+    cov = tag_coverage(usage)
+    assert (cov["tagged_usd"], cov["untagged_usd"]) == (175.0, 20.0)
+    assert cov["explained_pct"] == pytest.approx(100 * 175 / 195)
