@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from smsim.assess.reconcile import Reconciliation, reconcile
@@ -47,6 +48,20 @@ def baseline_yaml(baseline: Baseline, source: str) -> str:
                 fleet[key] = [_Flow(s) for s in fleet[key]]
     text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
     return HEADER.format(source=Path(source).name) + text
+
+
+def price_baseline(scenario) -> pd.DataFrame:
+    """The simulated ledger of a baseline scenario (simulate, then bill)."""
+    from smsim.billing.ledger import build_ledger
+    from smsim.pricing.catalog import load_catalog
+    from smsim.resources.registry import simulate
+    from smsim.scenario.checks import check_input_files
+
+    check_input_files(scenario)
+    catalog = load_catalog(scenario.pricing.catalog)
+    sim = simulate(scenario, catalog=catalog)
+    return build_ledger(sim.usage, catalog=catalog, region=scenario.region, horizon_start=scenario.horizon.start,
+                        horizon_s=scenario.horizon.duration_s, pricing=scenario.pricing)
 
 
 @dataclass
@@ -89,7 +104,6 @@ def scenario_from_bill(bill: str | Path, *, out: str | Path | None = None, metri
     long to write inline, go to the folder ``OUT_STEM.traces`` beside ``out`` (``traces_dir``
     names it otherwise), written atomically before the YAML that names them."""
     from smsim import atomic
-    from smsim.api import catalog_for, run_scenario
     from smsim.bill.metrics import read_metrics
     from smsim.pricing.catalog import load_catalog
     from smsim.scenario import load_scenario
@@ -110,10 +124,7 @@ def scenario_from_bill(bill: str | Path, *, out: str | Path | None = None, metri
         draft.write_text(text, encoding="utf-8")
         write_traces(work, baseline.traces)
         scenario = load_scenario(draft)
-        rec = None
-        if check:
-            result = run_scenario(scenario, catalog=catalog_for(scenario))
-            rec = reconcile(usage, baseline, result.ledger)
+        rec = reconcile(usage, baseline, price_baseline(scenario)) if check else None
     if out is not None:
         write_traces(Path(out).parent, baseline.traces, force=force, option="--out")
         atomic.write_text(out, text, force=force, option="--out")

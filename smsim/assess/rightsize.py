@@ -74,8 +74,10 @@ def _weighted(values: pd.Series, weights: pd.Series) -> float | None:
 def simulate_candidates(counts: pd.Series, period_s: float, mean_s: float, configs: list[tuple[str, int, int]],
                         region: str) -> list[dict]:
     """Simulate the traffic ``counts`` (per period) on each ``(type, count, workers)``; their metrics."""
-    from smsim.api import run_scenario
+    from smsim.pricing.catalog import load_catalog
+    from smsim.resources.registry import simulate
     from smsim.scenario import load_scenario
+    from smsim.scenario.checks import check_input_files
 
     start = counts.index[0]
     with tempfile.TemporaryDirectory(prefix="smsim-rightsize-") as tmp:
@@ -93,8 +95,10 @@ def simulate_candidates(counts: pd.Series, period_s: float, mean_s: float, confi
                               for i, (t, n, w) in enumerate(configs)]}
         path = Path(tmp) / "rightsize.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-        result = run_scenario(load_scenario(path))
-    by_name = {r["resource_id"]: r for r in result.summary["resources"]}
+        scenario = load_scenario(path)
+        check_input_files(scenario)
+        result = simulate(scenario, catalog=load_catalog())
+    by_name = {r.resource_id: r.metrics for r in result.resources}
     return [by_name[f"c{i}"] for i in range(len(configs))]
 
 
