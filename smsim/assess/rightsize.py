@@ -15,7 +15,7 @@ For a real-time endpoint with ``Invocations`` and ``ModelLatency`` metrics:
 
 All candidates and the current configuration serve the very same requests in one simulation
 (a shared ``traffic_stream``); the cheapest candidate whose simulated p99 meets the target and
-that times out nothing is proposed. The saving is the endpoint's bill cost x (1 - candidate
+that times out or drops nothing is proposed. The saving is the endpoint's bill cost x (1 - candidate
 cost per hour / current cost per hour), per month.
 """
 
@@ -143,7 +143,8 @@ def right_size(usage: BillUsage, baseline: Baseline, metrics: UsageMetrics | Non
         current = results[0]
         target = observed if observed is not None else current["latency_p99_s"] * UNSPECIFIED_TARGET_SLACK
         chosen = next(((c, r) for c, r in zip(cands, results[1:], strict=True)
-                       if r["latency_p99_s"] <= target and r.get("timed_out", 0) == 0), None)
+                       if r["latency_p99_s"] <= target and r.get("timed_out", 0) == 0 and r.get("dropped", 0) == 0),
+                      None)
         if chosen is None:
             continue
         (t, m, usd), r = chosen
