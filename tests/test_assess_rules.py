@@ -132,3 +132,22 @@ def test_hotspots_month_over_month_per_billed_day(tmp_path):
     cov = tag_coverage(usage)
     assert (cov["tagged_usd"], cov["untagged_usd"]) == (175.0, 20.0)
     assert cov["explained_pct"] == pytest.approx(100 * 175 / 195)
+
+
+def test_right_sizing_rejects_candidates_the_simulation_shows_overloaded():
+    """8 requests/s of 0.5 s: 4 busy workers on average. ml.m5.large (2 workers) and ml.m5.xlarge
+    (4 workers) cannot keep up; ml.m5.2xlarge (8 workers) serves it within the observed p99."""
+    from smsim.assess.rightsize import right_size
+    from smsim.pricing.catalog import load_catalog
+
+    cat = load_catalog()
+    rate = cat.ondemand_usd_per_hour("ml.m5.4xlarge", "RealTimeInference", "us-east-1")
+    usage = _usage([("api", "RealTimeInference", "ml.m5.4xlarge", h, 1.0, rate) for h in range(2)], 2)
+    t = pd.date_range(START, periods=120, freq="60s")
+    rows = [("Invocations", "Sum", 480.0), ("ModelLatency", "Average", 0.5), ("ModelLatency", "p99", 3.0)]
+    frame = pd.concat([pd.DataFrame({"resource": "api", "variant": "AllTraffic", "metric": m, "stat": st,
+                                     "period_s": 60.0, "time": t, "value": v}) for m, st, v in rows])
+    (f,) = right_size(usage, _baseline({"api": ("RealTimeInference", "ml.m5.4xlarge")}), UsageMetrics(frame), cat)
+    assert "1 x ml.m5.2xlarge" in f.title
+    cand = cat.ondemand_usd_per_hour("ml.m5.2xlarge", "RealTimeInference", "us-east-1")
+    assert f.saving_usd_per_month == pytest.approx((rate - cand) * 730.0)
