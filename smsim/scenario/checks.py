@@ -161,14 +161,6 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
                 errors.extend(locate(e, path + ("workload",)) for e in exc.errors)
             except InputError as exc:
                 errors.append(locate(exc, path + ("workload",)))
-        if getattr(model, "kind", None) == "fleet" and getattr(model, "steps_file", None):
-            from smsim.resources.fleet.steps_file import read_steps_file
-
-            steps = Path(model.steps_file).expanduser()
-            try:
-                read_steps_file(steps if steps.is_absolute() else Path(base_dir) / steps)
-            except InputError as exc:
-                errors.append(locate(exc, path + ("steps_file",)))
         if getattr(model, "kind", None) == "predictive" and getattr(model, "history", None):
             from smsim.resources.scaling.predictive import read_history
 
@@ -181,6 +173,14 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
                 read_history(hist, scenario.horizon.start)
             except InputError as exc:
                 errors.append(locate(exc, path + ("history",)))
+        if getattr(model, "kind", None) == "fleet" and getattr(model, "steps_file", None):
+            from smsim.resources.fleet.steps_file import read_steps_file
+
+            steps = Path(model.steps_file).expanduser()
+            try:
+                read_steps_file(steps if steps.is_absolute() else Path(base_dir) / steps)
+            except InputError as exc:
+                errors.append(locate(exc, path + ("steps_file",)))
     if errors:
         raise InputErrors(errors)
 
