@@ -3,10 +3,10 @@
 Each on-demand training resource of the bill is one job of ``n`` instances (its busiest hour's
 instance-hours, rounded) and ``W = instance-hours / n`` hours of work. On spot it is interrupted
 at the Spot Advisor rate of its type (``lambda`` per instance-hour, so ``n lambda`` per job-hour),
-checkpoints every ``tau`` (the optimal interval for a ``CHECKPOINT_WRITE_S`` write, see
-:func:`smsim.resources.training.spot.optimal_interval_s`) and restarts after a mean capacity
+checkpoints every ``tau`` (the optimal interval for a ``CHECKPOINT_WRITE_S`` write, smsim's
+``optimal_interval_s``) and restarts after a mean capacity
 wait of ``CAPACITY_WAIT_S``. The expected billable time ``B`` is
-:func:`smsim.resources.training.spot.expected_job`'s; the saving is
+smsim's ``expected_job`` closed form's; the saving is
 
     on-demand cost - spot rate x n x B,
 
@@ -20,13 +20,11 @@ from smsim.assess.findings import Finding, variant
 from smsim.assess.idle import fleets_of
 from smsim.bill.baseline import Baseline, resource_name
 from smsim.bill.usage import BillUsage
-from smsim.resources.training.spot import (
-    JobParams,
-    advisor_bucket,
-    bucket_rate_per_instance_hour,
-    expected_job,
-    optimal_interval_s,
-)
+
+try:  # the spot model's shared home, beside the kinds that run training
+    from smsim.resources import managed_spot as spot
+except ImportError:  # the layout where it lives with the training kind
+    from smsim.resources.training import spot
 
 CHECKPOINT_WRITE_S = 60.0
 CAPACITY_WAIT_S = 600.0
@@ -34,11 +32,11 @@ CAPACITY_WAIT_S = 600.0
 
 def spot_estimate(instance_type: str, instances: int, work_h: float, region: str, catalog) -> dict[str, float]:
     """Expected billable hours and interruptions of one job on spot (closed form)."""
-    bucket, _ = advisor_bucket(instance_type, region, catalog)
-    lam = bucket_rate_per_instance_hour(bucket) * instances / 3600.0
-    tau = optimal_interval_s(CHECKPOINT_WRITE_S, lam, CAPACITY_WAIT_S)
-    e = expected_job(JobParams(work_s=work_h * 3600.0, rate_per_s=lam, checkpoint_interval_s=tau,
-                               checkpoint_write_s=CHECKPOINT_WRITE_S, wait_mean_s=CAPACITY_WAIT_S))
+    bucket, _ = spot.advisor_bucket(instance_type, region, catalog)
+    lam = spot.bucket_rate_per_instance_hour(bucket) * instances / 3600.0
+    tau = spot.optimal_interval_s(CHECKPOINT_WRITE_S, lam, CAPACITY_WAIT_S)
+    e = spot.expected_job(spot.JobParams(work_s=work_h * 3600.0, rate_per_s=lam, checkpoint_interval_s=tau,
+                                         checkpoint_write_s=CHECKPOINT_WRITE_S, wait_mean_s=CAPACITY_WAIT_S))
     return {"billable_h": e["billable_s"] / 3600.0, "interruptions": e["interruptions"],
             "checkpoint_interval_s": tau, "bucket": bucket}
 
