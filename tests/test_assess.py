@@ -238,3 +238,20 @@ def test_real_focus_sample_has_nothing_to_rebuild_and_says_why(shared_data, tmp_
     assert why["Amazon Elastic Compute Cloud"] == "another service smsim does not rebuild"
     assert (why != "").all()
     assert rec.within_tolerance()
+
+
+def test_an_instance_type_the_catalog_lacks_is_named_not_rebuilt(planted, tmp_path):
+    import pandas as pd
+
+    bill = pd.read_parquet(planted[0])
+    mine = bill["line_item_resource_id"] == "nb-office"
+    bill.loc[mine, "line_item_usage_type"] = bill.loc[mine, "line_item_usage_type"].str.replace(
+        "ml.t3.medium", "ml.zz9.huge")
+    bill.loc[mine & (bill["smsim_instance_type"] != ""), "smsim_instance_type"] = "ml.zz9.huge"
+    bill.to_parquet(tmp_path / "odd.parquet")
+    result = scenario_from_bill(tmp_path / "odd.parquet", out=tmp_path / "b.yaml")
+    assert "nb-office" not in [f.name for f in load_scenario(tmp_path / "b.yaml").fleets]
+    why = result.reconciliation.resources.set_index("resource").loc["nb-office", "why"]
+    assert why.startswith("not rebuilt")
+    (note,) = [n for n in result.baseline.notes if n[0] == "nb-office"]
+    assert "unknown instance type 'ml.zz9.huge'" in note[3]
