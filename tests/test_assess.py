@@ -255,3 +255,18 @@ def test_an_instance_type_the_catalog_lacks_is_named_not_rebuilt(planted, tmp_pa
     assert why.startswith("not rebuilt")
     (note,) = [n for n in result.baseline.notes if n[0] == "nb-office"]
     assert "unknown instance type 'ml.zz9.huge'" in note[3]
+
+
+@pytest.mark.parametrize("fmt", ["cur", "focus"])
+def test_baseline_round_trip_in_every_bill_format(planted, tmp_path, fmt):
+    """Legacy CUR (the run's own ledger) and FOCUS price back to the cent as CUR 2.0 does."""
+    import pandas as pd
+
+    from smsim.billing.export import write_ledger
+
+    ledger = planted[0].parent / "ledger.parquet"  # the run's legacy CUR-shaped ledger
+    if fmt == "focus":
+        write_ledger(pd.read_parquet(ledger), tmp_path / "focus.csv", "focus")
+        ledger = tmp_path / "focus.csv"
+    rec = scenario_from_bill(ledger).reconciliation
+    assert abs(rec.total["difference_usd"]) < 0.005 and (rec.resources["difference_usd"].abs() < 0.005).all()
