@@ -270,3 +270,27 @@ def test_baseline_round_trip_in_every_bill_format(planted, tmp_path, fmt):
         ledger = tmp_path / "focus.csv"
     rec = scenario_from_bill(ledger).reconciliation
     assert abs(rec.total["difference_usd"]) < 0.005 and (rec.resources["difference_usd"].abs() < 0.005).all()
+
+
+def test_long_recordings_with_volumes_go_to_a_steps_file_and_price_back(tmp_path):
+    import yaml
+
+    from smsim import api
+
+    steps = [[h * 3600.0, float(h % 3)] for h in range(0, 72, 1)]  # 72 hourly changes
+    volumes = [[h * 3600.0, 20.0 + 10 * (h // 24)] for h in range(0, 72, 24)]
+    data = {"name": "long", "horizon": {"start": "2026-03-02T00:00:00Z", "duration_s": "3d"},
+            "fleets": [{"name": "jobs", "instance_type": "ml.m5.xlarge", "component": "Training",
+                        "count_steps": steps, "volume_gb_steps": volumes}]}
+    (tmp_path / "long.yaml").write_text(yaml.safe_dump(data))
+    run = api.run_scenario(tmp_path / "long.yaml")
+    api.write_run(run, tmp_path / "run", ledger_format="cur2")
+    result = scenario_from_bill(tmp_path / "run" / "ledger.cur2.parquet", out=tmp_path / "b" / "baseline.yaml")
+    (fleet,) = load_scenario(tmp_path / "b" / "baseline.yaml").fleets
+    assert fleet.steps_file == "baseline.traces/jobs.steps.csv" and fleet.count_steps is None
+    import pandas as pd
+
+    written = pd.read_csv(tmp_path / "b" / fleet.steps_file)
+    assert list(written.columns) == ["offset_s", "count", "volume_gb"]
+    rec = result.reconciliation
+    assert abs(rec.total["difference_usd"]) < 0.005 and (rec.components["difference_usd"].abs() < 0.005).all()

@@ -70,3 +70,17 @@ def test_bad_steps_file_exits_2_naming_file_line_and_column(tmp_path, text, wher
                                      "  - {name: f, instance_type: ml.m5.xlarge, steps_file: steps.csv}\n")
     res = CliRunner().invoke(app, ["validate", str(tmp_path / "s.yaml")])
     assert res.exit_code == 2 and str(tmp_path / where) in res.output, res.output
+
+
+def test_steps_file_volumes_given_twice_is_refused(tmp_path):
+    (tmp_path / "steps.csv").write_text("offset_s,count,volume_gb\n0,1,20\n")
+    (tmp_path / "s.yaml").write_text("name: s\nhorizon: {duration_s: 1d}\nfleets:\n  - {name: f, instance_type: "
+                                     "ml.m5.xlarge, steps_file: steps.csv, volume_gb_steps: [[0, 5]]}\n")
+    with pytest.raises(InputError, match="give the volumes once") as info:
+        api.run_scenario(tmp_path / "s.yaml")
+    assert "fleets[0].steps_file" in str(info.value) and ":4:" in str(info.value)
+    (tmp_path / "s.yaml").write_text("name: s\nhorizon: {start: 2026-03-02T00:00:00Z, duration_s: 1d}\nfleets:\n"
+                                     "  - {name: f, instance_type: ml.m5.xlarge, component: Training, steps_file: steps.csv}\n")
+    usage = api.run_scenario(tmp_path / "s.yaml").usage
+    gb = usage[usage["usage_kind"] == "storage"]
+    assert gb["quantity"].tolist() == [20.0] and gb["end_s"].tolist() == [86400.0]

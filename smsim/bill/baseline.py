@@ -142,6 +142,16 @@ def _endpoint(usage: BillUsage, metrics, g: pd.DataFrame, rid: str, itype: str, 
     return entry, model, trace
 
 
+def _with_volumes(frame: pd.DataFrame, g: pd.DataFrame) -> pd.DataFrame:
+    """``offset_s, count`` steps joined with the volume steps of ``g`` (hourly GB-months) on
+    every offset where either changes, each carried forward."""
+    vol = pd.DataFrame(steps(g["hour"], g["gb_months"], scale=HOURS_PER_MONTH), columns=["offset_s", "volume_gb"])
+    both = frame.merge(vol, on="offset_s", how="outer").sort_values("offset_s").ffill().fillna(0.0)
+    keep = (both[["count", "volume_gb"]].diff().abs().sum(axis=1) > 0).to_numpy().copy()
+    keep[0] = True
+    return both[keep].reset_index(drop=True)
+
+
 def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_discount: bool = True,
                    region: str | None = None, metrics=None, traces_dir: str = "traces") -> Baseline:
     """The baseline scenario data of ``usage`` (see the module docstring)."""
@@ -201,6 +211,10 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
                                                f"the catalog's {ours:.6g} USD/h"))
     for (rid, comp), g in usage.volumes.groupby(["resource", "component"], sort=True):
         entry = by_resource.get((rid, comp))
+        if entry is not None and "steps_file" in entry:  # the volumes go into the same file
+            frame = out.traces[entry["steps_file"]]
+            out.traces[entry["steps_file"]] = _with_volumes(frame, g)
+            continue
         if entry is not None and entry.get("kind") == "realtime":
             out.notes.append((rid, comp, float(g["cost_usd"].sum()), "ML storage of an endpoint is not rebuilt"))
             continue

@@ -178,7 +178,10 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
 
             steps = Path(model.steps_file).expanduser()
             try:
-                read_steps_file(steps if steps.is_absolute() else Path(base_dir) / steps)
+                _, volumes = read_steps_file(steps if steps.is_absolute() else Path(base_dir) / steps)
+                if volumes is not None and model.volume_gb_steps is not None:
+                    raise InputError("the steps file has a volume_gb column and volume_gb_steps is given too; "
+                                     "give the volumes once")
             except InputError as exc:
                 errors.append(locate(exc, path + ("steps_file",)))
     if errors:

@@ -34,7 +34,8 @@ class FleetModel:
             from smsim.resources.fleet.steps_file import read_steps_file
 
             path = Path(spec.steps_file).expanduser()
-            count_steps = read_steps_file(path if path.is_absolute() else ctx.scenario.base_dir / path)
+            count_steps, file_volumes = read_steps_file(path if path.is_absolute() else ctx.scenario.base_dir / path)
+            volume_steps = file_volumes if file_volumes is not None else volume_steps
         if count_steps is not None:
             self.windows = step_windows(count_steps, ctx.horizon_s)
         elif spec.schedule is None:

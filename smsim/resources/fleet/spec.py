@@ -66,8 +66,8 @@ class FleetSpec(StrictModel):
     )
     steps_file: str | None = Field(
         None, min_length=1,
-        description="CSV of recorded [offset_s, count] steps (columns offset_s, count), relative to the "
-        "scenario file; replaces count_steps for long recordings",
+        description="CSV of recorded steps (columns offset_s, count and optionally volume_gb), relative to "
+        "the scenario file; replaces count_steps (and volume_gb_steps) for long recordings",
     )
     count_scale: PositiveFloat = Field(
         1.0, description="multiplies the instance count (recorded or fixed): 0.5 = half the instances"
@@ -87,7 +87,7 @@ class FleetSpec(StrictModel):
         """``(field, rate_key)`` of every non-instance rate the fleet is billed at."""
         key = {"Notebook": "ml_storage_notebook_gb_month", "Studio": "studio_storage_gb_month"}.get(
             self.component, "ml_storage_gb_month")
-        return [("volume_gb_steps", key)] if self.volume_gb_steps else []
+        return [("volume_gb_steps", key)] if self.volume_gb_steps else [("steps_file", key)] if self.steps_file else []
 
     @model_validator(mode="after")
     def _steps(self):
