@@ -20,7 +20,8 @@ from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.schema import Scenario
 from smsim.units import HOURS_PER_MONTH
 
-__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "run_scenario", "scenario_json_schema", "write_run"]
+__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "assess_bill", "run_scenario", "scenario_from_bill",
+           "scenario_json_schema", "write_run"]
 
 
 @dataclass
@@ -320,3 +321,18 @@ def estimate_requests(scenario: Scenario) -> list[RequestEstimate]:
             n = None if workload is None else _workload_requests(workload, duration, start, scenario.base_dir)
         out.append(RequestEstimate(spec.name, kind, tier, mode == "request", n))
     return out
+
+
+def scenario_from_bill(bill: str | Path, **options):
+    """A baseline scenario that prices back to ``bill``, with its reconciliation
+    (:func:`smsim.assess.frombill.scenario_from_bill`)."""
+    from smsim.assess.frombill import scenario_from_bill as build
+
+    return build(bill, **options)
+
+
+def assess_bill(bill: str | Path, **options):
+    """Ranked findings for the account of ``bill`` (:func:`smsim.assess.api.assess`)."""
+    from smsim.assess.api import assess
+
+    return assess(bill, **options)

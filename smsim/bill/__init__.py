@@ -7,6 +7,9 @@ writing a run uses them.
   pricing class) decoded from its usage type and line-item type;
 * :mod:`smsim.bill.files`: the files of a bill (one file or a folder of parts) and their headers;
 * :mod:`smsim.bill.reader`: the import itself, streamed through DuckDB in bounded memory;
+* :mod:`smsim.bill.metrics`: CloudWatch usage metrics (get-metric-data JSON, CSV exports);
+* :mod:`smsim.bill.usage`: an imported bill's hourly usage per resource, plans, discount and tags;
+* :mod:`smsim.bill.baseline`: the baseline scenario that reproduces a bill;
 
 Imports point down only: this package uses billing, pricing, store and errors; nothing below it
 imports it.

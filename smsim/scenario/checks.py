@@ -182,6 +182,17 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
                 read_history(hist, scenario.horizon.start)
             except InputError as exc:
                 errors.append(locate(exc, path + ("history",)))
+        if getattr(model, "kind", None) == "fleet" and getattr(model, "steps_file", None):
+            from smsim.resources.fleet.steps_file import read_steps_file
+
+            steps = Path(model.steps_file).expanduser()
+            try:
+                _, volumes = read_steps_file(steps if steps.is_absolute() else Path(base_dir) / steps)
+                if volumes is not None and model.volume_gb_steps is not None:
+                    raise InputError("the steps file has a volume_gb column and volume_gb_steps is given too; "
+                                     "give the volumes once")
+            except InputError as exc:
+                errors.append(locate(exc, path + ("steps_file",)))
     if errors:
         raise InputErrors(errors)
 
@@ -196,4 +207,7 @@ def trace_files(scenario) -> list[tuple[tuple, Path]]:
         if isinstance(model, TraceWorkload):
             file = Path(model.path).expanduser()
             out.append((path + ("path",), file if file.is_absolute() else scenario.base_dir / file))
+        elif getattr(model, "kind", None) == "fleet" and getattr(model, "steps_file", None):
+            file = Path(model.steps_file).expanduser()
+            out.append((path + ("steps_file",), file if file.is_absolute() else scenario.base_dir / file))
     return out
