@@ -15,11 +15,7 @@ from smsim.assess.api import assess
 from smsim.assess.frombill import scenario_from_bill
 from smsim.cli import app
 from smsim.pricing.catalog import load_catalog
-
-try:
-    from smsim.resources.managed_spot import BUCKET_MAX_MONTHLY_PCT, optimal_interval_s
-except ImportError:
-    from smsim.resources.training.spot import BUCKET_MAX_MONTHLY_PCT, optimal_interval_s
+from smsim.resources.managed_spot import BUCKET_MAX_MONTHLY_PCT, optimal_interval_s
 from smsim.scenario import load_scenario
 from smsim.scenario.variants import load_variants
 

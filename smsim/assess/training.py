@@ -20,11 +20,7 @@ from smsim.assess.findings import Finding, variant
 from smsim.assess.idle import fleets_of
 from smsim.bill.baseline import Baseline, resource_name
 from smsim.bill.usage import BillUsage
-
-try:  # the spot model's shared home, beside the kinds that run training
-    from smsim.resources import managed_spot as spot
-except ImportError:  # the layout where it lives with the training kind
-    from smsim.resources.training import spot
+from smsim.resources import managed_spot as spot
 
 CHECKPOINT_WRITE_S = 60.0
 CAPACITY_WAIT_S = 600.0
