@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 import smsim
 from smsim import atomic
 from smsim.scenario import load_scenario, scenario_json_schema
+from smsim.scenario.resolved import resolved_scenario_yaml
 from smsim.scenario.schema import Scenario
 from smsim.units import HOURS_PER_MONTH
 
@@ -174,12 +174,6 @@ def outcome_warnings(resources: list[dict[str, Any]]) -> list[str]:
             text += "; no request was served, so there are no latencies"
         out.append(text)
     return out
-
-
-def resolved_scenario_yaml(scenario: Scenario) -> str:
-    """The scenario with every default filled in, as YAML (what exactly was simulated)."""
-    data = json.loads(scenario.model_dump_json())
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parquet", force: bool = False) -> Path:

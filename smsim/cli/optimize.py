@@ -74,9 +74,9 @@ def write_result(result, out: Path, force: bool = False) -> Path:
     import pandas as pd
 
     from smsim import atomic
-    from smsim.api import resolved_scenario_yaml as scenario_yaml
     from smsim.cli._common import _json_default
     from smsim.optimize.frontier import plot_frontier
+    from smsim.scenario.resolved import resolved_scenario_yaml as scenario_yaml
 
     with atomic.atomic_dir(out, force=force) as tmp:
         doc = result.to_dict()

@@ -95,7 +95,7 @@ def _stored_runs(store, arms: Sequence[Variant], seeds: list[int],
     """The (arm, replication) runs already recorded with the same scenario hash and seed."""
     import pandas as pd
 
-    from smsim.api import resolved_scenario_yaml
+    from smsim.scenario.resolved import resolved_scenario_yaml
     from smsim.store.records import scenario_hash
 
     out: dict[tuple[int, int], _StoredRun] = {}

@@ -53,7 +53,7 @@ def ranking_row(label: str, summary: dict[str, Any]) -> dict[str, Any]:
 def run_bench(folder: str | Path, *, store, jobs: int | None = 1, scheduler: Any = None, resume: bool = False,
               seed: int | None = None, progress: Callable[[float], None] | None = None) -> BenchResult:
     """Run (or, with ``resume``, reuse) every arm of every scenario in ``folder``; rank by cost."""
-    from smsim.api import resolved_scenario_yaml
+    from smsim.scenario.resolved import resolved_scenario_yaml
     from smsim.store.records import scenario_hash
 
     arms = []

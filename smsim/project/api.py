@@ -191,7 +191,7 @@ def write_projection(proj: Projection, out: str | Path, force: bool = False) -> 
         proj.table.to_csv(tmp / "spend_by_month.csv", index=False)
         proj.paths_frame().to_parquet(tmp / "paths.parquet", index=False)
         proj.eligible_usage().to_csv(tmp / "eligible_usage.csv", index=False)
-        from smsim.api import resolved_scenario_yaml
+        from smsim.scenario.resolved import resolved_scenario_yaml
 
         (tmp / "scenario.resolved.yaml").write_text(resolved_scenario_yaml(proj.scenario))
     return out
@@ -199,7 +199,7 @@ def write_projection(proj: Projection, out: str | Path, force: bool = False) -> 
 
 def record_projection(proj: Projection, store: str | Path | None = None) -> str:
     """Record the projection in the results store (kind ``project``) with its fan charts."""
-    from smsim.api import resolved_scenario_yaml
+    from smsim.scenario.resolved import resolved_scenario_yaml
     from smsim.store import Store
 
     return Store(store).record_summary(

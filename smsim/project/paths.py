@@ -114,8 +114,8 @@ def write_path_scenario(scenario, counts: dict[str, np.ndarray], seed: int, out_
     import yaml
 
     from smsim import atomic
-    from smsim.api import resolved_scenario_yaml
     from smsim.scenario import load_scenario
+    from smsim.scenario.resolved import resolved_scenario_yaml
     from smsim.workload.spec import TraceWorkload
 
     out = Path(out_dir)

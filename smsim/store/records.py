@@ -136,7 +136,7 @@ def resources_frame(run_id: str, summary: dict[str, Any]) -> pd.DataFrame:
 def record_from_result(result, kind: str = "run", *, label: str | None = None,
                        group_id: str | None = None) -> Record:
     """A :class:`Record` of a ``smsim.api.RunResult``."""
-    from smsim.api import resolved_scenario_yaml
+    from smsim.scenario.resolved import resolved_scenario_yaml
 
     scenario = result.scenario
     return Record(
