@@ -1,0 +1,1 @@
+"""LLM serving endpoints: token-level continuous batching (vLLM-style) on SageMaker."""
