@@ -20,6 +20,7 @@ from smsim.core import engine
 from smsim.resources.asynchronous.spec import AsyncEndpointSpec
 from smsim.resources.batch.spec import BatchTransformSpec, ProcessingJobSpec
 from smsim.resources.fleet.spec import FleetSpec
+from smsim.resources.llm.spec import LlmEndpointSpec
 from smsim.resources.multimodel.spec import MultiModelEndpointSpec
 from smsim.resources.notebooks.spec import NotebookSpec
 from smsim.resources.realtime.spec import RealtimeEndpointSpec
@@ -59,6 +60,7 @@ KINDS: list[Kind] = [
     Kind("endpoints", ServerlessEndpointSpec, "smsim.resources.serverless.model:ServerlessModel"),
     Kind("endpoints", AsyncEndpointSpec, "smsim.resources.asynchronous.model:AsyncEndpointModel"),
     Kind("endpoints", MultiModelEndpointSpec, "smsim.resources.multimodel.model:MultiModelEndpoint"),
+    Kind("endpoints", LlmEndpointSpec, "smsim.resources.llm.model:LlmEndpointModel"),
     Kind("fleets", FleetSpec, "smsim.resources.fleet.model:FleetModel"),
     Kind("training_jobs", TrainingJobSpec, "smsim.resources.training.model:TrainingModel"),
     Kind("batch_jobs", BatchTransformSpec, "smsim.resources.batch.model:BatchTransformModel"),

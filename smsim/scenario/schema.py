@@ -116,7 +116,8 @@ class Scenario(StrictModel):
                 error(("models", i, "name"), name, f"model name {name!r} is used twice; names must be unique")
         for i, ep in enumerate(self.endpoints):
             hosted = getattr(ep, "models", None)
-            refs = [(("models", j), name) for j, name in enumerate(hosted)] if hosted else [(("model",), ep.model)]
+            refs = [(("models", j), name) for j, name in enumerate(hosted)] if hosted else (
+                [(("model",), ep.model)] if "model" in type(ep).model_fields else [])  # llm: its own step model
             key_field = "latency_key" if hasattr(ep, "latency_key") else "instance_type"
             scaling = getattr(ep, "autoscaling", None)
             if ep.kind != "realtime" and scaling is not None:

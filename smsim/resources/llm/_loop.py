@@ -118,6 +118,8 @@ def step_time(kind, pieces, gp, gd, table, p, d, kv):
 def prefix_match(c, g, hflat, hoff, ehash, elast, ci, now, touch):
     """Leading hash blocks of request ``g`` cached on copy ``c`` (optionally marking them used)."""
     n = 0
+    if g < 0:
+        return 0
     for h in range(hoff[g], hoff[g + 1]):
         found = -1
         for e in range(ci[c, CI_NENT]):
@@ -148,6 +150,8 @@ def evict(c, ci, ehash, elast, cap_blocks, ent_blocks):
 
 @_JIT
 def cache_insert(c, g, hflat, hoff, ehash, elast, ci, now, cap_blocks, ent_blocks):
+    if g < 0:
+        return
     for h in range(hoff[g], hoff[g + 1]):
         found = -1
         for e in range(ci[c, CI_NENT]):
