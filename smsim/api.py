@@ -7,6 +7,7 @@ process, so sweeps can fan it out over a process pool or a cluster unchanged.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,8 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
         entry = {"resource_id": res.resource_id, "kind": res.kind, "section": res.section}
         entry.update(res.metrics)
         entry["cost_usd"] = float(cost_by_resource.get(res.resource_id, 0.0))
+        if res.kind == "llm":
+            entry.update(token_costs(entry["cost_usd"], entry["input_tokens"], entry["output_tokens"]))
         resources.append(entry)
         if res.series is not None:
             series[res.resource_id] = res.series
@@ -101,6 +104,16 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
     summary["resources"] = resources
     summary["warnings"] = outcome_warnings(resources)
     return RunResult(scenario=scenario, seed=sim.seed, usage=sim.usage, ledger=ledger, summary=summary, series=series)
+
+
+def token_costs(cost_usd: float, input_tokens: float, output_tokens: float) -> dict[str, float]:
+    """An LLM endpoint's cost per million tokens: the whole cost over the input tokens, over the
+    output tokens, and over both (providers' per-token prices split one bill the same way)."""
+    def per(n: float) -> float:
+        return cost_usd / n * 1e6 if n > 0 else math.nan
+
+    return {"cost_per_1m_input_tokens_usd": per(input_tokens), "cost_per_1m_output_tokens_usd": per(output_tokens),
+            "cost_per_1m_tokens_usd": per(input_tokens + output_tokens)}
 
 
 #: A resource whose failed requests reach this share of its requests is warned about.
