@@ -1,1 +1,1 @@
-"""LLM serving endpoints: token-level continuous batching (vLLM-style) on SageMaker."""
+"""LLM serving: hardware and model facts, the roofline step-time model and the serving simulation."""
