@@ -77,6 +77,24 @@ ROUND_ROBIN = 2
 @_JIT
 def step_time(kind, pieces, gp, gd, table, p, d, kv):
     """The step model's arrays evaluated at one step (see profile.StepForm)."""
+    if kind == 2:
+        # roofline (smsim.resources.llm.roofline, one prefill sequence per step with prefill)
+        tokens = p + d
+        if tokens <= 0:
+            return 0.0
+        n_pre = 1.0 if p > 0 else 0.0
+        read = pieces[0, 2]
+        if pieces[0, 5] > 0:
+            read += pieces[0, 3] * (1.0 - pieces[0, 4] ** tokens)
+        compute = pieces[0, 0] * tokens + pieces[0, 1] * (d + n_pre)
+        pairs = kv + (p * p / 2.0 if n_pre > 0 else 0.0)
+        attention = pieces[0, 6] * pairs
+        kv_read = pieces[0, 7] * (kv + tokens)
+        if kv_read > attention:
+            attention = kv_read
+        if read > compute:
+            compute = read
+        return compute + attention + pieces[0, 9] + pieces[0, 10] * tokens + pieces[0, 8]
     if kind == 0:
         best = -1.0
         for r in range(pieces.shape[0]):

@@ -25,8 +25,8 @@ import pandas as pd
 
 from smsim.core.engine import ResourceResult, SimContext
 from smsim.resources.llm.engine import EngineConfig, ServingEngine
+from smsim.resources.llm.layout import Layout, resolve
 from smsim.resources.llm.metrics import TokenMetrics
-from smsim.resources.llm.profile import step_model
 from smsim.resources.llm.requests import TokenRequests, load_hashes
 from smsim.resources.realtime.metering import EndpointMeter, max_concurrent
 from smsim.resources.scaling.autoscaler import Autoscaler, Instance
@@ -36,10 +36,10 @@ SERIES_COLUMNS = ["time_s", "copies_in_service", "arrivals", "served", "input_to
                   "concurrent_requests_per_copy", "busy_share", "preemptions", "kv_blocks_used"]
 
 
-def engine_config(spec) -> EngineConfig:
+def engine_config(spec, layout: Layout) -> EngineConfig:
     e = spec.engine
     return EngineConfig(
-        kv_capacity_blocks=spec.kv_capacity_blocks, max_num_seqs=e.max_num_seqs,
+        kv_capacity_blocks=layout.kv_capacity_blocks(e.block_size_tokens), max_num_seqs=e.max_num_seqs,
         max_num_batched_tokens=e.max_num_batched_tokens, block_size_tokens=e.block_size_tokens,
         queue_limit=spec.queue_limit, timeout_s=spec.invocation_timeout_s, routing=spec.routing,
         prefix_caching=e.prefix_caching, prefix_block_tokens=e.prefix_block_tokens,
@@ -59,8 +59,8 @@ class LlmDataPlane:
 
             raise InputError("routing: prefix_aware needs engine.prefix_caching: true (and a trace with hash_ids)",
                              path=f"endpoints.{spec.name}.routing")
-        self.model = step_model(spec.step_model, base)
-        self.engine = ServingEngine(engine_config(spec), self.model.form(), hashes=hashes)
+        self.layout = resolve(spec, base)
+        self.engine = ServingEngine(engine_config(spec, self.layout), self.layout.form, hashes=hashes)
         self.requests = TokenRequests(spec, ctx.arrivals_rng(spec), ctx.horizon_s, start=ctx.start, base_dir=base)
         self.metrics = TokenMetrics(spec.sla)
         self.rows: list[tuple] = []
@@ -78,8 +78,8 @@ class LlmDataPlane:
 
     def _on_event(self, now: float, event: str, inst: Instance) -> None:
         if event == "launch":
-            ready = inst.ready_s + (self.spec.model_load_s if inst.ready_s > 0 else 0.0)
-            ids = self.engine.add_copies(self.spec.copies_per_instance, ready)
+            ready = inst.ready_s + (self.layout.model_load_s if inst.ready_s > 0 else 0.0)
+            ids = self.engine.add_copies(self.layout.copies_per_instance, ready)
             self.copies[inst.instance_id] = (ids, ready, inst)
         elif event == "terminate":
             self.engine.end_copies(self.copies[inst.instance_id][0], now)
@@ -111,7 +111,7 @@ class LlmDataPlane:
         used = int(self.engine.kv_blocks_used().sum())
         self.rows.append((t0, copies, d["arrivals"], d["served"], d["input_tokens_served"], d["output_tokens"],
                           per_copy, busy, d["preemptions"], used))
-        k = self.spec.copies_per_instance
+        k = self.layout.copies_per_instance
         waiting = float(self.engine.outstanding().sum())
         self.wall_s += time.perf_counter() - wall
         return Metrics(t0, float(d["arrivals"]), copies / k, 100.0 * min(busy, 1.0), 100.0 * min(busy, 1.0), waiting,
@@ -139,7 +139,7 @@ class LlmDataPlane:
             "input_tokens_per_s": c["input_tokens_served"] / h, "output_tokens_per_s": c["output_tokens"] / h,
             "prefill_tokens_computed": c["prefill_tokens_computed"], "prefix_hit_tokens": c["prefix_hit_tokens"],
             "preemptions": c["preemptions"], "engine_steps": c["engine_steps"],
-            "peak_kv_blocks_per_copy": c["peak_kv_blocks"], "kv_capacity_blocks": self.spec.kv_capacity_blocks,
+            "peak_kv_blocks_per_copy": c["peak_kv_blocks"], "kv_capacity_blocks": self.engine.cfg.kv_capacity_blocks,
             "mean_concurrent_requests": c["request_seconds"] / h,
             "mean_copies_in_service": float(np.average(series.copies_in_service, weights=weights)) if len(series) else 0.0,
             "mean_instances": billed_s / h, "instance_hours": billed_s / 3600.0,
@@ -166,7 +166,9 @@ class LlmEndpointModel:
     def finish(self, ctx: SimContext) -> ResourceResult:
         metrics, series = self.plane.finish()
         s = self.spec
-        head = {"instance_type": s.instance_type, "copies_per_instance": s.copies_per_instance,
+        lay = self.plane.layout
+        head = {"instance_type": s.instance_type, "copies_per_instance": lay.copies_per_instance,
+                "tensor_parallel": lay.tp, "kv_capacity_tokens": lay.kv_capacity_tokens, "model_load_s": lay.model_load_s,
                 "routing": s.routing, "max_num_seqs": s.engine.max_num_seqs,
                 "max_num_batched_tokens": s.engine.max_num_batched_tokens}
         head.update(metrics)

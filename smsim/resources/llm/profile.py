@@ -54,8 +54,28 @@ def _interp_index(grid: np.ndarray, x: float) -> tuple[int, float]:
     return i, (x - grid[i]) / (grid[i + 1] - grid[i])
 
 
+#: The roofline's constants, in the order the compiled loop reads them (kind 2).
+ROOFLINE_KEYS = ("linear_s_per_token", "head_s_per_seq", "dense_read_s", "experts_read_s", "miss", "moe",
+                 "attn_s_per_pair", "kv_s_per_token", "overhead_s", "comm_fixed_s", "comm_s_per_token")
+
+
+def form_of(model) -> StepForm:
+    """The arrays of a step model: its own ``form()``, or the roofline's constants (kind 2)."""
+    if hasattr(model, "form"):
+        return model.form()
+    c = getattr(model, "_c", None)
+    if c is None:
+        raise TypeError(f"{type(model).__name__} has no form() the serving engine can evaluate")
+    z = np.zeros(1)
+    return StepForm(2, np.array([[float(c[k]) for k in ROOFLINE_KEYS]]), z, z, np.zeros((1, 1)))
+
+
 def eval_form(form: StepForm, p: float, d: float, kv: float) -> float:
     """The step time of ``form`` (the compiled loop computes the same in :mod:`.engine`)."""
+    if form.kind == 2:
+        from smsim.resources.llm import _loop
+
+        return float(_loop.step_time(2, form.pieces, form.grid_p, form.grid_d, form.table, p, d, kv))
     if form.kind == 0:
         best = -1.0
         for c0, cp, cd, ck in form.pieces:

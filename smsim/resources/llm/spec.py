@@ -62,7 +62,20 @@ class ProfileStepModel(StrictModel):
     path: str = Field(min_length=1, description="CSV file, relative to the scenario file")
 
 
-StepModelSpec = Annotated[LinearStepModel | ProfileStepModel, Field(discriminator="kind")]
+class RooflineStepSpec(StrictModel):
+    """The roofline of ``model`` on the endpoint's instance type (:mod:`.roofline`): step time,
+    KV-cache capacity, copies per instance and model load time all follow from the facts tables;
+    an explicit ``kv_capacity_tokens``, ``copies_per_instance`` or ``model_load_s`` overrides them."""
+
+    kind: Literal["roofline"] = "roofline"
+    model: str = Field(min_length=1, description="e.g. Llama-3.1-8B (data/pricing/llm_models.csv)")
+    weight_dtype: Literal["fp16", "bf16", "fp8", "int8", "int4"] = "fp16"
+    kv_dtype: Literal["fp16", "bf16", "fp8"] = "fp16"
+    tp: PositiveCount | None = Field(None, description="tensor-parallel degree; the smallest that fits when absent")
+    max_model_len: PositiveCount | None = Field(None, description="longest sequence a copy must hold (vLLM's)")
+
+
+StepModelSpec = Annotated[LinearStepModel | ProfileStepModel | RooflineStepSpec, Field(discriminator="kind")]
 
 
 class EngineLimits(StrictModel):
@@ -123,11 +136,14 @@ class LlmEndpointSpec(StrictModel):
     name: ResourceName
     instance_type: InstanceType
     step_model: StepModelSpec
-    kv_capacity_tokens: Annotated[int, Field(ge=1, le=10**9)] = Field(
-        description="KV-cache tokens one model copy holds (accelerator memory minus weights)"
+    kv_capacity_tokens: Annotated[int, Field(ge=1, le=10**9)] | None = Field(
+        None, description="KV-cache tokens one model copy holds (accelerator memory minus weights); "
+        "the roofline's when absent (required for linear and profile step models)"
     )
-    copies_per_instance: PositiveCount = Field(1, description="model copies (inference components) per instance")
-    model_load_s: Duration = Field(0.0, description="added to the provisioning delay of a launched instance")
+    copies_per_instance: PositiveCount | None = Field(
+        None, description="model copies (inference components) per instance; roofline: accelerators / tp, else 1")
+    model_load_s: Duration | None = Field(
+        None, description="added to the provisioning delay of a launched instance; roofline: from the weights' size, else 0")
     engine: EngineLimits = Field(default_factory=EngineLimits)
     routing: Literal["least_outstanding", "prefix_aware", "round_robin"] = "least_outstanding"
     queue_limit: Count | None = Field(
@@ -151,20 +167,19 @@ class LlmEndpointSpec(StrictModel):
                 f"engine.max_num_batched_tokens ({self.engine.max_num_batched_tokens}) is below "
                 f"engine.max_num_seqs ({self.engine.max_num_seqs}): a full batch could not decode"
             )
-        if self.kv_capacity_tokens < self.engine.block_size_tokens:
+        if self.kv_capacity_tokens is None and self.step_model.kind != "roofline":
+            raise ValueError(f"kv_capacity_tokens is required with a {self.step_model.kind} step model "
+                             "(only the roofline derives it from the hardware)")
+        if self.kv_capacity_tokens is not None and self.kv_capacity_tokens < self.engine.block_size_tokens:
             raise ValueError(f"kv_capacity_tokens ({self.kv_capacity_tokens}) is below one block "
                              f"({self.engine.block_size_tokens} tokens)")
         if self.autoscaling is not None and self.autoscaling.can_reach_zero:
             raise ValueError("an llm endpoint keeps at least one instance: set autoscaling.min_capacity >= 1")
         return self
 
-    @property
-    def kv_capacity_blocks(self) -> int:
-        return self.kv_capacity_tokens // self.engine.block_size_tokens
-
     def scaling(self) -> AutoscalingSpec:
         return variant_scaling(self.autoscaling, self.initial_instance_count)
 
 
 __all__ = ["BLOCK_SIZE_TOKENS", "EngineLimits", "LinearStepModel", "LlmEndpointSpec", "ProfileStepModel",
-           "StepModelSpec", "TokenSlaSpec"]
+           "RooflineStepSpec", "StepModelSpec", "TokenSlaSpec"]
