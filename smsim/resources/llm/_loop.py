@@ -68,6 +68,9 @@ A_CONC = 0  # integral of requests in the system dt
 A_BUSY = 1  # integral of copies stepping dt (credited at step start)
 A_TLAST = 2
 N_A = 3
+#: prefix-aware routing prefers a cached prefix only on copies within this many requests of the
+#: least loaded one (else load balance wins, as cache-aware routers' balance thresholds do)
+prefix_slack = 8
 # routing policies
 LEAST_OUTSTANDING = 0
 PREFIX_AWARE = 1
@@ -242,9 +245,10 @@ def blocks_for(tokens, bs):
 @_JIT
 def start_step(c, t, cf, ci, run, pre, wq, rf, ri, free, nfree, hflat, hoff, ehash, elast, k, acc,
                kind, pieces, gp, gd, table, max_seqs, max_tokens, bs, cap_blocks, ent_blocks,
-               hit_tokens_per_entry, caching, timeout_s):
+               hit_tokens_per_entry, caching, timeout_s, watermark):
     """Schedule the next step of copy ``c`` at ``t`` (vLLM: running first, in admission order,
-    preempting the most recently admitted on a full cache; then preempted, then waiting FIFO).
+    preempting the most recently admitted on a full cache; then preempted, then waiting FIFO,
+    each admitted only when the blocks of its whole prompt fit above the watermark).
     Returns the number of requests that left (timed out)."""
     left = 0
     qcap = wq.shape[1]
@@ -313,8 +317,8 @@ def start_step(c, t, cf, ci, run, pre, wq, rf, ri, free, nfree, hflat, hoff, eha
             if hit > target - 1:
                 hit = target - 1
         n = min(target - hit, budget)
-        need = blocks_for(hit + n, bs)
-        if need > cap_blocks - ci[c, CI_USED]:
+        need = blocks_for(target, bs)
+        if need + watermark > cap_blocks - ci[c, CI_USED]:
             break
         if hit > 0:
             prefix_match(c, ri[s, RI_GIDX], hflat, hoff, ehash, elast, ci, t, True)
@@ -358,7 +362,7 @@ def start_step(c, t, cf, ci, run, pre, wq, rf, ri, free, nfree, hflat, hoff, eha
 def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, rf, ri, free, nfree,
             hflat, hoff, ehash, elast, k, acc, done_f, done_i, rr, in_system,
             kind, pieces, gp, gd, table, max_seqs, max_tokens, bs, cap_blocks, ent_blocks,
-            hit_tokens_per_entry, caching, timeout_s, queue_limit, policy):
+            hit_tokens_per_entry, caching, timeout_s, queue_limit, policy, watermark):
     """Run every copy and route every arrival of ``arr_*`` up to ``until`` (events at ``until``
     wait for the next call). Ties: arrivals before step boundaries at the same instant, copies by
     index. Returns the number of requests in the system at ``until``."""
@@ -384,7 +388,7 @@ def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, r
             out = arr_o[ai]
             ai += 1
             k[K_ARRIVALS] += 1
-            if blocks_for(prompt + out, bs) > cap_blocks:
+            if blocks_for(prompt + out, bs) + watermark > cap_blocks:
                 k[K_REJECT_LONG] += 1
                 continue
             best = -1
@@ -407,12 +411,18 @@ def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, r
                             break
                         pick -= 1
             else:
+                min_load = 1 << 60
+                for c in range(n_copies):
+                    if cf[c, CF_READY] <= t and t < cf[c, CF_END]:
+                        load = ci[c, CI_RUN] + ci[c, CI_PRE] + ci[c, CI_WLEN]
+                        if load < min_load:
+                            min_load = load
                 for c in range(n_copies):
                     if not (cf[c, CF_READY] <= t and t < cf[c, CF_END]):
                         continue
                     load = ci[c, CI_RUN] + ci[c, CI_PRE] + ci[c, CI_WLEN]
                     match = 0
-                    if policy == PREFIX_AWARE and caching:
+                    if policy == PREFIX_AWARE and caching and load <= min_load + prefix_slack:
                         match = prefix_match(c, g, hflat, hoff, ehash, elast, ci, t, False)
                     if best < 0 or match > best_match or (match == best_match and load < best_load):
                         best = c
@@ -446,7 +456,7 @@ def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, r
                                          acc, done_f, done_i, cap_blocks, ent_blocks, caching)
             in_system -= start_step(c, t, cf, ci, run, pre, wq, rf, ri, free, nfree, hflat, hoff, ehash, elast,
                                     k, acc, kind, pieces, gp, gd, table, max_seqs, max_tokens, bs, cap_blocks,
-                                    ent_blocks, hit_tokens_per_entry, caching, timeout_s)
+                                    ent_blocks, hit_tokens_per_entry, caching, timeout_s, watermark)
     acc[A_CONC] += in_system * (until - acc[A_TLAST])
     acc[A_TLAST] = until
     return in_system

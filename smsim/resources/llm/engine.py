@@ -12,7 +12,8 @@ Semantics (the reference twin, :mod:`.reference`, implements the same in plain o
   its prompt up to the token budget ``max_num_batched_tokens``), each given the KV blocks it
   needs; when the cache is full the most recently admitted running sequence is preempted (its
   blocks freed, recomputed later); then preempted sequences (most recent first) and waiting
-  requests (arrival order) are admitted while ``max_num_seqs``, the budget and free blocks allow.
+  requests (arrival order) are admitted while ``max_num_seqs`` and the budget allow and the blocks
+  of the whole prompt are free above a watermark of 1 % of the cache (vLLM's ``can_allocate``).
   The step's time comes from the step model at (prefill tokens, decoding sequences, context
   tokens read); its tokens appear at its end. A prefill that completes emits the first token.
 * A request is routed at its arrival to a copy InService (least outstanding requests, prefix
@@ -68,6 +69,11 @@ class EngineConfig:
     routing: str = "least_outstanding"
     prefix_caching: bool = False
     prefix_block_tokens: int = 512
+    watermark: float = 0.01  # vLLM: share of blocks kept free when admitting
+
+    @property
+    def watermark_blocks(self) -> int:
+        return int(self.watermark * self.kv_capacity_blocks)
 
 
 @dataclass
@@ -192,7 +198,7 @@ class ServingEngine:
             self.in_system, f.kind, f.pieces, f.grid_p, f.grid_d, f.table, cfg.max_num_seqs,
             cfg.max_num_batched_tokens, cfg.block_size_tokens, cfg.kv_capacity_blocks, self.ent_blocks,
             cfg.prefix_block_tokens, self.caching, float(cfg.timeout_s), cfg.queue_limit,
-            POLICIES[cfg.routing]))
+            POLICIES[cfg.routing], cfg.watermark_blocks))
         self.clock_s = float(until_s)
         m = int(self.k[L.K_DONE])
         return Finished(done_f[:m, 0], done_f[:m, 1], done_f[:m, 2], done_i[:m, 0], done_i[:m, 1], done_i[:m, 2])

@@ -42,7 +42,7 @@ class Copy:
 
 def simulate(arrivals, copies_ready_s, step_time, *, cap_blocks, max_seqs=256, max_tokens=8192, bs=16,
              queue_limit=1024, timeout_s=60.0, policy="least_outstanding", hashes=None, prefix_block_tokens=512,
-             until_s=math.inf):
+             until_s=math.inf, watermark=0):
     """``arrivals``: ``(t, prompt, out)`` sorted; ``hashes``: per-request hash lists (prefix
     caching on when given). Returns ``(finished [(arrival, first, finish, prompt, out)], counters)``."""
     copies = [Copy(r) for r in copies_ready_s]
@@ -127,8 +127,8 @@ def simulate(arrivals, copies_ready_s, step_time, *, cap_blocks, max_seqs=256, m
             target = r.prompt + r.gen
             hit = min(match(cp, r.index) * prefix_block_tokens, target - 1) if r.gen == 0 and caching else 0
             n = min(target - hit, plan.tokens)
-            need = scheduler.blocks_for(hit + n, bs)
-            if not scheduler.can_admit(need, cap_blocks - cp.used):
+            need = scheduler.blocks_for(target, bs)
+            if not scheduler.can_admit(need, cap_blocks - cp.used, watermark):
                 break
             if hit:
                 for h in hashes[r.index][: match(cp, r.index)]:
@@ -163,7 +163,7 @@ def simulate(arrivals, copies_ready_s, step_time, *, cap_blocks, max_seqs=256, m
             r = Req(ta, int(prompt), int(out), i)
             i += 1
             ok = [c for c, cp in enumerate(copies) if cp.ready_s <= ta < cp.end_s]
-            if scheduler.blocks_for(r.prompt + r.out, bs) > cap_blocks or not ok:
+            if scheduler.blocks_for(r.prompt + r.out, bs) + watermark > cap_blocks or not ok:
                 cnt["rejected"] += 1
                 continue
             loads = [len(copies[c].running) + len(copies[c].preempted) + len(copies[c].waiting) for c in ok]

@@ -10,8 +10,10 @@ The compiled loop (:mod:`._loop`) inlines exactly these rules; the plain twin
 * When a running sequence cannot get its blocks, the most recently admitted running sequence is
   preempted (its blocks freed, its tokens recomputed when it is admitted again); if that is the
   sequence itself, the step goes on without it.
-* A waiting request is admitted only if the blocks for its first chunk are free (no preemption
+* A waiting request is admitted only if the blocks of its whole prompt (plus tokens already
+  generated, when recomputing) are free above a watermark (vLLM's ``can_allocate``; no preemption
   to admit), in order: preempted first (most recent first), then arrivals first come first served.
+  Its later prefill chunks then need no new blocks.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ def preemption_victim(n_running: int) -> int:
     return n_running - 1
 
 
-def can_admit(blocks_needed: int, blocks_free: int) -> bool:
-    return blocks_needed <= blocks_free
+def can_admit(blocks_needed: int, blocks_free: int, watermark_blocks: int = 0) -> bool:
+    """Admit when the blocks of the whole prompt fit and ``watermark_blocks`` stay free."""
+    return blocks_needed + watermark_blocks <= blocks_free
 
 
 def prefix_hit_tokens(cached_blocks: int, block_tokens: int, target: int) -> int:
