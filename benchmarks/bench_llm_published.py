@@ -42,6 +42,9 @@ NIM = ("NVIDIA NIM LLM benchmarking, Performance, NIM 1.8.0, https://docs.nvidia
        "performance (concurrency 1; read 2026-12-07)")
 MUSGRAVE = ("J. Musgrave, 'vLLM throughput-latency sweep on NVIDIA A100', https://johnmusgrave.com/p/"
             "vllm-throughput-latency-sweep-on (vLLM 0.23.0, concurrency 1, 1024 in / 128 out; read 2026-12-07)")
+TGI = ("P. Schmid, 'Llama 2 on Amazon SageMaker a Benchmark', Hugging Face blog, 2023-09-26, github.com/huggingface/"
+       "blog llama-sagemaker-benchmark.md @11a8ec1e (TGI 1.0.3 on SageMaker, 1 concurrent request, median ms/token; "
+       "prompt length not stated, 256 assumed; read 2026-12-07)")
 BUILDKITE = ("vLLM nightly performance benchmark, build 9515, https://buildkite.com/vllm/performance-benchmark/"
              "builds/9515 (latency test: batch 8, 32 in / 128 out; read 2026-12-07)")
 
@@ -59,7 +62,7 @@ class Point:
     output_tokens: int
     published: float
     source: str
-    role: str = "check"  # or "calibration: <constant>"
+    role: str = "check"  # "calibration: <constant>", or "other engine" (printed, counted apart)
     max_num_seqs: int = 256
     gpu_memory_utilization: float = 0.9
     batch: int = 1
@@ -98,27 +101,37 @@ POINTS = [
           4, 32, 128, published=2077.53, source=BUILDKITE, batch=8),
     Point("Mixtral-8x7B bf16 2xH200 batch 8", "batch_latency_ms", "ml.p5e.48xlarge", "Mixtral-8x7B", "fp16", "fp16",
           2, 32, 128, published=1917.44, source=BUILDKITE, batch=8),
+    Point("Llama-2-7B fp16 4xA10G (TGI 1.0.3)", "tpot_ms", "ml.g5.12xlarge", "Llama-2-7B", "fp16", "fp16", 4,
+          256, 256, published=16.81, source=TGI, role="other engine"),
+    Point("Llama-2-70B fp16 8xA100-40GB (TGI 1.0.3)", "tpot_ms", "ml.p4d.24xlarge", "Llama-2-70B", "fp16", "fp16", 8,
+          256, 256, published=41.35, source=TGI, role="other engine"),
 ]
 
 TOLERANCE = {"throughput": 0.15, "ttft_ms": 0.20, "tpot_ms": 0.20, "batch_latency_ms": 0.20}
 
 
 def model_value(p: Point, **overrides) -> float:
+    return model_figure(p, **overrides)[0]
+
+
+def model_figure(p: Point, **overrides) -> tuple[float, str]:
+    """The model's figure for ``p`` and a note on what bounds it."""
     hw = serving_hardware(p.instance_type, p.model, p.weight_dtype, p.kv_dtype, p.tp,
                           gpu_memory_utilization=p.gpu_memory_utilization,
                           max_model_len=max(4096, p.input_tokens + p.output_tokens))
     m = roofline_step_model(hw, **overrides)
     if p.metric == "throughput":
-        return saturation(hw, m, p.input_tokens, p.output_tokens, p.max_num_seqs).output_tokens_per_s
+        sat = saturation(hw, m, p.input_tokens, p.output_tokens, p.max_num_seqs)
+        return sat.output_tokens_per_s, f"batch {sat.batch} ({sat.limited_by})"
     if p.metric == "ttft_ms":
-        return 1e3 * low_load_ttft_s(m, p.input_tokens)
+        return 1e3 * low_load_ttft_s(m, p.input_tokens), ""
     if p.metric == "tpot_ms":
-        return 1e3 * low_load_tpot_s(m, p.input_tokens, p.output_tokens)
+        return 1e3 * low_load_tpot_s(m, p.input_tokens, p.output_tokens), f"closed form {1e3 * closed_form_tpot_s(hw):.1f}"
     # a fixed batch: every prompt prefilled in one step, then output_tokens - 1 decode steps
     b, i = p.batch, p.input_tokens
     total = m.step_time_s(b * i, 0, b * i, prefill_seqs=b)
     total += sum(m.step_time_s(0, b, b * (i + j)) for j in range(1, p.output_tokens))
-    return 1e3 * total
+    return 1e3 * total, ""
 
 
 def calibrate() -> None:
@@ -145,18 +158,25 @@ def main() -> None:
         calibrate()
         return
     print(f"efficiencies: {calibration.EFFICIENCIES}\n")
-    print(f"{'point':40} {'metric':17} {'published':>10} {'model':>10} {'error':>8}  verdict")
-    misses = checks = 0
+    print(f"{'point':40} {'metric':17} {'published':>10} {'model':>10} {'error':>8}  {'verdict':38} model note")
+    misses = checks = other = other_ok = 0
     for p in POINTS:
-        got = model_value(p)
+        got, note = model_figure(p)
         err = got / p.published - 1
         ok = abs(err) <= TOLERANCE[p.metric]
-        verdict = p.role if p.role != "check" else ("within" if ok else "MISS") + f" {TOLERANCE[p.metric]:.0%}"
+        verdict = ("within" if ok else "MISS") + f" {TOLERANCE[p.metric]:.0%}"
         if p.role == "check":
             checks += 1
             misses += not ok
-        print(f"{p.label:40} {p.metric:17} {p.published:10.1f} {got:10.1f} {err:+8.1%}  {verdict}")
-    print(f"\n{checks - misses} of {checks} check points within tolerance\n")
+        elif p.role == "other engine":
+            other += 1
+            other_ok += ok
+            verdict += " (other engine)"
+        else:
+            verdict = p.role
+        print(f"{p.label:40} {p.metric:17} {p.published:10.1f} {got:10.1f} {err:+8.1%}  {verdict:38} {note}")
+    print(f"\nvLLM / TensorRT-LLM / NIM: {checks - misses} of {checks} check points within tolerance; "
+          f"older engines: {other_ok} of {other}\n")
     print("sources:")
     for src in dict.fromkeys(p.source for p in POINTS):
         print(f"  {src}")

@@ -1,6 +1,6 @@
 """The roofline's efficiency constants: what fraction of the datasheet peaks a serving engine gets.
 
-Calibrated once each, on three measurements, and then held fixed for every accelerator, model and
+Calibrated once each, on four measurements, and then held fixed for every accelerator, model and
 dtype (``benchmarks/bench_llm_published.py`` prints the points used as "calibration" beside the
 points that check the model, and ``--calibrate`` re-derives the fitted values):
 
@@ -16,9 +16,12 @@ points that check the model, and ``--calibrate`` re-derives the fitted values):
 * ``step_overhead_s`` 1.9 ms fits the batch-1 decode of Llama-3.1-8B bf16 on one A100 40GB under
   vLLM 0.23 (75 tokens/s, a TPOT of 13.3 ms; johnmusgrave.com, "vLLM throughput-latency sweep on
   NVIDIA A100") once the weights and KV cache are read at 0.85 x 1555 GB/s.
-* ``link_efficiency`` and the all-reduce latencies are assumptions, not fits: ring all-reduce
-  reaches about 70 % of the link's one-way bandwidth; a small all-reduce costs about 10 us over
-  NVLink (vLLM's custom all-reduce), 30 us over PCIe (NCCL) and 15 us over NeuronLink.
+* ``allreduce_latency_s`` over NVLink, 30 us, is Vidur's measured NCCL all-reduce on 8 H100s of
+  a DGX (data/profiling/network/h100_dgx/all_reduce.csv @e26eb8f7): median 34 us over messages of
+  2-512 KB, of which about 2 us is the transfer itself.
+* ``link_efficiency`` 0.7 and the all-reduce latencies over PCIe (45 us) and NeuronLink (30 us)
+  are assumptions, not fits: ring all-reduce reaches about 70 % of the link's one-way bandwidth,
+  and PCIe has no NVLink's low-latency path between GPUs.
 
 Any of them can be overridden per model (:func:`with_overrides`).
 """
@@ -30,7 +33,7 @@ from dataclasses import dataclass, fields, replace
 from smsim.errors import InputError, did_you_mean
 
 #: One all-reduce of a small message, seconds, by interconnect (``accelerator_instances.csv``).
-ALLREDUCE_LATENCY_S: dict[str, float] = {"nvlink3": 10e-6, "nvlink4": 10e-6, "pcie4": 30e-6, "neuronlink2": 15e-6}
+ALLREDUCE_LATENCY_S: dict[str, float] = {"nvlink3": 30e-6, "nvlink4": 30e-6, "pcie4": 45e-6, "neuronlink2": 30e-6}
 
 
 @dataclass(frozen=True)

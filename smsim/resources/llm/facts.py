@@ -115,11 +115,16 @@ def fact_table(name: str) -> pd.DataFrame:
 
 def lookup_row(name: str, value: str, what: str) -> dict:
     """The row of ``name`` whose key equals ``value`` (case-insensitive), else an InputError with did-you-mean."""
+    keys, rows = _rows(name)
+    row = rows.get(str(value).strip().lower())
+    if row is None:
+        raise InputError(f"unknown {what} {value!r}" + did_you_mean(value, keys) + f"; known: {', '.join(keys)}", path=what)
+    return dict(row)
+
+
+@functools.cache
+def _rows(name: str) -> tuple[list[str], dict[str, dict]]:
+    """The keys of table ``name`` in file order and its rows by case-folded key."""
     table = fact_table(name)
     key = FACT_FILES[name][1]
-    keys = table[key].tolist()
-    folded = {k.lower(): i for i, k in enumerate(keys)}
-    index = folded.get(str(value).strip().lower())
-    if index is None:
-        raise InputError(f"unknown {what} {value!r}" + did_you_mean(value, keys) + f"; known: {', '.join(keys)}", path=what)
-    return table.iloc[index].to_dict()
+    return table[key].tolist(), {r[key].lower(): r for r in table.to_dict("records")}

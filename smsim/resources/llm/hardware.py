@@ -12,6 +12,7 @@ vLLM and TensorRT-LLM keep them. The KV cache (``kv_dtype``) is ``fp16``/``bf16`
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -162,6 +163,7 @@ class ModelShape:
         return 2 * self.layers * self.kv_heads * self.head_dim * KV_BYTES[kv_dtype]
 
 
+@functools.lru_cache(maxsize=256)
 def accelerator(name: str) -> Accelerator:
     row = lookup_row("accelerators.csv", name, "accelerator")
     return Accelerator(
@@ -171,6 +173,7 @@ def accelerator(name: str) -> Accelerator:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def instance_accelerators(instance_type: str) -> InstanceAccelerators:
     row = lookup_row("accelerator_instances.csv", instance_type, "instance_type")
     return InstanceAccelerators(
@@ -180,6 +183,7 @@ def instance_accelerators(instance_type: str) -> InstanceAccelerators:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def model_shape(name: str) -> ModelShape:
     """A model by name; a Hugging Face id (``meta-llama/Llama-3.1-8B-Instruct``) matches its base row."""
     key = str(name).strip().split("/")[-1]

@@ -92,6 +92,8 @@ def serving_hardware(
     if not 0 < gpu_memory_utilization <= 1:
         raise InputError(f"gpu_memory_utilization must be in (0, 1], found {gpu_memory_utilization}",
                          path="gpu_memory_utilization")
+    if not activation_reserve_gb >= 0:
+        raise InputError(f"activation_reserve_gb must be >= 0, found {activation_reserve_gb}", path="activation_reserve_gb")
     instance = instance_accelerators(instance_type)
     shape = model_shape(model)
     needed_len = DEFAULT_MAX_MODEL_LEN if max_model_len is None else int(max_model_len)

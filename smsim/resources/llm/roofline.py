@@ -19,7 +19,7 @@ The calibration of the efficiencies is in :mod:`smsim.resources.llm.calibration`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from smsim.resources.llm.memory import ServingHardware, serving_hardware
 __all__ = ["RooflineStepModel", "ServingHardware", "StepTimeModel", "roofline_step_model", "serving_hardware"]
 
 
+@runtime_checkable
 class StepTimeModel(Protocol):
     """What the serving engine needs: the duration of one iteration, in seconds."""
 
