@@ -155,10 +155,13 @@ DAY = """\
 """
 
 
+DAY_LENGTH = ["1d"]
+
+
 def part_b(folder: Path) -> None:
     print("\n== B. one day, autoscaled around 20 x ml.g6e.xlarge, 50 requests/s ==")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    summary, wall = _run(HEAD.format(duration="1d") + "endpoints:\n" + DAY, folder)
+    summary, wall = _run(HEAD.format(duration=DAY_LENGTH[0]) + "endpoints:\n" + DAY, folder)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     r = summary["resources"][0]
     print(f"   {r['requests']:,} requests, {r['output_tokens']:,} output tokens, {r['engine_steps']:,} engine steps; "
@@ -175,7 +178,9 @@ def main() -> None:
     ap.add_argument("--e2e-p99", type=float, default=30.0)
     ap.add_argument("--skip-day", action="store_true")
     ap.add_argument("--skip-trace", action="store_true")
+    ap.add_argument("--day-length", default="1d", help="shorter for a quick look, e.g. 6h")
     args = ap.parse_args()
+    DAY_LENGTH[0] = args.day_length
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if not args.skip_trace:
