@@ -1,0 +1,85 @@
+"""The LLM optimizer against brute force on a small space, and its bad input."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from smsim.cli import app
+from smsim.optimize.llm import LlmSpace, brute_force, parse_token_sla, search
+from smsim.scenario import load_scenario
+
+SCENARIO = """\
+name: llm-opt
+region: us-east-1
+horizon: {start: 2026-03-02T00:00:00Z, duration_s: 15m}
+seed: 2
+endpoints:
+  - kind: llm
+    name: chat
+    instance_type: ml.g6e.xlarge
+    step_model: {kind: roofline, model: Llama-3.1-8B}
+    engine: {max_num_seqs: 64}
+    workload:
+      kind: poisson
+      rate_per_s: 3
+      attributes:
+        input_tokens: {kind: lognormal, median: 800, p99: 4000}
+        output_tokens: {kind: lognormal, median: 150, p99: 800}
+    sla: {ttft_p99_s: 1.5, tpot_p99_s: 0.06}
+"""
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO)
+    return path
+
+
+@pytest.mark.parametrize("screen", [True, False])
+def test_search_equals_brute_force(scenario, screen):
+    sc = load_scenario(scenario)
+    space = LlmSpace(("ml.g6e.xlarge", "ml.g6.xlarge", "ml.g5.xlarge"), ("fp16", "fp8"), ("fp16",), (None,), (64,),
+                     (1, 2, 3))
+    fast = search(sc, "chat", space, screen=screen)
+    full = brute_force(sc, "chat", space)
+    assert full.best is not None
+    assert fast.best.candidate == full.best.candidate and fast.best.cost_usd == full.best.cost_usd
+    assert len(fast.evaluations) < len(full.evaluations)
+    # the cheapest feasible really is: nothing cheaper in the full table meets the SLA
+    assert all(not e.feasible for e in full.evaluations if e.key < full.best.key)
+    # a fixed fleet's billed cost is exactly instances x price x hours (the search's bound)
+    for e in full.evaluations:
+        c = e.candidate
+        assert e.cost_usd == pytest.approx(c.instances * c.usd_per_hour * 0.25, abs=1e-6)
+
+
+def test_left_out_with_reason(scenario):
+    sc = load_scenario(scenario)
+    res = search(sc, "chat", LlmSpace(("ml.g6.xlarge",), ("fp16",), ("fp16",), (4,), (64,), (1,)))
+    assert res.n_candidates == 0 and "tp=4" in res.skipped[0][1]
+
+
+def test_parse_token_sla():
+    assert parse_token_sla("ttft_p99_s=2, tpot_p99_s=0.1") == {"ttft_p99_s": 2.0, "tpot_p99_s": 0.1}
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--sla", "ttft_p98_s=2"], "ttft_p98_s"),
+    (["--sla", "ttft_p99_s=fast"], "number"),
+    (["--instances", "0-2"], "--instances"),
+    (["-e", "nope"], "no llm endpoint"),
+])
+def test_cli_bad_input_exit_2(scenario, args, needle):
+    base = ["llm-optimize", str(scenario), "-e", "chat", "--instance-types", "ml.g6e.xlarge", "--instances", "1"]
+    res = CliRunner().invoke(app, base + args)
+    assert res.exit_code == 2, res.output
+    assert needle in res.output and "Traceback" not in res.output
+
+
+def test_cli_finds_best(scenario):
+    res = CliRunner().invoke(app, ["llm-optimize", str(scenario), "-e", "chat", "--instance-types",
+                                   "ml.g6e.xlarge", "--instances", "1-2", "--json"])
+    assert res.exit_code == 0, res.output
+    assert '"status": "optimal"' in res.output
