@@ -26,6 +26,11 @@ SLA_METRICS = [
     ("latency_p99_s", "p99 latency", "s"),
     ("sla_attainment", "SLA attainment", "fraction"),
     ("timed_out", "timeouts", "requests"),
+    # LLM endpoints (token SLAs)
+    ("ttft_p99_s", "TTFT p99", "s"),
+    ("tpot_p99_s", "TPOT p99", "s"),
+    ("goodput_share", "goodput", "fraction"),
+    ("cost_per_1m_output_tokens_usd", "USD per 1M output tokens", "usd/1M tokens"),
 ]
 
 CI_UNAVAILABLE = "confidence intervals need 2 or more replications (--replications R); with 1 they are unavailable"
