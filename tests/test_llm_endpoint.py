@@ -111,7 +111,20 @@ def test_model_that_does_not_fit_exit_2(tmp_path):
         """, duration="600s")
     res = CliRunner().invoke(app, ["run", str(s), "--no-store", "-q"])
     assert res.exit_code == 2, res.output
-    assert "GB" in res.output and "step_model" in res.output
+    assert "needs 141 GB" in res.output and "s.yaml:8" in res.output and "instance_type" in res.output
+
+
+def test_unknown_model_exit_2_at_its_line(tmp_path):
+    s = _scenario(tmp_path, """\
+        - kind: llm
+          name: big
+          instance_type: ml.g5.xlarge
+          step_model: {kind: roofline, model: Llama-9-8B}
+          workload: {kind: poisson, rate_per_s: 1, attributes: {input_tokens: {kind: constant, value: 100}, output_tokens: {kind: constant, value: 10}}}
+        """, duration="600s")
+    res = CliRunner().invoke(app, ["validate", str(s)])
+    assert res.exit_code == 2, res.output
+    assert "Llama-9-8B" in res.output and "s.yaml:9" in res.output and "step_model" in res.output
 
 
 def test_profile_interpolation(tmp_path):

@@ -161,6 +161,15 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
                 errors.extend(locate(e, path + ("workload",)) for e in exc.errors)
             except InputError as exc:
                 errors.append(locate(exc, path + ("workload",)))
+        if getattr(model, "kind", None) == "llm":
+            from smsim.resources.llm.layout import resolve
+
+            try:
+                resolve(model, base_dir)  # the model fits the instance; a profile table reads
+            except InputError as exc:
+                rel = (exc.path or "").split(f"endpoints.{model.name}.", 1)[-1]
+                where = ("instance_type",) if rel == "instance_type" else ("step_model",)
+                errors.append(locate(exc, path + where))
         if getattr(model, "kind", None) == "predictive" and getattr(model, "history", None):
             from smsim.resources.scaling.predictive import read_history
 

@@ -42,8 +42,8 @@ def resolve(spec, base_dir: str | Path | None = None) -> Layout:
         hw = serving_hardware(spec.instance_type, sm.model, sm.weight_dtype, sm.kv_dtype, sm.tp,
                               max_model_len=sm.max_model_len)
     except InputError as exc:
-        raise InputError(exc.message, path=f"endpoints.{spec.name}.step_model" + (f".{exc.path}" if exc.path else ""),
-                         file=exc.file) from None
+        field = "instance_type" if exc.path == "instance_type" else "step_model" + (f".{exc.path}" if exc.path else "")
+        raise InputError(exc.message, path=f"endpoints.{spec.name}.{field}", file=exc.file) from None
     model = roofline_step_model(hw)
     copies = spec.copies_per_instance or hw.copies_per_instance
     if copies * hw.tp > hw.instance.count:
