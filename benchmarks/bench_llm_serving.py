@@ -81,7 +81,7 @@ def _run(text: str, folder: Path):
 
 
 def _load() -> str:
-    return "load average %.2f %.2f %.2f" % os.getloadavg()
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def batch_one_profile() -> str:
@@ -121,8 +121,12 @@ def part_a(folder: Path, max_n: int, e2e_p99: float) -> None:
     print(f"\n   smallest fleet meeting E2E p99 <= {e2e_p99:g} s with < 1 % failed:")
     for name in ("token-level", "per-request-c1", "per-request-c16"):
         ok = [(n, cost) for m, n, _, _, _, _, cost, good, _ in rows if m == name and good]
-        print(f"     {name:<18}" + (f"{ok[0][0]} instances, ${ok[0][1]:.2f}/h" if ok else f"none up to {max_n}"))
-    t0 = time.perf_counter()
+        print(f"     {name:<18}" + (f"{ok[0][0]} instances, ${ok[0][1]:.2f} for the trace" if ok else f"none up to {max_n}"))
+    m = roofline_step_model(serving_hardware("ml.g6e.xlarge", "Llama-3.1-8B"))
+    base = m.step_time_s(1, 0, 0)
+    service = base + (m.step_time_s(1155, 0, 0) - base) + 211 * m.step_time_s(0, 1, 1200)
+    print(f"     (per-request-c1: mean service {service:.2f} s x {19364 / TRACE_S:.2f} requests/s = "
+          f"{service * 19364 / TRACE_S:.1f} instances busy on average)")
     summary, wall = _run(HEAD.format(duration=f"{TRACE_S}s") + "endpoints:\n" + LLM.format(name="token-level", n=3, workload=AZURE),
                          folder)
     r = summary["resources"][0]
