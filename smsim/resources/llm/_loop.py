@@ -194,6 +194,7 @@ def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elas
                 done_f, done_i, cap_blocks, ent_blocks, caching):
     """Apply the step that ends at ``t`` on copy ``c``: tokens emitted, requests finished."""
     keep = 0
+    tokens_out = 0
     for q in range(ci[c, CI_RUN]):
         s = run[c, q]
         n = ri[s, RI_SCHED]
@@ -207,7 +208,7 @@ def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elas
                 k[K_PREFILL_DONE] += n
             if emit:
                 ri[s, RI_GEN] += 1
-                k[K_TOKENS_OUT] += 1
+                tokens_out += 1
                 if prefill and rf[s, RF_FIRST] < 0:
                     rf[s, RF_FIRST] = t
                     if caching:
@@ -231,6 +232,7 @@ def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elas
         else:
             run[c, keep] = s
             keep += 1
+    k[K_TOKENS_OUT] += tokens_out
     removed = ci[c, CI_RUN] - keep
     ci[c, CI_RUN] = keep
     ci[c, CI_INSTEP] = 0
@@ -274,7 +276,9 @@ def start_step(c, t, cf, ci, run, pre, wq, rf, ri, free, nfree, hflat, hoff, eha
         n = min(1 if decode else ri[s, RI_TARGET] - ri[s, RI_CACHE], budget)
         if n <= 0:
             break
-        need = blocks_for(ri[s, RI_CACHE] + n, bs) - ri[s, RI_BLOCKS]
+        need = 0
+        if ri[s, RI_CACHE] + n > ri[s, RI_BLOCKS] * bs:  # (no division on the common path)
+            need = blocks_for(ri[s, RI_CACHE] + n, bs) - ri[s, RI_BLOCKS]
         preempted_self = False
         while need > cap_blocks - ci[c, CI_USED]:
             v = run[c, ci[c, CI_RUN] - 1]
@@ -359,24 +363,59 @@ def start_step(c, t, cf, ci, run, pre, wq, rf, ri, free, nfree, hflat, hoff, eha
 
 
 @_JIT
+def _before(cf, a, b):
+    """Copy ``a`` steps before copy ``b``: earlier next step, then lower index."""
+    ta = cf[a, CF_NEXT]
+    tb = cf[b, CF_NEXT]
+    return ta < tb or (ta == tb and a < b)
+
+
+@_JIT
+def heap_fix(cf, heap, pos, n, c):
+    """Restore the heap of copies (keyed by next step time) after copy ``c``'s key changed."""
+    i = pos[c]
+    while i > 0:
+        parent = (i - 1) // 2
+        if not _before(cf, heap[i], heap[parent]):
+            break
+        heap[i], heap[parent] = heap[parent], heap[i]
+        pos[heap[i]] = i
+        pos[heap[parent]] = parent
+        i = parent
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        m = left
+        if left + 1 < n and _before(cf, heap[left + 1], heap[left]):
+            m = left + 1
+        if not _before(cf, heap[m], heap[i]):
+            break
+        heap[i], heap[m] = heap[m], heap[i]
+        pos[heap[i]] = i
+        pos[heap[m]] = m
+        i = m
+
+
+@_JIT
 def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, rf, ri, free, nfree,
             hflat, hoff, ehash, elast, k, acc, done_f, done_i, rr, in_system,
             kind, pieces, gp, gd, table, max_seqs, max_tokens, bs, cap_blocks, ent_blocks,
-            hit_tokens_per_entry, caching, timeout_s, queue_limit, policy, watermark):
+            hit_tokens_per_entry, caching, timeout_s, queue_limit, policy, watermark, heap, pos):
     """Run every copy and route every arrival of ``arr_*`` up to ``until`` (events at ``until``
     wait for the next call). Ties: arrivals before step boundaries at the same instant, copies by
     index. Returns the number of requests in the system at ``until``."""
     n_arr = arr_t.shape[0]
     ai = 0
     qcap = wq.shape[1]
+    for c in range(n_copies):  # insert one by one (each sifts up)
+        heap[c] = c
+        pos[c] = c
+        heap_fix(cf, heap, pos, c + 1, c)
     while True:
         t_arr = arr_t[ai] if ai < n_arr else math.inf
-        cb = -1
-        tb = math.inf
-        for c in range(n_copies):
-            if cf[c, CF_NEXT] < tb:
-                tb = cf[c, CF_NEXT]
-                cb = c
+        cb = heap[0] if n_copies > 0 else -1
+        tb = cf[cb, CF_NEXT] if n_copies > 0 else math.inf
         t = t_arr if t_arr <= tb else tb
         if t >= until:
             break
@@ -449,6 +488,7 @@ def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, r
             in_system += 1
             if cf[best, CF_NEXT] == math.inf:
                 cf[best, CF_NEXT] = t
+                heap_fix(cf, heap, pos, n_copies, best)
         else:
             c = cb
             if ci[c, CI_INSTEP] == 1:
@@ -457,6 +497,7 @@ def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, r
             in_system -= start_step(c, t, cf, ci, run, pre, wq, rf, ri, free, nfree, hflat, hoff, ehash, elast,
                                     k, acc, kind, pieces, gp, gd, table, max_seqs, max_tokens, bs, cap_blocks,
                                     ent_blocks, hit_tokens_per_entry, caching, timeout_s, watermark)
+            heap_fix(cf, heap, pos, n_copies, c)
     acc[A_CONC] += in_system * (until - acc[A_TLAST])
     acc[A_TLAST] = until
     return in_system

@@ -50,7 +50,9 @@ def _compiled():
 
     spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_loop.py"))
     module = importlib.util.module_from_spec(spec)
-    module._JIT = numba.njit(cache=True)
+    # The loop allocates nothing: without the reference-counting runtime, passing its ~25 arrays to a
+    # helper twice per engine step costs no atomic increments and decrements.
+    module._JIT = numba.njit(cache=True, _nrt=False, error_model="numpy")
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
@@ -135,6 +137,8 @@ class ServingEngine:
         self.k = np.zeros(L.N_K, np.int64)
         self.acc = np.zeros(L.N_A)
         self.rr = np.zeros(1, np.int64)
+        self.heap = np.zeros(0, np.int64)  # copies by next step time (rebuilt by each advance)
+        self.pos = np.zeros(0, np.int64)
         self.in_system = 0
         self.clock_s = 0.0
 
@@ -161,6 +165,9 @@ class ServingEngine:
             free[nf:nf + extra] = np.arange(s0 + extra - 1, s0 - 1, -1)
             self.free = free
             self.nfree[0] = nf + extra
+        if self.heap.size < self.cf.shape[0]:
+            self.heap = np.zeros(self.cf.shape[0], np.int64)
+            self.pos = np.zeros(self.cf.shape[0], np.int64)
         ids = list(range(c0, self.n_copies))
         for c in ids:
             self.cf[c] = (ready_s, math.inf, math.inf)
@@ -198,7 +205,7 @@ class ServingEngine:
             self.in_system, f.kind, f.pieces, f.grid_p, f.grid_d, f.table, cfg.max_num_seqs,
             cfg.max_num_batched_tokens, cfg.block_size_tokens, cfg.kv_capacity_blocks, self.ent_blocks,
             cfg.prefix_block_tokens, self.caching, float(cfg.timeout_s), cfg.queue_limit,
-            POLICIES[cfg.routing], cfg.watermark_blocks))
+            POLICIES[cfg.routing], cfg.watermark_blocks, self.heap, self.pos))
         self.clock_s = float(until_s)
         m = int(self.k[L.K_DONE])
         return Finished(done_f[:m, 0], done_f[:m, 1], done_f[:m, 2], done_i[:m, 0], done_i[:m, 1], done_i[:m, 2])
