@@ -313,7 +313,8 @@ def optimize_llm(scenario: Scenario | str | Path, endpoint: str, space, *, sla: 
         c, m = ev.candidate, ev.metrics
         return {"candidate": c.label(), "instance_type": c.instance_type, "weight_dtype": c.weight_dtype,
                 "kv_dtype": c.kv_dtype, "tp": m.get("tensor_parallel"), "max_num_seqs": c.max_num_seqs,
-                "instances": c.instances, "cost_usd": ev.cost_usd, "feasible": ev.feasible, "why": ev.why,
+                "instances": c.instances, "scaling_target": c.target, "max_instances": c.max_instances,
+                "mean_instances": m.get("mean_instances"), "cost_usd": ev.cost_usd, "feasible": ev.feasible, "why": ev.why,
                 **{k: m.get(k) for k in ("ttft_p99_s", "tpot_p99_s", "e2e_p99_s", "goodput_share", "requests",
                                          "served", "timed_out", "dropped", "cost_per_1m_output_tokens_usd")}}
 

@@ -55,6 +55,21 @@ def test_search_equals_brute_force(scenario, screen):
         assert e.cost_usd == pytest.approx(c.instances * c.usd_per_hour * 0.25, abs=1e-6)
 
 
+def test_autoscaled_candidates_equal_brute_force(scenario):
+    sc = load_scenario(scenario)
+    space = LlmSpace(("ml.g6e.xlarge", "ml.g6.xlarge"), ("fp8",), ("fp8",), (None,), (64,), (1, 2),
+                     scaling_targets=(4.0, 16.0), scaling_min=(1,), scaling_max=3)
+    fast = search(sc, "chat", space)
+    full = brute_force(sc, "chat", space)
+    assert fast.best.candidate == full.best.candidate and fast.best.cost_usd == full.best.cost_usd
+    scaled = [e for e in full.evaluations if e.candidate.target is not None]
+    assert scaled and all(e.cost_usd >= e.candidate.usd_per_hour * 0.25 - 1e-6 for e in scaled)
+    # a lower target keeps more instances: never cheaper than the higher one on the same hardware
+    by = {(e.candidate.instance_type, e.candidate.target): e.cost_usd for e in scaled}
+    for it in ("ml.g6e.xlarge", "ml.g6.xlarge"):
+        assert by[(it, 4.0)] >= by[(it, 16.0)]
+
+
 def test_left_out_with_reason(scenario):
     sc = load_scenario(scenario)
     res = search(sc, "chat", LlmSpace(("ml.g6.xlarge",), ("fp16",), ("fp16",), (4,), (64,), (1,)))

@@ -1,7 +1,8 @@
 """The cheapest configuration of an LLM endpoint that meets its token SLAs.
 
 Searched: instance type x weight quantisation (with its KV-cache dtype) x tensor-parallel degree x
-``max_num_seqs`` x fixed instance count, on the roofline step model. A combination the hardware
+``max_num_seqs`` x (fixed instance count, or autoscaling: target tracking on concurrent requests
+per copy x minimum capacity), on the roofline step model. A combination the hardware
 cannot hold (the model does not fit, ``tp`` does not divide the accelerators) is left out with
 the reason. Every candidate is simulated token by token on the scenario's seed (common random
 numbers), its whole scenario billed, and judged by the endpoint's :class:`TokenSlaSpec`
@@ -9,9 +10,9 @@ numbers), its whole scenario billed, and judged by the endpoint's :class:`TokenS
 
 The answer is exhaustive search's: the feasible candidate with the smallest ``(billed cost
 rounded to 1e-6 USD, enumeration index)``. :func:`search` finds it simulating fewer, from one
-fact: a fixed fleet's billed cost is at least ``instances x on-demand price x hours`` (the ledger
-prices instance-seconds; a savings plan can only lower it, so the bound uses the plan-free price
-and stays a lower bound only without plans, see below). Candidates are simulated in order of that
+fact: a fleet's billed cost is at least ``instances x on-demand price x hours``, its fixed size or
+its autoscaling minimum (the ledger prices instance-seconds; exact for a fixed fleet; with
+savings plans in the scenario the bound does not hold and nothing is pruned by it). Candidates are simulated in order of that
 bound; once a feasible one is verified, every candidate whose bound exceeds its cost is pruned.
 With ``screen=True`` a candidate whose fleet cannot keep up even at saturation (the steady-state
 batch model of :mod:`smsim.resources.llm.steady_state`: offered output tokens/s above the fleet's
@@ -43,6 +44,11 @@ class LlmSpace:
     tps: tuple[int | None, ...] = (None,)
     max_num_seqs: tuple[int, ...] = (256,)
     instances: tuple[int, ...] = (1, 2, 3, 4)
+    #: autoscaled candidates: target tracking on concurrent requests per copy, each target with
+    #: ``min_capacity`` = every entry of ``scaling_min`` and ``max_capacity`` = ``scaling_max``
+    scaling_targets: tuple[float, ...] = ()
+    scaling_min: tuple[int, ...] = (1,)
+    scaling_max: int = 8
 
 
 @dataclass(frozen=True)
@@ -53,13 +59,17 @@ class LlmCandidate:
     kv_dtype: str
     tp: int | None
     max_num_seqs: int
-    instances: int
+    instances: int  # the fixed fleet, or the autoscaled fleet's minimum
     usd_per_hour: float
+    target: float | None = None  # concurrent requests per copy (autoscaled candidates)
+    max_instances: int | None = None
 
     def label(self) -> str:
         tp = "auto" if self.tp is None else self.tp
-        return (f"{self.instances} x {self.instance_type} {self.weight_dtype}/kv-{self.kv_dtype} tp={tp} "
-                f"seqs={self.max_num_seqs}")
+        fleet = (f"{self.instances} x" if self.target is None else
+                 f"{self.instances}-{self.max_instances} x")
+        scaling = "" if self.target is None else f" target={self.target:g}"
+        return f"{fleet} {self.instance_type} {self.weight_dtype}/kv-{self.kv_dtype} tp={tp} seqs={self.max_num_seqs}{scaling}"
 
 
 @dataclass
@@ -114,6 +124,9 @@ def candidates(scenario, name: str, space: LlmSpace, catalog) -> tuple[list[LlmC
             continue
         for n in space.instances:
             out.append(LlmCandidate(len(out), it, wd, kd, tp, seqs, n, price))
+        for target, lo in itertools.product(space.scaling_targets, space.scaling_min):
+            if lo <= space.scaling_max:
+                out.append(LlmCandidate(len(out), it, wd, kd, tp, seqs, lo, price, float(target), space.scaling_max))
     return out, skipped
 
 
@@ -152,8 +165,20 @@ def candidate_scenario(scenario, name: str, cand: LlmCandidate, sla: dict | None
     ep["step_model"].update(weight_dtype=cand.weight_dtype, kv_dtype=cand.kv_dtype, tp=cand.tp)
     ep["engine"]["max_num_seqs"] = cand.max_num_seqs
     ep["engine"]["max_num_batched_tokens"] = max(ep["engine"]["max_num_batched_tokens"], cand.max_num_seqs)
+    own = ep.get("autoscaling") or {}
     ep.update(initial_instance_count=cand.instances, autoscaling=None, kv_capacity_tokens=None,
               copies_per_instance=None)
+    if cand.target is not None:  # keep the endpoint's provisioning delay and cooldowns
+        cooldowns: dict = {}
+        for pol in own.get("policies", []):
+            if pol.get("kind") == "target_tracking":
+                cooldowns = {k: pol[k] for k in ("scale_out_cooldown_s", "scale_in_cooldown_s") if k in pol}
+                break
+        scaling = {k: v for k, v in own.items() if k in ("provisioning", "termination_order")}
+        scaling.update(min_capacity=cand.instances, max_capacity=cand.max_instances, policies=[{
+            "kind": "target_tracking", "metric": "concurrent_requests_per_copy", "target_value": cand.target,
+            **cooldowns}])
+        ep.update(autoscaling=scaling, initial_instance_count=None)
     for section in ("endpoints", "fleets", "training_jobs", "batch_jobs", "processing_jobs", "notebooks", "storage"):
         if section in data:
             data[section] = []
@@ -198,7 +223,8 @@ def _too_small(scenario, name: str, cand: LlmCandidate) -> bool:
         return False
     hw = serving_hardware(cand.instance_type, ep.step_model.model, cand.weight_dtype, cand.kv_dtype, cand.tp)
     sat = saturation(hw, roofline_step_model(hw), max(1, round(mean_in)), max(1, round(mean_out)), cand.max_num_seqs)
-    ceiling = sat.output_tokens_per_s * hw.copies_per_instance * cand.instances
+    fleet = cand.max_instances if cand.target is not None else cand.instances
+    ceiling = sat.output_tokens_per_s * hw.copies_per_instance * fleet
     return rate * mean_out > ceiling
 
 
