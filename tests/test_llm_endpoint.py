@@ -230,3 +230,20 @@ def test_azure_and_mooncake_traces(shared_data, tmp_path):
     assert res["cached"]["prefix_hit_tokens"] > 0 and res["plain"]["prefix_hit_tokens"] == 0
     assert res["cached"]["prefill_tokens_computed"] < res["plain"]["prefill_tokens_computed"]
     assert res["cached"]["ttft_p50_s"] < res["plain"]["ttft_p50_s"]
+
+
+def test_realtime_refuses_copy_concurrency_metric(tmp_path):
+    path = tmp_path / "rt.yaml"
+    path.write_text(HEAD % "1h" + textwrap.indent(textwrap.dedent("""\
+        - kind: realtime
+          name: web
+          model: m
+          instance_type: ml.m5.large
+          workload: {kind: poisson, rate_per_s: 1}
+          autoscaling:
+            max_capacity: 3
+            policies: [{kind: target_tracking, metric: concurrent_requests_per_copy, target_value: 4}]
+        """), "  ") + "models:\n  - {name: m, memory_gb: 1, latency: {'*': {kind: gamma, mean_s: 0.1}}}\n")
+    res = CliRunner().invoke(app, ["validate", str(path)])
+    assert res.exit_code == 2, res.output
+    assert "llm endpoints only" in res.output

@@ -146,9 +146,7 @@ class LlmEndpointSpec(StrictModel):
         None, description="added to the provisioning delay of a launched instance; roofline: from the weights' size, else 0")
     engine: EngineLimits = Field(default_factory=EngineLimits)
     routing: Literal["least_outstanding", "prefix_aware", "round_robin"] = "least_outstanding"
-    queue_limit: Count | None = Field(
-        1024, description="requests waiting per copy beyond which arrivals are rejected (None: no limit)"
-    )
+    queue_limit: Count = Field(1024, description="requests waiting per copy beyond which arrivals are rejected")
     invocation_timeout_s: PositiveDuration = Field(
         60.0, description="a request not yet scheduled this long after arriving times out"
     )
