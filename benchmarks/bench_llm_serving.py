@@ -108,19 +108,17 @@ def part_a(folder: Path, max_n: int, e2e_p99: float) -> None:
         for r in summary["resources"]:
             failed = (r["timed_out"] + r["dropped"]) / r["requests"]
             p99 = r.get("e2e_p99_s", r.get("latency_p99_s"))
-            wall_one = r.get("engine_wall_s")
             rows.append((r["resource_id"], n, r["requests"], failed, p99, r.get("ttft_p99_s"), r["cost_usd"],
-                         failed < 0.01 and p99 <= e2e_p99, wall_one))
+                         failed < 0.01 and p99 <= e2e_p99))
         print(f"   n={n}: whole run (3 endpoints, billing) {wall:.2f} s; {_load()}")
     print(f"\n   {'model':<18}{'inst':>5}{'requests':>10}{'failed':>9}{'E2E p99 s':>11}{'TTFT p99 s':>12}"
-          f"{'cost $':>9}{'meets':>7}{'engine s':>10}")
-    for name, n, req, failed, p99, ttft, cost, ok, wall_one in rows:
+          f"{'cost $':>9}{'meets':>7}")
+    for name, n, req, failed, p99, ttft, cost, ok in rows:
         ttft_s = f"{ttft:12.2f}" if ttft is not None else f"{'-':>12}"
-        eng = f"{wall_one:10.2f}" if wall_one is not None else f"{'-':>10}"
-        print(f"   {name:<18}{n:>5}{req:>10,}{failed:>9.1%}{p99:>11.2f}{ttft_s}{cost:>9.2f}{'yes' if ok else 'no':>7}{eng}")
+        print(f"   {name:<18}{n:>5}{req:>10,}{failed:>9.1%}{p99:>11.2f}{ttft_s}{cost:>9.2f}{'yes' if ok else 'no':>7}")
     print(f"\n   smallest fleet meeting E2E p99 <= {e2e_p99:g} s with < 1 % failed:")
     for name in ("token-level", "per-request-c1", "per-request-c16"):
-        ok = [(n, cost) for m, n, _, _, _, _, cost, good, _ in rows if m == name and good]
+        ok = [(n, cost) for m, n, _, _, _, _, cost, good in rows if m == name and good]
         print(f"     {name:<18}" + (f"{ok[0][0]} instances, ${ok[0][1]:.2f} for the trace" if ok else f"none up to {max_n}"))
     m = roofline_step_model(serving_hardware("ml.g6e.xlarge", "Llama-3.1-8B"))
     base = m.step_time_s(1, 0, 0)
@@ -130,7 +128,7 @@ def part_a(folder: Path, max_n: int, e2e_p99: float) -> None:
     summary, wall = _run(HEAD.format(duration=f"{TRACE_S}s") + "endpoints:\n" + LLM.format(name="token-level", n=3, workload=AZURE),
                          folder)
     r = summary["resources"][0]
-    print(f"\n   token-level alone, 3 instances: whole run {wall:.2f} s (engine {r['engine_wall_s']:.2f} s, "
+    print(f"\n   token-level alone, 3 instances: whole run {wall:.2f} s ("
           f"{r['engine_steps']:,} engine steps, {r['output_tokens']:,} output tokens), {CPU_S[0]:.2f} s CPU; "
           f"target < 5 s; {_load()}")
 
@@ -171,7 +169,7 @@ def part_b(folder: Path) -> None:
     print(f"   {r['requests']:,} requests, {r['output_tokens']:,} output tokens, {r['engine_steps']:,} engine steps; "
           f"instances mean {r['mean_instances']:.1f}, max {r['max_instances']}; TTFT p99 {r['ttft_p99_s']:.2f} s, "
           f"TPOT p99 {r['tpot_p99_s'] * 1000:.0f} ms; cost ${r['cost_usd']:,.0f}")
-    print(f"   whole run {wall:.1f} s wall, {CPU_S[0]:.1f} s CPU (engine {r['engine_wall_s']:.1f} s wall); "
+    print(f"   whole run {wall:.1f} s wall, {CPU_S[0]:.1f} s CPU; "
           f"target < 60 s; {_load()}")
     print(f"   peak RSS {after:.0f} MB (before this run {before:.0f} MB)")
 

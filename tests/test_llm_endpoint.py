@@ -247,3 +247,13 @@ def test_realtime_refuses_copy_concurrency_metric(tmp_path):
     res = CliRunner().invoke(app, ["validate", str(path)])
     assert res.exit_code == 2, res.output
     assert "llm endpoints only" in res.output
+
+
+def test_same_seed_same_summary():
+    """Every figure of the bundled LLM scenario repeats exactly (nothing machine-dependent)."""
+    import json
+
+    from tests.conftest import SCENARIOS
+
+    runs = [api.run_scenario(SCENARIOS / "llm_serving.yaml").summary["resources"] for _ in range(2)]
+    assert json.dumps(runs[0], sort_keys=True, default=str) == json.dumps(runs[1], sort_keys=True, default=str)

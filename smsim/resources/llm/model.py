@@ -18,7 +18,6 @@ termination, as for real-time endpoints). Instances are metered by the autoscale
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -66,7 +65,6 @@ class LlmDataPlane:
         self.rows: list[tuple] = []
         self.copies: dict[str, tuple[list[int], float, Instance]] = {}
         self.last = self.engine.counters()
-        self.wall_s = 0.0
         self.scaler = Autoscaler(
             ctx.env, spec.scaling(), self, rng=ctx.rng("endpoint", spec.name, "provisioning"), start=ctx.start,
             horizon_s=ctx.horizon_s, resource_id=spec.name, instance_type=spec.instance_type,
@@ -94,7 +92,6 @@ class LlmDataPlane:
         return total / (b - a)
 
     def advance(self, until_s: float) -> Metrics:
-        wall = time.perf_counter()
         t0 = self.engine.clock_s
         t, p, o, rows = self.requests.take(until_s)
         finished = self.engine.advance(t, p, o, until_s, index=rows)
@@ -113,7 +110,6 @@ class LlmDataPlane:
                           per_copy, busy, d["preemptions"], used))
         k = self.layout.copies_per_instance
         waiting = float(self.engine.outstanding().sum())
-        self.wall_s += time.perf_counter() - wall
         return Metrics(t0, float(d["arrivals"]), copies / k, 100.0 * min(busy, 1.0), 100.0 * min(busy, 1.0), waiting,
                        float(d["rejected_no_capacity"]), per_copy)
 
@@ -147,7 +143,6 @@ class LlmDataPlane:
             "busy_share": float(np.average(series.busy_share, weights=weights)) if len(series) else math.nan,
             "scale_out_events": int((events.event == "scale_out").sum()),
             "scale_in_events": int((events.event == "scale_in").sum()),
-            "engine_wall_s": self.wall_s,
         }
         m.update(self.metrics.summary(ended=ended, horizon_s=h))
         return m, series
