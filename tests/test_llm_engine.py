@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from smsim.core.histogram import LogHistogram
 from smsim.resources.llm import reference
 from smsim.resources.llm.engine import EngineConfig, ServingEngine
 from smsim.resources.llm.profile import LinearModel
@@ -24,6 +25,7 @@ def test_batch_one_closed_form():
     f = e.advance(np.array([1.0]), np.array([500]), np.array([11]), 100.0)
     assert f.ttft_s[0] == pytest.approx(0.02 + 500 * 1e-4)
     assert f.tpot_s[0] == pytest.approx(0.02 + 1e-3)
+    assert e.itl.count == 10 and e.itl.mean == pytest.approx(0.021)
     assert f.e2e_s[0] == pytest.approx(0.07 + 10 * 0.021)
 
 
@@ -65,6 +67,9 @@ def test_engine_equals_reference(seed, policy):
     assert c["served"] == cnt["served"] and c["timed_out"] == cnt["timed_out"]
     assert c["preemptions"] == cnt["preemptions"]
     assert sorted(got) == sorted(want)
+    ref_itl = LogHistogram()
+    ref_itl.add(np.array(cnt["itl"]))
+    assert (e.itl.counts == ref_itl.counts).all() and e.itl.total == pytest.approx(ref_itl.total)
     assert c["kv_over_capacity"] == 0 and c["peak_kv_blocks"] <= 60
     rejected = c["rejected_queue_full"] + c["rejected_no_capacity"] + c["rejected_too_long"]
     assert c["served"] + c["timed_out"] + rejected + c["in_system"] == len(t)

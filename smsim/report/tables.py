@@ -31,6 +31,7 @@ LLM_COLUMNS = [
     ("ttft_p99_s", "TTFT p99", "{:.3f}s"),
     ("tpot_p50_s", "TPOT p50", "{:.4f}s"),
     ("tpot_p99_s", "TPOT p99", "{:.4f}s"),
+    ("itl_p99_s", "ITL p99", "{:.4f}s"),
     ("e2e_p99_s", "E2E p99", "{:.2f}s"),
     ("input_tokens_per_s", "in tok/s", "{:,.0f}"),
     ("output_tokens_per_s", "out tok/s", "{:,.0f}"),

@@ -34,7 +34,8 @@ N_CI = 7
 # request float columns
 RF_ARR = 0
 RF_FIRST = 1
-N_RF = 2
+RF_LAST = 2  # time of the last token emitted
+N_RF = 3
 # request int columns
 RI_PROMPT = 0
 RI_OUT = 1
@@ -67,7 +68,10 @@ N_K = 15
 A_CONC = 0  # integral of requests in the system dt
 A_BUSY = 1  # integral of copies stepping dt (credited at step start)
 A_TLAST = 2
-N_A = 3
+A_ITL_SUM = 3  # sum of inter-token gaps (s)
+A_ITL_GAP = 4  # the last gap binned, and its bucket (most gaps of a step are equal)
+A_ITL_BUCKET = 5
+N_A = 6
 #: prefix-aware routing prefers a cached prefix only on copies within this many requests of the
 #: least loaded one (else load balance wins, as cache-aware routers' balance thresholds do)
 prefix_slack = 8
@@ -190,9 +194,24 @@ def cache_insert(c, g, hflat, hoff, ehash, elast, ci, now, cap_blocks, ent_block
 
 
 @_JIT
+def bucket(edges, x):
+    """The histogram bucket of ``x``: the last ``k`` with ``edges[k] <= x`` (as core.histogram)."""
+    lo = 0
+    hi = edges.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if edges[mid] <= x:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+@_JIT
 def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elast, k, acc,
-                done_f, done_i, cap_blocks, ent_blocks, caching):
-    """Apply the step that ends at ``t`` on copy ``c``: tokens emitted, requests finished."""
+                done_f, done_i, cap_blocks, ent_blocks, caching, itl_counts, itl_edges):
+    """Apply the step that ends at ``t`` on copy ``c``: tokens emitted (each gap since the
+    sequence's previous token into the inter-token histogram), requests finished."""
     keep = 0
     tokens_out = 0
     for q in range(ci[c, CI_RUN]):
@@ -209,6 +228,14 @@ def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elas
             if emit:
                 ri[s, RI_GEN] += 1
                 tokens_out += 1
+                if rf[s, RF_FIRST] >= 0:
+                    gap = t - rf[s, RF_LAST]
+                    if gap != acc[A_ITL_GAP]:
+                        acc[A_ITL_GAP] = gap
+                        acc[A_ITL_BUCKET] = bucket(itl_edges, gap)
+                    itl_counts[int(acc[A_ITL_BUCKET])] += 1
+                    acc[A_ITL_SUM] += gap
+                rf[s, RF_LAST] = t
                 if prefill and rf[s, RF_FIRST] < 0:
                     rf[s, RF_FIRST] = t
                     if caching:
@@ -401,7 +428,8 @@ def heap_fix(cf, heap, pos, n, c):
 def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, rf, ri, free, nfree,
             hflat, hoff, ehash, elast, k, acc, done_f, done_i, rr, in_system,
             kind, pieces, gp, gd, table, max_seqs, max_tokens, bs, cap_blocks, ent_blocks,
-            hit_tokens_per_entry, caching, timeout_s, queue_limit, policy, watermark, heap, pos):
+            hit_tokens_per_entry, caching, timeout_s, queue_limit, policy, watermark, heap, pos, itl_counts,
+            itl_edges):
     """Run every copy and route every arrival of ``arr_*`` up to ``until`` (events at ``until``
     wait for the next call). Ties: arrivals before step boundaries at the same instant, copies by
     index. Returns the number of requests in the system at ``until``."""
@@ -493,7 +521,7 @@ def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, r
             c = cb
             if ci[c, CI_INSTEP] == 1:
                 in_system -= finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elast, k,
-                                         acc, done_f, done_i, cap_blocks, ent_blocks, caching)
+                                         acc, done_f, done_i, cap_blocks, ent_blocks, caching, itl_counts, itl_edges)
             in_system -= start_step(c, t, cf, ci, run, pre, wq, rf, ri, free, nfree, hflat, hoff, ehash, elast,
                                     k, acc, kind, pieces, gp, gd, table, max_seqs, max_tokens, bs, cap_blocks,
                                     ent_blocks, hit_tokens_per_entry, caching, timeout_s, watermark)

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from smsim.core.histogram import LogHistogram
 from smsim.resources.llm import _loop as L
 from smsim.resources.llm.profile import StepForm
 
@@ -136,6 +137,9 @@ class ServingEngine:
         self.nfree = np.zeros(1, np.int64)
         self.k = np.zeros(L.N_K, np.int64)
         self.acc = np.zeros(L.N_A)
+        self.acc[L.A_ITL_GAP] = -1.0
+        #: every gap between two consecutive tokens of a sequence (s), preemption stalls included
+        self.itl = LogHistogram()
         self.rr = np.zeros(1, np.int64)
         self.heap = np.zeros(0, np.int64)  # copies by next step time (rebuilt by each advance)
         self.pos = np.zeros(0, np.int64)
@@ -205,7 +209,8 @@ class ServingEngine:
             self.in_system, f.kind, f.pieces, f.grid_p, f.grid_d, f.table, cfg.max_num_seqs,
             cfg.max_num_batched_tokens, cfg.block_size_tokens, cfg.kv_capacity_blocks, self.ent_blocks,
             cfg.prefix_block_tokens, self.caching, float(cfg.timeout_s), cfg.queue_limit,
-            POLICIES[cfg.routing], cfg.watermark_blocks, self.heap, self.pos))
+            POLICIES[cfg.routing], cfg.watermark_blocks, self.heap, self.pos, self.itl.counts, self.itl.edges))
+        self.itl.total = float(self.acc[L.A_ITL_SUM])
         self.clock_s = float(until_s)
         m = int(self.k[L.K_DONE])
         return Finished(done_f[:m, 0], done_f[:m, 1], done_f[:m, 2], done_i[:m, 0], done_i[:m, 1], done_i[:m, 2])

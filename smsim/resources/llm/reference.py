@@ -25,6 +25,7 @@ class Req:
     blocks: int = 0
     sched: int = 0
     first_s: float = -1.0
+    last_s: float = -1.0
 
 
 @dataclass
@@ -47,6 +48,7 @@ def simulate(arrivals, copies_ready_s, step_time, *, cap_blocks, max_seqs=256, m
     caching on when given). Returns ``(finished [(arrival, first, finish, prompt, out)], counters)``."""
     copies = [Copy(r) for r in copies_ready_s]
     cnt = dict.fromkeys(("served", "timed_out", "rejected", "preemptions", "hit", "steps"), 0)
+    cnt["itl"] = []  # every gap between two consecutive tokens of a sequence
     done: list[tuple] = []
     ent_blocks = max(1, prefix_block_tokens // bs)
     caching = hashes is not None
@@ -74,6 +76,9 @@ def simulate(arrivals, copies_ready_s, step_time, *, cap_blocks, max_seqs=256, m
             if prefill and r.cache < r.target:
                 continue
             r.gen += 1
+            if r.first_s >= 0:
+                cnt["itl"].append(t - r.last_s)
+            r.last_s = t
             if prefill and r.first_s < 0:
                 r.first_s = t
                 if caching:
