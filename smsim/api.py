@@ -296,17 +296,19 @@ def estimate_requests(scenario: Scenario) -> list[RequestEstimate]:
     return out
 
 
-def optimize_llm(scenario: Scenario | str | Path, endpoint: str, space, *, sla: str | None = None,
+def optimize_llm(scenario: Scenario | str | Path, endpoint: str, space, *, sla: str | dict | None = None,
                  max_failed_share: float = 0.01, screen: bool = True) -> dict[str, Any]:
     """The cheapest configuration of LLM endpoint ``endpoint`` meeting its token SLAs (or ``sla``,
-    e.g. ``"ttft_p99_s=2,tpot_p99_s=0.1"``) over ``space`` (:class:`smsim.optimize.llm.LlmSpace`),
-    as a JSON-able dict: the best candidate, every simulated one and those left out."""
-    from smsim.optimize.llm import parse_token_sla, search
+    e.g. ``"ttft_p99_s=2,tpot_p99_s=0.1"`` or the same as a dict) over ``space``
+    (:class:`smsim.optimize.llm.LlmSpace`), as a JSON-able dict: the best candidate, every
+    simulated one, those left out, and ``best_scenario`` (the scenario with the best
+    configuration, or None)."""
+    from smsim.optimize.llm import candidate_scenario, parse_token_sla, search
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     check_input_files(scenario)
-    objectives = parse_token_sla(sla) if sla else None
+    objectives = parse_token_sla(sla) if isinstance(sla, str) and sla else (dict(sla) if sla else None)
     res = search(scenario, endpoint, space, max_failed_share=max_failed_share, screen=screen, sla=objectives)
 
     def row(ev) -> dict[str, Any]:
@@ -318,7 +320,8 @@ def optimize_llm(scenario: Scenario | str | Path, endpoint: str, space, *, sla: 
                 **{k: m.get(k) for k in ("ttft_p99_s", "tpot_p99_s", "e2e_p99_s", "goodput_share", "requests",
                                          "served", "timed_out", "dropped", "cost_per_1m_output_tokens_usd")}}
 
-    return {"endpoint": endpoint, "status": "optimal" if res.best else "infeasible",
+    best = candidate_scenario(scenario, endpoint, res.best.candidate, objectives) if res.best else None
+    return {"endpoint": endpoint, "status": "optimal" if res.best else "infeasible", "best_scenario": best,
             "best": row(res.best) if res.best else None, "candidates": res.n_candidates,
             "simulated": len(res.evaluations), "pruned": res.pruned,
             "evaluations": [row(e) for e in sorted(res.evaluations, key=lambda e: e.key)],

@@ -82,7 +82,7 @@ def test_parse_token_sla():
 
 @pytest.mark.parametrize(("args", "needle"), [
     (["--sla", "ttft_p98_s=2"], "ttft_p98_s"),
-    (["--sla", "ttft_p99_s=fast"], "number"),
+    (["--sla", "ttft_p99_s=fast"], "name=seconds"),
     (["--instances", "0-2"], "--instances"),
     (["-e", "nope"], "no llm endpoint"),
 ])
@@ -98,3 +98,30 @@ def test_cli_finds_best(scenario):
                                    "ml.g6e.xlarge", "--instances", "1-2", "--json"])
     assert res.exit_code == 0, res.output
     assert '"status": "optimal"' in res.output
+
+
+def test_optimize_section_for_llm_endpoint(tmp_path):
+    """``smsim optimize`` with an ``optimize:`` section searches an llm endpoint the same way and
+    writes a best.yaml that runs."""
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO + """\
+optimize:
+  endpoint: chat
+  instance_types: [ml.g6e.xlarge, ml.g6.xlarge]
+  instance_count: {min: 1, max: 2}
+  max_error_rate: 1%
+  llm:
+    weight_dtypes: [fp16, fp8]
+    sla: {ttft_p99_s: 1.5, tpot_p99_s: 0.06}
+""")
+    out = tmp_path / "opt"
+    res = CliRunner().invoke(app, ["optimize", str(path), "--json", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    sc = load_scenario(path)
+    want = search(sc, "chat", LlmSpace(("ml.g6e.xlarge", "ml.g6.xlarge"), ("fp16", "fp8"), ("fp16",), (None,),
+                                       (64,), (1, 2)))
+    assert want.best.candidate.label() in res.output
+    best = load_scenario(out / "best.yaml")
+    assert best.endpoints[0].instance_type == want.best.candidate.instance_type
+    res = CliRunner().invoke(app, ["optimize", str(path), "--sla", "p99<=250ms"])
+    assert res.exit_code == 2 and "ttft" in res.output

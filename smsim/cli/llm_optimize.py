@@ -70,19 +70,25 @@ def register(app: typer.Typer) -> None:
                          _ints(max_num_seqs, "--max-num-seqs"), _ints(instances, "--instances"),
                          _floats(scaling_targets, "--scaling-targets"), _ints(scaling_min, "--scaling-min"), scaling_max)
         out = optimize_llm(scenario, endpoint, space, sla=sla, max_failed_share=max_failed, screen=not no_screen)
+        out.pop("best_scenario")
         if as_json:
             print_json(out)
             return
-        p = stdout.print
-        p(f"{out['candidates']} candidates, {out['simulated']} simulated, pruned: "
-          + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in out["pruned"].items()), highlight=False)
-        for left in out["left_out"]:
-            p(f"  left out {left['candidate']}: {left['reason']}", highlight=False)
-        p(f"{'candidate':<60}{'cost $':>9}{'TTFT p99':>10}{'TPOT p99':>10}{'failed':>8}  verdict", highlight=False)
-        for r in out["evaluations"]:
-            failed = (r["timed_out"] + r["dropped"]) / max(r["requests"], 1)
-            p(f"{r['candidate']:<60}{r['cost_usd']:>9.2f}{r['ttft_p99_s']:>9.2f}s{r['tpot_p99_s'] * 1000:>8.0f}ms"
-              f"{failed:>8.1%}  {r['why']}", highlight=False)
-        best = out["best"]
-        p(f"best: {best['candidate']} at ${best['cost_usd']:.2f}" if best else "no candidate meets the objectives",
-          highlight=False)
+        print_result(out)
+
+
+def print_result(out: dict) -> None:
+    """The text report of an LLM search (``smsim llm-optimize`` and ``smsim optimize``)."""
+    p = stdout.print
+    p(f"{out['candidates']} candidates, {out['simulated']} simulated, pruned: "
+      + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in out["pruned"].items()), highlight=False)
+    for left in out["left_out"]:
+        p(f"  left out {left['candidate']}: {left['reason']}", highlight=False)
+    p(f"{'candidate':<60}{'cost $':>9}{'TTFT p99':>10}{'TPOT p99':>10}{'failed':>8}  verdict", highlight=False)
+    for r in out["evaluations"]:
+        failed = (r["timed_out"] + r["dropped"]) / max(r["requests"], 1)
+        p(f"{r['candidate']:<60}{r['cost_usd']:>9.2f}{r['ttft_p99_s']:>9.2f}s{r['tpot_p99_s'] * 1000:>8.0f}ms"
+          f"{failed:>8.1%}  {r['why']}", highlight=False)
+    best = out["best"]
+    p(f"best: {best['candidate']} at ${best['cost_usd']:.2f}" if best else "no candidate meets the objectives",
+      highlight=False)

@@ -130,6 +130,32 @@ def candidates(scenario, name: str, space: LlmSpace, catalog) -> tuple[list[LlmC
     return out, skipped
 
 
+def space_from_section(section, ep) -> LlmSpace:
+    """The :class:`LlmSpace` of a scenario's ``optimize:`` section for llm endpoint ``ep``: every
+    dimension left empty keeps the endpoint's own value."""
+    sm = ep.step_model
+    llm = section.llm if section is not None and section.llm is not None else None
+    types = section.instance_types if section is not None else None
+    if types is not None and not isinstance(types, list):
+        raise InputError("for an llm endpoint give instance_types as a list (catalog filters are for "
+                         "realtime endpoints)", path="optimize.instance_types")
+    counts = section.instance_count if section is not None else None
+    scaling = section.autoscaling if section is not None else None
+    tps = tuple(None if t == "auto" else int(t) for t in (llm.tp if llm and llm.tp else [sm.tp or "auto"]))
+    return LlmSpace(
+        instance_types=tuple(types or [ep.instance_type]),
+        weight_dtypes=tuple(llm.weight_dtypes if llm and llm.weight_dtypes else [sm.weight_dtype]),
+        kv_dtypes=tuple(llm.kv_dtypes if llm and llm.kv_dtypes else [sm.kv_dtype]),
+        tps=tps,
+        max_num_seqs=tuple(llm.max_num_seqs if llm and llm.max_num_seqs else [ep.engine.max_num_seqs]),
+        instances=tuple(range(counts.min, counts.max + 1)) if counts is not None else
+        (() if scaling is not None else (ep.initial_instance_count or 1,)),
+        scaling_targets=tuple(scaling.target_value) if scaling is not None else (),
+        scaling_min=tuple(scaling.min_capacity) if scaling is not None else (1,),
+        scaling_max=max(scaling.max_capacity) if scaling is not None else 8,
+    )
+
+
 def parse_token_sla(text: str) -> dict[str, float]:
     """``"ttft_p99_s=2,tpot_p99_s=0.1"`` -> the fields of a :class:`TokenSlaSpec` (validated)."""
     from pydantic import ValidationError
@@ -142,7 +168,8 @@ def parse_token_sla(text: str) -> dict[str, float]:
         try:
             out[key.strip()] = float(value) if sep else math.nan
         except ValueError:
-            raise InputError(f"{part!r}: the value must be a number of seconds", path="--sla") from None
+            raise InputError(f"token SLA {text!r}: {part!r} is not name=seconds; an llm endpoint takes e.g. "
+                             "ttft_p99_s=2,tpot_p99_s=0.1", path="--sla") from None
     try:
         TokenSlaSpec(**out)
     except (ValidationError, TypeError) as exc:
@@ -286,5 +313,5 @@ def brute_force(scenario, name: str, space: LlmSpace, *, catalog=None, max_faile
 
 
 __all__ = ["LlmCandidate", "LlmEvaluation", "LlmSearchResult", "LlmSpace", "brute_force", "candidates",
-           "parse_token_sla", "search"]
+           "parse_token_sla", "search", "space_from_section"]
 
