@@ -257,3 +257,22 @@ def test_same_seed_same_summary():
 
     runs = [api.run_scenario(SCENARIOS / "llm_serving.yaml").summary["resources"] for _ in range(2)]
     assert json.dumps(runs[0], sort_keys=True, default=str) == json.dumps(runs[1], sort_keys=True, default=str)
+
+
+def test_report_has_llm_section(tmp_path):
+    path, _ = _trace(tmp_path, n=50)
+    s = _scenario(tmp_path, f"""\
+        - kind: llm
+          name: chat
+          instance_type: ml.g6e.xlarge
+          step_model: {LINEAR}
+          kv_capacity_tokens: 100000
+          workload: {{kind: trace, path: {path.name}}}
+        """, duration="240s")
+    runner = CliRunner()
+    res = runner.invoke(app, ["run", str(s), "--no-store", "-q", "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["report", str(tmp_path / "run"), "--md", str(tmp_path / "r.md")])
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "r.md").read_text()
+    assert "## LLM serving" in text and "| chat |" in text and "TTFT p99" in text
