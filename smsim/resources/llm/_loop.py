@@ -21,7 +21,9 @@ if _JIT is None:
 CF_READY = 0
 CF_END = 1
 CF_NEXT = 2
-N_CF = 3
+CF_GAP = 3  # the copy's last inter-token gap binned, and its bucket (most gaps of a step are equal)
+CF_BUCKET = 4
+N_CF = 5
 # copy int columns
 CI_RUN = 0  # running sequences
 CI_USED = 1  # KV blocks held by running sequences
@@ -69,9 +71,7 @@ A_CONC = 0  # integral of requests in the system dt
 A_BUSY = 1  # integral of copies stepping dt (credited at step start)
 A_TLAST = 2
 A_ITL_SUM = 3  # sum of inter-token gaps (s)
-A_ITL_GAP = 4  # the last gap binned, and its bucket (most gaps of a step are equal)
-A_ITL_BUCKET = 5
-N_A = 6
+N_A = 4
 #: prefix-aware routing prefers a cached prefix only on copies within this many requests of the
 #: least loaded one (else load balance wins, as cache-aware routers' balance thresholds do)
 prefix_slack = 8
@@ -214,6 +214,7 @@ def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elas
     sequence's previous token into the inter-token histogram), requests finished."""
     keep = 0
     tokens_out = 0
+    itl_sum = 0.0
     for q in range(ci[c, CI_RUN]):
         s = run[c, q]
         n = ri[s, RI_SCHED]
@@ -230,11 +231,11 @@ def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elas
                 tokens_out += 1
                 if rf[s, RF_FIRST] >= 0:
                     gap = t - rf[s, RF_LAST]
-                    if gap != acc[A_ITL_GAP]:
-                        acc[A_ITL_GAP] = gap
-                        acc[A_ITL_BUCKET] = bucket(itl_edges, gap)
-                    itl_counts[int(acc[A_ITL_BUCKET])] += 1
-                    acc[A_ITL_SUM] += gap
+                    if gap != cf[c, CF_GAP]:
+                        cf[c, CF_GAP] = gap
+                        cf[c, CF_BUCKET] = bucket(itl_edges, gap)
+                    itl_counts[int(cf[c, CF_BUCKET])] += 1
+                    itl_sum += gap
                 rf[s, RF_LAST] = t
                 if prefill and rf[s, RF_FIRST] < 0:
                     rf[s, RF_FIRST] = t
@@ -260,6 +261,7 @@ def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elas
             run[c, keep] = s
             keep += 1
     k[K_TOKENS_OUT] += tokens_out
+    acc[A_ITL_SUM] += itl_sum
     removed = ci[c, CI_RUN] - keep
     ci[c, CI_RUN] = keep
     ci[c, CI_INSTEP] = 0

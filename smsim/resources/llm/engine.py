@@ -137,7 +137,6 @@ class ServingEngine:
         self.nfree = np.zeros(1, np.int64)
         self.k = np.zeros(L.N_K, np.int64)
         self.acc = np.zeros(L.N_A)
-        self.acc[L.A_ITL_GAP] = -1.0
         #: every gap between two consecutive tokens of a sequence (s), preemption stalls included
         self.itl = LogHistogram()
         self.rr = np.zeros(1, np.int64)
@@ -174,7 +173,7 @@ class ServingEngine:
             self.pos = np.zeros(self.cf.shape[0], np.int64)
         ids = list(range(c0, self.n_copies))
         for c in ids:
-            self.cf[c] = (ready_s, math.inf, math.inf)
+            self.cf[c] = (ready_s, math.inf, math.inf, -1.0, 0.0)
             self.ci[c] = 0
         return ids
 
