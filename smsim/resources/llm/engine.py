@@ -16,6 +16,7 @@ Semantics (the reference twin, :mod:`.reference`, implements the same in plain o
   of the whole prompt are free above a watermark of 1 % of the cache (vLLM's ``can_allocate``).
   The step's time comes from the step model at (prefill tokens, decoding sequences, context
   tokens read); its tokens appear at its end. A prefill that completes emits the first token.
+  Every gap between two tokens of a sequence goes into the inter-token histogram (:attr:`itl`).
 * A request is routed at its arrival to a copy InService (least outstanding requests, prefix
   match first, or round robin); none InService, a full waiting queue, or a request longer than
   a copy's whole cache is rejected. A request still waiting ``invocation_timeout_s`` after it

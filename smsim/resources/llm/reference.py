@@ -130,7 +130,7 @@ def simulate(arrivals, copies_ready_s, step_time, *, cap_blocks, max_seqs=256, m
         while plan.tokens > 0 and len(cp.running) < max_seqs and (cp.preempted or cp.waiting):
             r = cp.preempted[-1] if cp.preempted else cp.waiting[0]
             target = r.prompt + r.gen
-            hit = min(match(cp, r.index) * prefix_block_tokens, target - 1) if r.gen == 0 and caching else 0
+            hit = scheduler.prefix_hit_tokens(match(cp, r.index), prefix_block_tokens, target) if r.gen == 0 and caching else 0
             n = min(target - hit, plan.tokens)
             need = scheduler.blocks_for(target, bs)
             if not scheduler.can_admit(need, cap_blocks - cp.used, watermark):
