@@ -139,3 +139,36 @@ def test_determinism():
         e.add_copies(3, 0.0)
         runs.append(e.advance(t, p, o, 1e4).finish_s.tolist())
     assert runs[0] == runs[1]
+
+
+def _saturated_tokens_per_s(it, model, inp, out, seqs):
+    from smsim.resources.llm.profile import form_of
+    from smsim.resources.llm.roofline import roofline_step_model, serving_hardware
+    from smsim.resources.llm.steady_state import saturation
+
+    hw = serving_hardware(it, model)
+    m = roofline_step_model(hw)
+    sat = saturation(hw, m, inp, out, seqs)
+    e = ServingEngine(EngineConfig(kv_capacity_blocks=hw.kv_capacity_tokens // 16, max_num_seqs=seqs,
+                                   queue_limit=100_000, timeout_s=1e9), form_of(m))
+    e.add_copies(1, 0.0)
+    n = int(sat.requests_per_s * 3 * 600)
+    t = np.linspace(0, 599, n)
+    first = t < 200.0  # warm-up: the first batch starts in lockstep and drifts apart
+    e.advance(t[first], np.full(first.sum(), inp), np.full(first.sum(), out), 200.0)
+    k0 = e.counters()["output_tokens"]
+    rest = ~first
+    e.advance(t[rest], np.full(rest.sum(), inp), np.full(rest.sum(), out), 600.0)
+    return (e.counters()["output_tokens"] - k0) / 400.0, sat
+
+
+def test_saturation_against_steady_state_closed_form():
+    """Overloaded with identical requests, the engine's throughput matches the steady-state batch
+    model where max_num_seqs bounds the batch, and stays below it where the KV cache does (whole
+    prompts reserved at admission, preemption and recompute)."""
+    sim, sat = _saturated_tokens_per_s("ml.g6e.xlarge", "Llama-3.1-8B", 200, 1000, 64)
+    assert sat.limited_by == "max_num_seqs"
+    assert sim == pytest.approx(sat.output_tokens_per_s, rel=0.03)
+    sim, sat = _saturated_tokens_per_s("ml.g6e.xlarge", "Llama-3.1-8B", 1000, 200, 256)
+    assert sat.limited_by == "kv_cache"
+    assert 0.7 * sat.output_tokens_per_s < sim < sat.output_tokens_per_s

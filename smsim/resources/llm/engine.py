@@ -196,6 +196,8 @@ class ServingEngine:
         """Route ``arrival_s`` (sorted, in ``[clock, until_s)``) and run to ``until_s``."""
         cfg, f = self.cfg, self.form
         n = arrival_s.size
+        if n and not (arrival_s[0] >= self.clock_s and arrival_s[-1] < until_s):
+            raise ValueError(f"arrivals must lie in [{self.clock_s}, {until_s}), found {arrival_s[0]}..{arrival_s[-1]}")
         cap = self.rf.shape[0] + n + 1
         done_f = np.zeros((cap, 3))
         done_i = np.zeros((cap, 3), np.int64)
