@@ -174,6 +174,40 @@ def part_b(folder: Path) -> None:
     print(f"   peak RSS {after:.0f} MB (before this run {before:.0f} MB)")
 
 
+SATURATION_CASES = [("ml.g6e.xlarge", "Llama-3.1-8B", 200, 1000, 64), ("ml.g6e.xlarge", "Llama-3.1-8B", 1000, 200, 256),
+                    ("ml.g5.xlarge", "Llama-3.1-8B", 1000, 200, 256), ("ml.p4d.24xlarge", "Llama-3.1-70B", 2000, 200, 256)]
+
+
+def part_c() -> None:
+    """The engine overloaded with identical requests beside the steady-state closed form."""
+    import numpy as np
+
+    from smsim.resources.llm.engine import EngineConfig, ServingEngine
+    from smsim.resources.llm.profile import form_of
+    from smsim.resources.llm.steady_state import saturation
+
+    print("\n== C. saturation: engine (600 s overloaded, tokens/s over the last 400 s) vs steady-state closed form ==")
+    for it, model, inp, out, seqs in SATURATION_CASES:
+        hw = serving_hardware(it, model)
+        m = roofline_step_model(hw)
+        sat = saturation(hw, m, inp, out, seqs)
+        e = ServingEngine(EngineConfig(kv_capacity_blocks=hw.kv_capacity_tokens // 16, max_num_seqs=seqs,
+                                       queue_limit=100_000, timeout_s=1e9), form_of(m))
+        e.add_copies(1, 0.0)
+        n = int(sat.requests_per_s * 3 * 600)
+        t = np.linspace(0, 599, n)
+        for lo, hi in ((0.0, 200.0), (200.0, 600.0)):
+            sel = (t >= lo) & (t < hi)
+            if hi == 600.0:
+                k0 = e.counters()["output_tokens"]
+            e.advance(t[sel], np.full(sel.sum(), inp), np.full(sel.sum(), out), hi)
+        c = e.counters()
+        sim = (c["output_tokens"] - k0) / 400.0
+        print(f"   {model} on {it}, {inp} in / {out} out, max_num_seqs {seqs}: engine {sim:,.0f} output tok/s, "
+              f"closed form {sat.output_tokens_per_s:,.0f} (bound by {sat.limited_by}, batch {sat.batch}): "
+              f"{sim / sat.output_tokens_per_s - 1:+.1%}; {c['preemptions']} preemptions")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--max-instances", type=int, default=5)
@@ -189,6 +223,7 @@ def main() -> None:
             part_a(folder, args.max_instances, args.e2e_p99)
         if not args.skip_day:
             part_b(folder)
+        part_c()
 
 
 if __name__ == "__main__":
