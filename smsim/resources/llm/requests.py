@@ -21,16 +21,21 @@ import pandas as pd
 from smsim.errors import InputError
 from smsim.workload.real_traces import dataset_path
 from smsim.workload.request_trace import RequestTrace
-from smsim.workload.spec import RealWorkload, TraceWorkload, iter_chunks
+from smsim.workload.spec import RealWorkload, TraceWorkload, iter_chunks, recorded_attributes
 
 
-def _source(spec, base_dir: Path | None) -> str:
+def _trace_path(spec, base_dir: Path | None) -> Path:
+    p = Path(spec.workload.path)
+    return p if p.is_absolute() or base_dir is None else Path(base_dir) / p
+
+
+def _source(spec) -> str:
+    """The workload as the scenario names it (a trace file's path as written)."""
     w = spec.workload
     if isinstance(w, TraceWorkload):
-        p = Path(w.path)
-        return str(p if p.is_absolute() or base_dir is None else Path(base_dir) / p)
+        return w.path
     if isinstance(w, RealWorkload):
-        return f"real dataset {w.dataset!r}"
+        return f"of real dataset {w.dataset!r}"
     return f"{w.kind} workload"
 
 
@@ -39,16 +44,27 @@ def check_tokens(trace: RequestTrace, spec, base_dir: Path | None) -> None:
     for name, names in (("input_tokens", "input_tokens, ContextTokens, prompt_tokens, input_length"),
                         ("output_tokens", "output_tokens, GeneratedTokens, completion_tokens, output_length")):
         if getattr(trace, name) is None:
-            src = _source(spec, base_dir)
+            src = _source(spec)
             recorded = isinstance(spec.workload, TraceWorkload | RealWorkload)
-            how = (f"the trace has no {name} column (expected one of {names}, or name it in workload.columns)"
+            how = (f"the trace {src} has no {name} column (expected one of {names}, or name it in workload.columns)"
                    if recorded else f"the {spec.workload.kind} workload draws no {name}")
             raise InputError(
                 f"an llm endpoint needs {name} per request: {how}; or give workload.attributes.{name} "
                 "(a distribution, e.g. {kind: lognormal, median: 500, p99: 4000})",
-                file=src if recorded and isinstance(spec.workload, TraceWorkload) else None,
+                file=str(_trace_path(spec, base_dir)) if isinstance(spec.workload, TraceWorkload) else None,
                 path=f"endpoints.{spec.name}.workload",
             )
+
+
+def missing_tokens(spec, base_dir: Path | None) -> None:
+    """Before the run: a recorded trace without token columns (and no ``attributes`` filling
+    them) is the error :func:`check_tokens` would raise at the run's first requests."""
+    have = recorded_attributes(spec.workload, base_dir)
+    if have is None:
+        return
+    for name in ("input_tokens", "output_tokens"):
+        if name not in have:
+            check_tokens(RequestTrace(np.zeros(1), 1.0), spec, base_dir)
 
 
 def load_hashes(spec, base_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +73,7 @@ def load_hashes(spec, base_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(w, RealWorkload) and w.dataset.startswith("mooncake"):
         path = dataset_path(w.dataset, w.data_dir, base_dir)
     elif isinstance(w, TraceWorkload) and w.shape == "requests":
-        path = Path(_source(spec, base_dir))
+        path = _trace_path(spec, base_dir)
     else:
         raise InputError("engine.prefix_caching needs a request trace with a hash_ids column "
                          "(a JSON Lines trace such as Mooncake's); this workload has none",
@@ -129,4 +145,4 @@ class TokenRequests:
         return t, p, o, r.astype(np.int64)
 
 
-__all__ = ["TokenRequests", "check_tokens", "load_hashes"]
+__all__ = ["TokenRequests", "check_tokens", "load_hashes", "missing_tokens"]
