@@ -172,3 +172,25 @@ def test_saturation_against_steady_state_closed_form():
     sim, sat = _saturated_tokens_per_s("ml.g6e.xlarge", "Llama-3.1-8B", 1000, 200, 256)
     assert sat.limited_by == "kv_cache"
     assert 0.7 * sat.output_tokens_per_s < sim < sat.output_tokens_per_s
+
+
+def test_compiled_step_time_equals_models(tmp_path):
+    """The loop's step-time evaluation equals each step model's own, inside and beyond a profile grid."""
+    from smsim.resources.llm.engine import _compiled
+    from smsim.resources.llm.profile import form_of, read_profile
+    from smsim.resources.llm.roofline import roofline_step_model, serving_hardware
+
+    (tmp_path / "p.csv").write_text("prefill_tokens,decode_seqs,step_time_s\n"
+                                    "0,1,0.020\n0,32,0.030\n0,128,0.055\n"
+                                    "512,1,0.045\n512,32,0.060\n512,128,0.090\n"
+                                    "4096,1,0.210\n4096,32,0.230\n4096,128,0.270\n")
+    models = [read_profile(tmp_path / "p.csv"), LinearModel(0.01, 1e-4, 2e-4, 1e-7),
+              roofline_step_model(serving_hardware("ml.p4d.24xlarge", "Llama-3.1-70B"))]
+    loop = _compiled()
+    rng = np.random.default_rng(4)
+    for m in models:
+        f = form_of(m)
+        for _ in range(300):
+            p, d, kv = int(rng.integers(0, 9000)), int(rng.integers(0, 300)), int(rng.integers(0, 200_000))
+            got = loop.step_time(f.kind, f.pieces, f.grid_p, f.grid_d, f.table, p, d, kv)
+            assert got == pytest.approx(m.step_time_s(p, d, kv), rel=1e-12, abs=1e-15)
