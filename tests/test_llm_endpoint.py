@@ -276,3 +276,17 @@ def test_report_has_llm_section(tmp_path):
     assert res.exit_code == 0, res.output
     text = (tmp_path / "r.md").read_text()
     assert "## LLM serving" in text and "| chat |" in text and "TTFT p99" in text
+
+
+def test_itl_objective_over_gaps():
+    from smsim.core.histogram import LogHistogram
+
+    gaps = LogHistogram()
+    gaps.add(np.array([0.01] * 95 + [0.5] * 5))
+    m = TokenMetrics(TokenSlaSpec(itl_p90_s=0.1, itl_p99_s=0.1))
+    out = m.summary(ended=3, horizon_s=10.0, itl=gaps)
+    assert out["sla_itl_p90_attainment"] == pytest.approx(0.95)
+    assert out["sla_itl_p99_attainment"] == pytest.approx(0.95)
+    assert out["sla_met"] is False
+    out = TokenMetrics(TokenSlaSpec(itl_p90_s=0.1)).summary(ended=3, horizon_s=10.0, itl=gaps)
+    assert out["sla_met"] is True and out["goodput_requests"] == 0  # no request finished here

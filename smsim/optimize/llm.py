@@ -176,7 +176,7 @@ def parse_token_sla(text: str) -> dict[str, float]:
         msg = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": str(exc)}
         where = ".".join(map(str, msg["loc"]))
         raise InputError(f"token SLA {text!r}: {where + ': ' if where else ''}{msg['msg']} (fields: ttft_p50_s, "
-                         "ttft_p90_s, ttft_p99_s, tpot_*, e2e_*)", path="--sla") from None
+                         "ttft_p90_s, ttft_p99_s, tpot_*, e2e_*, itl_*)", path="--sla") from None
     return out
 
 

@@ -121,7 +121,8 @@ class LlmSearchSpace(StrictModel):
     tp: list[PositiveCount | Literal["auto"]] = Field(default_factory=list)
     max_num_seqs: list[PositiveCount] = Field(default_factory=list)
     sla: dict[Literal["ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "tpot_p50_s", "tpot_p90_s", "tpot_p99_s",
-                      "e2e_p50_s", "e2e_p90_s", "e2e_p99_s"], PositiveDuration] | None = Field(
+                      "e2e_p50_s", "e2e_p90_s", "e2e_p99_s", "itl_p50_s", "itl_p90_s", "itl_p99_s"],
+              PositiveDuration] | None = Field(
         None, description="token objectives, e.g. {ttft_p99_s: 2, tpot_p99_s: 0.1}")
 
 

@@ -10,7 +10,8 @@ Quantiles come from :class:`~smsim.core.histogram.LogHistogram` (0.5 % relative 
 attainment and goodput are counted exactly per request against the thresholds as requests
 finish: a request is *good* when its TTFT, TPOT and E2E are within every threshold the SLA sets
 for them (the strictest one per metric); an objective ``metric_pQ_s: T`` is met when at least
-Q % of all requests that ended (served, timed out or rejected) were served within T.
+Q % of all requests that ended (served, timed out or rejected) were served within T; an ITL
+objective when at least Q % of all inter-token gaps are within T.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class TokenMetrics:
         for name, v in values.items():
             self.hist[name].add(v[~np.isnan(v)])
         for i, (metric, _, threshold) in enumerate(self.objectives):
+            if metric == "itl":
+                continue
             v = values[metric]
             self.within[i] += int(np.count_nonzero(np.isnan(v) | (v <= threshold)))
         if self.sla is not None:
@@ -52,9 +55,10 @@ class TokenMetrics:
             self.good += int(ok.sum())
             self.good_output_tokens += int(f.output_tokens[ok].sum())
 
-    def summary(self, *, ended: int, horizon_s: float) -> dict[str, float | bool]:
+    def summary(self, *, ended: int, horizon_s: float, itl: LogHistogram | None = None) -> dict[str, float | bool]:
         """Quantiles (s), goodput (requests/s and share of ended requests) and SLA verdicts;
-        ``ended`` counts served plus failed requests."""
+        ``ended`` counts served plus failed requests; ``itl`` holds every inter-token gap (its
+        objectives are judged on the gaps, to the histogram's relative error)."""
         out: dict[str, float | bool] = {}
         for name, h in self.hist.items():
             q = h.quantile(np.array([0.5, 0.9, 0.99])) if h.count else [math.nan] * 3
@@ -68,7 +72,14 @@ class TokenMetrics:
         out["goodput_share"] = self.good / ended if ended else math.nan
         out["goodput_output_tokens_per_s"] = self.good_output_tokens / horizon_s
         met = True
-        for i, (metric, q, _) in enumerate(self.objectives):
+        for i, (metric, q, threshold) in enumerate(self.objectives):
+            if metric == "itl":
+                n = itl.count if itl is not None else 0
+                within = float(itl.counts[itl.representative() <= threshold].sum()) if n else 0.0
+                share = within / n if n else math.nan
+                out[f"sla_{metric}_p{q:g}_attainment"] = share
+                met = met and n > 0 and share >= q / 100.0
+                continue
             share = float(self.within[i]) / ended if ended else math.nan
             out[f"sla_{metric}_p{q:g}_attainment"] = share
             met = met and ended > 0 and share >= q / 100.0

@@ -144,8 +144,8 @@ class LlmDataPlane:
             "scale_out_events": int((events.event == "scale_out").sum()),
             "scale_in_events": int((events.event == "scale_in").sum()),
         }
-        m.update(self.metrics.summary(ended=ended, horizon_s=h))
         itl = self.engine.itl
+        m.update(self.metrics.summary(ended=ended, horizon_s=h, itl=itl))
         q = itl.quantile(np.array([0.5, 0.9, 0.99])) if itl.count else [math.nan] * 3
         m.update(itl_mean_s=itl.mean, itl_p50_s=float(q[0]), itl_p90_s=float(q[1]), itl_p99_s=float(q[2]))
         return m, series

@@ -91,7 +91,8 @@ class EngineLimits(StrictModel):
 class TokenSlaSpec(StrictModel):
     """Token-level objectives: e.g. ``ttft_p99_s: 2, tpot_p99_s: 0.1``. Each given percentile
     must be within its threshold; a request counts toward goodput when its own TTFT, TPOT and
-    end-to-end latency are within every given threshold (failed requests never count)."""
+    end-to-end latency are within every given threshold (failed requests never count). ITL
+    objectives are over every gap between two tokens (not per request) and do not enter goodput."""
 
     ttft_p50_s: PositiveDuration | None = None
     ttft_p90_s: PositiveDuration | None = None
@@ -102,6 +103,9 @@ class TokenSlaSpec(StrictModel):
     e2e_p50_s: PositiveDuration | None = None
     e2e_p90_s: PositiveDuration | None = None
     e2e_p99_s: PositiveDuration | None = None
+    itl_p50_s: PositiveDuration | None = None
+    itl_p90_s: PositiveDuration | None = None
+    itl_p99_s: PositiveDuration | None = None
 
     @model_validator(mode="after")
     def _some(self):
@@ -112,7 +116,7 @@ class TokenSlaSpec(StrictModel):
     def objectives(self) -> list[tuple[str, float, float]]:
         """``(metric, percentile, threshold_s)`` for every objective set."""
         out = []
-        for metric in ("ttft", "tpot", "e2e"):
+        for metric in ("ttft", "tpot", "e2e", "itl"):
             for q in (50, 90, 99):
                 v = getattr(self, f"{metric}_p{q}_s")
                 if v is not None:
@@ -120,9 +124,11 @@ class TokenSlaSpec(StrictModel):
         return out
 
     def per_request_limits(self) -> dict[str, float]:
-        """The strictest threshold per metric: a request meeting all of them is goodput."""
+        """The strictest threshold per request metric: a request meeting all of them is goodput."""
         out: dict[str, float] = {}
         for metric, _, t in self.objectives():
+            if metric == "itl":
+                continue
             out[metric] = min(t, out.get(metric, t))
         return out
 
