@@ -186,6 +186,11 @@ class ServingEngine:
     def kv_blocks_used(self) -> np.ndarray:
         return self.ci[: self.n_copies, L.CI_USED].copy()
 
+    def waiting(self) -> np.ndarray:
+        """Requests per copy not running: waiting to be admitted or preempted."""
+        ci = self.ci[: self.n_copies]
+        return ci[:, L.CI_PRE] + ci[:, L.CI_WLEN]
+
     def outstanding(self) -> np.ndarray:
         ci = self.ci[: self.n_copies]
         return ci[:, L.CI_RUN] + ci[:, L.CI_PRE] + ci[:, L.CI_WLEN]

@@ -109,7 +109,7 @@ class LlmDataPlane:
         self.rows.append((t0, copies, d["arrivals"], d["served"], d["input_tokens_served"], d["output_tokens"],
                           per_copy, busy, d["preemptions"], used))
         k = self.layout.copies_per_instance
-        waiting = float(self.engine.outstanding().sum())
+        waiting = float(self.engine.waiting().sum())  # the backlog: not yet running
         return Metrics(t0, float(d["arrivals"]), copies / k, 100.0 * min(busy, 1.0), 100.0 * min(busy, 1.0), waiting,
                        float(d["rejected_no_capacity"]), per_copy)
 
