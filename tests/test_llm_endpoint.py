@@ -290,3 +290,20 @@ def test_itl_objective_over_gaps():
     assert out["sla_met"] is False
     out = TokenMetrics(TokenSlaSpec(itl_p90_s=0.1)).summary(ended=3, horizon_s=10.0, itl=gaps)
     assert out["sla_met"] is True and out["goodput_requests"] == 0  # no request finished here
+
+
+def test_compare_reports_token_figures(tmp_path):
+    path, _ = _trace(tmp_path, n=80, spacing=2.0)
+    s = _scenario(tmp_path, f"""\
+        - kind: llm
+          name: chat
+          instance_type: ml.g6e.xlarge
+          step_model: {{kind: roofline, model: Llama-3.1-8B}}
+          workload: {{kind: trace, path: {path.name}}}
+          sla: {{ttft_p99_s: 1}}
+        """, duration="150s")
+    s.write_text(s.read_text() + "variants:\n  - name: fp8\n    patch:\n      endpoints:\n        chat: "
+                 "{step_model: {kind: roofline, model: Llama-3.1-8B, weight_dtype: fp8, kv_dtype: fp8}}\n")
+    res = CliRunner().invoke(app, ["compare", str(s), "--no-store"])
+    assert res.exit_code == 0, res.output
+    assert "chat TTFT p99" in res.output and "chat USD per 1M output tokens" in res.output
