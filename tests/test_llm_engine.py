@@ -18,10 +18,12 @@ def _engine(model, copies=1, **kw):
     return e
 
 
-def test_batch_one_closed_form():
-    """One request alone: TTFT = one prefill step, TPOT = one decode step."""
+@pytest.mark.parametrize("jit", [True, False])
+def test_batch_one_closed_form(jit):
+    """One request alone: TTFT = one prefill step, TPOT = one decode step (compiled and plain)."""
     m = LinearModel(base_s=0.02, prefill_s_per_token=1e-4, decode_s_per_seq=1e-3)
-    e = _engine(m)
+    e = ServingEngine(EngineConfig(kv_capacity_blocks=10_000), m.form(), jit=jit)
+    e.add_copies(1, 0.0)
     f = e.advance(np.array([1.0]), np.array([500]), np.array([11]), 100.0)
     assert f.ttft_s[0] == pytest.approx(0.02 + 500 * 1e-4)
     assert f.tpot_s[0] == pytest.approx(0.02 + 1e-3)

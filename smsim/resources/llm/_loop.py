@@ -2,10 +2,11 @@
 """The serving engine's hot loop: every model copy of an endpoint, iteration by iteration.
 
 Written once in plain Python over numpy arrays and compiled with ``numba.njit`` by
-:mod:`smsim.resources.llm.engine` (which owns the arrays and documents their layout). The
-scheduling rules are those of :mod:`smsim.resources.llm.scheduler` (vLLM's, with chunked
-prefill), inlined here so a step costs no Python call; :mod:`smsim.resources.llm.reference`
-is the plain, object-per-request twin that the tests hold this loop to.
+:mod:`smsim.resources.llm.engine` (which owns the arrays; their layout and the helpers are in
+:mod:`._loop_parts`). The scheduling rules are those of :mod:`smsim.resources.llm.scheduler`
+(vLLM's, with chunked prefill), inlined here so a step costs no Python call;
+:mod:`smsim.resources.llm.reference` is the plain, object-per-request twin that the tests hold
+this loop to.
 """
 
 import math
@@ -17,194 +18,66 @@ if _JIT is None:
         return f
 
 
-# copy float columns
-CF_READY = 0
-CF_END = 1
-CF_NEXT = 2
-CF_GAP = 3  # the copy's last inter-token gap binned, and its bucket (most gaps of a step are equal)
-CF_BUCKET = 4
-N_CF = 5
-# copy int columns
-CI_RUN = 0  # running sequences
-CI_USED = 1  # KV blocks held by running sequences
-CI_PRE = 2  # preempted (stack)
-CI_WHEAD = 3  # waiting ring head
-CI_WLEN = 4
-CI_INSTEP = 5
-CI_NENT = 6  # prefix-cache entries
-N_CI = 7
-# request float columns
-RF_ARR = 0
-RF_FIRST = 1
-RF_LAST = 2  # time of the last token emitted
-N_RF = 3
-# request int columns
-RI_PROMPT = 0
-RI_OUT = 1
-RI_GEN = 2
-RI_CACHE = 3
-RI_TARGET = 4
-RI_BLOCKS = 5
-RI_SCHED = 6
-RI_STARTED = 7
-RI_GIDX = 8
-N_RI = 9
-# counters (int64)
-K_ARRIVALS = 0
-K_SERVED = 1
-K_TIMED_OUT = 2
-K_REJECT_FULL = 3
-K_REJECT_NOCAP = 4
-K_REJECT_LONG = 5
-K_PREEMPT = 6
-K_TOKENS_IN = 7  # prompt tokens of served requests
-K_TOKENS_OUT = 8
-K_PREFILL_DONE = 9  # prefill tokens computed (incl. recompute)
-K_HIT = 10  # prompt tokens served from the prefix cache
-K_STEPS = 11
-K_PEAK_BLOCKS = 12  # most blocks held by running sequences on one copy
-K_OVER = 13  # times a copy held more blocks than it has (must stay 0)
-K_DONE = 14  # completions written to the output buffer in this call
-N_K = 15
-# float accumulators
-A_CONC = 0  # integral of requests in the system dt
-A_BUSY = 1  # integral of copies stepping dt (credited at step start)
-A_TLAST = 2
-A_ITL_SUM = 3  # sum of inter-token gaps (s)
-N_A = 4
-#: prefix-aware routing prefers a cached prefix only on copies within this many requests of the
-#: least loaded one (else load balance wins, as cache-aware routers' balance thresholds do)
-prefix_slack = 8
-# routing policies
-LEAST_OUTSTANDING = 0
-PREFIX_AWARE = 1
-ROUND_ROBIN = 2
+#: the helpers: their compiled twin when this module is compiled (injected as ``_PARTS``)
+_PARTS = globals().get("_PARTS", None)
+if _PARTS is None:
+    from smsim.resources.llm import _loop_parts as _PARTS
 
+from smsim.resources.llm._loop_parts import (  # noqa: E402  (plain ints, the same in both twins)
+    A_BUSY,
+    A_CONC,
+    A_ITL_SUM,
+    A_TLAST,
+    CF_BUCKET,
+    CF_END,
+    CF_GAP,
+    CF_NEXT,
+    CF_READY,
+    CI_INSTEP,
+    CI_PRE,
+    CI_RUN,
+    CI_USED,
+    CI_WHEAD,
+    CI_WLEN,
+    K_ARRIVALS,
+    K_DONE,
+    K_HIT,
+    K_OVER,
+    K_PEAK_BLOCKS,
+    K_PREEMPT,
+    K_PREFILL_DONE,
+    K_REJECT_FULL,
+    K_REJECT_LONG,
+    K_REJECT_NOCAP,
+    K_SERVED,
+    K_STEPS,
+    K_TIMED_OUT,
+    K_TOKENS_IN,
+    K_TOKENS_OUT,
+    PREFIX_AWARE,
+    PREFIX_SLACK,
+    RF_ARR,
+    RF_FIRST,
+    RF_LAST,
+    RI_BLOCKS,
+    RI_CACHE,
+    RI_GEN,
+    RI_GIDX,
+    RI_OUT,
+    RI_PROMPT,
+    RI_SCHED,
+    RI_STARTED,
+    RI_TARGET,
+    ROUND_ROBIN,
+)
 
-@_JIT
-def step_time(kind, pieces, gp, gd, table, p, d, kv):
-    """The step model's arrays evaluated at one step (see profile.StepForm)."""
-    if kind == 2:
-        # roofline (smsim.resources.llm.roofline, one prefill sequence per step with prefill)
-        tokens = p + d
-        if tokens <= 0:
-            return 0.0
-        n_pre = 1.0 if p > 0 else 0.0
-        read = pieces[0, 2]
-        if pieces[0, 5] > 0:
-            read += pieces[0, 3] * (1.0 - pieces[0, 4] ** tokens)
-        compute = pieces[0, 0] * tokens + pieces[0, 1] * (d + n_pre)
-        pairs = kv + (p * p / 2.0 if n_pre > 0 else 0.0)
-        attention = pieces[0, 6] * pairs
-        kv_read = pieces[0, 7] * (kv + tokens)
-        if kv_read > attention:
-            attention = kv_read
-        if read > compute:
-            compute = read
-        return compute + attention + pieces[0, 9] + pieces[0, 10] * tokens + pieces[0, 8]
-    if kind == 0:
-        best = -1.0
-        for r in range(pieces.shape[0]):
-            v = pieces[r, 0] + pieces[r, 1] * p + pieces[r, 2] * d + pieces[r, 3] * kv
-            if v > best:
-                best = v
-        return best
-    np_, nd = gp.shape[0], gd.shape[0]
-    i = 0
-    wi = 0.0
-    if np_ > 1:
-        i = np_ - 2
-        for k in range(np_ - 1):
-            if p < gp[k + 1]:
-                i = k
-                break
-        wi = (p - gp[i]) / (gp[i + 1] - gp[i])
-    j = 0
-    wj = 0.0
-    if nd > 1:
-        j = nd - 2
-        for k in range(nd - 1):
-            if d < gd[k + 1]:
-                j = k
-                break
-        wj = (d - gd[j]) / (gd[j + 1] - gd[j])
-    if np_ > 1:
-        r0 = table[i, j] * (1 - wi) + table[i + 1, j] * wi
-        r1 = table[i, j + 1] * (1 - wi) + table[i + 1, j + 1] * wi if nd > 1 else r0
-    else:
-        r0 = table[0, j]
-        r1 = table[0, j + 1] if nd > 1 else r0
-    if nd > 1:
-        return r0 * (1 - wj) + r1 * wj
-    return r0
-
-
-@_JIT
-def prefix_match(c, g, hflat, hoff, ehash, elast, ci, now, touch):
-    """Leading hash blocks of request ``g`` cached on copy ``c`` (optionally marking them used)."""
-    n = 0
-    if g < 0:
-        return 0
-    for h in range(hoff[g], hoff[g + 1]):
-        found = -1
-        for e in range(ci[c, CI_NENT]):
-            if ehash[c, e] == hflat[h]:
-                found = e
-                break
-        if found < 0:
-            break
-        if touch:
-            elast[c, found] = now
-        n += 1
-    return n
-
-
-@_JIT
-def evict(c, ci, ehash, elast, cap_blocks, ent_blocks):
-    """Drop least recently used cache entries until running blocks plus cached ones fit."""
-    while ci[c, CI_NENT] > 0 and ci[c, CI_USED] + ci[c, CI_NENT] * ent_blocks > cap_blocks:
-        lru = 0
-        for e in range(1, ci[c, CI_NENT]):
-            if elast[c, e] < elast[c, lru] or (elast[c, e] == elast[c, lru] and ehash[c, e] < ehash[c, lru]):
-                lru = e
-        last = ci[c, CI_NENT] - 1
-        ehash[c, lru] = ehash[c, last]
-        elast[c, lru] = elast[c, last]
-        ci[c, CI_NENT] = last
-
-
-@_JIT
-def cache_insert(c, g, hflat, hoff, ehash, elast, ci, now, cap_blocks, ent_blocks):
-    if g < 0:
-        return
-    for h in range(hoff[g], hoff[g + 1]):
-        found = -1
-        for e in range(ci[c, CI_NENT]):
-            if ehash[c, e] == hflat[h]:
-                found = e
-                break
-        if found >= 0:
-            elast[c, found] = now
-        elif ci[c, CI_NENT] < ehash.shape[1]:
-            e = ci[c, CI_NENT]
-            ehash[c, e] = hflat[h]
-            elast[c, e] = now
-            ci[c, CI_NENT] = e + 1
-    evict(c, ci, ehash, elast, cap_blocks, ent_blocks)
-
-
-@_JIT
-def bucket(edges, x):
-    """The histogram bucket of ``x``: the last ``k`` with ``edges[k] <= x`` (as core.histogram)."""
-    lo = 0
-    hi = edges.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if edges[mid] <= x:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+step_time = _PARTS.step_time
+prefix_match = _PARTS.prefix_match
+evict = _PARTS.evict
+cache_insert = _PARTS.cache_insert
+bucket = _PARTS.bucket
+blocks_for = _PARTS.blocks_for
+heap_fix = _PARTS.heap_fix
 
 
 @_JIT
@@ -266,11 +139,6 @@ def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elas
     ci[c, CI_RUN] = keep
     ci[c, CI_INSTEP] = 0
     return removed
-
-
-@_JIT
-def blocks_for(tokens, bs):
-    return (tokens + bs - 1) // bs
 
 
 @_JIT
@@ -392,41 +260,6 @@ def start_step(c, t, cf, ci, run, pre, wq, rf, ri, free, nfree, hflat, hoff, eha
 
 
 @_JIT
-def _before(cf, a, b):
-    """Copy ``a`` steps before copy ``b``: earlier next step, then lower index."""
-    ta = cf[a, CF_NEXT]
-    tb = cf[b, CF_NEXT]
-    return ta < tb or (ta == tb and a < b)
-
-
-@_JIT
-def heap_fix(cf, heap, pos, n, c):
-    """Restore the heap of copies (keyed by next step time) after copy ``c``'s key changed."""
-    i = pos[c]
-    while i > 0:
-        parent = (i - 1) // 2
-        if not _before(cf, heap[i], heap[parent]):
-            break
-        heap[i], heap[parent] = heap[parent], heap[i]
-        pos[heap[i]] = i
-        pos[heap[parent]] = parent
-        i = parent
-    while True:
-        left = 2 * i + 1
-        if left >= n:
-            break
-        m = left
-        if left + 1 < n and _before(cf, heap[left + 1], heap[left]):
-            m = left + 1
-        if not _before(cf, heap[m], heap[i]):
-            break
-        heap[i], heap[m] = heap[m], heap[i]
-        pos[heap[i]] = i
-        pos[heap[m]] = m
-        i = m
-
-
-@_JIT
 def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, rf, ri, free, nfree,
             hflat, hoff, ehash, elast, k, acc, done_f, done_i, rr, in_system,
             kind, pieces, gp, gd, table, max_seqs, max_tokens, bs, cap_blocks, ent_blocks,
@@ -491,7 +324,7 @@ def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, r
                         continue
                     load = ci[c, CI_RUN] + ci[c, CI_PRE] + ci[c, CI_WLEN]
                     match = 0
-                    if policy == PREFIX_AWARE and caching and load <= min_load + prefix_slack:
+                    if policy == PREFIX_AWARE and caching and load <= min_load + PREFIX_SLACK:
                         match = prefix_match(c, g, hflat, hoff, ehash, elast, ci, t, False)
                     if best < 0 or match > best_match or (match == best_match and load < best_load):
                         best = c

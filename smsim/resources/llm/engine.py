@@ -38,26 +38,35 @@ from pathlib import Path
 import numpy as np
 
 from smsim.core.histogram import LogHistogram
-from smsim.resources.llm import _loop as L
+from smsim.resources.llm import _loop
+from smsim.resources.llm import _loop_parts as L
 from smsim.resources.llm.profile import StepForm
 
 POLICIES = {"least_outstanding": L.LEAST_OUTSTANDING, "prefix_aware": L.PREFIX_AWARE, "round_robin": L.ROUND_ROBIN}
 
 
-def _compiled():
-    name = "smsim.resources.llm._loop_jit"
+def _exec(name: str, file: str, **inject):
+    """Execute ``file`` (beside this module) as module ``name`` with ``inject`` in its globals."""
     if name in sys.modules:
         return sys.modules[name]
-    import numba
-
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_loop.py"))
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(file))
     module = importlib.util.module_from_spec(spec)
-    # The loop allocates nothing: without the reference-counting runtime, passing its ~25 arrays to a
-    # helper twice per engine step costs no atomic increments and decrements.
-    module._JIT = numba.njit(cache=True, _nrt=False, error_model="numpy")
+    for key, value in inject.items():
+        setattr(module, key, value)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _compiled():
+    """The loop and its helpers compiled with numba (``_loop_parts`` first, handed to ``_loop``)."""
+    import numba
+
+    # The loop allocates nothing: without the reference-counting runtime, passing its ~25 arrays to a
+    # helper twice per engine step costs no atomic increments and decrements.
+    jit = numba.njit(cache=True, _nrt=False, error_model="numpy")
+    parts = _exec("smsim.resources.llm._loop_parts_jit", "_loop_parts.py", _JIT=jit)
+    return _exec("smsim.resources.llm._loop_jit", "_loop.py", _JIT=jit, _PARTS=parts)
 
 
 @dataclass(frozen=True)
@@ -114,7 +123,7 @@ class ServingEngine:
                  jit: bool = True) -> None:
         self.cfg = cfg
         self.form = form
-        self.loop = _compiled() if jit else L
+        self.loop = _compiled() if jit else _loop
         self.caching = bool(cfg.prefix_caching and hashes is not None)
         if hashes is None:
             hashes = (np.zeros(0, np.int64), np.zeros(1, np.int64))

@@ -73,9 +73,9 @@ def form_of(model) -> StepForm:
 def eval_form(form: StepForm, p: float, d: float, kv: float) -> float:
     """The step time of ``form`` (the compiled loop computes the same in :mod:`.engine`)."""
     if form.kind == 2:
-        from smsim.resources.llm import _loop
+        from smsim.resources.llm import _loop_parts
 
-        return float(_loop.step_time(2, form.pieces, form.grid_p, form.grid_d, form.table, p, d, kv))
+        return float(_loop_parts.step_time(2, form.pieces, form.grid_p, form.grid_d, form.table, p, d, kv))
     if form.kind == 0:
         best = -1.0
         for c0, cp, cd, ck in form.pieces:
