@@ -307,3 +307,28 @@ def test_compare_reports_token_figures(tmp_path):
     res = CliRunner().invoke(app, ["compare", str(s), "--no-store"])
     assert res.exit_code == 0, res.output
     assert "chat TTFT p99" in res.output and "chat USD per 1M output tokens" in res.output
+
+
+def test_prefix_caching_on_a_user_jsonl_trace(tmp_path):
+    """A Mooncake-format file of one's own: hash_ids follow each request through rate scaling."""
+    import json
+
+    rows = [{"timestamp": 500 * i, "input_length": 1500, "output_length": 20, "hash_ids": [0, 1, i % 3 + 10]}
+            for i in range(60)]
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    base = """\
+        - kind: llm
+          name: {name}
+          instance_type: ml.g6e.xlarge
+          step_model: {{kind: roofline, model: Llama-3.1-8B}}
+          engine: {{prefix_caching: {cache}}}
+          traffic_stream: t
+          workload: {{kind: trace, path: t.jsonl, time_unit: ms, rate_scale: 2}}
+"""
+    eps = textwrap.dedent(base.format(name="plain", cache="false")) + textwrap.dedent(base.format(name="cached", cache="true"))
+    s = _scenario(tmp_path, eps, duration="29s")
+    res = {r["resource_id"]: r for r in api.run_scenario(s).summary["resources"]}
+    assert res["plain"]["requests"] == res["cached"]["requests"] > 100
+    # two shared 512-token blocks of every 1,500-token prompt are cached after the first ones
+    assert res["cached"]["prefix_hit_tokens"] >= 1024 * (res["cached"]["served"] - 10)
+    assert res["cached"]["ttft_p50_s"] < res["plain"]["ttft_p50_s"]
