@@ -332,3 +332,20 @@ def test_prefix_caching_on_a_user_jsonl_trace(tmp_path):
     # two shared 512-token blocks of every 1,500-token prompt are cached after the first ones
     assert res["cached"]["prefix_hit_tokens"] >= 1024 * (res["cached"]["served"] - 10)
     assert res["cached"]["ttft_p50_s"] < res["plain"]["ttft_p50_s"]
+
+
+def test_bad_hash_ids_exit_2(tmp_path):
+    lines = ['{"timestamp": 0, "input_length": 100, "output_length": 5, "hash_ids": [0]}',
+             '{"timestamp": 10, "input_length": 100, "output_length": 5, "hash_ids": "x"}']
+    (tmp_path / "t.jsonl").write_text("\n".join(lines) + "\n")
+    s = _scenario(tmp_path, """\
+        - kind: llm
+          name: chat
+          instance_type: ml.g6e.xlarge
+          step_model: {kind: roofline, model: Llama-3.1-8B}
+          engine: {prefix_caching: true}
+          workload: {kind: trace, path: t.jsonl, time_unit: ms, repeat: true}
+        """, duration="60s")
+    res = CliRunner().invoke(app, ["run", str(s), "--no-store", "-q"])
+    assert res.exit_code == 2, res.output
+    assert "t.jsonl:2" in res.output and "hash_ids" in res.output
