@@ -125,3 +125,10 @@ optimize:
     assert best.endpoints[0].instance_type == want.best.candidate.instance_type
     res = CliRunner().invoke(app, ["optimize", str(path), "--sla", "p99<=250ms"])
     assert res.exit_code == 2 and "ttft" in res.output
+
+
+def test_cli_infeasible_exit_1(scenario):
+    res = CliRunner().invoke(app, ["llm-optimize", str(scenario), "-e", "chat", "--instance-types", "ml.g6.xlarge",
+                                   "--instances", "1", "--sla", "ttft_p50_s=0.001"])
+    assert res.exit_code == 1, res.output
+    assert "no candidate meets the objectives" in res.output

@@ -73,8 +73,10 @@ def register(app: typer.Typer) -> None:
         out.pop("best_scenario")
         if as_json:
             print_json(out)
-            return
-        print_result(out)
+        else:
+            print_result(out)
+        if out["best"] is None:
+            raise typer.Exit(1)  # a result, not bad input (as smsim optimize)
 
 
 def print_result(out: dict) -> None:
