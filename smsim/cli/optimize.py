@@ -51,6 +51,13 @@ def register(app: typer.Typer) -> None:
 
         check_outputs([(out, "dir", "--out")], force=force, inputs=[scenario])
         sc, section = load_optimize_scenario(scenario)
+        if section is None or section.training is None:
+            from smsim.optimize.space import pick_endpoint
+
+            target = pick_endpoint(sc, section.endpoint if section is not None else None)
+            if target.kind == "llm":
+                _optimize_llm(sc, section, target, sla, max_error_rate, as_json, out, force)
+                return
         result = optimize(sc, section, jobs=jobs, scheduler=scheduler, sla=sla, max_error_rate=max_error_rate,
                           budget_evals=budget_evals, fidelity=fidelity, min_quality=min_quality)
         doc = result.to_dict()
@@ -66,6 +73,38 @@ def register(app: typer.Typer) -> None:
             _print(result, doc)
         if result.result.best is None:
             raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def _optimize_llm(sc, section, ep, sla, max_error_rate, as_json: bool, out: Path | None, force: bool) -> None:
+    """An llm endpoint: token SLAs (``--sla ttft_p99_s=2,tpot_p99_s=0.1``, else the section's
+    ``llm.sla``, else the endpoint's) and the space of :func:`smsim.optimize.llm.space_from_section`."""
+    from smsim import atomic
+    from smsim.api import optimize_llm, resolved_scenario_yaml
+    from smsim.cli._common import _json_default
+    from smsim.cli.llm_optimize import print_result
+    from smsim.optimize.llm import space_from_section
+    from smsim.optimize.sla import parse_error_rate
+
+    token_sla = sla if sla else (section.llm.sla if section is not None and section.llm is not None else None)
+    rate = parse_error_rate(max_error_rate if max_error_rate is not None else
+                            (section.max_error_rate if section is not None else None))
+    doc = optimize_llm(sc, ep.name, space_from_section(section, ep), sla=token_sla,
+                       max_failed_share=0.01 if rate is None else rate)
+    best = doc.pop("best_scenario")
+    if out is not None:
+        with atomic.atomic_dir(out, force=force) as tmp:
+            (tmp / "summary.json").write_text(json.dumps(doc, indent=2, default=_json_default) + "\n")
+            if best is not None:
+                (tmp / "best.yaml").write_text(resolved_scenario_yaml(best))
+        doc["out"] = str(out)
+    if as_json:
+        print_json(doc)
+    else:
+        print_result(doc)
+        if doc.get("out"):
+            stdout.print(f"wrote {doc['out']}")
+    if doc["best"] is None:
+        raise typer.Exit(EXIT_INFEASIBLE)
 
 
 def write_result(result, out: Path, force: bool = False) -> Path:

@@ -30,6 +30,11 @@ SLA_METRICS = [
     ("model_quality", "model quality", "score"),
     ("mean_quality", "mean model quality", "score"),
     ("blended_quality", "quality over all requests", "score"),
+    # LLM endpoints (token SLAs)
+    ("ttft_p99_s", "TTFT p99", "s"),
+    ("tpot_p99_s", "TPOT p99", "s"),
+    ("goodput_share", "goodput", "fraction"),
+    ("cost_per_1m_output_tokens_usd", "USD per 1M output tokens", "usd/1M tokens"),
 ]
 
 CI_UNAVAILABLE = "confidence intervals need 2 or more replications (--replications R); with 1 they are unavailable"

@@ -24,7 +24,7 @@ def fmt_value(value: float | None, unit: str, signed: bool = False) -> str:
         return "-"
     if value != value:
         return "n/a"
-    decimals = {"usd": 2, "s": 3, "fraction": 4, "score": 4}.get(unit, 0)
+    decimals = {"usd": 2, "s": 3, "fraction": 4, "score": 4, "usd/1M tokens": 3}.get(unit, 0)
     value = round(value, decimals) + 0.0  # float noise and -0.0 print as 0
     sign = "+" if signed and value > 0 else ("-" if value < 0 else "")
     mag = abs(value)
@@ -34,6 +34,8 @@ def fmt_value(value: float | None, unit: str, signed: bool = False) -> str:
         return f"{sign}{mag:.3f}s"
     if unit == "score":
         return f"{sign}{mag:.4f}"
+    if unit == "usd/1M tokens":
+        return f"{sign}${mag:,.3f}/1M"
     if unit == "fraction":
         return f"{sign}{mag * 100:.2f}" + ("pp" if signed else "%")
     return f"{sign}{mag:,.0f}"

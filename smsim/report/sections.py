@@ -167,6 +167,37 @@ def sla_section(data: ReportData) -> Section | None:
         Table(["endpoint", "SLA met"], [[k, pct(v)] for k, v in values.items()])])
 
 
+LLM_COLUMNS = [
+    ("ttft_p50_s", "TTFT p50"), ("ttft_p99_s", "TTFT p99"), ("tpot_p50_s", "TPOT p50"), ("tpot_p99_s", "TPOT p99"),
+    ("itl_p99_s", "ITL p99"), ("e2e_p99_s", "E2E p99"),
+]
+
+
+def llm_section(data: ReportData) -> Section | None:
+    """Token-level figures of LLM endpoints, and their model copies in service over time."""
+    rows = []
+    for run in data.runs:
+        for r in run.summary.get("resources") or []:
+            if r.get("ttft_p99_s") is None:
+                continue
+            name = f"{run.label} / {r['resource_id']}" if len(data.runs) > 1 else str(r["resource_id"])
+            rows.append([name, *[num(r.get(k), "{:.3f}s") for k, _ in LLM_COLUMNS],
+                         num(r.get("input_tokens_per_s"), "{:,.0f}"), num(r.get("output_tokens_per_s"), "{:,.0f}"),
+                         pct(r.get("goodput_share")) if r.get("goodput_share") is not None else "-",
+                         num(r.get("cost_per_1m_input_tokens_usd"), "${:.3f}"),
+                         num(r.get("cost_per_1m_output_tokens_usd"), "${:.3f}")])
+    if not rows:
+        return None
+    blocks: list[Block] = [Table(["endpoint", *[label for _, label in LLM_COLUMNS], "in tok/s", "out tok/s",
+                                  "goodput", "$ / 1M in", "$ / 1M out"], rows, "LLM serving: token latencies, "
+                                 "throughput, goodput and cost per million tokens")]
+    lines = _series_lines(data, "copies_in_service")
+    if lines:
+        blocks.append(Figure(plots.lines_over_time(lines, "copies_in_service", "copies", "Model copies in service",
+                                                   step=True)))
+    return Section("llm", "LLM serving", blocks)
+
+
 def forecast_section(data: ReportData) -> Section | None:
     blocks: list[Block] = []
     for run in data.runs:
@@ -243,7 +274,7 @@ def provenance(data: ReportData) -> Section | None:
 #: Sections in report order. Append a builder to add a section; it returns None when its data is absent.
 SECTION_BUILDERS: list[Callable[[ReportData], Section | None]] = [
     overview, ranking_section, comparison_section, cost_section, resources_section,
-    instances_section, latency_section, sla_section, quality_section, forecast_section, budgets_section, anomalies_section,
+    instances_section, latency_section, sla_section, quality_section, llm_section, forecast_section, budgets_section, anomalies_section,
     savings_plan_section, commitment_section, provenance,
 ]
 

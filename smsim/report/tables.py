@@ -28,6 +28,22 @@ RESOURCE_COLUMNS = [
 ]
 
 
+#: Token-level figures of LLM endpoints (their own table).
+LLM_COLUMNS = [
+    ("ttft_p50_s", "TTFT p50", "{:.3f}s"),
+    ("ttft_p99_s", "TTFT p99", "{:.3f}s"),
+    ("tpot_p50_s", "TPOT p50", "{:.4f}s"),
+    ("tpot_p99_s", "TPOT p99", "{:.4f}s"),
+    ("itl_p99_s", "ITL p99", "{:.4f}s"),
+    ("e2e_p99_s", "E2E p99", "{:.2f}s"),
+    ("input_tokens_per_s", "in tok/s", "{:,.0f}"),
+    ("output_tokens_per_s", "out tok/s", "{:,.0f}"),
+    ("goodput_share", "goodput", "{:.2%}"),
+    ("sla_met", "SLA met", "{}"),
+    ("cost_per_1m_input_tokens_usd", "$/1M in", "{:.3f}"),
+    ("cost_per_1m_output_tokens_usd", "$/1M out", "{:.3f}"),
+]
+
 #: Columns shown only when some resource has a nonzero value (most runs have none).
 SHOWN_WHEN_NONZERO = {"no_capacity_failures"}
 
@@ -94,6 +110,16 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
             for key, _, fmt in present:
                 cells.append(cell(r.get(key), fmt))
             table.add_row(str(r["resource_id"]), str(r["kind"]), *cells, usd(float(r.get("cost_usd", 0.0))))
+        tables.append(table)
+
+    llm = [r for r in resources if r.get("ttft_p99_s") is not None]
+    if llm:
+        table = Table(title="LLM serving", title_justify="left", show_edge=False)
+        table.add_column("resource")
+        for _, label, _ in LLM_COLUMNS:
+            table.add_column(label, justify="right")
+        for r in llm:
+            table.add_row(str(r["resource_id"]), *(cell(r.get(k), fmt) for k, _, fmt in LLM_COLUMNS))
         tables.append(table)
 
     for key, title in (("cost_by_component", "Cost by component"), ("cost_by_pricing", "Cost by pricing")):

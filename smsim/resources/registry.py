@@ -22,6 +22,7 @@ from smsim.resources.batch.spec import BatchTransformSpec, ProcessingJobSpec
 from smsim.resources.deployment.spec import BlueGreenSpec, RollingSpec, ShadowSpec
 from smsim.resources.edge.spec import EdgeFleetSpec
 from smsim.resources.fleet.spec import FleetSpec
+from smsim.resources.llm.spec import LlmEndpointSpec
 from smsim.resources.monitoring.spec import ModelMonitorSpec
 from smsim.resources.multimodel.spec import MultiModelEndpointSpec
 from smsim.resources.notebooks.spec import NotebookSpec
@@ -72,6 +73,7 @@ KINDS: list[Kind] = [
     Kind("endpoints", ServerlessEndpointSpec, "smsim.resources.serverless.model:ServerlessModel"),
     Kind("endpoints", AsyncEndpointSpec, "smsim.resources.asynchronous.model:AsyncEndpointModel"),
     Kind("endpoints", MultiModelEndpointSpec, "smsim.resources.multimodel.model:MultiModelEndpoint"),
+    Kind("endpoints", LlmEndpointSpec, "smsim.resources.llm.model:LlmEndpointModel"),
     Kind("fleets", FleetSpec, "smsim.resources.fleet.model:FleetModel"),
     Kind("training_jobs", TrainingJobSpec, "smsim.resources.training.model:TrainingModel"),
     Kind("tuning_jobs", TuningJobSpec, "smsim.resources.tuning.model:TuningModel"),

@@ -170,6 +170,22 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
                 else:
                     field = tuple(exc.path.split(".")) if exc.path else ()
                     errors.append(locate(InputError(exc.message), path + field))
+        if getattr(model, "kind", None) == "llm":
+            from smsim.resources.llm.layout import resolve
+            from smsim.resources.llm.requests import missing_tokens
+
+            try:
+                resolve(model, base_dir)  # the model fits the instance; a profile table reads
+            except InputError as exc:
+                rel = (exc.path or "").split(f"endpoints.{model.name}.", 1)[-1]
+                where = ("instance_type",) if rel == "instance_type" else ("step_model",)
+                errors.append(locate(exc, path + where))
+            try:
+                missing_tokens(model, base_dir)  # a recorded trace has its token columns
+            except InputError as exc:
+                line, col = positions.get(path + ("workload",), (None, None))
+                errors.append(InputError(exc.message, file=file, line=line, column=col,
+                                         path=_format_path(path + ("workload",))))
         if getattr(model, "kind", None) == "predictive" and getattr(model, "history", None):
             from smsim.resources.scaling.predictive import read_history
 

@@ -111,6 +111,22 @@ class TrainingSpace(StrictModel):
     objectives: list[str] = Field(default_factory=list, description="more objectives, e.g. 'p95_job_elapsed_hours<=7'")
 
 
+class LlmSearchSpace(StrictModel):
+    """For an ``llm`` endpoint: the serving dimensions to try (the endpoint's own when empty) and
+    its token objectives (the endpoint's ``sla`` when absent). Instance types come from
+    ``instance_types`` (a list), fleets from ``instance_count`` and ``autoscaling`` (its
+    ``target_value`` as concurrent requests per copy)."""
+
+    weight_dtypes: list[Literal["fp16", "bf16", "fp8", "int8", "int4"]] = Field(default_factory=list)
+    kv_dtypes: list[Literal["fp16", "bf16", "fp8"]] = Field(default_factory=list)
+    tp: list[PositiveCount | Literal["auto"]] = Field(default_factory=list)
+    max_num_seqs: list[PositiveCount] = Field(default_factory=list)
+    sla: dict[Literal["ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "tpot_p50_s", "tpot_p90_s", "tpot_p99_s",
+                      "e2e_p50_s", "e2e_p90_s", "e2e_p99_s", "itl_p50_s", "itl_p90_s", "itl_p99_s"],
+              PositiveDuration] | None = Field(
+        None, description="token objectives, e.g. {ttft_p99_s: 2, tpot_p99_s: 0.1}")
+
+
 class OptimizeSpec(StrictModel):
     """What to optimize and over which space (the scenario's ``optimize:`` section)."""
 
@@ -129,6 +145,7 @@ class OptimizeSpec(StrictModel):
     instance_count: CountRange | None = Field(None, description="fixed fleet sizes to try")
     autoscaling: ScalingSpace | None = Field(None, description="autoscaling policies to try")
     serverless: ServerlessSpace | None = None
+    llm: LlmSearchSpace | None = Field(None, description="serving dimensions and token SLAs of an llm endpoint")
     savings_plan_usd_per_hour: list[float | Literal["auto"]] = Field(
         default_factory=lambda: [0.0], min_length=1, description="commitments to price; 'auto' sizes one"
     )
@@ -150,4 +167,4 @@ class OptimizeSpec(StrictModel):
         return value
 
 
-__all__ = ["CountRange", "InstanceFilter", "OptimizeSpec", "ScalingSpace", "ServerlessSpace", "TrainingSpace"]
+__all__ = ["CountRange", "InstanceFilter", "LlmSearchSpace", "OptimizeSpec", "ScalingSpace", "ServerlessSpace", "TrainingSpace"]

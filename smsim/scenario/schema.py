@@ -134,7 +134,8 @@ class Scenario(StrictModel):
                       f"model {m.name!r} is derived from {m.derived_from!r}, which is not in models")
         for i, ep in enumerate(self.endpoints):
             hosted = getattr(ep, "models", None)
-            refs = [(("models", j), name) for j, name in enumerate(hosted)] if hosted else [(("model",), ep.model)]
+            refs = [(("models", j), name) for j, name in enumerate(hosted)] if hosted else (
+                [(("model",), ep.model)] if "model" in type(ep).model_fields else [])  # llm: its own step model
             key_field = "latency_key" if hasattr(ep, "latency_key") else "instance_type"
             scaling = getattr(ep, "autoscaling", None)
             if ep.kind != "realtime" and scaling is not None:

@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-ATTRIBUTES = ("payload_bytes", "input_tokens", "output_tokens")
+ATTRIBUTES = ("payload_bytes", "input_tokens", "output_tokens", "source_row")
 
 
 def _frozen(values, dtype) -> np.ndarray:
@@ -51,6 +51,10 @@ class RequestTrace:
     model_index: np.ndarray | None = None
     models: tuple[str, ...] = ()
     start: datetime | None = field(default=None)
+    #: the request's 0-based data row in the file it was read from (follows it through thinning,
+    #: duplication and tiling), so per-row data the trace does not carry (an LLM trace's prompt
+    #: block hashes) can be looked up
+    source_row: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         t = _frozen(self.arrival_s, np.float64)
@@ -141,7 +145,7 @@ class RequestTrace:
         import pandas as pd
 
         data = {"arrival_s": self.arrival_s}
-        data.update({n: getattr(self, n) for n in ATTRIBUTES if getattr(self, n) is not None})
+        data.update({n: getattr(self, n) for n in ATTRIBUTES if getattr(self, n) is not None and n != "source_row"})
         if self.model_index is not None:
             data["model"] = self.model
         return pd.DataFrame(data)

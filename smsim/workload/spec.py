@@ -207,6 +207,18 @@ def _recorded(spec: TraceWorkload | RealWorkload, rng: np.random.Generator, dura
     return trace
 
 
+def recorded_attributes(spec: WorkloadSpec, base_dir: str | Path | None = None) -> set[str] | None:
+    """The per-request attributes a recorded trace carries, or those its ``attributes`` fill in
+    (``None`` for synthetic generators and mixes: what they draw depends on their own settings)."""
+    if not isinstance(spec, (TraceWorkload, RealWorkload)):
+        return None
+    loaded = _load_recorded(spec, Path(base_dir) if base_dir is not None else None)
+    have = set(loaded.attributes()) if isinstance(loaded, RequestTrace) else set()
+    if spec.attributes is not None:
+        have |= {n for n in ("input_tokens", "output_tokens", "payload_bytes") if getattr(spec.attributes, n) is not None}
+    return have
+
+
 def check_workload(spec: WorkloadSpec, duration_s: float, base_dir: str | Path | None = None) -> None:
     """Read every trace file ``spec`` refers to and raise the :class:`InputError` that
     :func:`materialize` would raise for it over a ``duration_s`` horizon, without drawing arrivals.

@@ -257,6 +257,7 @@ def read_request_trace(
         c = table.find(getattr(cols, name), names, name, required=False)
         if c is not None:
             attrs[name] = _values(table, c, name.replace("_", " "))
+    attrs["source_row"] = np.arange(len(table.frame), dtype=np.float64)
     mcol = table.find(cols.model, MODEL_NAMES, "model", required=False)
     models: tuple[str, ...] = ()
     if mcol is not None:

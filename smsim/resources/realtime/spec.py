@@ -83,6 +83,9 @@ class RealtimeEndpointSpec(StrictModel):
                     f"initial_instance_count {n} disagrees with autoscaling.initial_capacity {a.initial_capacity}; "
                     f"set one of them"
                 )
+        if a is not None and any(getattr(p, "metric", None) == "concurrent_requests_per_copy" for p in a.policies):
+            raise ValueError("concurrent_requests_per_copy is published by llm endpoints only; track "
+                             "invocations_per_instance or a utilization here")
         if a is not None and a.can_reach_zero and not a.scales_from_zero():
             raise ValueError(
                 "autoscaling can take this endpoint to 0 instances, but no policy or scheduled action scales it "

@@ -71,6 +71,8 @@ class Metrics:
     gpu_utilization: float = 0.0
     backlog: float = 0.0
     no_capacity_failures: float = 0.0
+    #: requests in flight per model copy, time-averaged (None: the data plane does not publish it)
+    concurrent_requests_per_copy: float | None = None
 
     def value(self, metric: str) -> float | None:
         """The CloudWatch datapoint for ``metric``, or None when CloudWatch would publish none."""
@@ -84,6 +86,8 @@ class Metrics:
             return self.backlog / self.in_service if self.in_service > 0 else self.backlog
         if metric == "backlog":
             return self.backlog
+        if metric == "concurrent_requests_per_copy":
+            return None if self.in_service <= 0 else self.concurrent_requests_per_copy
         if metric == "no_capacity_invocation_failures":
             return self.no_capacity_failures if self.no_capacity_failures > 0 else None
         raise ValueError(f"unknown metric {metric!r}")

@@ -42,6 +42,9 @@ Metric = Literal[
     # NoCapacityInvocationFailures: requests per minute that failed because no instance was in
     # service (real-time endpoints at zero; a step-scaling alarm on it scales them out from zero)
     "no_capacity_invocation_failures",
+    # ConcurrentRequestsPerCopy (inference components; llm endpoints): requests in flight per
+    # model copy, averaged over the minute, as SageMaker's high-resolution concurrency metric
+    "concurrent_requests_per_copy",
 ]
 
 Comparison = Literal[">", ">=", "<", "<="]
