@@ -261,18 +261,18 @@ def estimate_requests(scenario: Scenario) -> list[RequestEstimate]:
 
     Synthetic workloads give their exact expectation; a recorded trace is read and counted (a
     repeated trace scales with the horizon). The tier is the one the run will use: a real-time
-    endpoint's ``fidelity`` (``auto`` decided exactly as the engine decides it), request-level
-    for the other kinds.
+    endpoint's ``fidelity`` (``auto`` decided exactly as the engine decides it) for the kinds
+    that have a fluid form (real-time, serverless, asynchronous, multi-model).
     """
     from smsim.core.engine import SimContext
-    from smsim.resources.realtime.model import choose_fidelity
+    from smsim.resources.fidelity import choose_fidelity
 
     ctx = SimContext(env=None, scenario=scenario, seed=scenario.seed, meter=None)
     out = []
     duration, start = scenario.horizon_s, scenario.horizon.start
     for spec in scenario.endpoints:
         kind = getattr(spec, "kind", "realtime")
-        mode = (spec.fidelity or scenario.fidelity) if kind == "realtime" else "request"
+        mode = (spec.fidelity or scenario.fidelity) if hasattr(spec, "fidelity") else "request"
         if mode == "auto":
             tier, n = choose_fidelity(spec, ctx)  # the engine's own decision
         else:

@@ -33,6 +33,9 @@ class ServiceModel:
     timeout_s: float = 60.0
     #: Equal-probability quantile points of the service time (s); None: lognormal(mean, scv).
     quantiles_s: tuple[float, ...] | None = None
+    #: An internal queue (asynchronous endpoints): arrivals that find no server in service wait
+    #: instead of failing, and the backlog metric counts the requests in processing too.
+    queue_without_capacity: bool = False
 
     def service_p99_s(self) -> float:
         if self.service_scv <= 0:

@@ -79,7 +79,7 @@ class _Runner:
 def expected_requests(scenario, endpoint) -> float:
     """Expected requests over the horizon (read and counted for recorded traces)."""
     from smsim import rng
-    from smsim.resources.realtime.fidelity import expected_requests as count
+    from smsim.resources.fidelity import expected_requests as count
 
     return count(endpoint.workload, scenario.horizon.duration_s, scenario.horizon.start, scenario.base_dir,
                  rng.stream(scenario.seed, "endpoint", endpoint.name, "arrivals"))

@@ -89,6 +89,15 @@ class OnceTrigger(StrictModel):
 
 
 
+#: Which tier simulates an endpoint (:mod:`smsim.resources.fidelity`).
+Fidelity = Literal["request", "fluid", "auto"]
+
+
+def fidelity_field():
+    """``fidelity``: request, fluid or auto; the scenario's when absent."""
+    return Field(None, description="request, fluid or auto; the scenario's when absent")
+
+
 class PoissonTrigger(StrictModel):
     """Jobs at random: a Poisson process (exponential gaps), e.g. retraining on data drift."""
 
@@ -96,5 +105,5 @@ class PoissonTrigger(StrictModel):
     rate_per_day: PositiveFloat
 
 
-__all__ = ["CronTrigger", "ModelName", "OnceTrigger", "PoissonTrigger", "SlaSpec", "check_initial_count", "series_window_field", "traffic_stream_field",
+__all__ = ["CronTrigger", "Fidelity", "ModelName", "OnceTrigger", "PoissonTrigger", "SlaSpec", "check_initial_count", "fidelity_field", "series_window_field", "traffic_stream_field",
            "variant_scaling"]

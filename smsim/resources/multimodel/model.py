@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from smsim.core.engine import ResourceResult, SimContext
+from smsim.resources.fidelity import choose_fidelity
 from smsim.resources.multimodel.kernel import CompiledPlane
 from smsim.resources.multimodel.plane import CachedModel, MMInstance, MultiModelPlane
 from smsim.resources.scaling.autoscaler import Autoscaler, in_service_series
@@ -54,6 +55,13 @@ class MultiModelEndpoint:
             if ms.latency_for(spec.instance_type) is None:
                 raise ValueError(f"model {ms.name!r} has no latency profile for {spec.instance_type!r}")
         self.capacity_gb, self.capacity_source = cache_memory_gb(spec, ctx.catalog)
+        self.model_specs = specs
+        self.tier, _ = choose_fidelity(spec, ctx)
+        if self.tier == "fluid":  # per minute: nothing materialized (smsim.resources.multimodel.fluid)
+            too_big = [ms.name for ms in specs if ms.memory_gb > self.capacity_gb]
+            if too_big:
+                raise ValueError(f"models {too_big} need more than the {self.capacity_gb} GB an instance caches")
+            return
         horizon = ctx.horizon_s
         trace = materialize(spec.workload, ctx.arrivals_rng(spec), horizon, ctx.start,
                             getattr(ctx.scenario, "base_dir", None))
@@ -91,12 +99,37 @@ class MultiModelEndpoint:
         self.plane.attach(self.scaler)
 
     def start(self, ctx: SimContext) -> None:
+        if self.tier == "fluid":
+            from smsim.resources.multimodel import fluid
+
+            self.fluid = fluid.run(self, ctx)
+            self._meter_fluid_data(ctx)
+            return
         self.scaler.start()
         from smsim.resources.endpoint_data import meter_trace_data
 
         meter_trace_data(ctx, self.spec, self.trace, "multi_model_endpoint", "RealTimeInference", self.tags)
 
+    def _meter_fluid_data(self, ctx: SimContext) -> None:
+        """Data in and out per clock hour from the fluid form's per-window requests and the
+        spec's GB per request (a trace's payload sizes are not read in the fluid form)."""
+        s = self.spec
+        series = self.fluid[1]
+        hours = (series.window_start_s.to_numpy() // HOUR_S).astype(np.int64)
+        for key, per in (("endpoint_data_in_gb", s.data_in_gb_per_request),
+                         ("endpoint_data_out_gb", s.data_out_gb_per_request)):
+            if not per:
+                continue
+            gb = np.bincount(hours, weights=series.requests.to_numpy() * per)
+            for h, amount in enumerate(gb):
+                if amount > 0:
+                    ctx.meter.amount(s.name, "multi_model_endpoint", "RealTimeInference", key, float(amount),
+                                     h * HOUR_S, min((h + 1) * HOUR_S, ctx.horizon_s), self.tags)
+
     def finish(self, ctx: SimContext) -> ResourceResult:
+        if self.tier == "fluid":
+            metrics, series = self.fluid
+            return ResourceResult(self.spec.name, "multi_model", "endpoints", _plain(metrics), series)
         horizon = ctx.horizon_s
         p = self.plane
         if p.last_s < horizon:
@@ -129,6 +162,7 @@ class MultiModelEndpoint:
             "models_ever_loaded": int(np.count_nonzero(p.loads_by_model)),
             "instance_hours": self.scaler.timeline.billed_s(horizon) / HOUR_S,
         }
+        metrics["fidelity"] = "request"
         if self.spec.sla is not None:
             metrics["sla_attainment"] = t["within_sla"] / n if n else 1.0
             metrics["sla_met"] = metrics["sla_attainment"] >= self.spec.sla.percentile / 100.0
