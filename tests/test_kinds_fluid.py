@@ -67,14 +67,24 @@ ASYNC = {"kind": "async", "name": "a", "model": "slow", "instance_type": "ml.m5.
 def test_async_fluid_queues_without_capacity_and_agrees_with_the_request_tier():
     """Scaled to zero at the start, requests wait (none fails for want of capacity); over a day
     of 8 s jobs scaled on backlog per instance, instance-hours, latency quantiles and SLA
-    attainment agree with the request tier (measured: instance-hours -1.8 %, p50 +2.8 %, p90
-    -1.2 %, SLA -0.5 points, 195 vs 198 scaling activities)."""
+    attainment agree with the request tier (measured: instance-hours -0.03 %, p50 +4.6 %, p90
+    +3.8 %, SLA -1.3 points, 197 vs 198 scaling activities)."""
     f, r = run("fluid", ASYNC, "1d"), run("request", ASYNC, "1d")
     assert f["served"] == pytest.approx(f["requests"], rel=1e-6)
-    assert f["instance_hours"] == pytest.approx(r["instance_hours"], rel=0.04)
+    assert f["instance_hours"] == pytest.approx(r["instance_hours"], rel=0.03)
     for key in ("latency_p50_s", "latency_p90_s"):
-        assert f[key] == pytest.approx(r[key], rel=0.06)
-    assert f["sla_attainment"] == pytest.approx(r["sla_attainment"], abs=0.01)
+        assert f[key] == pytest.approx(r[key], rel=0.08)
+    assert f["sla_attainment"] == pytest.approx(r["sla_attainment"], abs=0.02)
+
+
+def test_async_trickle_scales_to_zero_as_the_request_tier_does():
+    """A trickle of 10 s jobs (0.05/s) on an endpoint that scales to zero: the backlog is read as
+    one reading typically shows (0 when fewer than ln 2 requests are held on average), so the
+    fluid form scales to zero between requests as the request tier does. Measured over one day:
+    instance-hours +2 % (reading the mean backlog instead, it never scaled to zero: -32 %)."""
+    ep = {**ASYNC, "workload": {"kind": "poisson", "rate_per_s": 0.05}}
+    f, r = run("fluid", ep, "1d"), run("request", ep, "1d")
+    assert f["instance_hours"] == pytest.approx(r["instance_hours"], rel=0.1)
 
 
 def mme(n_models: int, cache_gb: float) -> dict:

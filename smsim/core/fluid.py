@@ -34,7 +34,8 @@ class ServiceModel:
     #: Equal-probability quantile points of the service time (s); None: lognormal(mean, scv).
     quantiles_s: tuple[float, ...] | None = None
     #: An internal queue (asynchronous endpoints): arrivals that find no server in service wait
-    #: instead of failing, and the backlog metric counts the requests in processing too.
+    #: instead of failing, and the backlog metric counts the requests in processing too, read as
+    #: one reading of the fluctuating count typically shows (its Poisson median).
     queue_without_capacity: bool = False
 
     def service_p99_s(self) -> float:

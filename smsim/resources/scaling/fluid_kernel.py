@@ -53,6 +53,25 @@ CMP_CODE = {">": 0, ">=": 1, "<": 2, "<=": 3}
 
 
 @numba.njit(cache=True)
+def typical_count(mean: float) -> float:
+    """The median of a Poisson count with this mean: what one reading of a fluctuating queue
+    typically shows (a policy that scales to zero on an empty backlog reads 0 when ``mean <
+    ln 2``, where the mean itself never is 0)."""
+    if mean <= 0.0:
+        return 0.0
+    if mean > 50.0:
+        return math.floor(mean + 1.0 / 3.0 - 0.02 / mean)
+    p = math.exp(-mean)
+    c = p
+    k = 0
+    while c < 0.5:
+        k += 1
+        p *= mean / k
+        c += p
+    return float(k)
+
+
+@numba.njit(cache=True)
 def _breach(value: float, missing: bool, thr: float, cmp: int, missing_zero: bool) -> bool:
     if missing:
         if not missing_zero:
@@ -188,10 +207,10 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
                 value = util * 100.0
                 missing = s <= 0.0
             elif m == 2:
-                held = backlog + (util * c_eff if queue_all else 0.0)
+                held = typical_count(backlog + util * c_eff) if queue_all else backlog
                 value = held / s if s > 0.0 else held
             elif m == 3:
-                value = backlog + (util * c_eff if queue_all else 0.0)
+                value = typical_count(backlog + util * c_eff) if queue_all else backlog
             else:
                 value = nc
                 missing = nc <= 0.0
