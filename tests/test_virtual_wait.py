@@ -19,7 +19,8 @@ NO_BATCHES = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros
 
 def waits(arrivals, servers, *, mean_s=1.0, points=None, f=1.0, timeout_s=3600.0, routing="shared",
           times=None, slot_s=1.0):
-    """``(reps, mass, per-minute mean wait, started, abandoned)`` of :func:`virtual_waits`."""
+    """``(reps, mass, per-minute mean wait, started, abandoned)`` of :func:`virtual_waits`; checks
+    conservation: every offered request is served, timed out or still queued at the end."""
     arrivals = np.asarray(arrivals, dtype=float)
     n = arrivals.size
     pts = np.full(64, mean_s) if points is None else np.sort(np.asarray(points, dtype=float))
@@ -32,9 +33,11 @@ def waits(arrivals, servers, *, mean_s=1.0, points=None, f=1.0, timeout_s=3600.0
     else:
         t_arr = np.asarray(times, dtype=float)
         t_first = np.searchsorted(t_arr, np.arange(n + 1) * 60.0).astype(np.int64)
-    started, abandoned = virtual_waits(arrivals, np.asarray(servers, dtype=float), 1.0, mean_s, f, timeout_s,
-                                       ROUTING_CODE[routing], t_arr, t_first, pts, prefix, edges, *NO_BATCHES,
-                                       slot_s, mass, tw, wm, pw)
+    served, timed_out = np.zeros(n), np.zeros(n)
+    started, abandoned, queued = virtual_waits(arrivals, np.asarray(servers, dtype=float), 1.0, mean_s, f, timeout_s,
+                                               ROUTING_CODE[routing], t_arr, t_first, pts, prefix, edges, *NO_BATCHES,
+                                               slot_s, mass, tw, wm, pw, served, timed_out)
+    assert served.sum() + timed_out.sum() + queued == pytest.approx(arrivals.sum(), rel=1e-9)
     mass[1:] += tail_mass(tw, edges)
     return wait_reps(edges), mass, wm, started, abandoned
 

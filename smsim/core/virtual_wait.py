@@ -130,6 +130,15 @@ def _shifted(mass, theta_weight, edges, d, pc, theta, n):
 
 
 @numba.njit(cache=True)
+def _p_late(pc, theta, timeout_s, mean_s):
+    """Share of requests with a stochastic wait that time out: waits beyond the timeout less a
+    mean service (queue side, or cut in service)."""
+    if pc <= 0.0 or theta <= 0.0:
+        return 0.0
+    return pc * math.exp(-max(timeout_s - mean_s, 0.0) / theta)
+
+
+@numba.njit(cache=True)
 def _min_mean(q, prefix, r):
     """``(E[min(S, r)], P(S <= r))`` for the service distribution of sorted points ``q``."""
     n = q.shape[0]
@@ -172,18 +181,21 @@ def _stochastic(lam, c_eff, mu, f, conc, mode, y0, dt):
 
 @numba.njit(cache=True)
 def virtual_waits(arrivals, in_service, conc, mean_s, f, timeout_s, mode, t_arr, t_first, svc_q, svc_prefix,
-                  edges, g_minute, g_pos, g_count, slot_s, out_mass, theta_weight, out_wait, out_pwait):
+                  edges, g_minute, g_pos, g_count, slot_s, out_mass, theta_weight, out_wait, out_pwait, out_served,
+                  out_timed_out):
     """Accumulate the wait distribution of the requests that start into ``out_mass`` (bins of
     :func:`wait_edges`, bin 0 the atom at 0) and ``theta_weight`` (exponential tails pooled on
     the log grid of :mod:`smsim.core.fluid`); per minute, the mean wait of its arrivals'
-    starts ``out_wait`` and their probability of waiting ``out_pwait`` (approximate).
+    starts ``out_wait`` and their probability of waiting ``out_pwait`` (approximate), and the
+    requests served and timed out (left the queue at their deadline, or cut in service) among
+    those starting or leaving in it, ``out_served`` and ``out_timed_out``.
 
     ``arrivals[k]`` are offered to the queue in minute ``k`` with ``in_service[k] x conc``
     servers of mean service ``mean_s``; ``t_arr`` (sorted, seconds) are the arrival times when
     known (a trace; ``t_first[k]`` indexes minute ``k``'s first), else empty: arrivals are
     uniform in the minute. ``g_minute, g_pos, g_count``: requests at position ``g_pos >= 1`` of
     a batch of simultaneous arrivals, in calm minutes delayed ``(g_pos - c + 1) E[S] / c`` first.
-    Returns ``(started, abandoned)`` totals of the deterministic part.
+    Returns ``(started, abandoned, queued at the end)`` of the deterministic part.
     """
     mu = 1.0 / mean_s
     n_min = arrivals.shape[0]
@@ -270,6 +282,9 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, timeout_s, mode, t_arr,
                         rest -= n
                         _shifted(out_mass, theta_weight, edges, d, pc, theta, n)
             _shifted(out_mass, theta_weight, edges, 0.0, pc, theta, rest)
+            late = A * _p_late(pc, theta, timeout_s, mean_s)
+            out_served[k] += A - late
+            out_timed_out[k] += late
             out_wait[k] = pc * theta
             out_pwait[k] = pc
             for g in range(2):
@@ -304,6 +319,7 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, timeout_s, mode, t_arr,
                 while head[g] < S - n_t:
                     x = ring[g, head[g] % R]
                     abandoned += x
+                    out_timed_out[k] += x
                     content[g] -= x
                     ring[g, head[g] % R] = 0.0
                     head[g] += 1
@@ -322,6 +338,9 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, timeout_s, mode, t_arr,
                             delta, _ = saturated_slack(svc_q, svc_prefix, budget / x)
                             used = budget
                         budget = max(budget - used, 0.0)
+                        _, p_ok = _min_mean(svc_q, svc_prefix, delta)
+                        out_served[k] += x * p_ok
+                        out_timed_out[k] += x * (1.0 - p_ok)
                         _add_uniform(out_mass, edges, timeout_s - delta, timeout_s - delta, x)
                         started += x
                         w_sum += x * (timeout_s - delta)
@@ -338,17 +357,22 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, timeout_s, mode, t_arr,
                         head[g] += 1
                         continue
                     w = (S - s) * slot_s
-                    m, _ = _min_mean(svc_q, svc_prefix, timeout_s - w)
+                    m, p_ok = _min_mean(svc_q, svc_prefix, timeout_s - w)
                     n = min(x, budget / max(m, 1e-12))
                     budget -= n * m
                     ring[g, s % R] = x - n
                     content[g] -= n
                     started += n
                     if s == S:
+                        late = n * _p_late(pc, theta, timeout_s, mean_s)
+                        out_served[k] += n - late
+                        out_timed_out[k] += late
                         _shifted(out_mass, theta_weight, edges, 0.0, pc, theta, n)
                         w_sum += n * pc * theta
                         wait_n += n * pc
                     else:
+                        out_served[k] += n * p_ok
+                        out_timed_out[k] += n * (1.0 - p_ok)
                         _add_uniform(out_mass, edges, max(w - slot_s / 2.0, 0.0), min(w + slot_s / 2.0, timeout_s), n)
                         w_sum += n * w
                         wait_n += n
@@ -364,4 +388,4 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, timeout_s, mode, t_arr,
         out_wait[k] = w_sum / n_sum if n_sum > 0.0 else 0.0
         out_pwait[k] = wait_n / n_sum if n_sum > 0.0 else 0.0
         y = y_end
-    return started, abandoned
+    return started, abandoned, content[0] + content[1]

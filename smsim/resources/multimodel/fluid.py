@@ -135,9 +135,11 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
     wait_mean, p_wait = np.zeros(n_min), np.zeros(n_min)
     prefix = np.concatenate([[0.0], np.cumsum(pts)])
     no_batches = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-    virtual_waits(arrivals, in_service, float(conc), mean_s, (1.0 + model.service_scv) / 2.0, timeout, 0,
-                  np.zeros(0), np.zeros(n_min + 1, dtype=np.int64), pts, prefix, edges, *no_batches, SLOT_S, mass,
-                  theta_weight, wait_mean, p_wait)
+    served_min, timed_min = np.zeros(n_min), np.zeros(n_min)
+    _, _, queued_end = virtual_waits(
+        arrivals, in_service, float(conc), mean_s, (1.0 + model.service_scv) / 2.0, timeout, 0, np.zeros(0),
+        np.zeros(n_min + 1, dtype=np.int64), pts, prefix, edges, *no_batches, SLOT_S, mass, theta_weight, wait_mean,
+        p_wait, served_min, timed_min)
     mass[1:] += tail_mass(theta_weight, edges)
     mass[-1] = 0.0
     reps = wait_reps(edges)
@@ -150,7 +152,7 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
     q = [float(lat[min(np.searchsorted(wcum, p * wcum[-1]), lat.size - 1)]) if wcum.size and wcum[-1] > 0
          else math.nan for p in (0.5, 0.9, 0.99)]
     n = float(counts.sum())
-    served = float(weight.sum())
+    served = float(served_min.sum())
     # loads: misses, plus each model's first request on each instance it reaches
     miss = counts * (1 - hits)[:, None]
     first = np.minimum(total, n_inst) * (hits > 0)
@@ -171,11 +173,11 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
         "cache_memory_source": endpoint.capacity_source,
         "requests": n,
         "served": served,
-        "timed_out": max(n - served, 0.0),
+        "timed_out": float(timed_min.sum()),
         "dropped": 0.0,
         "dropped_no_memory": 0.0,
         "throttled": 0,
-        "in_flight": 0.0,
+        "in_flight": float(queued_end),
         "latency_p50_s": q[0],
         "latency_p90_s": q[1],
         "latency_p99_s": q[2],
@@ -199,10 +201,9 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
     def sums(x):
         return np.bincount(wb, weights=x, minlength=nw)[:nw]
 
-    served_min = m.served.to_numpy()
     series = pd.DataFrame({
         "window_start_s": np.arange(nw) * w_s,
-        "requests": sums(per_min), "served": sums(served_min), "timed_out": sums(m.timed_out.to_numpy()),
+        "requests": sums(per_min), "served": sums(served_min), "timed_out": sums(timed_min),
         "dropped": sums(m.no_capacity.to_numpy()), "hits": sums(per_min - loads_min), "loads": sums(loads_min),
         "evictions": sums(evict_min), "busy_s": sums(m.utilization.to_numpy() * in_service * conc * minute_len),
         "instances_in_service": sums(in_service * minute_len) / np.maximum(sums(minute_len), 1e-12),

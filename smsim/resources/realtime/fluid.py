@@ -14,9 +14,9 @@ Arrival counts per minute:
   integrated over each minute, then a Poisson count per minute (so bursts are kept);
 * recorded traces and mixes: materialized once and counted per minute.
 
-The minute loop (:mod:`smsim.resources.scaling.fluid`) scales the fleet and counts served and
-timed-out requests per minute. Latency quantiles and SLA attainment come from the FIFO virtual
-waiting time of :mod:`smsim.core.virtual_wait`, run afterwards over the minutes' offered
+The minute loop (:mod:`smsim.resources.scaling.fluid`) scales the fleet. Latency quantiles, SLA
+attainment and the counts of served and timed-out requests come from the FIFO virtual waiting
+time of :mod:`smsim.core.virtual_wait`, run afterwards over the minutes' offered
 arrivals and in-service instances: a deterministic backlog in slots (1 s, or 0.5 s where the
 arrival times are known: generated exactly or a trace, whose bursts and batches it then sees
 inside the minute), with deadlines and the routing's hold on a backlog when servers are added,
@@ -179,8 +179,6 @@ class FluidTier:
         m = self.result.minutes
         arrivals = m.arrivals.to_numpy()  # offered to the queue
         no_capacity = m.no_capacity.to_numpy()  # failed at once: no instance InService
-        served = m.served.to_numpy()
-        timed_out = m.timed_out.to_numpy()
         in_service = m.in_service.to_numpy()
         timeout = s.invocation_timeout_s
         edges = wait_edges(timeout, N_WAIT_BINS, WAIT_GRID_LO_S)
@@ -194,9 +192,12 @@ class FluidTier:
         prefix = np.concatenate([[0.0], np.cumsum(pts)])
         # with the arrival times known, their burstiness is in the slots: Poisson within a slot
         ca2, slot = (1.0, SLOT_TIMES_S) if t_arr.size else (self.arrival_scv, SLOT_S)
-        virtual_waits(arrivals, in_service, float(s.concurrency_per_instance), self.mean_s, (ca2 + self.scv) / 2.0,
-                      float(timeout), ROUTING_CODE[s.routing], t_arr, t_first, pts, prefix, edges, g_minute, g_pos,
-                      g_count, slot, mass, theta_weight, wait_mean, p_wait)
+        served = np.zeros(arrivals.size)
+        timed_out = np.zeros(arrivals.size)
+        _, _, queued_end = virtual_waits(
+            arrivals, in_service, float(s.concurrency_per_instance), self.mean_s, (ca2 + self.scv) / 2.0,
+            float(timeout), ROUTING_CODE[s.routing], t_arr, t_first, pts, prefix, edges, g_minute, g_pos, g_count, slot,
+            mass, theta_weight, wait_mean, p_wait, served, timed_out)
         mass[1:] += tail_mass(theta_weight, edges)
         mass[-1] = 0.0  # waits beyond the timeout are timeouts, counted in ``timed_out``
         reps = wait_reps(edges)
@@ -236,7 +237,7 @@ class FluidTier:
             "no_capacity_failures": failed_no_capacity,
             "deleted_at_s": self.deleted_at_s,
             "throttled": 0,
-            "in_flight_at_horizon": float(m.backlog.iloc[-1]) if len(m) else 0.0,
+            "in_flight_at_horizon": float(queued_end),
             "latency_p50_s": q[0],
             "latency_p90_s": q[1],
             "latency_p99_s": q[2],
