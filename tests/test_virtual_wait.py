@@ -34,7 +34,7 @@ def waits(arrivals, servers, *, mean_s=1.0, points=None, f=1.0, timeout_s=3600.0
         t_arr = np.asarray(times, dtype=float)
         t_first = np.searchsorted(t_arr, np.arange(n + 1) * 60.0).astype(np.int64)
     served, timed_out = np.zeros(n), np.zeros(n)
-    started, abandoned, queued = virtual_waits(arrivals, np.asarray(servers, dtype=float), 1.0, mean_s, f, timeout_s,
+    started, abandoned, queued = virtual_waits(arrivals, np.asarray(servers, dtype=float), 1.0, mean_s, f, f, timeout_s,
                                                ROUTING_CODE[routing], t_arr, t_first, pts, prefix, edges, *NO_BATCHES,
                                                slot_s, mass, tw, wm, pw, served, timed_out)
     assert served.sum() + timed_out.sum() + queued == pytest.approx(arrivals.sum(), rel=1e-9)

@@ -18,7 +18,8 @@ Two parts make the wait of a request:
   Allen-Cunneen's stationary ``f / (c mu - lambda)`` (``f = (ca2 + cs2) / 2``) no faster than a
   driftless reflected Brownian motion of the queue grows: with ``y`` the squared scale,
   ``dy/dt = k (1 - y / theta^2)``, ``k = 4 f / (pi c mu)`` (the mean of ``|N(0, 2 f c mu t)|``
-  over ``c mu``, squared). A minute near saturation therefore waits what a minute can build up,
+  over ``c mu``, squared; with arrival times known, ``f = cs2 / 2``: the arrivals' own
+  fluctuations are in the deterministic part). A minute near saturation therefore waits what a minute can build up,
   not the stationary wait of an infinitely long such minute.
 
 Routing: ``shared`` is one FIFO queue. With per-instance queues (``random``,
@@ -149,7 +150,7 @@ def _min_mean(q, prefix, r):
 
 
 @numba.njit(cache=True)
-def _stochastic(lam, c_eff, mu, f, conc, mode, y0, dt):
+def _stochastic(lam, c_eff, mu, f, f_growth, conc, mode, y0, dt):
     """``(pc, theta, y_end)``: probability of waiting, mean exponential scale of the wait over the
     period ``dt`` and the squared scale ``y`` at its end (module docstring)."""
     if c_eff <= 0.0 or lam <= 0.0 or f <= 0.0:
@@ -164,7 +165,7 @@ def _stochastic(lam, c_eff, mu, f, conc, mode, y0, dt):
     if c_int < 1:
         return 0.0, 0.0, y0
     cmu = c_int * mu
-    k = 4.0 * f / (math.pi * cmu)
+    k = 4.0 * f_growth / (math.pi * cmu)
     if lam_q < cmu:
         pc = erlang_c(c_int, lam_q / mu)
         th = f / (cmu - lam_q)
@@ -180,7 +181,7 @@ def _stochastic(lam, c_eff, mu, f, conc, mode, y0, dt):
 
 
 @numba.njit(cache=True)
-def virtual_waits(arrivals, in_service, conc, mean_s, f, timeout_s, mode, t_arr, t_first, svc_q, svc_prefix,
+def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mode, t_arr, t_first, svc_q, svc_prefix,
                   edges, g_minute, g_pos, g_count, slot_s, out_mass, theta_weight, out_wait, out_pwait, out_served,
                   out_timed_out):
     """Accumulate the wait distribution of the requests that start into ``out_mass`` (bins of
@@ -190,6 +191,10 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, timeout_s, mode, t_arr,
     requests served and timed out (left the queue at their deadline, or cut in service) among
     those starting or leaving in it, ``out_served`` and ``out_timed_out``.
 
+    ``f = (ca2 + cs2) / 2`` sets the stationary scale; ``f_growth`` the growth rate of the
+    transient: the same ``f`` for counts, ``cs2 / 2`` when the arrival times are known (their
+    fluctuations over seconds and more are in the slots already, so only the service times'
+    variability is left to build a queue over a minute).
     ``arrivals[k]`` are offered to the queue in minute ``k`` with ``in_service[k] x conc``
     servers of mean service ``mean_s``; ``t_arr`` (sorted, seconds) are the arrival times when
     known (a trace; ``t_first[k]`` indexes minute ``k``'s first), else empty: arrivals are
@@ -222,7 +227,7 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, timeout_s, mode, t_arr,
         A = arrivals[k]
         c = in_service[k] * conc
         lam = A / 60.0
-        pc, theta, y_end = _stochastic(lam, c, mu, f, conc, mode, y, 60.0)
+        pc, theta, y_end = _stochastic(lam, c, mu, f, f_growth, conc, mode, y, 60.0)
         # capacity change at the minute boundary
         if c > c_prev + 1e-12:
             if mode != 0 and content[gN] > 1e-9 and cap[gH] <= 0.0:

@@ -86,9 +86,10 @@ def run(spec, profile, ctx: SimContext, tags: dict) -> tuple[dict, pd.DataFrame]
     wait_mean, p_wait = np.zeros(n_min), np.zeros(n_min)
     prefix = np.concatenate([[0.0], np.cumsum(pts)])
     no_batches = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-    virtual_waits(arrivals, in_service, float(spec.concurrency_per_instance), mean_s, (ca2_w + scv) / 2.0,
-                               max_wait, 0, t_arr, t_first, pts, prefix, edges, *no_batches, slot,
-                               mass, theta_weight, wait_mean, p_wait, np.zeros(n_min), np.zeros(n_min))
+    f = (ca2_w + scv) / 2.0
+    virtual_waits(arrivals, in_service, float(spec.concurrency_per_instance), mean_s, f, scv / 2.0 if t_arr.size else f,
+                  max_wait, 0, t_arr, t_first, pts, prefix, edges, *no_batches, slot, mass, theta_weight, wait_mean,
+                  p_wait, np.zeros(n_min), np.zeros(n_min))
     mass[1:] += tail_mass(theta_weight, edges)
     mass[-1] = 0.0
     reps = wait_reps(edges)

@@ -137,7 +137,8 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
     no_batches = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
     served_min, timed_min = np.zeros(n_min), np.zeros(n_min)
     _, _, queued_end = virtual_waits(
-        arrivals, in_service, float(conc), mean_s, (1.0 + model.service_scv) / 2.0, timeout, 0, np.zeros(0),
+        arrivals, in_service, float(conc), mean_s, (1.0 + model.service_scv) / 2.0,
+        (1.0 + model.service_scv) / 2.0, timeout, 0, np.zeros(0),
         np.zeros(n_min + 1, dtype=np.int64), pts, prefix, edges, *no_batches, SLOT_S, mass, theta_weight, wait_mean,
         p_wait, served_min, timed_min)
     mass[1:] += tail_mass(theta_weight, edges)

@@ -196,7 +196,7 @@ class FluidTier:
         timed_out = np.zeros(arrivals.size)
         _, _, queued_end = virtual_waits(
             arrivals, in_service, float(s.concurrency_per_instance), self.mean_s, (ca2 + self.scv) / 2.0,
-            float(timeout), ROUTING_CODE[s.routing], t_arr, t_first, pts, prefix, edges, g_minute, g_pos, g_count, slot,
+            (self.scv / 2.0 if t_arr.size else (ca2 + self.scv) / 2.0), float(timeout), ROUTING_CODE[s.routing], t_arr, t_first, pts, prefix, edges, g_minute, g_pos, g_count, slot,
             mass, theta_weight, wait_mean, p_wait, served, timed_out)
         mass[1:] += tail_mass(theta_weight, edges)
         mass[-1] = 0.0  # waits beyond the timeout are timeouts, counted in ``timed_out``
