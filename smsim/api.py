@@ -214,6 +214,10 @@ def _json_default(value):
 LARGE_RUN_REQUESTS = 1e9
 
 
+#: Endpoint kinds with a fluid (per-minute) form, chosen by ``fidelity``.
+FLUID_KINDS = ("realtime", "serverless", "async", "multi_model")
+
+
 @dataclass(frozen=True)
 class RequestEstimate:
     """Expected requests of one endpoint over the horizon, and the tier that will simulate them.
@@ -272,7 +276,7 @@ def estimate_requests(scenario: Scenario) -> list[RequestEstimate]:
     duration, start = scenario.horizon_s, scenario.horizon.start
     for spec in scenario.endpoints:
         kind = getattr(spec, "kind", "realtime")
-        mode = (spec.fidelity or scenario.fidelity) if hasattr(spec, "fidelity") else "request"
+        mode = (spec.fidelity or scenario.fidelity) if kind in FLUID_KINDS else "request"
         if mode == "auto":
             tier, n = choose_fidelity(spec, ctx)  # the engine's own decision
         else:
