@@ -93,13 +93,13 @@ def saturated_slack(q, prefix, g):
 N_THETA = 4096
 
 
-_LOG_THETA_LO = math.log(1e-7)
+LOG_THETA_LO = math.log(1e-7)
 
 
-_LOG_THETA_STEP = (math.log(1e4) - _LOG_THETA_LO) / (N_THETA - 1)
+LOG_THETA_STEP = (math.log(1e4) - LOG_THETA_LO) / (N_THETA - 1)
 
 
-THETA_GRID_S = np.exp(_LOG_THETA_LO + _LOG_THETA_STEP * np.arange(N_THETA))
+THETA_GRID_S = np.exp(LOG_THETA_LO + LOG_THETA_STEP * np.arange(N_THETA))
 
 
 def tail_mass(theta_weight: np.ndarray, edges: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ import math
 import numba
 import numpy as np
 
-from smsim.core.fluid import _LOG_THETA_LO, _LOG_THETA_STEP, N_THETA, erlang_c, saturated_slack
+from smsim.core.fluid import LOG_THETA_LO, LOG_THETA_STEP, N_THETA, erlang_c, saturated_slack
 
 #: Slot length (s) of the deterministic backlog: arrivals uniform within a minute, and arrivals
 #: at known times (a finer slot resolves bursts and batches a few seconds apart).
@@ -97,7 +97,7 @@ def _add_uniform(mass, edges, a, b, w):
 @numba.njit(cache=True)
 def _add_theta(theta_weight, theta, w):
     """Add weight ``w`` of ``Exp(theta)`` to the pooled log grid of exponential scales."""
-    x = (math.log(theta) - _LOG_THETA_LO) / _LOG_THETA_STEP
+    x = (math.log(theta) - LOG_THETA_LO) / LOG_THETA_STEP
     x = min(max(x, 0.0), N_THETA - 1.0)
     i = min(int(x), N_THETA - 2)
     f = x - i
