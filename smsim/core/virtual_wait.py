@@ -165,7 +165,7 @@ def _stochastic(lam, c_eff, mu, f, f_growth, conc, mode, y0, dt):
     if c_int < 1:
         return 0.0, 0.0, y0
     cmu = c_int * mu
-    k = 4.0 * f_growth / (math.pi * cmu)
+    k = 4.0 * (f_growth if f_growth > 0.0 else f) / (math.pi * cmu)
     if lam_q < cmu:
         pc = erlang_c(c_int, lam_q / mu)
         th = f / (cmu - lam_q)
@@ -194,7 +194,8 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
     ``f = (ca2 + cs2) / 2`` sets the stationary scale; ``f_growth`` the growth rate of the
     transient: the same ``f`` for counts, ``cs2 / 2`` when the arrival times are known (their
     fluctuations over seconds and more are in the slots already, so only the service times'
-    variability is left to build a queue over a minute).
+    variability is left to build a queue over a minute; with deterministic service, where that
+    leaves nothing, ``f`` again).
     ``arrivals[k]`` are offered to the queue in minute ``k`` with ``in_service[k] x conc``
     servers of mean service ``mean_s``; ``t_arr`` (sorted, seconds) are the arrival times when
     known (a trace; ``t_first[k]`` indexes minute ``k``'s first), else empty: arrivals are
