@@ -2,7 +2,8 @@
 resolution: the wait distribution of the requests that start, pooled over a horizon.
 
 Inputs are per minute: arrivals offered to the queue, servers (fractional: the minute's time
-average) and, optionally, the arrival times within each minute (traces). All times are seconds.
+average) and, optionally, the arrival times within each minute (a trace, or traffic generated
+request by request). All times are seconds.
 
 Two parts make the wait of a request:
 
@@ -19,13 +20,15 @@ Two parts make the wait of a request:
   driftless reflected Brownian motion of the queue grows: with ``y`` the squared scale,
   ``dy/dt = k (1 - y / theta^2)``, ``k = 4 f / (pi c mu)`` (the mean of ``|N(0, 2 f c mu t)|``
   over ``c mu``, squared; with arrival times known, ``f = cs2 / 2``: the arrivals' own
-  fluctuations are in the deterministic part). A minute near saturation therefore waits what a minute can build up,
-  not the stationary wait of an infinitely long such minute.
+  fluctuations are in the deterministic part). A minute near saturation therefore waits what
+  a minute can build up, not the stationary wait of an infinitely long such minute.
 
 Routing: ``shared`` is one FIFO queue. With per-instance queues (``random``,
 ``least_outstanding``), servers added while a backlog exists do not take it over: the backlog
 stays with the servers that hold it, and new arrivals go to the new servers (least outstanding:
-until their queues reach the old ones' level; random: in proportion to servers).
+until their queues reach the old ones' level; random: in proportion to servers). Random
+routing's stochastic wait is that of one instance's queue (M/G/``concurrency`` at its share of
+the arrivals), not of a pooled one.
 
 Minutes that start without a backlog and whose slots stay below capacity are computed in closed
 form (stochastic part only), so a long calm horizon costs O(1) per minute.
