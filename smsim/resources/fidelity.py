@@ -46,7 +46,7 @@ def choose_fidelity(spec, ctx: SimContext) -> tuple[str, float | None]:
 
     ``auto`` picks the fluid tier past 31 days or 2e7 expected requests, except that an endpoint
     with an SLA on bursty traffic stays request-level up to 1e8 requests: there the fluid tier's
-    cost is right but its latency in backlog minutes is not (benchmarks/README.md).
+    cost is right and its latency close, but least certain (benchmarks/README.md).
     """
     mode = getattr(spec, "fidelity", None) or getattr(ctx.scenario, "fidelity", "request")
     if mode != "auto":
