@@ -261,6 +261,10 @@ def _json_default(value):
 LARGE_RUN_REQUESTS = 1e9
 
 
+#: Endpoint kinds with a fluid (per-minute) form, chosen by ``fidelity``.
+FLUID_KINDS = ("realtime", "serverless", "async", "multi_model")
+
+
 @dataclass(frozen=True)
 class RequestEstimate:
     """Expected requests of one endpoint over the horizon, and the tier that will simulate them.
@@ -308,18 +312,18 @@ def estimate_requests(scenario: Scenario) -> list[RequestEstimate]:
 
     Synthetic workloads give their exact expectation; a recorded trace is read and counted (a
     repeated trace scales with the horizon). The tier is the one the run will use: a real-time
-    endpoint's ``fidelity`` (``auto`` decided exactly as the engine decides it), request-level
-    for the other kinds.
+    endpoint's ``fidelity`` (``auto`` decided exactly as the engine decides it) for the kinds
+    that have a fluid form (real-time, serverless, asynchronous, multi-model).
     """
     from smsim.core.engine import SimContext
-    from smsim.resources.realtime.model import choose_fidelity
+    from smsim.resources.fidelity import choose_fidelity
 
     ctx = SimContext(env=None, scenario=scenario, seed=scenario.seed, meter=None)
     out = []
     duration, start = scenario.horizon_s, scenario.horizon.start
     for spec in scenario.endpoints:
         kind = getattr(spec, "kind", "realtime")
-        mode = (spec.fidelity or scenario.fidelity) if kind == "realtime" else "request"
+        mode = (spec.fidelity or scenario.fidelity) if kind in FLUID_KINDS else "request"
         if mode == "auto":
             tier, n = choose_fidelity(spec, ctx)  # the engine's own decision
         else:

@@ -58,7 +58,9 @@ SPACES = [
 ]
 
 
-@pytest.mark.parametrize(("k", "seed", "rate"), [(0, 1, 20.0), (1, 7, 35.0), (2, 3, 20.0), (0, 11, 35.0)])
+# (0, 11, 30.0) was (0, 11, 35.0): with random routing's per-instance queues in the fluid tier (as in
+# the request tier) no fleet of at most 5 meets p99 <= 250 ms at 35 requests/s
+@pytest.mark.parametrize(("k", "seed", "rate"), [(0, 1, 20.0), (1, 7, 35.0), (2, 3, 20.0), (0, 11, 30.0)])
 def test_search_equals_brute_force_fluid(k, seed, rate):
     sc = scenario(seed=seed, rate=rate)
     space, ex, res = brute_and_search(sc, SPACES[k])
@@ -116,7 +118,8 @@ def test_ties_go_to_the_first_enumerated():
     models = {"a": LOGN, "b": LOGN}
     for order in (["a", "b"], ["b", "a"]):
         sc = scenario(models=models)
-        space, ex, res = brute_and_search(sc, dict(models=order, instance_types=["ml.g5.xlarge"],
+        # p99 <= 500 ms: random routing queues per instance, so 250 ms needs more than 8 instances
+        space, ex, res = brute_and_search(sc, dict(models=order, sla="p99<=500ms", instance_types=["ml.g5.xlarge"],
                                                    instance_count={"min": 1, "max": 4}))
         same_answer(ex, res)
         tied = [e for e in ex.feasible() if e.rank_key[0] == ex.best.rank_key[0]]

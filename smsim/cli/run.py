@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
 def _confirm_size(scenario, yes: bool) -> None:
     """Refuse (exit 2) to start simulating more than ``LARGE_RUN_REQUESTS`` requests one by one
     without ``--yes``; with it, say so loudly and go on."""
-    from smsim.api import LARGE_RUN_REQUESTS, estimate_requests
+    from smsim.api import FLUID_KINDS, LARGE_RUN_REQUESTS, estimate_requests
     from smsim.cli._common import stderr
     from smsim.errors import InputError
 
@@ -129,7 +129,7 @@ def _confirm_size(scenario, yes: bool) -> None:
     lines = [f"this run simulates about {total:.2g} requests one by one (more than {LARGE_RUN_REQUESTS:.0e}):"]
     for e in heavy:
         advice = ("set fidelity: auto (or fluid) on it or on the scenario to use the per-minute fluid tier"
-                  if e.kind == "realtime" else f"a {e.kind} endpoint has no fluid tier: shorten the horizon")
+                  if e.kind in FLUID_KINDS else f"a {e.kind} endpoint has no fluid tier: shorten the horizon")
         lines.append(f"  {e.endpoint}: about {e.requests:.2g} requests at request fidelity; {advice}")
     if not yes:
         raise InputError("\n".join(lines + ["pass --yes to run it anyway"]), file=scenario.source)

@@ -81,7 +81,7 @@ def expected_requests(scenario, endpoint) -> float:
     edge fleets serve on devices."""
     from smsim import rng
     from smsim.resources.offload import edge_shares
-    from smsim.resources.realtime.fidelity import expected_requests as count
+    from smsim.resources.fidelity import expected_requests as count
 
     kept = 1.0 - edge_shares(scenario).get(endpoint.name, 0.0)
     return kept * count(endpoint.workload, scenario.horizon.duration_s, scenario.horizon.start, scenario.base_dir,

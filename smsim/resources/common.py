@@ -97,6 +97,15 @@ class OnceTrigger(StrictModel):
 
 
 
+#: Which tier simulates an endpoint (:mod:`smsim.resources.fidelity`).
+Fidelity = Literal["request", "fluid", "auto"]
+
+
+def fidelity_field():
+    """``fidelity``: request, fluid or auto; the scenario's when absent."""
+    return Field(None, description="request, fluid or auto; the scenario's when absent")
+
+
 class PoissonTrigger(StrictModel):
     """Jobs at random: a Poisson process (exponential gaps), e.g. retraining on data drift."""
 
@@ -179,6 +188,6 @@ class SpotSettings(StrictModel):
     )
 
 
-__all__ = ["DEFAULT_MAX_RUNTIME_S", "CapacityWait", "CronTrigger", "DurationDistribution", "ModelName", "OnceTrigger", "PoissonTrigger",
-           "SlaSpec", "SpotSettings", "check_initial_count", "pipeline_topic", "series_window_field", "traffic_stream_field",
+__all__ = ["DEFAULT_MAX_RUNTIME_S", "CapacityWait", "CronTrigger", "DurationDistribution", "Fidelity", "ModelName", "OnceTrigger", "PoissonTrigger",
+           "SlaSpec", "SpotSettings", "check_initial_count", "fidelity_field", "pipeline_topic", "series_window_field", "traffic_stream_field",
            "variant_scaling"]

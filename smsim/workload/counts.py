@@ -28,25 +28,32 @@ BATCH_TOL_S = 1e-3
 
 
 def minute_counts(workload, rng: np.random.Generator, n_minutes: int, horizon_s: float, start,
-                  base_dir=None, exact_max_requests: float = EXACT_MAX_REQUESTS) -> tuple[np.ndarray, float, object | None]:
-    """``(arrivals per minute, arrival scv within a minute, a trace sample or None)``."""
+                  base_dir=None, exact_max_requests: float = EXACT_MAX_REQUESTS,
+                  times: list[np.ndarray] | None = None) -> tuple[np.ndarray, float, object | None]:
+    """``(arrivals per minute, arrival scv within a minute, a trace sample or None)``.
+
+    When ``times`` is a list and the arrivals are materialized (generated exactly or a trace),
+    their sorted arrival times (s) are appended to it, for models that look inside a minute.
+    """
     edges = np.arange(n_minutes + 1) * 60.0
     edges[-1] = min(edges[-1], horizon_s)
     lo, width = edges[:-1], np.diff(edges)
     if isinstance(workload, MMPPArrivals):
         p = workload.scaled(getattr(workload, "rate_scale", 1.0))
         if p.expected_count(horizon_s) <= exact_max_requests:
-            return _exact_counts(p, rng, n_minutes, horizon_s, start)
+            return _exact_counts(p, rng, n_minutes, horizon_s, start, times)
         lam = _mmpp_minute_integrals(p, rng, edges)
         return rng.poisson(lam).astype(np.float64), 1.0, None
     if isinstance(workload, ArrivalProcess):
         p = workload.scaled(getattr(workload, "rate_scale", 1.0))
         lam = np.maximum(p.rate(lo + width / 2.0, start) * width, 0.0)
         if lam.sum() <= exact_max_requests:
-            return _exact_counts(p, rng, n_minutes, horizon_s, start)
+            return _exact_counts(p, rng, n_minutes, horizon_s, start, times)
         return rng.poisson(lam).astype(np.float64), 1.0, None
     trace = materialize(workload, rng, horizon_s, start, base_dir)
     t = trace.arrival_s
+    if times is not None:
+        times.append(np.asarray(t, dtype=np.float64))
     counts = np.bincount((t // 60.0).astype(np.int64), minlength=n_minutes)[:n_minutes].astype(np.float64)
     first = _batch_starts(t)
     return counts, _local_scv(t[first == np.arange(t.size)]), trace
@@ -77,7 +84,8 @@ def batch_positions(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 
-def _exact_counts(p: ArrivalProcess, rng, n_minutes, horizon_s, start) -> tuple[np.ndarray, float, object]:
+def _exact_counts(p: ArrivalProcess, rng, n_minutes, horizon_s, start,
+                  times: list[np.ndarray] | None = None) -> tuple[np.ndarray, float, object]:
     """Per-minute counts of the (scaled) generator's own arrivals, streamed as the request tier
     streams them (:func:`smsim.workload.spec.iter_chunks` with the default chunks)."""
     counts = np.zeros(n_minutes)
@@ -86,6 +94,8 @@ def _exact_counts(p: ArrivalProcess, rng, n_minutes, horizon_s, start) -> tuple[
         if first is None and len(chunk.arrival_s):
             first = chunk
         m = (chunk.arrival_s // 60.0).astype(np.int64)
+        if times is not None:
+            times.append(np.asarray(chunk.arrival_s, dtype=np.float64))
         counts += np.bincount(m, minlength=n_minutes)[:n_minutes]
     return counts, 1.0, first
 

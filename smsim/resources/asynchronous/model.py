@@ -24,6 +24,7 @@ import pandas as pd
 from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.histogram import LogHistogram
 from smsim.core.kernel import Kernel, KernelConfig
+from smsim.resources.fidelity import choose_fidelity
 from smsim.resources.scaling.autoscaler import Autoscaler, in_service_series
 from smsim.resources.scaling.policies import Metrics
 
@@ -128,6 +129,10 @@ class AsyncEndpointModel:
         profile = model.latency_for(spec.instance_type)
         if profile is None:
             raise ValueError(f"model {spec.model!r} has no latency profile for {spec.instance_type!r}")
+        self.profile = profile
+        self.tier, _ = choose_fidelity(spec, ctx)
+        if self.tier == "fluid":  # per minute: nothing materialized (smsim.resources.asynchronous.fluid)
+            return
         horizon = ctx.horizon_s
         self.trace = materialize(spec.workload, ctx.arrivals_rng(spec), horizon, ctx.start,
                                  getattr(ctx.scenario, "base_dir", None))
@@ -145,8 +150,30 @@ class AsyncEndpointModel:
         self.plane.attach(self.scaler)
 
     def start(self, ctx: SimContext) -> None:
+        if self.tier == "fluid":
+            from smsim.resources.asynchronous import fluid
+
+            self.fluid = fluid.run(self.spec, self.profile, ctx, self.tags)
+            self._meter_fluid_data(ctx)
+            return
         self.scaler.start()
         self._meter_data(ctx)
+
+    def _meter_fluid_data(self, ctx: SimContext) -> None:
+        """Data in and out per clock hour of arrival, from the fluid form's per-window requests
+        and the spec's GB per request (a trace's payload sizes are not read in the fluid form)."""
+        s = self.spec
+        series = self.fluid[1]
+        hours = (series.window_start_s.to_numpy() // HOUR_S).astype(np.int64)
+        for key, per in (("endpoint_data_in_gb", s.data_in_gb_per_request), ("endpoint_data_out_gb",
+                                                                             s.data_out_gb_per_request)):
+            if not per:
+                continue
+            gb = np.bincount(hours, weights=series.requests.to_numpy() * per)
+            for h, amount in enumerate(gb):
+                if amount > 0:
+                    ctx.meter.amount(s.name, "async_endpoint", "AsyncInference", key, float(amount),
+                                     h * HOUR_S, min((h + 1) * HOUR_S, ctx.horizon_s), self.tags)
 
     def _meter_data(self, ctx: SimContext) -> None:
         from smsim.resources.endpoint_data import meter_trace_data
@@ -154,6 +181,9 @@ class AsyncEndpointModel:
         meter_trace_data(ctx, self.spec, self.trace, "async_endpoint", "AsyncInference", self.tags)
 
     def finish(self, ctx: SimContext) -> ResourceResult:
+        if self.tier == "fluid":
+            metrics, series = self.fluid
+            return ResourceResult(self.spec.name, "async", "endpoints", _plain(metrics), series)
         horizon = ctx.horizon_s
         plane = self.plane
         if plane.last_s < horizon:
@@ -190,6 +220,7 @@ class AsyncEndpointModel:
             "max_backlog": float((windows.queue_end + windows.in_flight_end).max()) if nw else 0.0,
             "scaling_activities": int((events.event != "start").sum()) if len(events) else 0,
         }
+        metrics["fidelity"] = "request"
         if self.spec.sla is not None:
             metrics["sla_attainment"] = plane.counts["within_sla"] / n if n else 1.0
             metrics["sla_met"] = metrics["sla_attainment"] >= self.spec.sla.percentile / 100.0

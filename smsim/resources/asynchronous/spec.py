@@ -23,9 +23,11 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from smsim.resources.common import (
+    Fidelity,
     ModelName,
     SlaSpec,
     check_initial_count,
+    fidelity_field,
     series_window_field,
     traffic_stream_field,
     variant_scaling,
@@ -68,6 +70,7 @@ class AsyncEndpointSpec(StrictModel):
     traffic_stream: str | None = traffic_stream_field()
     autoscaling: AutoscalingSpec | None = Field(None, description="fixed fleet when absent")
     sla: SlaSpec | None = Field(None, description="on end-to-end latency (queue + processing)")
+    fidelity: Fidelity | None = fidelity_field()
     data_in_gb_per_request: NonNegFloat | None = Field(
         None, description="payload in per request (GB); the trace's payload_bytes when present"
     )

@@ -22,9 +22,11 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from smsim.resources.common import (
+    Fidelity,
     ModelName,
     SlaSpec,
     check_initial_count,
+    fidelity_field,
     series_window_field,
     traffic_stream_field,
     variant_scaling,
@@ -63,6 +65,7 @@ class MultiModelEndpointSpec(StrictModel):
     traffic_stream: str | None = traffic_stream_field()
     autoscaling: AutoscalingSpec | None = Field(None, description="fixed fleet when absent")
     sla: SlaSpec | None = None
+    fidelity: Fidelity | None = fidelity_field()
     data_in_gb_per_request: NonNegFloat | None = Field(None, description="billed as endpoint data in")
     data_out_gb_per_request: NonNegFloat | None = Field(None, description="billed as endpoint data out")
     series_window_s: Duration = series_window_field()

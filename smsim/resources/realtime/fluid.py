@@ -12,30 +12,29 @@ Arrival counts per minute:
   1e-6 for a daily cycle; a spike that starts or ends inside a minute is smeared over it);
 * ``mmpp``: the hidden two-state path is drawn exactly (one draw per sojourn), the rate
   integrated over each minute, then a Poisson count per minute (so bursts are kept);
-* recorded traces and mixes: materialized once and counted per minute. Arrivals less than
-  :data:`BATCH_TOL_S` apart form a batch (traces are often recorded at a coarse resolution:
-  Mooncake's timestamps fall on a 3 s grid, ~10 requests each). The within-minute burstiness of
-  the batches (squared coefficient of variation of the gaps between batches, each gap divided
-  by its minute's mean gap) becomes the arrival scv of Allen-Cunneen, and each request's
-  position ``j`` (from 0) in its batch adds a delay before that queueing wait: with ``c``
-  servers in the minute, ``d_j = max(0, j - c + 1) x E[S] / c`` (the ``j``-th waits for
-  ``j - c + 1`` completions of the ``c`` servers busy with its batch). Stable minutes only: in
-  overloaded minutes the backlog dominates. This ignores the work a batch finds left by earlier
-  batches beyond the Allen-Cunneen term (the M^X/G/1 decomposition would inflate ``d_j`` by
-  ``1 / (1 - rho)`` for Poisson batches; on Mooncake's regular 3 s grid that overshoots the
-  request tier's p99 by 2.7x, without it the p99 is 7 % low: benchmarks/bench_fluid_error.py).
+* recorded traces and mixes: materialized once and counted per minute.
+
+The minute loop (:mod:`smsim.resources.scaling.fluid`) scales the fleet. Latency quantiles, SLA
+attainment and the counts of served and timed-out requests come from the FIFO virtual waiting
+time of :mod:`smsim.core.virtual_wait`, run afterwards over the minutes' offered
+arrivals and in-service instances: a deterministic backlog in slots (1 s, or 0.5 s where the
+arrival times are known: generated exactly or a trace, whose bursts and batches it then sees
+inside the minute), with deadlines and the routing's hold on a backlog when servers are added,
+plus a stochastic Erlang C wait whose scale cannot grow faster than a minute allows. Where the
+arrival times are known, their burstiness is in the slots and the stochastic part takes Poisson
+arrivals within a slot; otherwise the arrival scv of the counts (1 for synthetic generators).
+In calm minutes of a trace, a request at position ``j`` (from 0) of a batch of simultaneous
+arrivals first waits ``max(0, j - c + 1) x E[S] / c`` for the ``c`` servers busy with its batch.
 
 The service time's mean and scv come from the profile's declared moments, or, when the profile
 is linear in tokens/payload, from 10^5 calibration draws over the workload's first requests.
 
-Overall latency quantiles and SLA attainment come from a mixture over minutes: each minute's
-wait is an atom at 0 plus an exponential tail (stable minutes: Erlang C ``C`` and decay
-``(c mu - lam) / f``, truncated at the timeout) or uniform between the start and end backlog
-delays (overloaded minutes), weighted by the minute's served requests and accumulated on a
-256-bin log grid; latency = wait + service, with the service distribution given by 512
-equal-probability quantile points of the profile. These are approximations (independence of
-wait and service, a pooled queue even for random routing); benchmarks/bench_fluid_error.py
-measures their error against the request tier.
+Latency = wait + service, with the service distribution given by 512 equal-probability
+quantile points of the profile; a request that starts after waiting ``w`` is served when its
+service fits in ``timeout - w`` (else it is cut at its deadline). Waits are pooled on a
+512-bin grid, log-spaced in the wait and, past half the timeout, in the time left before the
+deadline. These are approximations (independence of wait and service, one service rate per
+minute); benchmarks/bench_fluid_error.py measures their error against the request tier.
 """
 
 from __future__ import annotations
@@ -47,7 +46,15 @@ import numpy as np
 import pandas as pd
 
 from smsim.core.engine import SimContext
-from smsim.core.fluid import N_THETA, ServiceModel, tail_mass, wait_mass
+from smsim.core.fluid import N_THETA, ServiceModel, tail_mass
+from smsim.core.virtual_wait import (
+    ROUTING_CODE,
+    SLOT_S,
+    SLOT_TIMES_S,
+    virtual_waits,
+    wait_edges,
+    wait_reps,
+)
 from smsim.resources.realtime.metering import (
     COMPONENT,
     SERIES_COLUMNS,
@@ -64,7 +71,7 @@ from smsim.workload.spec import materialize
 N_CALIBRATION = 100_000
 N_SERVICE_POINTS = 512
 #: Wait grid: an atom at 0, then log-spaced bins from WAIT_GRID_LO_S to the timeout.
-N_WAIT_BINS = 256
+N_WAIT_BINS = 512
 WAIT_GRID_LO_S = 1e-4
 
 
@@ -80,6 +87,8 @@ class FluidTier:
         self.wall_s = 0.0
         #: ``(minute, position, count)`` of requests behind others in their batch (traces only).
         self.batches = batch_positions(np.zeros(0))
+        #: ``(sorted arrival times, index of each minute's first)`` when known (traces), else empty.
+        self.arrival_times = (np.zeros(0), np.zeros(self.n_minutes + 1, dtype=np.int64))
         self.deleted_at_s: float | None = None  # lifecycle policy (set in start)
         self.dropped_deleted = 0.0
 
@@ -103,10 +112,14 @@ class FluidTier:
     def start(self, ctx: SimContext) -> None:
         t_wall = time.perf_counter()
         s = self.spec
+        times: list[np.ndarray] = []
         counts, ca2, sample = minute_counts(
             s.workload, ctx.arrivals_rng(s), self.n_minutes, self.horizon_s, ctx.start,
-            ctx.scenario.base_dir,
+            ctx.scenario.base_dir, times=times,
         )
+        if times:
+            t = np.ascontiguousarray(np.concatenate(times), dtype=np.float64)
+            self.arrival_times = (t, np.searchsorted(t, np.arange(self.n_minutes + 1) * 60.0).astype(np.int64))
         if sample is None and self.profile.size_dependent:
             sample = materialize(s.workload, ctx.rng("endpoint", s.name, "calibration"),
                                  min(self.horizon_s, 3600.0), ctx.start, ctx.scenario.base_dir)
@@ -166,37 +179,32 @@ class FluidTier:
         m = self.result.minutes
         arrivals = m.arrivals.to_numpy()  # offered to the queue
         no_capacity = m.no_capacity.to_numpy()  # failed at once: no instance InService
-        served = m.served.to_numpy()
-        timed_out = m.timed_out.to_numpy()
         in_service = m.in_service.to_numpy()
         timeout = s.invocation_timeout_s
-        edges = np.concatenate([[0.0], np.geomspace(WAIT_GRID_LO_S, timeout, N_WAIT_BINS - 2), [np.inf]])
+        edges = wait_edges(timeout, N_WAIT_BINS, WAIT_GRID_LO_S)
         mass = np.zeros(N_WAIT_BINS)
         g_minute, g_pos, g_count = self.batches
-        pc = np.zeros(arrivals.size)
-        wscale = np.zeros(arrivals.size)
         theta_weight = np.zeros(N_THETA)
-        slack = m.slack_s.to_numpy()
-        wait_mass(arrivals, in_service, m.backlog.to_numpy(), served, slack, float(s.concurrency_per_instance),
-                   self.mean_s, (self.arrival_scv + self.scv) / 2.0, float(timeout), edges, mass, pc, wscale, theta_weight,
-                   g_minute, g_pos, g_count)
+        wait_mean = np.zeros(arrivals.size)
+        p_wait = np.zeros(arrivals.size)
+        t_arr, t_first = self.arrival_times
+        pts = self.service_points
+        prefix = np.concatenate([[0.0], np.cumsum(pts)])
+        # with the arrival times known, their burstiness is in the slots: Poisson within a slot
+        ca2, slot = (1.0, SLOT_TIMES_S) if t_arr.size else (self.arrival_scv, SLOT_S)
+        served = np.zeros(arrivals.size)
+        timed_out = np.zeros(arrivals.size)
+        _, _, queued_end = virtual_waits(
+            arrivals, in_service, float(s.concurrency_per_instance), self.mean_s, (ca2 + self.scv) / 2.0,
+            (self.scv / 2.0 if t_arr.size else (ca2 + self.scv) / 2.0), float(timeout), ROUTING_CODE[s.routing], t_arr, t_first, pts, prefix, edges, g_minute, g_pos, g_count, slot,
+            mass, theta_weight, wait_mean, p_wait, served, timed_out)
         mass[1:] += tail_mass(theta_weight, edges)
         mass[-1] = 0.0  # waits beyond the timeout are timeouts, counted in ``timed_out``
-        reps = np.zeros(N_WAIT_BINS)
-        reps[1] = WAIT_GRID_LO_S / 2
-        reps[2:-1] = np.sqrt(edges[1:-2] * edges[2:-1])
-        reps[-1] = timeout
-        lat = (reps[:, None] + self.service_points[None, :]).ravel()
-        weight = np.repeat(mass, self.service_points.size) / self.service_points.size
-        # saturated minutes: served requests started with ``slack`` left and finished within it
-        sat = np.flatnonzero(slack > 0)
-        if sat.size:
-            pts = self.service_points
-            j = np.searchsorted(pts, slack[sat], side="right")
-            cum_pts = np.concatenate([[0.0], np.cumsum(pts)])
-            done = np.where(j > 0, cum_pts[j] / np.maximum(j, 1), slack[sat] / 2)
-            lat = np.concatenate([lat, timeout - slack[sat] + done])
-            weight = np.concatenate([weight, served[sat]])
+        reps = wait_reps(edges)
+        # a request that starts after waiting w is served when its service fits the time left
+        fits = pts[None, :] <= (timeout - reps)[:, None]
+        lat = (reps[:, None] + pts[None, :])[fits]
+        weight = np.broadcast_to(mass[:, None] / pts.size, fits.shape)[fits]
         order = np.argsort(lat, kind="stable")
         lat, weight = lat[order], weight[order]
         cum = np.cumsum(weight)
@@ -214,8 +222,7 @@ class FluidTier:
         busy = float((m.utilization * m.in_service * conc * minute_len).sum())
         capacity = float((m.in_service * conc * minute_len).sum())
         svc_p50 = float(np.quantile(self.service_points, 0.5))
-        wait_p50 = np.where(pc > 0.5, np.where(m.backlog.to_numpy() > 0, wscale,
-                                               wscale * np.log(np.maximum(2 * pc, 1.0))), 0.0)
+        wait_p50 = np.where(p_wait > 0.5, wait_mean, 0.0)
         series = pd.DataFrame({
             "time_s": m.start_s, "instances_in_service": m.in_service, "arrivals": arrivals + no_capacity,
             "served": served, "timed_out": timed_out, "dropped": no_capacity, "latency_p50_s": np.where(arrivals > 0, wait_p50 + svc_p50, np.nan),
@@ -230,12 +237,12 @@ class FluidTier:
             "no_capacity_failures": failed_no_capacity,
             "deleted_at_s": self.deleted_at_s,
             "throttled": 0,
-            "in_flight_at_horizon": float(m.backlog.iloc[-1]) if len(m) else 0.0,
+            "in_flight_at_horizon": float(queued_end),
             "latency_p50_s": q[0],
             "latency_p90_s": q[1],
             "latency_p99_s": q[2],
             "latency_p999_s": q[3],
-            "mean_wait_s": float((m.wait_mean_s * arrivals).sum() / offered) if offered else math.nan,
+            "mean_wait_s": float((wait_mean * arrivals).sum() / offered) if offered else math.nan,
             "mean_instances": billed_s / self.horizon_s,
             "mean_instances_in_service": float((in_service * minute_len).sum() / self.horizon_s),
             "max_instances": max_concurrent(list(zip(inst.launch_s.tolist(), ends.tolist(), strict=True))),

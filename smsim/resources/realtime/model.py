@@ -43,7 +43,7 @@ import pandas as pd
 
 from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.kernel import Kernel, KernelConfig, W
-from smsim.resources.realtime.fidelity import choose_fidelity
+from smsim.resources.fidelity import choose_fidelity
 from smsim.resources.realtime.fluid import FluidTier
 from smsim.resources.realtime.metering import (
     COMPONENT,

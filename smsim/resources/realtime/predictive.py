@@ -10,7 +10,7 @@ import numpy as np
 
 from smsim.core.engine import SimContext
 from smsim.errors import InputError
-from smsim.resources.realtime.fidelity import choose_fidelity
+from smsim.resources.fidelity import choose_fidelity
 from smsim.resources.scaling.predictive import predictive_policy, resolve_predictive
 from smsim.resources.scaling.predictive_spec import PredictiveScaling
 from smsim.resources.scaling.spec import METRIC_PERIOD_S

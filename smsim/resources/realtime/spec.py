@@ -19,7 +19,13 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from smsim.resources.common import ModelName, SlaSpec, check_initial_count, traffic_stream_field
+from smsim.resources.common import (
+    Fidelity,
+    ModelName,
+    SlaSpec,
+    check_initial_count,
+    traffic_stream_field,
+)
 from smsim.resources.scaling.spec import AutoscalingSpec
 from smsim.spec import (
     Count,
@@ -37,7 +43,6 @@ from smsim.workload.spec import WorkloadSpec
 #: SageMaker's invocation timeout for real-time endpoints.
 REALTIME_TIMEOUT_S = 60.0
 
-Fidelity = Literal["request", "fluid", "auto"]
 
 
 class RealtimeEndpointSpec(StrictModel):

@@ -35,7 +35,13 @@ import pandas as pd
 from smsim.core.fluid import ServiceModel
 from smsim.core.meter import Meter
 from smsim.cron import fire_times_s
-from smsim.resources.scaling.fluid_kernel import CMP_CODE, METRIC_CODE, MINUTE_COLUMNS, run_minutes
+from smsim.resources.scaling.fluid_kernel import (
+    CMP_CODE,
+    METRIC_CODE,
+    MINUTE_COLUMNS,
+    run_minutes,
+    typical_count,
+)
 from smsim.resources.scaling.policies import (
     Metrics,
     PolicyState,
@@ -149,7 +155,8 @@ def simulate_fluid(
     ).reshape(n_al, 2)
     alarm_dyn = np.zeros((n_al, 2))
     svc = np.array([service.service_mean_s, service.service_scv, service.arrival_scv,
-                    float(service.concurrency_per_instance), service.timeout_s, service.service_p99_s()])
+                    float(service.concurrency_per_instance), service.timeout_s, service.service_p99_s(),
+                    float(service.queue_without_capacity)])
     svc_q = service.service_points()
     svc_prefix = np.concatenate(([0.0], np.cumsum(svc_q)))
     by_policy = [[(a, sh[4], sh[5]) for a, (pi, sh) in enumerate(shapes) if pi == q] for q in range(len(policies))]
@@ -186,7 +193,9 @@ def simulate_fluid(
             events.append((now, "scheduled", fleet.capacity, f"{action.name}: min {lo} max {hi}"))
         if policies and now < horizon_s:  # as on the SimPy clock, nothing is evaluated at the horizon
             col = out[:, k_last].tolist()
-            metrics = Metrics(60.0 * k_last, col[0], col[2], 100 * col[3], 100 * col[3], col[9], col[11])
+            backlog = (typical_count(col[9] + col[3] * col[2] * service.concurrency_per_instance)
+                       if service.queue_without_capacity else col[9])
+            metrics = Metrics(60.0 * k_last, col[0], col[2], 100 * col[3], 100 * col[3], backlog, col[11])
             cap = fleet.capacity
             decisions = []
             for pi, p in enumerate(policies):

@@ -53,6 +53,25 @@ CMP_CODE = {">": 0, ">=": 1, "<": 2, "<=": 3}
 
 
 @numba.njit(cache=True)
+def typical_count(mean: float) -> float:
+    """The median of a Poisson count with this mean: what one reading of a fluctuating queue
+    typically shows (a policy that scales to zero on an empty backlog reads 0 when ``mean <
+    ln 2``, where the mean itself never is 0)."""
+    if mean <= 0.0:
+        return 0.0
+    if mean > 50.0:
+        return math.floor(mean + 1.0 / 3.0 - 0.02 / mean)
+    p = math.exp(-mean)
+    c = p
+    k = 0
+    while c < 0.5:
+        k += 1
+        p *= mean / k
+        c += p
+    return float(k)
+
+
+@numba.njit(cache=True)
 def _breach(value: float, missing: bool, thr: float, cmp: int, missing_zero: bool) -> bool:
     if missing:
         if not missing_zero:
@@ -73,7 +92,8 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
     """Run minutes ``k0 .. k_stop - 1``; return ``(k_last, count, backlog)`` at the first minute
     after which a policy could act (or ``k_stop - 1``). ``out`` rows follow MINUTE_COLUMNS[1:].
 
-    ``svc`` = (mean_s, scv_s, scv_a, concurrency, timeout_s, service_p99_s), ``svc_q`` the sorted
+    ``svc`` = (mean_s, scv_s, scv_a, concurrency, timeout_s, service_p99_s, queue without
+    capacity: 1 for an internal queue, whose backlog metric adds the requests in processing), ``svc_q`` the sorted
     service quantile points and ``svc_prefix`` their prefix sums; per alarm,
     ``alarm_i`` = (metric, comparison, datapoints, periods, kind, missing_zero),
     ``alarm_f`` = (threshold, target), ``alarm_dyn`` = (can_act, scale-in blocked until s).
@@ -83,6 +103,7 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
     (no capacity) and are not offered to the queue.
     """
     mean_s, scv_s, scv_a, conc, timeout_s, svc_p99 = svc[0], svc[1], svc[2], svc[3], svc[4], svc[5]
+    queue_all = svc[6] > 0.0  # an internal queue: no arrival fails for want of capacity
     a_metric, a_cmp, a_dp, a_periods = alarm_i[:, 0], alarm_i[:, 1], alarm_i[:, 2], alarm_i[:, 3]
     a_kind, a_missing_zero = alarm_i[:, 4], alarm_i[:, 5]
     a_thr, a_target = alarm_f[:, 0], alarm_f[:, 1]
@@ -104,7 +125,7 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
             s = 0.0
         A = arrivals[k]
         nc = 0.0
-        if s - frac_pos[k] < 0.5:  # no instance InService from the start of the minute
+        if s - frac_pos[k] < 0.5 and not queue_all:  # no instance InService from the start of the minute
             nc = A * (1.0 - min(max(cover_max[k], 0.0), 1.0))
             A -= nc
         c_eff = s * conc
@@ -186,9 +207,10 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
                 value = util * 100.0
                 missing = s <= 0.0
             elif m == 2:
-                value = backlog / s if s > 0.0 else backlog
+                held = typical_count(backlog + util * c_eff) if queue_all else backlog
+                value = held / s if s > 0.0 else held
             elif m == 3:
-                value = backlog
+                value = typical_count(backlog + util * c_eff) if queue_all else backlog
             else:
                 value = nc
                 missing = nc <= 0.0

@@ -21,6 +21,7 @@ import pandas as pd
 
 from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.histogram import LogHistogram
+from smsim.resources.fidelity import choose_fidelity
 from smsim.resources.serverless.pool import OUT_SERVED, OUT_THROTTLED, OUT_TIMED_OUT, ServerlessPool
 
 __all__ = ["ServerlessModel"]
@@ -52,8 +53,12 @@ class ServerlessModel:
                                    spec.invocation_timeout_s, spec.bill_cold_start, backend)
         self.metrics: dict = {}
         self.series: pd.DataFrame | None = None
+        self.tier, _ = choose_fidelity(spec, ctx)
 
     def start(self, ctx: SimContext) -> None:
+        if self.tier == "fluid":
+            self._start_fluid(ctx)
+            return
         from smsim.workload.spec import iter_chunks
 
         s = self.spec
@@ -131,6 +136,101 @@ class ServerlessModel:
         pool = self.pool.close(horizon)
         self.series = pd.DataFrame({"window_start_s": np.arange(nw) * w, **win})
         self.metrics = self._summary(tot, hist, pool, horizon)
+        self.metrics["fidelity"] = "request"
+
+    def _start_fluid(self, ctx: SimContext) -> None:
+        """The per-minute form (:mod:`smsim.resources.serverless.fluid`)."""
+        from smsim.resources.serverless import fluid
+        from smsim.workload.counts import minute_counts
+        from smsim.workload.spec import materialize
+
+        s = self.spec
+        horizon = ctx.horizon_s
+        n_min = max(1, math.ceil(horizon / 60.0 - 1e-9))
+        base_dir = getattr(ctx.scenario, "base_dir", None)
+        counts, _, sample = minute_counts(s.workload, ctx.arrivals_rng(s), n_min, horizon, ctx.start, base_dir)
+        svc_rng = ctx.rng("endpoint", s.name, "service")
+        if self.profile.size_dependent:
+            if sample is None or not len(sample.arrival_s):
+                sample = materialize(s.workload, ctx.rng("endpoint", s.name, "calibration"), min(horizon, 3600.0),
+                                     ctx.start, base_dir)
+            draws = self.profile.sample(svc_rng, sample.take(slice(0, min(len(sample.arrival_s), 100_000))))
+            S = np.quantile(draws, (np.arange(fluid.N_POINTS) + 0.5) / fluid.N_POINTS)
+        else:
+            S = fluid.points(self.profile, svc_rng)
+        C = fluid.points(s.cold_start, ctx.rng("endpoint", s.name, "cold_start"))
+        T = float(s.invocation_timeout_s)
+        L = (C[:, None] + S[None, :]).ravel()  # a cold request's latency
+        Cr = np.repeat(C, S.size)
+        warm_ok, cold_ok = S <= T, L <= T
+        warm_bill = float(fluid.billed_ms(np.where(warm_ok, S, T)).mean())
+        cold_run = np.where(cold_ok, L if s.bill_cold_start else np.tile(S, C.size),
+                            T if s.bill_cold_start else np.maximum(T - Cr, 0.0))
+        cold_bill = float(fluid.billed_ms(cold_run).mean())
+        out = np.zeros((5, n_min))
+        fluid.minutes(np.asarray(counts, dtype=np.float64), float(np.minimum(S, T).mean()),
+                      float(np.minimum(L, T).mean()), int(s.max_concurrency), int(s.provisioned_concurrency),
+                      float(s.idle_reclaim_s), out)
+        A = np.asarray(counts, dtype=np.float64)
+        throttled = A * out[0]
+        ok = A - throttled
+        cold = ok * out[1]
+        prov = ok * out[2]
+        warm = ok - cold
+        p_warm_ok, p_cold_ok = float(warm_ok.mean()), float(cold_ok.mean())
+        served = warm * p_warm_ok + cold * p_cold_ok
+        timed_out = ok - served
+        gb_s = (warm * warm_bill + cold * cold_bill) * s.memory_gb
+        prov_gb_s = prov * warm_bill * s.memory_gb
+        per_gb = (s.data_in_gb_per_request or 0.0) + (s.data_out_gb_per_request or 0.0)
+        if sample is not None and getattr(sample, "payload_bytes", None) is not None and len(sample.arrival_s):
+            per_gb = float(np.mean(sample.payload_bytes)) / BYTES_PER_GB + (s.data_out_gb_per_request or 0.0)
+        mean_warm = float(S[warm_ok].mean()) if warm_ok.any() else 0.0
+        mean_cold = float(L[cold_ok].mean()) if cold_ok.any() else 0.0
+        minute_s = np.arange(n_min) * 60.0
+        w = float(s.series_window_s)
+        nw = max(1, math.ceil(horizon / w - 1e-9))
+        wb = np.minimum((minute_s // w).astype(np.int64), nw - 1)
+        hb = np.minimum((minute_s // HOUR_S).astype(np.int64), max(1, math.ceil(horizon / HOUR_S - 1e-9)) - 1)
+        nh = int(hb.max()) + 1 if hb.size else 1
+        win = {
+            "requests": _window_sums(wb, A, nw), "served": _window_sums(wb, served, nw),
+            "throttled": _window_sums(wb, throttled, nw), "timed_out": _window_sums(wb, timed_out, nw),
+            "cold_starts": _window_sums(wb, cold, nw), "in_flight_end": np.zeros(nw),
+            "compute_gb_s": _window_sums(wb, gb_s, nw),
+            "latency_sum_s": _window_sums(wb, warm * p_warm_ok * mean_warm + cold * p_cold_ok * mean_cold, nw),
+        }
+        last = np.zeros(nw, dtype=np.int64)
+        last[wb] = np.arange(n_min)  # the last minute of each window
+        win["in_flight_end"] = out[4][last]
+        hourly = {"od_gb_s": _window_sums(hb, gb_s - prov_gb_s, nh), "prov_gb_s": _window_sums(hb, prov_gb_s, nh),
+                  "data_gb": _window_sums(hb, ok * per_gb, nh)}
+        self._meter(ctx, hourly, nh, horizon)
+        hist = LogHistogram()
+        lat = np.concatenate([S[warm_ok], L[cold_ok]])
+        weight = np.concatenate([np.full(int(warm_ok.sum()), warm.sum() / S.size),
+                                 np.full(int(cold_ok.sum()), cold.sum() / L.size)])
+        order = np.argsort(lat, kind="stable")
+        lat, weight = lat[order], weight[order]
+        cum = np.cumsum(weight)
+        n = float(A.sum())
+        tot = {"requests": n, "served": served.sum(), "throttled": throttled.sum(), "timed_out": timed_out.sum(),
+               "cold_starts": cold.sum(), "billed_s": (warm * warm_bill + cold * cold_bill).sum(),
+               "data_gb": (ok * per_gb).sum(), "served_provisioned": (prov * p_warm_ok).sum(), "in_flight": 0.0,
+               "within_sla": 0.0}
+        if s.sla is not None:
+            tot["within_sla"] = float(weight[lat <= s.sla.latency_threshold_s].sum())
+        created = float(cold.sum())
+        pool_end = float(out[3, -1]) if n_min else 0.0
+        self.series = pd.DataFrame({"window_start_s": np.arange(nw) * w, **win})
+        self.metrics = self._summary(tot, hist, {"containers_created": created,
+                                                 "containers_reclaimed": max(created - pool_end, 0.0),
+                                                 "container_s": float(out[3].sum() * 60.0)}, horizon)
+        if cum.size and cum[-1] > 0:
+            q = [float(lat[min(np.searchsorted(cum, p * cum[-1]), lat.size - 1)]) for p in (0.5, 0.9, 0.99)]
+            self.metrics.update(latency_p50_s=q[0], latency_p90_s=q[1], latency_p99_s=q[2],
+                                latency_mean_s=float((lat * weight).sum() / cum[-1]))
+        self.metrics["fidelity"] = "fluid"
 
     def _meter(self, ctx: SimContext, hourly: dict, nh: int, horizon: float) -> None:
         s = self.spec

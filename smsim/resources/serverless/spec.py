@@ -34,7 +34,14 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from smsim.resources.common import ModelName, SlaSpec, series_window_field, traffic_stream_field
+from smsim.resources.common import (
+    Fidelity,
+    ModelName,
+    SlaSpec,
+    fidelity_field,
+    series_window_field,
+    traffic_stream_field,
+)
 from smsim.resources.models import ANY_INSTANCE, LatencyProfileSpec, LognormalLatency
 from smsim.spec import (
     Count,
@@ -84,6 +91,7 @@ class ServerlessEndpointSpec(StrictModel):
     workload: WorkloadSpec
     traffic_stream: str | None = traffic_stream_field()
     sla: SlaSpec | None = None
+    fidelity: Fidelity | None = fidelity_field()
     data_in_gb_per_request: NonNegFloat | None = Field(
         None, description="payload in per request (GB); the trace's payload_bytes when present"
     )

@@ -1,5 +1,8 @@
-"""Which tier runs a real-time endpoint: ``fidelity: auto`"' picks the fluid tier past
-:data:`AUTO_MAX_HORIZON_S` or :data:`AUTO_MAX_REQUESTS` expected requests, else the request tier."""
+"""Which tier runs an endpoint: ``fidelity: auto`` picks the fluid tier past
+:data:`AUTO_MAX_HORIZON_S` or :data:`AUTO_MAX_REQUESTS` expected requests, else the request tier.
+
+Shared by the endpoint kinds that have a fluid (per-minute) form: real-time, serverless,
+asynchronous and multi-model."""
 
 from __future__ import annotations
 
@@ -30,8 +33,10 @@ def expected_requests(workload, duration_s: float, start, base_dir=None, rng=Non
 
 def _bursty(workload) -> bool:
     """Traffic whose within-minute structure the fluid tier approximates least well: MMPP
-    bursts, recorded traces and mixes (synthetic Poisson and seasonal rates are smooth)."""
+    bursts, recorded traces and mixes of them (synthetic Poisson and seasonal rates are smooth)."""
     kind = getattr(workload, "kind", None)
+    if kind == "mix":  # a mix is as bursty as its parts
+        return any(_bursty(w) for w in workload.models.values())
     return kind not in ("poisson", "seasonal")
 
 
@@ -41,12 +46,12 @@ def choose_fidelity(spec, ctx: SimContext) -> tuple[str, float | None]:
 
     ``auto`` picks the fluid tier past 31 days or 2e7 expected requests, except that an endpoint
     with an SLA on bursty traffic stays request-level up to 1e8 requests: there the fluid tier's
-    cost is right but its latency in backlog minutes is not (benchmarks/README.md).
+    cost is right and its latency close, but least certain (benchmarks/README.md).
     """
-    mode = spec.fidelity or ctx.scenario.fidelity
+    mode = getattr(spec, "fidelity", None) or getattr(ctx.scenario, "fidelity", "request")
     if mode != "auto":
         return mode, None
-    careful = spec.sla is not None and _bursty(spec.workload)
+    careful = getattr(spec, "sla", None) is not None and _bursty(spec.workload)
     if ctx.horizon_s > AUTO_MAX_HORIZON_S and not careful:
         return "fluid", None
     n = expected_requests(spec.workload, ctx.horizon_s, ctx.start, ctx.scenario.base_dir,

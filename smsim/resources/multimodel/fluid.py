@@ -1,0 +1,215 @@
+"""The fluid (per-minute) form of a multi-model endpoint.
+
+* **Arrivals** per model and minute: each model's workload of a ``mix`` counted per minute
+  (:func:`smsim.workload.counts.minute_counts`, its own stream per model), or a trace with a
+  model column counted per model.
+* **Caches**: each instance's LRU cache under its share of every model's requests (spread
+  evenly over the instances in service), by Che's approximation with sizes: the characteristic
+  time ``T`` solves ``sum_m s_m (1 - exp(-lambda_m T)) = cache``, a model's hit probability is
+  ``1 - exp(-lambda_m T)`` (1 when every model fits), plus one load per model and instance the
+  first time it is asked for there. Loads beyond what the cache holds evict as many models.
+* **Queue**: the fleet's workers as one pooled queue (the scaling loop of
+  :func:`smsim.resources.scaling.fluid.simulate_fluid` and the FIFO virtual waiting time of
+  :mod:`smsim.core.virtual_wait`), each request taking its model's service time plus, on a miss,
+  its load time, from the mixture's quantile points.
+
+What it ignores: the request tier's cache-aware routing, which sends a request to the least
+loaded instance when those caching its model are busy and so loads models more often on busy
+fleets; drops for memory (models in use cannot be evicted); service profiles that depend on
+tokens or payload (their base distribution is used). ``benchmarks/bench_fluid_error.py``
+measures the error against the request tier.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from smsim.core.engine import SimContext
+from smsim.core.fluid import N_THETA, ServiceModel, tail_mass
+from smsim.core.virtual_wait import SLOT_S, virtual_waits, wait_edges, wait_reps
+from smsim.resources.scaling.fluid import simulate_fluid
+from smsim.workload.counts import minute_counts
+from smsim.workload.spec import MixWorkload, materialize
+
+N_POINTS = 512
+N_WAIT_BINS = 512
+HOUR_S = 3600.0
+
+
+def model_counts(spec, ctx: SimContext, n_min: int) -> np.ndarray:
+    """Arrivals per model (rows, in ``spec.models`` order) and minute."""
+    horizon = ctx.horizon_s
+    base_dir = getattr(ctx.scenario, "base_dir", None)
+    out = np.zeros((len(spec.models), n_min))
+    pos = {n: k for k, n in enumerate(spec.models)}
+    wl = spec.workload
+    if isinstance(wl, MixWorkload):
+        unknown = sorted(set(wl.models) - set(pos))
+        if unknown:
+            raise ValueError(f"multi-model endpoint {spec.name!r}: the workload has models {unknown} "
+                             f"that are not in its models list")
+        for name, sub in wl.models.items():
+            scaled = sub.model_copy(update={"rate_scale": getattr(sub, "rate_scale", 1.0) * wl.rate_scale}) \
+                if hasattr(sub, "rate_scale") else sub
+            rng = ctx.rng("endpoint", getattr(spec, "traffic_stream", None) or spec.name, "arrivals", name)
+            out[pos[name]] = minute_counts(scaled, rng, n_min, horizon, ctx.start, base_dir)[0]
+        return out
+    trace = materialize(wl, ctx.arrivals_rng(spec), horizon, ctx.start, base_dir)
+    minute = np.minimum((trace.arrival_s // 60.0).astype(np.int64), n_min - 1)
+    if trace.model_index is None:
+        if len(spec.models) != 1:
+            raise ValueError(f"multi-model endpoint {spec.name!r}: the workload names no models; use a "
+                             f"'mix' workload keyed by model name or a trace with a model column")
+        out[0] = np.bincount(minute, minlength=n_min)[:n_min]
+        return out
+    index = np.array([pos[n] for n in trace.models], np.int64)[trace.model_index]
+    np.add.at(out, (index, minute), 1.0)
+    return out
+
+
+def che_hits(rates: np.ndarray, sizes: np.ndarray, cache: float) -> np.ndarray:
+    """Hit probability of each item in an LRU cache of ``cache`` (size units) under independent
+    requests at ``rates`` (per s): Che's approximation with sizes."""
+    live = rates > 0
+    if sizes[live].sum() <= cache:
+        return np.where(live, 1.0, 0.0)
+    lo, hi = 0.0, 1.0
+    while (sizes * (1 - np.exp(-rates * hi))).sum() < cache:
+        hi *= 2.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if (sizes * (1 - np.exp(-rates * mid))).sum() < cache:
+            lo = mid
+        else:
+            hi = mid
+    return 1 - np.exp(-rates * (lo + hi) / 2)
+
+
+def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
+    """Simulate the endpoint of :class:`smsim.resources.multimodel.model.MultiModelEndpoint`
+    ``endpoint`` per minute and meter its instances: ``(metrics, series)``."""
+    spec = endpoint.spec
+    horizon = ctx.horizon_s
+    n_min = max(1, math.ceil(horizon / 60.0 - 1e-9))
+    counts = model_counts(spec, ctx, n_min)
+    total = counts.sum(axis=1)
+    per_min = counts.sum(axis=0)
+    mem = np.array([ms.memory_gb for ms in endpoint.model_specs], dtype=float)
+    load = np.array([ms.load_time_s for ms in endpoint.model_specs], dtype=float)
+    rng = ctx.rng("endpoint", spec.name, "service")
+    svc = [np.quantile(ms.latency_for(spec.instance_type).base().sample(rng, 20_000),
+                       (np.arange(64) + 0.5) / 64) for ms in endpoint.model_specs]
+    scaling = spec.scaling()
+    conc = spec.concurrency_per_instance
+    # the fleet's mean size sets each instance's share of the traffic (first pass: the initial)
+    n_inst = max(float(scaling.start_capacity), 1.0)
+    for _ in range(2):
+        rates = total / horizon / n_inst
+        hits = che_hits(rates, mem, endpoint.capacity_gb)
+        share = total / max(total.sum(), 1.0)
+        parts = [np.concatenate([s, s + load[m]]) for m, s in enumerate(svc)]
+        w = [np.concatenate([np.full(s.size, share[m] * hits[m] / s.size),
+                             np.full(s.size, share[m] * (1 - hits[m]) / s.size)]) for m, s in enumerate(svc)]
+        x, wx = np.concatenate(parts), np.concatenate(w)
+        order = np.argsort(x, kind="stable")
+        x, wx = x[order], wx[order]
+        cum = np.cumsum(wx)
+        pts = x[np.minimum(np.searchsorted(cum, (np.arange(N_POINTS) + 0.5) / N_POINTS * cum[-1]), x.size - 1)]
+        mean_s = max(float(pts.mean()), 1e-9)
+        model = ServiceModel(mean_s, float(pts.var() / mean_s**2), 1.0, conc, float(spec.invocation_timeout_s),
+                             tuple(pts.tolist()))
+        result = simulate_fluid(per_min, scaling, model, rng=ctx.rng("endpoint", spec.name, "provisioning"),
+                                start=ctx.start)
+        n_inst = max(float((result.minutes.in_service * np.minimum(60.0, horizon - result.minutes.start_s)).sum()
+                           / horizon), 1.0)
+    result.meter(ctx.meter, spec.name, spec.instance_type, component="RealTimeInference", tags=endpoint.tags)
+    m = result.minutes
+    arrivals = m.arrivals.to_numpy()
+    in_service = m.in_service.to_numpy()
+    timeout = float(spec.invocation_timeout_s)
+    edges = wait_edges(timeout, N_WAIT_BINS)
+    mass, theta_weight = np.zeros(N_WAIT_BINS), np.zeros(N_THETA)
+    wait_mean, p_wait = np.zeros(n_min), np.zeros(n_min)
+    prefix = np.concatenate([[0.0], np.cumsum(pts)])
+    no_batches = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    served_min, timed_min = np.zeros(n_min), np.zeros(n_min)
+    _, _, queued_end = virtual_waits(
+        arrivals, in_service, float(conc), mean_s, (1.0 + model.service_scv) / 2.0,
+        (1.0 + model.service_scv) / 2.0, timeout, 0, np.zeros(0),
+        np.zeros(n_min + 1, dtype=np.int64), pts, prefix, edges, *no_batches, SLOT_S, mass, theta_weight, wait_mean,
+        p_wait, served_min, timed_min)
+    mass[1:] += tail_mass(theta_weight, edges)
+    mass[-1] = 0.0
+    reps = wait_reps(edges)
+    fits = pts[None, :] <= (timeout - reps)[:, None]
+    lat = (reps[:, None] + pts[None, :])[fits]
+    weight = np.broadcast_to(mass[:, None] / pts.size, fits.shape)[fits]
+    order = np.argsort(lat, kind="stable")
+    lat, weight = lat[order], weight[order]
+    wcum = np.cumsum(weight)
+    q = [float(lat[min(np.searchsorted(wcum, p * wcum[-1]), lat.size - 1)]) if wcum.size and wcum[-1] > 0
+         else math.nan for p in (0.5, 0.9, 0.99)]
+    n = float(counts.sum())
+    served = float(served_min.sum())
+    # loads: misses, plus each model's first request on each instance it reaches
+    miss = counts * (1 - hits)[:, None]
+    first = np.minimum(total, n_inst) * (hits > 0)
+    loads_min = miss.sum(axis=0)
+    first_min = np.zeros(n_min)
+    for k in range(len(spec.models)):
+        nz = np.flatnonzero(counts[k])
+        if nz.size:
+            first_min[nz[0]] += first[k]
+    loads_min = loads_min + first_min
+    resident = (mem * (hits > 0)).sum() <= endpoint.capacity_gb
+    evict_min = np.zeros(n_min) if resident else miss.sum(axis=0)
+    t_loads = float(loads_min.sum())
+    metrics = {
+        "instance_type": spec.instance_type,
+        "models": len(spec.models),
+        "cache_memory_gb": endpoint.capacity_gb,
+        "cache_memory_source": endpoint.capacity_source,
+        "requests": n,
+        "served": served,
+        "timed_out": float(timed_min.sum()),
+        "dropped": 0.0,
+        "dropped_no_memory": 0.0,
+        "throttled": 0,
+        "in_flight": float(queued_end),
+        "latency_p50_s": q[0],
+        "latency_p90_s": q[1],
+        "latency_p99_s": q[2],
+        "latency_mean_s": float((lat * weight).sum() / wcum[-1]) if wcum.size and wcum[-1] > 0 else math.nan,
+        "cache_hit_rate": 1.0 - t_loads / n if n else math.nan,
+        "loads": t_loads,
+        "cold_starts": t_loads,
+        "evictions": float(evict_min.sum()),
+        "models_ever_loaded": int(np.count_nonzero(total)),
+        "instance_hours": result.instance_seconds() / HOUR_S,
+        "fidelity": "fluid",
+    }
+    if spec.sla is not None:
+        metrics["sla_attainment"] = float(weight[lat <= spec.sla.latency_threshold_s].sum()) / n if n else 1.0
+        metrics["sla_met"] = metrics["sla_attainment"] >= spec.sla.percentile / 100.0
+    w_s = float(spec.series_window_s)
+    nw = max(1, math.ceil(horizon / w_s - 1e-9))
+    wb = np.minimum((np.arange(n_min) * 60.0 // w_s).astype(np.int64), nw - 1)
+    minute_len = np.minimum(60.0, horizon - m.start_s.to_numpy())
+
+    def sums(x):
+        return np.bincount(wb, weights=x, minlength=nw)[:nw]
+
+    series = pd.DataFrame({
+        "window_start_s": np.arange(nw) * w_s,
+        "requests": sums(per_min), "served": sums(served_min), "timed_out": sums(timed_min),
+        "dropped": sums(m.no_capacity.to_numpy()), "hits": sums(per_min - loads_min), "loads": sums(loads_min),
+        "evictions": sums(evict_min), "busy_s": sums(m.utilization.to_numpy() * in_service * conc * minute_len),
+        "instances_in_service": sums(in_service * minute_len) / np.maximum(sums(minute_len), 1e-12),
+    })
+    return metrics, series
+
+
+__all__ = ["che_hits", "model_counts", "run"]
