@@ -80,8 +80,8 @@ def expected_requests(scenario, endpoint) -> float:
     """Expected requests over the horizon (read and counted for recorded traces), less the share
     edge fleets serve on devices."""
     from smsim import rng
-    from smsim.resources.offload import edge_shares
     from smsim.resources.fidelity import expected_requests as count
+    from smsim.resources.offload import edge_shares
 
     kept = 1.0 - edge_shares(scenario).get(endpoint.name, 0.0)
     return kept * count(endpoint.workload, scenario.horizon.duration_s, scenario.horizon.start, scenario.base_dir,
