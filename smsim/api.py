@@ -15,11 +15,11 @@ import pandas as pd
 import yaml
 
 import smsim
-from smsim import atomic
+from smsim import atomic, inputs
 from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.schema import Scenario
 
-__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "run_scenario", "scenario_json_schema", "write_run"]
+__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "read_inputs", "run_scenario", "scenario_json_schema", "write_run"]
 
 
 @dataclass
@@ -41,7 +41,7 @@ def catalog_for(scenario: Scenario):
     name = scenario.pricing.catalog
     if name != "builtin" and not Path(name).is_absolute():
         name = str(scenario.base_dir / name)
-    return load_catalog(name)
+    return inputs.load(("catalog", name), lambda: load_catalog(name))
 
 
 def check_input_files(scenario: Scenario) -> None:
@@ -49,7 +49,40 @@ def check_input_files(scenario: Scenario) -> None:
     meet (:func:`smsim.scenario.checks.check_input_files`); ``run_scenario`` calls it first."""
     from smsim.scenario.checks import check_input_files as check
 
-    check(scenario)
+    if not inputs.active():  # files a caller read for this task were checked when it read them
+        check(scenario)
+
+
+def read_inputs(scenario: Scenario, *, check: bool = True) -> inputs.Inputs:
+    """Every file a run of ``scenario`` reads (traces, histories, job traces, the price catalog),
+    read here once: a fan-out ships it to its workers, which then need no access to the files
+    (:mod:`smsim.inputs`).
+
+    With ``check`` the files are checked as :func:`run_scenario` checks them (bad input raises
+    here, naming the file and line, and the workers skip the check); without it a file that does
+    not read cleanly is left out, and a task that needs it meets the error itself.
+    """
+    import numpy as np
+
+    from smsim.errors import InputError
+    from smsim.workload.jobs import trace_jobs
+
+    with inputs.recording() as record:
+        try:
+            check_input_files(scenario)
+        except InputError:
+            if check:
+                raise
+        catalog_for(scenario)
+        for _, spec in scenario.resources():
+            trigger = getattr(spec, "trigger", None)
+            if getattr(trigger, "kind", None) == "trace":
+                try:  # reads the job files; this throwaway generator's draws are not used
+                    trace_jobs(trigger, scenario.horizon.duration_s, np.random.default_rng(0))
+                except InputError:
+                    if check:
+                        raise
+    return inputs.Inputs(record)
 
 
 def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, progress=None,
