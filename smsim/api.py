@@ -169,10 +169,22 @@ def outcome_warnings(resources: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+#: The last few resolved YAML texts, by scenario object (kept alive here so ids stay unique): a
+#: large scenario takes seconds to dump, and writing a run then recording it needs it twice.
+_RESOLVED: dict[int, tuple[Scenario, str]] = {}
+
+
 def resolved_scenario_yaml(scenario: Scenario) -> str:
     """The scenario with every default filled in, as YAML (what exactly was simulated)."""
+    hit = _RESOLVED.get(id(scenario))
+    if hit is not None and hit[0] is scenario:
+        return hit[1]
     data = json.loads(scenario.model_dump_json())
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    while len(_RESOLVED) >= 4:
+        _RESOLVED.pop(next(iter(_RESOLVED)))
+    _RESOLVED[id(scenario)] = (scenario, text)
+    return text
 
 
 def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parquet", force: bool = False) -> Path:
@@ -198,11 +210,9 @@ def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parqu
         if ledger_format == "csv":
             result.ledger.to_csv(tmp / ledger_name, index=False)
         else:
-            # categorical columns are dictionary-encoded already; min/max statistics of their
-            # strings would cost as much as the rest of the write, so only the others get them
-            text = [c for c, t in result.ledger.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
-            other = [c for c in result.ledger.columns if c not in text]
-            result.ledger.to_parquet(tmp / ledger_name, index=False, use_dictionary=text, write_statistics=other)
+            from smsim.billing.export import write_parquet
+
+            write_parquet(result.ledger, tmp / ledger_name)
         usage = result.usage.copy()
         usage["tags"] = _tags_json(usage["tags"])
         usage.to_parquet(tmp / "usage.parquet", index=False)

@@ -109,7 +109,7 @@ def _stored_runs(store, arms: Sequence[Variant], seeds: list[int],
             series = {}
             if r == 0:  # the series the result carries are replication 0's
                 for f in sorted((store.run_dir(run_id) / "series").glob("*.parquet")):
-                    series[f.stem] = pd.read_parquet(f).drop(columns=["run_id", "resource_id"])
+                    series[f.stem] = pd.read_parquet(f).drop(columns=["run_id", "resource_id"], errors="ignore")
             out[(a, r)] = _StoredRun(store.show(run_id)["summary"], series)
             run_ids[arm.name][r] = run_id
     return out

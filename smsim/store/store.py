@@ -5,12 +5,18 @@ Layout under the store root (``.smsim/runs`` by default)::
     index.parquet              one row per run (see ``records.INDEX_COLUMNS``)
     <run_id>/summary.json      the run summary
     <run_id>/run.parquet       the run's index row (the index can always be rebuilt from these)
-    <run_id>/ledger.parquet    CUR-shaped ledger with a ``run_id`` column
+    <run_id>/ledger.parquet    CUR-shaped ledger, as ``smsim run --out`` writes it
     <run_id>/resources.parquet per-resource cost and metrics
-    <run_id>/series/*.parquet  per-resource per-minute series (``run_id``, ``resource_id`` added)
+    <run_id>/series/*.parquet  per-resource series, one file per resource
     <run_id>/extras/*.parquet  other frames a result carries (forecast bands, commitment curves)
     <run_id>/scenario.resolved.yaml
     <run_id>/_SUCCESS
+
+A run's ledger is stored once. When the run was also written with ``--out`` its ledger, series
+and resolved scenario are hard links to those files (no bytes copied; a copy where the
+filesystem cannot link); otherwise the store writes them itself. The files carry no ``run_id``
+or ``resource_id`` column: the ``ledger`` and ``series`` views take both from the file's path
+(ledgers of older stores that hold the columns read the same).
 
 Safety for one user running several commands at once: a run folder is built aside and renamed
 into place (``smsim.atomic.atomic_dir``) so a half-written run is never visible; the index is
@@ -78,10 +84,13 @@ class Store:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     def record(self, result, kind: str = "run", *, label: str | None = None,
-               group_id: str | None = None) -> str:
-        """Store a ``RunResult`` (or a prepared :class:`Record`); returns the new run id."""
+               group_id: str | None = None, written: str | Path | None = None) -> str:
+        """Store a ``RunResult`` (or a prepared :class:`Record`); returns the new run id.
+
+        ``written`` is the folder :func:`smsim.api.write_run` just wrote the result to: its
+        ledger and series are linked instead of written again."""
         rec = result if isinstance(result, Record) else record_from_result(
-            result, kind, label=label, group_id=group_id)
+            result, kind, label=label, group_id=group_id, written=written)
         return self.record_record(rec)
 
     def record_summary(self, summary: dict[str, Any], kind: str, **fields: Any) -> str:
@@ -108,29 +117,32 @@ class Store:
     def _write_run(self, rec: Record, run_id: str, created: datetime) -> dict[str, Any]:
         """Write the run's folder atomically; returns its index row."""
         with atomic.atomic_dir(self.path / run_id, check=False) as tmp:
+            linked = _link_written(rec, tmp)
             if rec.ledger_writer is not None:  # first: it may complete the summary
                 rec.ledger_writer(tmp / "ledger.parquet", run_id)
             row = rec.index_row(run_id, created)
             (tmp / "summary.json").write_text(
                 json.dumps(rec.summary, indent=2, default=json_default) + "\n", encoding="utf-8")
             index_frame([row]).to_parquet(tmp / "run.parquet", index=False)
-            if rec.scenario_yaml:
+            if rec.scenario_yaml and "scenario.resolved.yaml" not in linked:
                 (tmp / "scenario.resolved.yaml").write_text(rec.scenario_yaml, encoding="utf-8")
-            if rec.ledger is not None:
-                ledger = rec.ledger.copy()
-                ledger.insert(0, "run_id", run_id)
-                ledger.to_parquet(tmp / "ledger.parquet", index=False)
+            if rec.ledger is not None and "ledger.parquet" not in linked:
+                from smsim.billing.export import write_parquet
+
+                write_parquet(rec.ledger, tmp / "ledger.parquet")
             resources_frame(run_id, rec.summary).to_parquet(tmp / "resources.parquet", index=False)
-            for folder, frames in (("series", rec.series), ("extras", rec.extras)):
-                if frames:
-                    (tmp / folder).mkdir()
-                for name, frame in frames.items():
-                    out = frame.copy()
-                    if folder == "series":
-                        out.insert(0, "resource_id", name)
-                    out.insert(0, "run_id", run_id)
-                    out.to_parquet(tmp / folder / f"{name}.parquet", index=isinstance(
-                        out.index, pd.DatetimeIndex))
+            if rec.series:
+                (tmp / "series").mkdir(exist_ok=True)
+            for name, frame in rec.series.items():
+                if f"series/{name}.parquet" not in linked:
+                    frame.to_parquet(tmp / "series" / f"{name}.parquet",
+                                     index=isinstance(frame.index, pd.DatetimeIndex))
+            if rec.extras:
+                (tmp / "extras").mkdir()
+            for name, frame in rec.extras.items():
+                out = frame.copy()
+                out.insert(0, "run_id", run_id)
+                out.to_parquet(tmp / "extras" / f"{name}.parquet", index=isinstance(out.index, pd.DatetimeIndex))
         return row
 
     def _claim_id(self, created: datetime) -> str:
@@ -271,13 +283,22 @@ class Store:
             con.register("_empty_runs", index)
             con.execute("create table runs as select * from _empty_runs")
             con.unregister("_empty_runs")
-        for view, pattern in (("ledger", "*/ledger.parquet"), ("resources", "*/resources.parquet"),
-                              ("series", "*/series/*.parquet")):
-            if any(root.glob(pattern)):
-                con.execute(f"create view {view} as select * from read_parquet("
-                            f"'{_sql_str(root / pattern)}', union_by_name = true)")
-            else:
+        # run_id (and a series' resource_id) come from the file's path, so files linked from a
+        # run's --out folder need no column of their own (older stores' files have one: dropped)
+        run = r"regexp_extract(filename, '([^/\\]+)[/\\]{tail}$', 1)"
+        for view, pattern, derived in (
+                ("ledger", "*/ledger.parquet", {"run_id": run.format(tail=r"ledger\.parquet")}),
+                ("resources", "*/resources.parquet", {}),
+                ("series", "*/series/*.parquet", {"run_id": run.format(tail=r"series[/\\][^/\\]+"),
+                                                  "resource_id": r"regexp_extract(filename, '([^/\\]+)\.parquet$', 1)"})):
+            if not any(root.glob(pattern)):
                 con.execute(f"create view {view} as select cast(null as varchar) as run_id where false")
+                continue
+            source = f"read_parquet('{_sql_str(root / pattern)}', union_by_name = true, filename = true)"
+            present = {row[0] for row in con.execute(f"describe select * from {source}").fetchall()}
+            hidden = ", ".join(f'"{c}"' for c in ("filename", *derived) if c in present)
+            columns = "".join(f"{expr} as {name}, " for name, expr in derived.items())
+            con.execute(f"create view {view} as select {columns}* exclude ({hidden}) from {source}")
 
     @contextlib.contextmanager
     def _reader(self) -> Iterator[Any]:
@@ -336,6 +357,39 @@ class Store:
             raise InputError(f"query failed: {str(exc).strip()}") from None
 
 
+def _link_written(rec: Record, tmp: Path) -> set[str]:
+    """Link into ``tmp`` the files of ``rec.written`` that hold exactly what the store would
+    write (checked against the folder's marker, the ledger's row count and the scenario text);
+    returns their names relative to the run folder."""
+    folder = rec.written
+    if folder is None:
+        return set()
+    sizes = atomic.written_files(folder) or {}
+
+    def unchanged(name: str) -> bool:  # written by smsim and not replaced since
+        try:
+            return sizes.get(name) == (folder / name).stat().st_size
+        except OSError:
+            return False
+
+    wanted = []
+    if rec.ledger is not None and rec.ledger_writer is None and unchanged("ledger.parquet"):
+        import pyarrow.parquet as pq
+
+        if pq.ParquetFile(folder / "ledger.parquet").metadata.num_rows == len(rec.ledger):
+            wanted.append("ledger.parquet")
+    if rec.scenario_yaml and unchanged("scenario.resolved.yaml") and \
+            (folder / "scenario.resolved.yaml").read_text(encoding="utf-8") == rec.scenario_yaml:
+        wanted.append("scenario.resolved.yaml")
+    for name, frame in rec.series.items():  # write_run keeps no index; a time index is written here
+        if not isinstance(frame.index, pd.DatetimeIndex) and unchanged(f"series/{name}.parquet"):
+            wanted.append(f"series/{name}.parquet")
+    for name in wanted:
+        (tmp / name).parent.mkdir(exist_ok=True)
+        atomic.link_or_copy(folder / name, tmp / name)
+    return set(wanted)
+
+
 #: Statement types ``Store.query`` runs without ``allow_files``: the ones that only read.
 READ_STATEMENTS = ("SELECT", "EXPLAIN")
 _EXPLAIN = re.compile(r"^\s*explain(\s+analy[sz]e)?\s+", re.IGNORECASE)
@@ -375,5 +429,6 @@ def _sql_str(path: Path) -> str:
 
 
 def record_run(result, kind: str = "run", *, store: str | Path | None = None, **fields: Any) -> str:
-    """Record ``result`` in the default (or given) store; what ``smsim run`` calls."""
+    """Record ``result`` in the default (or given) store; what ``smsim run`` calls (with
+    ``written=`` its ``--out`` folder, whose ledger is then linked, not copied)."""
     return Store(store).record(result, kind, **fields)
