@@ -199,3 +199,20 @@ def test_views_read_older_runs_with_id_columns_beside_new_ones(tmp_path):
     assert cols[0] == "run_id" and cols.count("run_id") == 1 and "filename" not in cols
     series = store.query("select run_id, resource_id, sum(busy) as b from series group by 1, 2")
     assert {tuple(r) for r in series.itertuples(index=False)} == {(old, "r-search", 3.0), (new, "r-ml", 4.0)}
+
+
+def test_the_index_holds_each_run_once(tmp_path, monkeypatch):
+    store = Store(tmp_path / "st")
+    ids = [store.record(_record(float(i), {"a": float(i)}, seed=i)) for i in range(3)]
+    index = pd.read_parquet(tmp_path / "st" / "index.parquet")
+    assert sorted(index["run_id"]) == sorted(ids)  # the first run once, not twice
+    rebuilt = []
+    monkeypatch.setattr(Store, "reindex", lambda self: rebuilt.append(1))
+    assert float(store.query("select sum(total_cost_usd) as t from runs")["t"].iloc[0]) == 3.0
+    assert not rebuilt  # a fresh index is read as it is, not rebuilt by every query
+
+
+def test_a_query_on_a_store_not_yet_created_creates_nothing(tmp_path):
+    store = Store(tmp_path / "none")
+    assert int(store.query("select count(*) as n from runs")["n"].iloc[0]) == 0
+    assert not (tmp_path / "none").exists()

@@ -109,7 +109,8 @@ class Store:
                 (self.path / run_id).rmdir()  # the empty reserved folder, if it is still that
             raise
         with self._locked():
-            index = self._read_index()
+            index = self._read_index()  # rebuilt from the folders when absent: this run is in it then
+            index = index[index["run_id"] != run_id]
             index = pd.concat([index, index_frame([row])], ignore_index=True) if len(index) else index_frame([row])
             self._write_index(index)
         return run_id
@@ -193,6 +194,12 @@ class Store:
     def _write_index(self, index: pd.DataFrame) -> None:
         atomic.write_frame(self.path / "index.parquet", index_frame(index.to_dict("records")), check=False)
 
+    def _index_ids(self) -> list[str] | None:
+        """The run ids in ``index.parquet`` (None when it is missing or unreadable)."""
+        with contextlib.suppress(Exception):
+            return [str(i) for i in pd.read_parquet(self.path / "index.parquet", columns=["run_id"])["run_id"]]
+        return None
+
     def reindex(self) -> pd.DataFrame:
         """Rebuild ``index.parquet`` from the run folders."""
         with self._locked():
@@ -274,13 +281,20 @@ class Store:
         self._create_views(con)
         return con
 
-    def _create_views(self, con) -> None:
-        index = self.index()  # also repairs a stale index
+    def _create_views(self, con, sql: str | None = None) -> None:
+        """Create the views; with ``sql``, only those it names (all when it names none): a
+        query of the index then reads no ledger or series file at all."""
+        named = {m.lower() for m in _VIEW_NAMES.findall(sql or "")} or set(VIEWS)
+        index = self._index_ids()  # only the ids: the summaries stay on disk until queried
+        if not self.path.is_dir():
+            index = []
+        elif index is None or sorted(index) != self._run_dirs():
+            index = self.reindex()  # a stale or damaged index is rebuilt first
         root = self.path.resolve()
         if (root / "index.parquet").exists() and len(index):
             con.execute(f"create view runs as select * from read_parquet('{_sql_str(root / 'index.parquet')}')")
         else:  # a table, not a registered frame: it must survive reopening the database
-            con.register("_empty_runs", index)
+            con.register("_empty_runs", index_frame([]))
             con.execute("create table runs as select * from _empty_runs")
             con.unregister("_empty_runs")
         # run_id (and a series' resource_id) come from the file's path, so files linked from a
@@ -291,6 +305,8 @@ class Store:
                 ("resources", "*/resources.parquet", {}),
                 ("series", "*/series/*.parquet", {"run_id": run.format(tail=r"series[/\\][^/\\]+"),
                                                   "resource_id": r"regexp_extract(filename, '([^/\\]+)\.parquet$', 1)"})):
+            if view not in named:
+                continue
             if not any(root.glob(pattern)):
                 con.execute(f"create view {view} as select cast(null as varchar) as run_id where false")
                 continue
@@ -301,7 +317,7 @@ class Store:
             con.execute(f"create view {view} as select {columns}* exclude ({hidden}) from {source}")
 
     @contextlib.contextmanager
-    def _reader(self) -> Iterator[Any]:
+    def _reader(self, sql: str | None = None) -> Iterator[Any]:
         """A read-only DuckDB database holding the views, whose only reachable files are the
         store's: external access off except for the store folder, extensions neither installed
         nor loaded, configuration locked. The views are built in a scratch database file first,
@@ -314,7 +330,7 @@ class Store:
             db = str(Path(scratch) / "views.duckdb")
             con = duckdb.connect(db)
             try:
-                self._create_views(con)
+                self._create_views(con, sql)
             finally:
                 con.close()
             con = duckdb.connect(db, read_only=True, config={
@@ -346,7 +362,7 @@ class Store:
                 finally:
                     con.close()
             check_read_only_sql(sql)
-            with self._reader() as con:
+            with self._reader(sql) as con:
                 return con.execute(sql).df()
         except duckdb.PermissionException as exc:
             raise InputError(
@@ -389,6 +405,10 @@ def _link_written(rec: Record, tmp: Path) -> set[str]:
         atomic.link_or_copy(folder / name, tmp / name)
     return set(wanted)
 
+
+#: The views a query can read.
+VIEWS = ("runs", "ledger", "resources", "series")
+_VIEW_NAMES = re.compile(r"\b(" + "|".join(VIEWS) + r")\b", re.IGNORECASE)
 
 #: Statement types ``Store.query`` runs without ``allow_files``: the ones that only read.
 READ_STATEMENTS = ("SELECT", "EXPLAIN")
