@@ -10,7 +10,8 @@ store adds (files it shares with ``--out`` by hard link add none):
 - the store now, no ``--out``: the ledger written once, by the store.
 
 Then 100 runs are recorded in one store (the same ledger linked under 100 run ids) and
-``Store.query`` is timed on the index, on one run's ledger and on all 100 runs' ledgers.
+``Store.query`` is timed on the index, on one run's ledger, on all 100 runs' ledgers and on
+their series (one file per resource and run).
 Targets: recording adds under 2 s and under 10 % of the ledger's size; index queries over 100
 runs in under 1 s.
 
@@ -126,6 +127,7 @@ def main() -> None:
              f"from ledger where run_id = '{ids[-1]}' group by 1"),
             (f"all {args.runs} ledgers, cost per run", 'select run_id, sum("lineItem/UnblendedCost") '
              "from ledger group by 1"),
+            (f"series rows of all {args.runs} runs", "select count(*) from series"),
         ]
         print(f"\n{args.runs} runs in one store (recorded in {record_many:.2f} s each); Store.query, "
               f"load average {os.getloadavg()[0]:.1f}:")
