@@ -145,8 +145,14 @@ def test_a_run_written_with_out_is_linked_not_copied(tmp_path):
     store = Store(st)
     (run_id,) = store.list()["run_id"]
     folder = store.run_dir(run_id)
-    for name in ("ledger.parquet", "scenario.resolved.yaml", *(f"series/{p.name}" for p in (out / "series").iterdir())):
+    for name in ("ledger.parquet", "scenario.resolved.yaml"):
         assert os.path.samefile(folder / name, out / name), name  # one file, two names
+    from smsim.store.series import read_series
+
+    stored, written = read_series(folder), read_series(out)
+    assert stored.keys() == written.keys() and len(stored) >= 2
+    for name, frame in written.items():
+        pd.testing.assert_frame_equal(stored[name], frame)
     ledger = pd.read_parquet(out / "ledger.parquet")
     q = store.query('select run_id, count(*) as n, sum("lineItem/UnblendedCost") as usd from ledger group by 1')
     assert list(q["run_id"]) == [run_id] and int(q["n"].iloc[0]) == len(ledger)
@@ -216,3 +222,28 @@ def test_a_query_on_a_store_not_yet_created_creates_nothing(tmp_path):
     store = Store(tmp_path / "none")
     assert int(store.query("select count(*) as n from runs")["n"].iloc[0]) == 0
     assert not (tmp_path / "none").exists()
+
+
+def test_series_of_every_shape_come_back_as_written(tmp_path):
+    from smsim.store.series import read_series, write_series
+
+    frames = {
+        "jobs": pd.DataFrame({"submit_s": [1.5, 2.0], "status": ["done", "failed"], "retries": [0, 3],
+                              "spot": [True, False]}),
+        "empty": pd.DataFrame({"submit_s": pd.Series([], dtype=object), "status": pd.Series([], dtype=object)}),
+        "minutes": pd.DataFrame({"instances": [1, 2, 2], "busy": [0.5, 1.0, 1.5]},
+                                index=pd.date_range("2026-01-05", periods=3, freq="min", tz="UTC", name="time")),
+        "users": pd.DataFrame({"user": ["a", "b"], "on_hours": [8.0, 6.5]}),
+    }
+    write_series(frames, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["series.parquet"]  # one file, not one per resource
+    back = read_series(tmp_path)
+    assert list(back) == list(frames)
+    for name, frame in frames.items():
+        pd.testing.assert_frame_equal(back[name], frame, check_freq=False)
+    clash = tmp_path / "clash"
+    clash.mkdir()
+    mixed = {"a": pd.DataFrame({"x": [1.0, 2.0]}), "b": pd.DataFrame({"x": [{"k": 1}, {"k": 2}]})}
+    write_series(mixed, clash)  # one column name, types that cannot share a table: one file each
+    assert sorted(p.name for p in (clash / "series").iterdir()) == ["a.parquet", "b.parquet"]
+    pd.testing.assert_frame_equal(read_series(clash)["a"], mixed["a"])

@@ -7,16 +7,17 @@ Layout under the store root (``.smsim/runs`` by default)::
     <run_id>/run.parquet       the run's index row (the index can always be rebuilt from these)
     <run_id>/ledger.parquet    CUR-shaped ledger, as ``smsim run --out`` writes it
     <run_id>/resources.parquet per-resource cost and metrics
-    <run_id>/series/*.parquet  per-resource series, one file per resource
+    <run_id>/series.parquet    per-resource series, all in one file (``store.series``; older
+                               runs: ``series/<resource>.parquet``)
     <run_id>/extras/*.parquet  other frames a result carries (forecast bands, commitment curves)
     <run_id>/scenario.resolved.yaml
     <run_id>/_SUCCESS
 
-A run's ledger is stored once. When the run was also written with ``--out`` its ledger, series
-and resolved scenario are hard links to those files (no bytes copied; a copy where the
-filesystem cannot link); otherwise the store writes them itself. The files carry no ``run_id``
-or ``resource_id`` column: the ``ledger`` and ``series`` views take both from the file's path
-(ledgers of older stores that hold the columns read the same).
+A run's ledger is stored once. When the run was also written with ``--out`` its ledger and
+resolved scenario are hard links to those files (no bytes copied; a copy where the filesystem
+cannot link); otherwise the store writes them itself. The files carry no ``run_id`` column: the
+``ledger`` and ``series`` views take it from the file's path (older stores' files that hold it
+read the same).
 
 Safety for one user running several commands at once: a run folder is built aside and renamed
 into place (``smsim.atomic.atomic_dir``) so a half-written run is never visible; the index is
@@ -50,6 +51,7 @@ from smsim.store.records import (
     record_from_result,
     resources_frame,
 )
+from smsim.store.series import write_series
 
 #: Environment variable naming the store folder (``--store`` wins over it).
 STORE_ENV = "SMSIM_STORE"
@@ -132,12 +134,7 @@ class Store:
 
                 write_parquet(rec.ledger, tmp / "ledger.parquet")
             resources_frame(run_id, rec.summary).to_parquet(tmp / "resources.parquet", index=False)
-            if rec.series:
-                (tmp / "series").mkdir(exist_ok=True)
-            for name, frame in rec.series.items():
-                if f"series/{name}.parquet" not in linked:
-                    frame.to_parquet(tmp / "series" / f"{name}.parquet",
-                                     index=isinstance(frame.index, pd.DatetimeIndex))
+            write_series(rec.series, tmp)
             if rec.extras:
                 (tmp / "extras").mkdir()
             for name, frame in rec.extras.items():
@@ -300,21 +297,27 @@ class Store:
         # run_id (and a series' resource_id) come from the file's path, so files linked from a
         # run's --out folder need no column of their own (older stores' files have one: dropped)
         run = r"regexp_extract(filename, '([^/\\]+)[/\\]{tail}$', 1)"
-        for view, pattern, derived in (
-                ("ledger", "*/ledger.parquet", {"run_id": run.format(tail=r"ledger\.parquet")}),
-                ("resources", "*/resources.parquet", {}),
-                ("series", "*/series/*.parquet", {"run_id": run.format(tail=r"series[/\\][^/\\]+"),
-                                                  "resource_id": r"regexp_extract(filename, '([^/\\]+)\.parquet$', 1)"})):
+        sources = {
+            "ledger": [("*/ledger.parquet", {"run_id": run.format(tail=r"ledger\.parquet")})],
+            "resources": [("*/resources.parquet", {})],
+            "series": [("*/series.parquet", {"run_id": run.format(tail=r"series\.parquet")}),
+                       ("*/series/*.parquet", {"run_id": run.format(tail=r"series[/\\][^/\\]+"),  # older runs
+                                               "resource_id": r"regexp_extract(filename, '([^/\\]+)\.parquet$', 1)"})],
+        }
+        for view, parts in sources.items():
             if view not in named:
                 continue
-            if not any(root.glob(pattern)):
-                con.execute(f"create view {view} as select cast(null as varchar) as run_id where false")
-                continue
-            source = f"read_parquet('{_sql_str(root / pattern)}', union_by_name = true, filename = true)"
-            present = {row[0] for row in con.execute(f"describe select * from {source}").fetchall()}
-            hidden = ", ".join(f'"{c}"' for c in ("filename", *derived) if c in present)
-            columns = "".join(f"{expr} as {name}, " for name, expr in derived.items())
-            con.execute(f"create view {view} as select {columns}* exclude ({hidden}) from {source}")
+            selects = []
+            for pattern, derived in parts:
+                if not any(root.glob(pattern)):
+                    continue
+                source = f"read_parquet('{_sql_str(root / pattern)}', union_by_name = true, filename = true)"
+                present = {row[0] for row in con.execute(f"describe select * from {source}").fetchall()}
+                hidden = ", ".join(f'"{c}"' for c in ("filename", *derived) if c in present)
+                columns = "".join(f"{expr} as {name}, " for name, expr in derived.items())
+                selects.append(f"select {columns}* exclude ({hidden}) from {source}")
+            body = " union all by name ".join(selects) or "select cast(null as varchar) as run_id where false"
+            con.execute(f"create view {view} as {body}")
 
     @contextlib.contextmanager
     def _reader(self, sql: str | None = None) -> Iterator[Any]:
@@ -375,8 +378,8 @@ class Store:
 
 def _link_written(rec: Record, tmp: Path) -> set[str]:
     """Link into ``tmp`` the files of ``rec.written`` that hold exactly what the store would
-    write (checked against the folder's marker, the ledger's row count and the scenario text);
-    returns their names relative to the run folder."""
+    write (checked against the folder's marker, the ledger's row count and the scenario text):
+    the ledger and the resolved scenario. Returns their names."""
     folder = rec.written
     if folder is None:
         return set()
@@ -397,11 +400,7 @@ def _link_written(rec: Record, tmp: Path) -> set[str]:
     if rec.scenario_yaml and unchanged("scenario.resolved.yaml") and \
             (folder / "scenario.resolved.yaml").read_text(encoding="utf-8") == rec.scenario_yaml:
         wanted.append("scenario.resolved.yaml")
-    for name, frame in rec.series.items():  # write_run keeps no index; a time index is written here
-        if not isinstance(frame.index, pd.DatetimeIndex) and unchanged(f"series/{name}.parquet"):
-            wanted.append(f"series/{name}.parquet")
     for name in wanted:
-        (tmp / name).parent.mkdir(exist_ok=True)
         atomic.link_or_copy(folder / name, tmp / name)
     return set(wanted)
 
