@@ -6,12 +6,13 @@ store adds (files it shares with ``--out`` by hard link add none):
 
 - the store as it was (the baseline): the ledger copied, a ``run_id`` column added, written again
   beside the series (each with ``run_id`` and ``resource_id`` added) and a fresh YAML dump;
-- the store now, the run written with ``--out``: its ledger, series and resolved scenario linked;
+- the store now, the run written with ``--out``: its ledger and resolved scenario linked, the
+  series in one file;
 - the store now, no ``--out``: the ledger written once, by the store.
 
 Then 100 runs are recorded in one store (the same ledger linked under 100 run ids) and
 ``Store.query`` is timed on the index, on one run's ledger, on all 100 runs' ledgers and on
-their series (one file per resource and run).
+their series (one file per run).
 Targets: recording adds under 2 s and under 10 % of the ledger's size; index queries over 100
 runs in under 1 s.
 
