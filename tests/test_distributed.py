@@ -393,3 +393,29 @@ def test_every_command_that_fans_out_words_jobs_and_scheduler_alike():
     for name, params in seen.items():
         for opts, text in params:
             assert (opts, text) in ((("--jobs", "-j"), JOBS_HELP), (("--scheduler",), SCHEDULER_HELP)), name
+
+
+def test_read_inputs_checks_or_keeps_what_reads(tmp_path):
+    """With check, a trace too short for the horizon stops the client; without (projections,
+    optimizer batches) the trace is still shipped and the task meets the error itself."""
+    import numpy as np
+
+    from smsim.api import read_inputs
+    from smsim.errors import InputError
+    from smsim.inputs import provided
+
+    (tmp_path / "t.csv").write_text("arrival_s\n" + "\n".join(f"{t:.3f}" for t in np.arange(0, 600, 0.5)) + "\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.replace("workload: {kind: poisson, rate_per_s: 3}", "workload: {kind: trace, path: t.csv}"))
+    scenario = load_scenario(path)  # loading reads no trace; a run (and read_inputs) checks them
+    with pytest.raises(InputError, match="covers 10m"):
+        read_inputs(scenario)
+    bundle = read_inputs(scenario, check=False)
+    assert sorted(k[0] for k in bundle) == ["catalog", "trace"]
+    (trace,) = [v for k, v in bundle.items() if k[0] == "trace"]
+    assert len(trace.arrival_s) == 1200
+    (tmp_path / "t.csv").rename(tmp_path / "gone.csv")
+    from smsim.workload.spec import _load_recorded
+
+    with provided(bundle):  # what a worker without the file reads
+        assert _load_recorded(scenario.endpoints[0].workload, scenario.base_dir) is trace
