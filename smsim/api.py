@@ -15,13 +15,13 @@ from typing import Any
 import pandas as pd
 
 import smsim
-from smsim import atomic
+from smsim import atomic, inputs
 from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.resolved import resolved_scenario_yaml
 from smsim.scenario.schema import Scenario
 from smsim.units import HOURS_PER_MONTH
 
-__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "assess_bill", "run_scenario", "scenario_from_bill",
+__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "read_inputs", "assess_bill", "run_scenario", "scenario_from_bill",
            "scenario_json_schema", "write_run"]
 
 
@@ -44,7 +44,7 @@ def catalog_for(scenario: Scenario):
     name = scenario.pricing.catalog
     if name != "builtin" and not Path(name).is_absolute():
         name = str(scenario.base_dir / name)
-    return load_catalog(name)
+    return inputs.load(("catalog", name), lambda: load_catalog(name))
 
 
 def check_input_files(scenario: Scenario) -> None:
@@ -52,7 +52,40 @@ def check_input_files(scenario: Scenario) -> None:
     meet (:func:`smsim.scenario.checks.check_input_files`); ``run_scenario`` calls it first."""
     from smsim.scenario.checks import check_input_files as check
 
-    check(scenario)
+    if not inputs.active():  # files a caller read for this task were checked when it read them
+        check(scenario)
+
+
+def read_inputs(scenario: Scenario, *, check: bool = True) -> inputs.Inputs:
+    """Every file a run of ``scenario`` reads (traces, histories, job traces, the price catalog),
+    read here once: a fan-out ships it to its workers, which then need no access to the files
+    (:mod:`smsim.inputs`).
+
+    With ``check`` the files are checked as :func:`run_scenario` checks them (bad input raises
+    here, naming the file and line, and the workers skip the check); without it a file that does
+    not read cleanly is left out, and a task that needs it meets the error itself.
+    """
+    import numpy as np
+
+    from smsim.errors import InputError
+    from smsim.workload.jobs import trace_jobs
+
+    with inputs.recording() as record:
+        try:
+            check_input_files(scenario)
+        except InputError:
+            if check:
+                raise
+        catalog_for(scenario)
+        for _, spec in scenario.resources():
+            trigger = getattr(spec, "trigger", None)
+            if getattr(trigger, "kind", None) == "trace":
+                try:  # reads the job files; this throwaway generator's draws are not used
+                    trace_jobs(trigger, scenario.horizon.duration_s, np.random.default_rng(0))
+                except InputError:
+                    if check:
+                        raise
+    return inputs.Inputs(record)
 
 
 def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, progress=None,
@@ -212,11 +245,9 @@ def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parqu
         if ledger_format == "csv":
             result.ledger.to_csv(tmp / ledger_name, index=False)
         else:
-            # categorical columns are dictionary-encoded already; min/max statistics of their
-            # strings would cost as much as the rest of the write, so only the others get them
-            text = [c for c, t in result.ledger.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
-            other = [c for c in result.ledger.columns if c not in text]
-            result.ledger.to_parquet(tmp / ledger_name, index=False, use_dictionary=text, write_statistics=other)
+            from smsim.billing.export import write_parquet
+
+            write_parquet(result.ledger, tmp / ledger_name)
         usage = result.usage.copy()
         usage["tags"] = _tags_json(usage["tags"])
         usage.to_parquet(tmp / "usage.parquet", index=False)

@@ -458,6 +458,20 @@ def write_frame(target: str | os.PathLike, frame, fmt: str | None = None, **how)
     return target
 
 
+def link_or_copy(source: str | os.PathLike, target: str | os.PathLike) -> bool:
+    """Give the (new) ``target`` the contents of ``source``: a hard link (no bytes copied, no
+    space used) where the filesystem allows it, else a copy. True when linked.
+
+    Only for files smsim wrote whole and never changes in place (it replaces them), so the two
+    names keep the same contents whichever is later replaced or removed."""
+    try:
+        os.link(source, target)
+        return True
+    except OSError:
+        shutil.copyfile(source, target)
+        return False
+
+
 def discard_dir(folder: str | os.PathLike) -> None:
     """Remove a folder smsim owns (a results store's run): renamed away first, so it vanishes at
     once and a crash never leaves half of it under its name."""

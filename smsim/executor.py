@@ -14,9 +14,11 @@ Where tasks run (:func:`executor`):
   existing Dask cluster; ``scheduler="local:N"`` starts a Dask ``LocalCluster`` of ``N`` worker
   processes for the duration; a ``distributed.Client`` is used as it is (and left open).
 
-On Dask, an argument object shared by several tasks (a scenario, the price catalog) is scattered
-to every worker once instead of being pickled into each task; results stream back as they finish
-(``on_done`` and ``progress`` are called on the client, which alone writes the results store);
+On Dask, an argument object shared by several tasks (a scenario) is scattered to every worker
+once instead of being pickled into each task, and so are the files the tasks read (``inputs``, an
+:class:`smsim.inputs.Inputs`: traces, histories, the price catalog, read by the client), so
+workers need no shared filesystem; results stream back as they finish (``on_done`` and
+``progress`` are called on the client, which alone writes the results store);
 a worker that dies has its tasks re-run elsewhere by the scheduler, with identical results.
 A task that raises ends the map with :class:`TaskError` naming the task (``describe(key)``);
 results that came back before it have been handed to ``on_done`` (and so are in the store).
@@ -32,6 +34,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from smsim.errors import InputError
+from smsim.inputs import Inputs, provided
 
 #: Environment variable naming a Dask scheduler address (``--scheduler`` wins over it).
 SCHEDULER_ENV = "SMSIM_DASK_SCHEDULER"
@@ -92,6 +95,34 @@ def _local_workers(spec: str) -> int:
     return n
 
 
+#: Seconds to wait for a scheduler's port to answer before saying it cannot be reached.
+CONNECT_TIMEOUT_S = 3.0
+
+
+def _probe(address: str) -> None:
+    """Refuse at once a ``tcp://HOST:PORT`` where nothing listens (a Dask client would retry for
+    its whole timeout); other protocols (tls://, ...) are left to the client."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    if parts.scheme != "tcp":
+        return
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or port is None:
+        raise InputError(f"expected tcp://HOST:PORT, found {address!r}", path="--scheduler")
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise InputError(f"cannot reach the Dask scheduler at {address}: {why} (is it running, "
+                         "and is the port open from here?)", path="--scheduler") from None
+
+
 class Executor:
     """Runs ``(key, args)`` tasks; use as a context manager (closes what it started)."""
 
@@ -100,6 +131,7 @@ class Executor:
         self.client = None
         self._pool = None  # local worker processes, started on first use and kept
         self._owned: list[Any] = []  # client and cluster this executor started
+        self._scattered: dict[str, Any] = {}  # input bundles on the workers, by content digest
         if scheduler is None and self.jobs == 1:
             scheduler = os.environ.get(SCHEDULER_ENV) or None
         if scheduler is None:
@@ -123,11 +155,12 @@ class Executor:
             self.client = Client(cluster)
         else:
             address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
+            _probe(address)
             try:
-                self.client = Client(address, timeout="20s")
-            except OSError as exc:
-                raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}",
-                                 path="--scheduler") from exc
+                self.client = Client(address, timeout=f"{CONNECT_TIMEOUT_S * 4:g}s")
+            except Exception as exc:  # noqa: BLE001 - timed out, or something else answers there
+                raise InputError(f"cannot connect to a Dask scheduler at {address}: "
+                                 f"{type(exc).__name__}: {exc}", path="--scheduler") from exc
         self._owned.insert(0, self.client)
 
     @property
@@ -142,6 +175,9 @@ class Executor:
         return self.jobs
 
     def close(self) -> None:
+        if self._scattered and self.client is not None:
+            self.client.cancel(list(self._scattered.values()))
+        self._scattered.clear()
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
@@ -160,10 +196,14 @@ class Executor:
     def map(self, fn: Callable, tasks: Sequence[Task], *,
             on_done: Callable[[Hashable, Any], None] | None = None,
             progress: Callable[[float], None] | None = None,
-            describe: Callable[[Hashable], str] | None = None) -> dict[Hashable, Any]:
+            describe: Callable[[Hashable], str] | None = None,
+            inputs: Inputs | None = None) -> dict[Hashable, Any]:
         """Run ``fn(*args)`` for every ``(key, args)``; returns ``{key: result}`` in task order.
 
         ``on_done(key, result)`` and ``progress(share_done)`` run here as tasks finish.
+        ``inputs`` (:func:`smsim.api.read_inputs`) are the files the tasks read: on a cluster
+        they are shipped once per worker and the tasks run on them; here and in local processes
+        the files themselves are read (same machine, same bytes).
         """
         results: dict[Hashable, Any] = {}
         total = max(len(tasks), 1)
@@ -177,7 +217,7 @@ class Executor:
                 progress(len(results) / total)
 
         if self.client is not None and tasks:
-            self._map_dask(fn, tasks, done, what)
+            self._map_dask(fn, tasks, done, what, inputs)
         elif self.jobs == 1 or len(tasks) <= 1:
             for key, args in tasks:
                 try:
@@ -221,10 +261,19 @@ class Executor:
                 fut.cancel()
             raise
 
-    def _map_dask(self, fn, tasks, done, what) -> None:
+    def _inputs_on_workers(self, inputs: Inputs | None) -> Any:
+        """A future of ``inputs`` held by every worker, sent once per distinct content."""
+        if inputs is None or not len(inputs):
+            return None
+        if inputs.digest not in self._scattered:
+            self._scattered[inputs.digest] = self.client.scatter(inputs, broadcast=True, hash=False)
+        return self._scattered[inputs.digest]
+
+    def _map_dask(self, fn, tasks, done, what, inputs) -> None:
         from distributed import as_completed
 
         client = self.client
+        bundle = self._inputs_on_workers(inputs)
         uses = Counter(id(a) for _, args in tasks for a in args if not isinstance(a, _SCALARS))
         shared: dict[int, Any] = {}
         for _, args in tasks:  # scatter each object used by several tasks once, to every worker
@@ -235,7 +284,7 @@ class Executor:
         futures = {}
         for n, chunk in enumerate(self._chunks(tasks)):
             calls = [tuple(shared.get(id(a), a) for a in tasks[i][1]) for i in chunk]
-            futures[client.submit(_run_chunk, fn, calls, key=f"{prefix}-{n}", pure=False)] = chunk
+            futures[client.submit(_run_chunk, fn, calls, bundle, key=f"{prefix}-{n}", pure=False)] = chunk
         try:
             # results are gathered in the background as they finish, several at a time
             for batch in as_completed(list(futures), with_results=True, raise_errors=False).batches():
@@ -251,16 +300,17 @@ class Executor:
             client.cancel(list(shared.values()))
 
 
-def _run_chunk(fn: Callable, calls: list[tuple]) -> list[tuple[bool, Any]]:
-    """Run ``fn(*args)`` for each call in turn: ``(True, result)``, or ``(False, exception)`` for
-    the first that raises (the rest of the chunk is not run)."""
+def _run_chunk(fn: Callable, calls: list[tuple], inputs: Inputs | None = None) -> list[tuple[bool, Any]]:
+    """Run ``fn(*args)`` for each call in turn, on ``inputs`` when given: ``(True, result)``, or
+    ``(False, exception)`` for the first that raises (the rest of the chunk is not run)."""
     out: list[tuple[bool, Any]] = []
-    for args in calls:
-        try:
-            out.append((True, fn(*args)))
-        except Exception as exc:
-            out.append((False, exc))
-            break
+    with provided(inputs):
+        for args in calls:
+            try:
+                out.append((True, fn(*args)))
+            except Exception as exc:
+                out.append((False, exc))
+                break
     return out
 
 

@@ -77,6 +77,73 @@ def test_compare_is_identical_serial_processes_and_dask(scenario_file, client):
     assert serial.document == procs.document == dask.document
 
 
+TRACE_SCENARIO = """\
+name: traced
+horizon: {start: 2026-01-05T00:00:00Z, duration_s: 1h}
+seed: 3
+pricing: {catalog: prices}
+models:
+  - name: m
+    memory_gb: 2
+    latency:
+      ml.m5.xlarge: {kind: lognormal, median_s: 0.3, p99_s: 1.2}
+endpoints:
+  - kind: realtime
+    name: api
+    model: m
+    instance_type: ml.m5.xlarge
+    concurrency_per_instance: 2
+    initial_instance_count: 1
+    fidelity: request
+    workload: {kind: trace, path: traffic/requests.csv, rate_scale: 1.5}
+"""
+
+
+def test_workers_that_cannot_see_the_files_give_the_local_numbers(tmp_path, client, monkeypatch):
+    """The trace and the price catalog are read by the client and shipped to the workers: with
+    both moved away once the client has read them, a cluster run equals a local one."""
+    import shutil
+
+    import numpy as np
+
+    import smsim.api
+    from smsim.compare.runner import _run_one
+    from smsim.executor import TaskInputError
+
+    (tmp_path / "traffic").mkdir()
+    times = np.sort(np.random.default_rng(5).uniform(0, 3600, 9000))
+    pd.DataFrame({"arrival_s": np.round(times, 6)}).to_csv(tmp_path / "traffic" / "requests.csv", index=False)
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "fixtures", "pricing", "mini"), tmp_path / "prices")
+    path = tmp_path / "s.yaml"
+    path.write_text(TRACE_SCENARIO)
+    scenario = load_scenario(path)
+    tasks = [(i, scenario, 40 + i) for i in range(4)]
+    local = run_tasks(tasks)
+    # the mini catalog's round prices: 4 runs of 1 h of one ml.m5.xlarge at 0.20 USD/h
+    assert [r.summary["total_cost_usd"] for r in local.values()] == pytest.approx([0.20] * 4, rel=1e-9)
+
+    real, read = smsim.api.read_inputs, []
+
+    def read_then_move(sc, **kw):
+        bundle = real(sc, **kw)
+        read.append(sorted(k[0] for k in bundle))
+        (tmp_path / "traffic").rename(tmp_path / "gone")
+        (tmp_path / "prices").rename(tmp_path / "prices-gone")
+        return bundle
+
+    monkeypatch.setattr(smsim.api, "read_inputs", read_then_move)
+    dask = run_tasks(tasks, scheduler=client)
+    assert read == [["catalog", "trace"]]  # read once on the client, not per task
+    assert not (tmp_path / "traffic").exists()
+    for k, run in dask.items():
+        assert run.summary == local[k].summary
+        pd.testing.assert_frame_equal(run.ledger, local[k].ledger)
+    assert len({json.dumps(r.summary["resources"], sort_keys=True) for r in dask.values()}) == 4
+    # without the shipped files the workers cannot run it: they really cannot see the trace
+    with Executor(scheduler=client) as ex, pytest.raises(TaskInputError, match="requests.csv"):
+        ex.map(_run_one, [(0, (scenario, 40))])
+
+
 def test_forecasts_of_many_series_identical_on_dask(client):
     import numpy as np
 
@@ -162,9 +229,23 @@ def test_scheduler_from_the_environment_and_bad_values(client, monkeypatch):
     monkeypatch.delenv(SCHEDULER_ENV)
     from smsim.errors import InputError
 
-    for bad in ("local:0", "local:x", "locale"):
+    for bad in ("local:0", "local:x", "locale", "tcp://no-port"):
         with pytest.raises(InputError, match="--scheduler"):
             Executor(scheduler=bad)
+
+
+def test_a_scheduler_nobody_listens_at_fails_fast():
+    import socket
+
+    from smsim.errors import InputError
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.monotonic()
+    with pytest.raises(InputError, match=rf"--scheduler: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}"):
+        Executor(scheduler=f"127.0.0.1:{port}")
+    assert time.monotonic() - t0 < 5
 
 
 def test_cli_compare_on_a_local_cluster_matches_jobs_1(scenario_file, tmp_path):
@@ -290,3 +371,51 @@ def test_compare_resume_after_a_failure_equals_an_uninterrupted_run(scenario_fil
         assert resumed.series[arm].keys() == fresh.series[arm].keys()
         for name, frame in fresh.series[arm].items():
             pd.testing.assert_frame_equal(resumed.series[arm][name], frame, check_freq=False)
+
+
+def test_every_command_that_fans_out_words_jobs_and_scheduler_alike():
+    import typer
+
+    from smsim.cli import app
+    from smsim.cli._common import JOBS_HELP, SCHEDULER_HELP
+
+    def commands(group, prefix=()):
+        for name, cmd in getattr(group, "commands", {}).items():
+            yield (*prefix, name), cmd
+            yield from commands(cmd, (*prefix, name))
+
+    seen = {}
+    for name, cmd in commands(typer.main.get_command(app)):
+        for param in cmd.params:
+            if "--jobs" in getattr(param, "opts", ()) or "--scheduler" in getattr(param, "opts", ()):
+                seen.setdefault(" ".join(name), []).append((tuple(param.opts), param.help))
+    assert {"compare", "bench", "project", "optimize", "forecast"} <= set(seen)
+    for name, params in seen.items():
+        for opts, text in params:
+            assert (opts, text) in ((("--jobs", "-j"), JOBS_HELP), (("--scheduler",), SCHEDULER_HELP)), name
+
+
+def test_read_inputs_checks_or_keeps_what_reads(tmp_path):
+    """With check, a trace too short for the horizon stops the client; without (projections,
+    optimizer batches) the trace is still shipped and the task meets the error itself."""
+    import numpy as np
+
+    from smsim.api import read_inputs
+    from smsim.errors import InputError
+    from smsim.inputs import provided
+
+    (tmp_path / "t.csv").write_text("arrival_s\n" + "\n".join(f"{t:.3f}" for t in np.arange(0, 600, 0.5)) + "\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.replace("workload: {kind: poisson, rate_per_s: 3}", "workload: {kind: trace, path: t.csv}"))
+    scenario = load_scenario(path)  # loading reads no trace; a run (and read_inputs) checks them
+    with pytest.raises(InputError, match="covers 10m"):
+        read_inputs(scenario)
+    bundle = read_inputs(scenario, check=False)
+    assert sorted(k[0] for k in bundle) == ["catalog", "trace"]
+    (trace,) = [v for k, v in bundle.items() if k[0] == "trace"]
+    assert len(trace.arrival_s) == 1200
+    (tmp_path / "t.csv").rename(tmp_path / "gone.csv")
+    from smsim.workload.spec import _load_recorded
+
+    with provided(bundle):  # what a worker without the file reads
+        assert _load_recorded(scenario.endpoints[0].workload, scenario.base_dir) is trace

@@ -126,3 +126,124 @@ def test_concurrent_records_keep_every_run(tmp_path):
 
 def _record_in_child(path: str, i: int) -> str:
     return Store(path).record(_record(float(i), {"x": float(i)}, seed=i))
+
+
+# -- a lean store: a run's ledger is kept once --------------------------------------------------
+
+def test_a_run_written_with_out_is_linked_not_copied(tmp_path):
+    import os
+
+    from typer.testing import CliRunner
+
+    from smsim import api
+    from smsim.cli import app
+
+    out, st = tmp_path / "out", tmp_path / "st"
+    res = CliRunner().invoke(app, ["run", str(REPO / "scenarios" / "endpoint_autoscaling.yaml"), "--out", str(out),
+                                   "--store", str(st), "--quiet"])
+    assert res.exit_code == 0, res.output
+    store = Store(st)
+    (run_id,) = store.list()["run_id"]
+    folder = store.run_dir(run_id)
+    for name in ("ledger.parquet", "scenario.resolved.yaml"):
+        assert os.path.samefile(folder / name, out / name), name  # one file, two names
+    from smsim.store.series import read_series
+
+    stored, written = read_series(folder), read_series(out)
+    assert stored.keys() == written.keys() and len(stored) >= 2
+    for name, frame in written.items():
+        pd.testing.assert_frame_equal(stored[name], frame)
+    ledger = pd.read_parquet(out / "ledger.parquet")
+    q = store.query('select run_id, count(*) as n, sum("lineItem/UnblendedCost") as usd from ledger group by 1')
+    assert list(q["run_id"]) == [run_id] and int(q["n"].iloc[0]) == len(ledger)
+    assert float(q["usd"].iloc[0]) == pytest.approx(float(ledger["lineItem/UnblendedCost"].sum()), rel=1e-12)
+    series = store.query("select resource_id, count(*) as n from series where run_id = ? group by 1 order by 1"
+                         .replace("?", f"'{run_id}'"))
+    assert list(series["resource_id"]) == sorted(p.stem for p in (out / "series").iterdir())
+    # writing --out again (smsim replaces the folder) leaves the stored run as it was
+    result = api.run_scenario(REPO / "scenarios" / "fleet_minimal.yaml")
+    api.write_run(result, out, force=True)
+    q2 = store.query('select count(*) as n, sum("lineItem/UnblendedCost") as usd from ledger')
+    assert int(q2["n"].iloc[0]) == len(ledger) and float(q2["usd"].iloc[0]) == pytest.approx(float(q["usd"].iloc[0]))
+
+
+def test_a_changed_out_folder_is_not_linked(tmp_path):
+    import os
+
+    from smsim import api
+
+    result = api.run_scenario(REPO / "scenarios" / "fleet_minimal.yaml")
+    out = tmp_path / "out"
+    api.write_run(result, out)
+    pd.read_parquet(out / "ledger.parquet").head(3).to_parquet(out / "ledger.parquet")  # edited by hand
+    store = Store(tmp_path / "st")
+    run_id = store.record(result, written=out)
+    stored = store.run_dir(run_id) / "ledger.parquet"
+    assert not os.path.samefile(stored, out / "ledger.parquet")
+    assert len(pd.read_parquet(stored)) == len(result.ledger)
+    n = store.query("select count(*) as n from ledger")["n"].iloc[0]
+    assert int(n) == len(result.ledger)
+
+
+def test_views_read_older_runs_with_id_columns_beside_new_ones(tmp_path):
+    store = Store(tmp_path / "st")
+    old = store.record(_record(10.0, {"search": 7.0, "ads": 3.0}))
+    new = store.record(_record(5.0, {"ml": 5.0}, seed=2))
+    # an older store's files carry run_id / resource_id columns of their own
+    path = store.run_dir(old) / "ledger.parquet"
+    frame = pd.read_parquet(path)
+    frame.insert(0, "run_id", old)
+    frame.to_parquet(path, index=False)
+    (store.run_dir(old) / "series").mkdir()
+    pd.DataFrame({"run_id": [old] * 2, "resource_id": ["r-search"] * 2, "minute": [0, 1], "busy": [1.0, 2.0]}) \
+        .to_parquet(store.run_dir(old) / "series" / "r-search.parquet", index=False)
+    (store.run_dir(new) / "series").mkdir()
+    pd.DataFrame({"minute": [0], "busy": [4.0]}).to_parquet(store.run_dir(new) / "series" / "r-ml.parquet", index=False)
+    by_run = store.query('select run_id, sum("lineItem/UnblendedCost") as usd from ledger group by 1 order by 1')
+    assert dict(zip(by_run["run_id"], by_run["usd"])) == pytest.approx({old: 10.0, new: 5.0})
+    cols = list(store.query("select * from ledger limit 1").columns)
+    assert cols[0] == "run_id" and cols.count("run_id") == 1 and "filename" not in cols
+    series = store.query("select run_id, resource_id, sum(busy) as b from series group by 1, 2")
+    assert {tuple(r) for r in series.itertuples(index=False)} == {(old, "r-search", 3.0), (new, "r-ml", 4.0)}
+
+
+def test_the_index_holds_each_run_once(tmp_path, monkeypatch):
+    store = Store(tmp_path / "st")
+    ids = [store.record(_record(float(i), {"a": float(i)}, seed=i)) for i in range(3)]
+    index = pd.read_parquet(tmp_path / "st" / "index.parquet")
+    assert sorted(index["run_id"]) == sorted(ids)  # the first run once, not twice
+    rebuilt = []
+    monkeypatch.setattr(Store, "reindex", lambda self: rebuilt.append(1))
+    assert float(store.query("select sum(total_cost_usd) as t from runs")["t"].iloc[0]) == 3.0
+    assert not rebuilt  # a fresh index is read as it is, not rebuilt by every query
+
+
+def test_a_query_on_a_store_not_yet_created_creates_nothing(tmp_path):
+    store = Store(tmp_path / "none")
+    assert int(store.query("select count(*) as n from runs")["n"].iloc[0]) == 0
+    assert not (tmp_path / "none").exists()
+
+
+def test_series_of_every_shape_come_back_as_written(tmp_path):
+    from smsim.store.series import read_series, write_series
+
+    frames = {
+        "jobs": pd.DataFrame({"submit_s": [1.5, 2.0], "status": ["done", "failed"], "retries": [0, 3],
+                              "spot": [True, False]}),
+        "empty": pd.DataFrame({"submit_s": pd.Series([], dtype=object), "status": pd.Series([], dtype=object)}),
+        "minutes": pd.DataFrame({"instances": [1, 2, 2], "busy": [0.5, 1.0, 1.5]},
+                                index=pd.date_range("2026-01-05", periods=3, freq="min", tz="UTC", name="time")),
+        "users": pd.DataFrame({"user": ["a", "b"], "on_hours": [8.0, 6.5]}),
+    }
+    write_series(frames, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["series.parquet"]  # one file, not one per resource
+    back = read_series(tmp_path)
+    assert list(back) == list(frames)
+    for name, frame in frames.items():
+        pd.testing.assert_frame_equal(back[name], frame, check_freq=False)
+    clash = tmp_path / "clash"
+    clash.mkdir()
+    mixed = {"a": pd.DataFrame({"x": [1.0, 2.0]}), "b": pd.DataFrame({"x": [{"k": 1}, {"k": 2}]})}
+    write_series(mixed, clash)  # one column name, types that cannot share a table: one file each
+    assert sorted(p.name for p in (clash / "series").iterdir()) == ["a.parquet", "b.parquet"]
+    pd.testing.assert_frame_equal(read_series(clash)["a"], mixed["a"])

@@ -129,6 +129,17 @@ def to_focus(ledger: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def write_parquet(ledger: pd.DataFrame, path) -> None:
+    """smsim's own ledger as Parquet (``ledger.parquet`` of a run folder and of the results store).
+
+    Categorical columns are dictionary-encoded already; min/max statistics of their strings
+    would cost as much as the rest of the write, so only the other columns get them.
+    """
+    text = [c for c, t in ledger.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
+    other = [c for c in ledger.columns if c not in text]
+    ledger.to_parquet(path, index=False, use_dictionary=text, write_statistics=other)
+
+
 def write_ledger(ledger: pd.DataFrame, path, fmt: str) -> None:
     """Write ``ledger`` at ``path`` as ``cur2`` (Parquet) or ``focus`` (CSV when ``path`` ends in .csv)."""
     from pathlib import Path

@@ -34,6 +34,12 @@ EXIT_INTERNAL = 70
 SCHEDULER_HELP = ("run on Dask: tcp://HOST:8786 (a running scheduler) or local:N (N local worker "
                   "processes); default $SMSIM_DASK_SCHEDULER when --jobs is 1")
 
+#: ``--jobs``/``-j`` and ``--scheduler`` as every command that fans work out takes them (one
+#: wording everywhere; the values go to :func:`smsim.executor.executor`).
+JOBS_HELP = "local worker processes (0 or -1: one per CPU); see also --scheduler"
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP)]
+SchedulerOption = Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)]
+
 #: Piped output is not cut to 80 columns: tables keep every figure.
 stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200, markup=False, emoji=False)
 stderr = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)

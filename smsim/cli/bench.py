@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from smsim.cli._common import (
-    SCHEDULER_HELP,
     ForceOpt,
+    JobsOption,
+    SchedulerOption,
     check_outputs,
     check_store,
     handles_errors,
@@ -27,8 +28,8 @@ def register(app: typer.Typer) -> None:
         folder: Annotated[Path, typer.Argument(help="folder of scenario YAML files")],
         report: Annotated[Path | None, typer.Option("--report", help="write an HTML report here")] = None,
         md: Annotated[Path | None, typer.Option("--md", help="write a Markdown report here")] = None,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", help="worker processes (0 = one per CPU)")] = 1,
-        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+        jobs: JobsOption = 1,
+        scheduler: SchedulerOption = None,
         resume: Annotated[bool, typer.Option("--resume", help="skip scenarios already recorded with the same hash and seed")] = False,
         seed: Annotated[int | None, typer.Option(help="override every scenario's seed")] = None,
         store: Annotated[Path | None, typer.Option("--store", help="results store folder")] = None,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from smsim.cli._common import handles_errors, print_json, stdout
+from smsim.cli._common import JobsOption, handles_errors, print_json, stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         project: Annotated[str | None, typer.Option("--project", help="project a scenario this far ahead (90d)")] = None,
         paths: Annotated[int, typer.Option("--paths", help="projection sample paths")] = 50,
         seed: Annotated[int | None, typer.Option(help="override the scenario's seed")] = None,
-        jobs: Annotated[int, typer.Option("--jobs", help="worker processes for --project")] = 1,
+        jobs: JobsOption = 1,
         fail_on_breach: Annotated[bool, typer.Option("--fail-on-breach",
                                                      help="exit 1 when a budget is breached")] = False,
         probability: Annotated[float, typer.Option("--breach-probability",

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from smsim.cli._common import (
-    SCHEDULER_HELP,
+    JobsOption,
+    SchedulerOption,
     check_store,
     handles_errors,
     print_json,
@@ -25,8 +26,8 @@ def register(app: typer.Typer) -> None:
         scenarios: Annotated[list[Path], typer.Argument(help="base scenario, then others (or one file with variants:)")],
         replications: Annotated[int, typer.Option("--replications", "-r", help="replications per arm (same seeds in every arm)")] = 1,
         seed: Annotated[int | None, typer.Option(help="override the base scenario's seed")] = None,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", help="worker processes (0 = one per CPU)")] = 1,
-        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+        jobs: JobsOption = 1,
+        scheduler: SchedulerOption = None,
         resume: Annotated[bool, typer.Option("--resume", help="reuse runs already in the store (same arm, scenario hash and seed)")] = False,
         store: Annotated[Path | None, typer.Option("--store", help="results store folder")] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="do not record the runs")] = False,

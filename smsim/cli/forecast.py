@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from smsim.cli._common import SCHEDULER_HELP, handles_errors, print_json, progress_bar, stdout
+from smsim.cli._common import (
+    JobsOption,
+    SchedulerOption,
+    handles_errors,
+    print_json,
+    progress_bar,
+    stdout,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -26,8 +33,8 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, help="Write the forecast (CSV or Parquet)."),
         plot: Path | None = typer.Option(None, help="Write a PNG plot."),
         as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
-        jobs: int = typer.Option(1, "--jobs", help="Worker processes (-1: all cores)."),
-        scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+        jobs: JobsOption = 1,
+        scheduler: SchedulerOption = None,
         force: bool = typer.Option(False, "--force", "--overwrite",
                                    help="Replace existing --out/--plot files."),
     ) -> None:

@@ -17,8 +17,9 @@ from typing import Annotated
 import typer
 
 from smsim.cli._common import (
-    SCHEDULER_HELP,
     ForceOpt,
+    JobsOption,
+    SchedulerOption,
     check_outputs,
     handles_errors,
     print_json,
@@ -38,8 +39,8 @@ def register(app: typer.Typer) -> None:
         max_error_rate: Annotated[str | None, typer.Option("--max-error-rate", help="e.g. 0.1%")] = None,
         min_quality: Annotated[float | None, typer.Option("--min-quality", help="leave out model variants below this quality")] = None,
         budget_evals: Annotated[int | None, typer.Option("--budget-evals", min=1, help="stop after N simulations")] = None,
-        jobs: Annotated[int, typer.Option("--jobs", min=1, help="worker processes")] = 1,
-        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+        jobs: JobsOption = 1,
+        scheduler: SchedulerOption = None,
         fidelity: Annotated[str | None, typer.Option("--fidelity", help="request or fluid (the answer's fidelity)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         out: Annotated[Path | None, typer.Option("--out", help="write best.yaml, summary.json, frontier.csv/png here")] = None,

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from smsim.cli._common import (
-    SCHEDULER_HELP,
     ForceOpt,
+    JobsOption,
+    SchedulerOption,
     check_outputs,
     check_store,
     handles_errors,
@@ -39,8 +40,8 @@ def register(app: typer.Typer) -> None:
         horizon: Annotated[str, typer.Option("--horizon", help="how far ahead: 90d, 12w, 2160 (hours)")],
         paths: Annotated[int, typer.Option("--paths", help="forecast sample paths to simulate")] = 50,
         seed: Annotated[int | None, typer.Option(help="override the scenario's seed")] = None,
-        jobs: Annotated[int, typer.Option("--jobs", help="worker processes (-1: all cores)")] = 1,
-        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+        jobs: JobsOption = 1,
+        scheduler: SchedulerOption = None,
         model: Annotated[str, typer.Option(help="auto|snaive|ets|arima|theta|mstl|ensemble")] = "auto",
         history: Annotated[list[str], typer.Option("--history", help="ENDPOINT=FILE traffic history")] = [],  # noqa: B006
         out: Annotated[Path | None, typer.Option(help="write summary, tables, paths and eligible usage here")] = None,

@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         if not no_store:
             from smsim.store import record_run
 
-            run_id = record_run(result, "run", store=store)
+            run_id = record_run(result, "run", store=store, written=out)  # links --out's ledger
         if json_:
             print_json(result.summary)
             return

@@ -93,7 +93,6 @@ class _StoredRun:
 def _stored_runs(store, arms: Sequence[Variant], seeds: list[int],
                  run_ids: dict[str, list[str | None]]) -> dict[tuple[int, int], _StoredRun]:
     """The (arm, replication) runs already recorded with the same scenario hash and seed."""
-    import pandas as pd
 
     from smsim.scenario.resolved import resolved_scenario_yaml
     from smsim.store.records import scenario_hash
@@ -108,8 +107,9 @@ def _stored_runs(store, arms: Sequence[Variant], seeds: list[int],
             run_id = str(found.iloc[-1]["run_id"])
             series = {}
             if r == 0:  # the series the result carries are replication 0's
-                for f in sorted((store.run_dir(run_id) / "series").glob("*.parquet")):
-                    series[f.stem] = pd.read_parquet(f).drop(columns=["run_id", "resource_id"])
+                from smsim.store.series import read_series
+
+                series = read_series(store.run_dir(run_id))
             out[(a, r)] = _StoredRun(store.show(run_id)["summary"], series)
             run_ids[arm.name][r] = run_id
     return out

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from smsim.executor import executor, resolve_jobs
+from smsim.errors import InputError
+from smsim.executor import executor, resolve_jobs, task_error
+from smsim.inputs import Inputs
 
 
 def _run_one(scenario, seed: int, catalog=None):
@@ -27,21 +29,27 @@ def run_tasks(tasks: Sequence[tuple[Hashable, Any, int]], *, jobs: int | None = 
     """Run ``(key, scenario, seed)`` tasks; returns ``{key: RunResult}`` in task order.
 
     With ``jobs == 1`` and no scheduler everything runs in this process (no pickling, easy
-    debugging). The price catalog is loaded once here and shipped with the tasks (scattered once
-    per worker on Dask).
+    debugging). On a Dask cluster the files the scenarios read (traces, the price catalog) are
+    read here once and shipped once per worker (:func:`smsim.api.read_inputs`).
     """
-    from smsim.api import catalog_for
+    from smsim.api import read_inputs
+    from smsim.scenario.schema import Scenario
 
     seeds = {key: seed for key, _, seed in tasks}
     what = describe or (lambda key: f"{key!r} (seed {seeds[key]})")
     with executor(jobs, scheduler) as ex:
-        catalogs: dict[int, Any] = {}
-        if ex.kind == "dask":  # local processes load it once each (cached)
-            for _, scenario, _ in tasks:
-                if id(scenario) not in catalogs:
-                    catalogs[id(scenario)] = catalog_for(scenario)
-        calls = [(key, (scenario, seed, catalogs.get(id(scenario)))) for key, scenario, seed in tasks]
-        return ex.map(_run_one, calls, on_done=on_done, progress=progress, describe=what)
+        bundle = None
+        if ex.kind == "dask":  # local processes read the files themselves (once each, cached)
+            bundles = {}
+            for key, scenario, _ in tasks:
+                if id(scenario) not in bundles and isinstance(scenario, Scenario):
+                    try:
+                        bundles[id(scenario)] = read_inputs(scenario)
+                    except InputError as exc:  # named as the task that would have met it
+                        raise task_error(key, what(key), exc) from exc
+            bundle = Inputs().merged(*bundles.values())
+        calls = [(key, (scenario, seed)) for key, scenario, seed in tasks]
+        return ex.map(_run_one, calls, on_done=on_done, progress=progress, describe=what, inputs=bundle)
 
 
 __all__ = ["resolve_jobs", "run_tasks"]

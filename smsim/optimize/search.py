@@ -64,12 +64,17 @@ class _Runner:
         self.scenario, self.space, self.fidelity = scenario, space, fidelity
         self.ex = executor(jobs, scheduler)
         self.width = self.ex.workers
+        self.inputs = None
+        if self.ex.kind == "dask":  # the files candidates read, shipped once per worker
+            from smsim.api import read_inputs
+
+            self.inputs = read_inputs(scenario, check=False)
 
     def run(self, cands: list[Candidate]) -> list[Evaluation]:
         if self.ex.kind == "serial" or len(cands) == 1:
             return [evaluate(self.scenario, self.space, c, self.fidelity) for c in cands]
         tasks = [(c.index, (self.scenario, self.scenario.source, self.space, c, self.fidelity)) for c in cands]
-        out = self.ex.map(_evaluate_task, tasks, describe=lambda i: f"candidate {i}")
+        out = self.ex.map(_evaluate_task, tasks, describe=lambda i: f"candidate {i}", inputs=self.inputs)
         return [out[c.index] for c in cands]
 
     def close(self) -> None:

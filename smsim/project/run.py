@@ -162,13 +162,16 @@ def run_paths(scenario, counts: list[dict[str, np.ndarray]], seeds: list[int], *
     ``jobs`` worker processes (``-1``: all cores) or a Dask ``scheduler``
     (:func:`smsim.executor.executor`); the numbers do not depend on either.
     """
+    from smsim.api import read_inputs
     from smsim.executor import executor
 
     with executor(jobs, scheduler) as ex:
-        catalog = _catalog(scenario) if ex.kind == "dask" else None  # scattered once per worker
-        tasks = [(i, (i, scenario, c, s, keep_ledger, catalog))
+        # on a cluster, the files the paths read (the price catalog, traces of the endpoints not
+        # projected) are read here and shipped once per worker
+        bundle = read_inputs(scenario, check=False) if ex.kind == "dask" else None
+        tasks = [(i, (i, scenario, c, s, keep_ledger))
                  for i, (c, s) in enumerate(zip(counts, seeds, strict=True))]
-        out = ex.map(_run_one, tasks, progress=progress,
+        out = ex.map(_run_one, tasks, progress=progress, inputs=bundle,
                      describe=lambda i: f"path {i} (seed {seeds[i]})")
     return [out[i] for i in range(len(tasks))]
 

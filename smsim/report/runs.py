@@ -48,8 +48,9 @@ def load_run_view(ref: str | Path, *, store=None, label: str | None = None) -> R
         if (folder / name).exists():
             view.ledger = pd.read_parquet(folder / name) if name.endswith("parquet") else pd.read_csv(folder / name)
             break
-    for sub, target in (("series", view.series), ("extras", view.extras)):
-        for path in sorted((folder / sub).glob("*.parquet")) if (folder / sub).is_dir() else []:
-            frame = pd.read_parquet(path).drop(columns=["run_id", "resource_id"], errors="ignore")
-            target[path.stem] = frame
+    from smsim.store.series import read_series
+
+    view.series.update(read_series(folder))  # a store's series.parquet or a folder of files
+    for path in sorted((folder / "extras").glob("*.parquet")) if (folder / "extras").is_dir() else []:
+        view.extras[path.stem] = pd.read_parquet(path).drop(columns=["run_id", "resource_id"], errors="ignore")
     return view

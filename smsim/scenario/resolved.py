@@ -13,8 +13,19 @@ import yaml
 
 from smsim.scenario.schema import Scenario
 
+#: The last few resolved YAML texts, by scenario object (kept alive here so ids stay unique): a
+#: large scenario takes seconds to dump, and writing a run then recording it needs it twice.
+_RESOLVED: dict[int, tuple[Scenario, str]] = {}
+
 
 def resolved_scenario_yaml(scenario: Scenario) -> str:
     """The scenario with every default filled in, as YAML (what exactly was simulated)."""
+    hit = _RESOLVED.get(id(scenario))
+    if hit is not None and hit[0] is scenario:
+        return hit[1]
     data = json.loads(scenario.model_dump_json())
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    while len(_RESOLVED) >= 4:
+        _RESOLVED.pop(next(iter(_RESOLVED)))
+    _RESOLVED[id(scenario)] = (scenario, text)
+    return text

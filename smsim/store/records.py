@@ -77,6 +77,9 @@ class Record:
     ledger_writer: Callable[[Path, str], None] | None = None
     series: dict[str, pd.DataFrame] = field(default_factory=dict)
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: a folder :func:`smsim.api.write_run` wrote for this very run: the store links its ledger,
+    #: series and resolved scenario (the same bytes) instead of writing them a second time
+    written: Path | None = None
 
     def index_row(self, run_id: str, created: datetime) -> dict[str, Any]:
         s = self.summary
@@ -134,8 +137,9 @@ def resources_frame(run_id: str, summary: dict[str, Any]) -> pd.DataFrame:
 
 
 def record_from_result(result, kind: str = "run", *, label: str | None = None,
-                       group_id: str | None = None) -> Record:
-    """A :class:`Record` of a ``smsim.api.RunResult``."""
+                       group_id: str | None = None, written: str | Path | None = None) -> Record:
+    """A :class:`Record` of a ``smsim.api.RunResult`` (``written``: the folder ``write_run``
+    wrote it to, if any)."""
     from smsim.scenario.resolved import resolved_scenario_yaml
 
     scenario = result.scenario
@@ -149,4 +153,5 @@ def record_from_result(result, kind: str = "run", *, label: str | None = None,
         group_id=group_id,
         ledger=result.ledger,
         series=dict(result.series or {}),
+        written=None if written is None else Path(written),
     )

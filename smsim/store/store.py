@@ -5,12 +5,19 @@ Layout under the store root (``.smsim/runs`` by default)::
     index.parquet              one row per run (see ``records.INDEX_COLUMNS``)
     <run_id>/summary.json      the run summary
     <run_id>/run.parquet       the run's index row (the index can always be rebuilt from these)
-    <run_id>/ledger.parquet    CUR-shaped ledger with a ``run_id`` column
+    <run_id>/ledger.parquet    CUR-shaped ledger, as ``smsim run --out`` writes it
     <run_id>/resources.parquet per-resource cost and metrics
-    <run_id>/series/*.parquet  per-resource per-minute series (``run_id``, ``resource_id`` added)
+    <run_id>/series.parquet    per-resource series, all in one file (``store.series``; older
+                               runs: ``series/<resource>.parquet``)
     <run_id>/extras/*.parquet  other frames a result carries (forecast bands, commitment curves)
     <run_id>/scenario.resolved.yaml
     <run_id>/_SUCCESS
+
+A run's ledger is stored once. When the run was also written with ``--out`` its ledger and
+resolved scenario are hard links to those files (no bytes copied; a copy where the filesystem
+cannot link); otherwise the store writes them itself. The files carry no ``run_id`` column: the
+``ledger`` and ``series`` views take it from the file's path (older stores' files that hold it
+read the same).
 
 Safety for one user running several commands at once: a run folder is built aside and renamed
 into place (``smsim.atomic.atomic_dir``) so a half-written run is never visible; the index is
@@ -44,6 +51,7 @@ from smsim.store.records import (
     record_from_result,
     resources_frame,
 )
+from smsim.store.series import write_series
 
 #: Environment variable naming the store folder (``--store`` wins over it).
 STORE_ENV = "SMSIM_STORE"
@@ -78,10 +86,13 @@ class Store:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     def record(self, result, kind: str = "run", *, label: str | None = None,
-               group_id: str | None = None) -> str:
-        """Store a ``RunResult`` (or a prepared :class:`Record`); returns the new run id."""
+               group_id: str | None = None, written: str | Path | None = None) -> str:
+        """Store a ``RunResult`` (or a prepared :class:`Record`); returns the new run id.
+
+        ``written`` is the folder :func:`smsim.api.write_run` just wrote the result to: its
+        ledger and series are linked instead of written again."""
         rec = result if isinstance(result, Record) else record_from_result(
-            result, kind, label=label, group_id=group_id)
+            result, kind, label=label, group_id=group_id, written=written)
         return self.record_record(rec)
 
     def record_summary(self, summary: dict[str, Any], kind: str, **fields: Any) -> str:
@@ -100,7 +111,8 @@ class Store:
                 (self.path / run_id).rmdir()  # the empty reserved folder, if it is still that
             raise
         with self._locked():
-            index = self._read_index()
+            index = self._read_index()  # rebuilt from the folders when absent: this run is in it then
+            index = index[index["run_id"] != run_id]
             index = pd.concat([index, index_frame([row])], ignore_index=True) if len(index) else index_frame([row])
             self._write_index(index)
         return run_id
@@ -108,29 +120,27 @@ class Store:
     def _write_run(self, rec: Record, run_id: str, created: datetime) -> dict[str, Any]:
         """Write the run's folder atomically; returns its index row."""
         with atomic.atomic_dir(self.path / run_id, check=False) as tmp:
+            linked = _link_written(rec, tmp)
             if rec.ledger_writer is not None:  # first: it may complete the summary
                 rec.ledger_writer(tmp / "ledger.parquet", run_id)
             row = rec.index_row(run_id, created)
             (tmp / "summary.json").write_text(
                 json.dumps(rec.summary, indent=2, default=json_default) + "\n", encoding="utf-8")
             index_frame([row]).to_parquet(tmp / "run.parquet", index=False)
-            if rec.scenario_yaml:
+            if rec.scenario_yaml and "scenario.resolved.yaml" not in linked:
                 (tmp / "scenario.resolved.yaml").write_text(rec.scenario_yaml, encoding="utf-8")
-            if rec.ledger is not None:
-                ledger = rec.ledger.copy()
-                ledger.insert(0, "run_id", run_id)
-                ledger.to_parquet(tmp / "ledger.parquet", index=False)
+            if rec.ledger is not None and "ledger.parquet" not in linked:
+                from smsim.billing.export import write_parquet
+
+                write_parquet(rec.ledger, tmp / "ledger.parquet")
             resources_frame(run_id, rec.summary).to_parquet(tmp / "resources.parquet", index=False)
-            for folder, frames in (("series", rec.series), ("extras", rec.extras)):
-                if frames:
-                    (tmp / folder).mkdir()
-                for name, frame in frames.items():
-                    out = frame.copy()
-                    if folder == "series":
-                        out.insert(0, "resource_id", name)
-                    out.insert(0, "run_id", run_id)
-                    out.to_parquet(tmp / folder / f"{name}.parquet", index=isinstance(
-                        out.index, pd.DatetimeIndex))
+            write_series(rec.series, tmp)
+            if rec.extras:
+                (tmp / "extras").mkdir()
+            for name, frame in rec.extras.items():
+                out = frame.copy()
+                out.insert(0, "run_id", run_id)
+                out.to_parquet(tmp / "extras" / f"{name}.parquet", index=isinstance(out.index, pd.DatetimeIndex))
         return row
 
     def _claim_id(self, created: datetime) -> str:
@@ -180,6 +190,12 @@ class Store:
 
     def _write_index(self, index: pd.DataFrame) -> None:
         atomic.write_frame(self.path / "index.parquet", index_frame(index.to_dict("records")), check=False)
+
+    def _index_ids(self) -> list[str] | None:
+        """The run ids in ``index.parquet`` (None when it is missing or unreadable)."""
+        with contextlib.suppress(Exception):
+            return [str(i) for i in pd.read_parquet(self.path / "index.parquet", columns=["run_id"])["run_id"]]
+        return None
 
     def reindex(self) -> pd.DataFrame:
         """Rebuild ``index.parquet`` from the run folders."""
@@ -262,25 +278,49 @@ class Store:
         self._create_views(con)
         return con
 
-    def _create_views(self, con) -> None:
-        index = self.index()  # also repairs a stale index
+    def _create_views(self, con, sql: str | None = None) -> None:
+        """Create the views; with ``sql``, only those it names (all when it names none): a
+        query of the index then reads no ledger or series file at all."""
+        named = {m.lower() for m in _VIEW_NAMES.findall(sql or "")} or set(VIEWS)
+        index = self._index_ids()  # only the ids: the summaries stay on disk until queried
+        if not self.path.is_dir():
+            index = []
+        elif index is None or sorted(index) != self._run_dirs():
+            index = self.reindex()  # a stale or damaged index is rebuilt first
         root = self.path.resolve()
         if (root / "index.parquet").exists() and len(index):
             con.execute(f"create view runs as select * from read_parquet('{_sql_str(root / 'index.parquet')}')")
         else:  # a table, not a registered frame: it must survive reopening the database
-            con.register("_empty_runs", index)
+            con.register("_empty_runs", index_frame([]))
             con.execute("create table runs as select * from _empty_runs")
             con.unregister("_empty_runs")
-        for view, pattern in (("ledger", "*/ledger.parquet"), ("resources", "*/resources.parquet"),
-                              ("series", "*/series/*.parquet")):
-            if any(root.glob(pattern)):
-                con.execute(f"create view {view} as select * from read_parquet("
-                            f"'{_sql_str(root / pattern)}', union_by_name = true)")
-            else:
-                con.execute(f"create view {view} as select cast(null as varchar) as run_id where false")
+        # run_id (and a series' resource_id) come from the file's path, so files linked from a
+        # run's --out folder need no column of their own (older stores' files have one: dropped)
+        run = r"regexp_extract(filename, '([^/\\]+)[/\\]{tail}$', 1)"
+        sources = {
+            "ledger": [("*/ledger.parquet", {"run_id": run.format(tail=r"ledger\.parquet")})],
+            "resources": [("*/resources.parquet", {})],
+            "series": [("*/series.parquet", {"run_id": run.format(tail=r"series\.parquet")}),
+                       ("*/series/*.parquet", {"run_id": run.format(tail=r"series[/\\][^/\\]+"),  # older runs
+                                               "resource_id": r"regexp_extract(filename, '([^/\\]+)\.parquet$', 1)"})],
+        }
+        for view, parts in sources.items():
+            if view not in named:
+                continue
+            selects = []
+            for pattern, derived in parts:
+                if not any(root.glob(pattern)):
+                    continue
+                source = f"read_parquet('{_sql_str(root / pattern)}', union_by_name = true, filename = true)"
+                present = {row[0] for row in con.execute(f"describe select * from {source}").fetchall()}
+                hidden = ", ".join(f'"{c}"' for c in ("filename", *derived) if c in present)
+                columns = "".join(f"{expr} as {name}, " for name, expr in derived.items())
+                selects.append(f"select {columns}* exclude ({hidden}) from {source}")
+            body = " union all by name ".join(selects) or "select cast(null as varchar) as run_id where false"
+            con.execute(f"create view {view} as {body}")
 
     @contextlib.contextmanager
-    def _reader(self) -> Iterator[Any]:
+    def _reader(self, sql: str | None = None) -> Iterator[Any]:
         """A read-only DuckDB database holding the views, whose only reachable files are the
         store's: external access off except for the store folder, extensions neither installed
         nor loaded, configuration locked. The views are built in a scratch database file first,
@@ -293,7 +333,7 @@ class Store:
             db = str(Path(scratch) / "views.duckdb")
             con = duckdb.connect(db)
             try:
-                self._create_views(con)
+                self._create_views(con, sql)
             finally:
                 con.close()
             con = duckdb.connect(db, read_only=True, config={
@@ -325,7 +365,7 @@ class Store:
                 finally:
                     con.close()
             check_read_only_sql(sql)
-            with self._reader() as con:
+            with self._reader(sql) as con:
                 return con.execute(sql).df()
         except duckdb.PermissionException as exc:
             raise InputError(
@@ -335,6 +375,39 @@ class Store:
         except duckdb.Error as exc:
             raise InputError(f"query failed: {str(exc).strip()}") from None
 
+
+def _link_written(rec: Record, tmp: Path) -> set[str]:
+    """Link into ``tmp`` the files of ``rec.written`` that hold exactly what the store would
+    write (checked against the folder's marker, the ledger's row count and the scenario text):
+    the ledger and the resolved scenario. Returns their names."""
+    folder = rec.written
+    if folder is None:
+        return set()
+    sizes = atomic.written_files(folder) or {}
+
+    def unchanged(name: str) -> bool:  # written by smsim and not replaced since
+        try:
+            return sizes.get(name) == (folder / name).stat().st_size
+        except OSError:
+            return False
+
+    wanted = []
+    if rec.ledger is not None and rec.ledger_writer is None and unchanged("ledger.parquet"):
+        import pyarrow.parquet as pq
+
+        if pq.ParquetFile(folder / "ledger.parquet").metadata.num_rows == len(rec.ledger):
+            wanted.append("ledger.parquet")
+    if rec.scenario_yaml and unchanged("scenario.resolved.yaml") and \
+            (folder / "scenario.resolved.yaml").read_text(encoding="utf-8") == rec.scenario_yaml:
+        wanted.append("scenario.resolved.yaml")
+    for name in wanted:
+        atomic.link_or_copy(folder / name, tmp / name)
+    return set(wanted)
+
+
+#: The views a query can read.
+VIEWS = ("runs", "ledger", "resources", "series")
+_VIEW_NAMES = re.compile(r"\b(" + "|".join(VIEWS) + r")\b", re.IGNORECASE)
 
 #: Statement types ``Store.query`` runs without ``allow_files``: the ones that only read.
 READ_STATEMENTS = ("SELECT", "EXPLAIN")
@@ -375,5 +448,6 @@ def _sql_str(path: Path) -> str:
 
 
 def record_run(result, kind: str = "run", *, store: str | Path | None = None, **fields: Any) -> str:
-    """Record ``result`` in the default (or given) store; what ``smsim run`` calls."""
+    """Record ``result`` in the default (or given) store; what ``smsim run`` calls (with
+    ``written=`` its ``--out`` folder, whose ledger is then linked, not copied)."""
     return Store(store).record(result, kind, **fields)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from smsim import inputs
 from smsim.cron import fire_times_s
 from smsim.errors import InputError
 
@@ -71,11 +72,16 @@ def trigger_times(
 # Trace readers
 
 
-def _read_csv(path: str | Path, needed: list[str]) -> pd.DataFrame:
+def _read_raw(path: str | Path) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(path)
+        return pd.read_csv(path)
     except FileNotFoundError:
         raise InputError(f"job trace not found: {path}") from None
+
+
+def _read_csv(path: str | Path, needed: list[str]) -> pd.DataFrame:
+    """The file's rows (or those the caller read for this task, :mod:`smsim.inputs`)."""
+    frame = inputs.load(("job trace", str(path)), lambda: _read_raw(path))
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise InputError(

@@ -25,6 +25,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
+from smsim import inputs
 from smsim import rng as rng_streams
 from smsim.errors import InputError
 from smsim.spec import (
@@ -141,7 +142,20 @@ _LOADED: dict[tuple, RequestTrace | CountTrace] = {}
 _LOADED_MAX = 8
 
 
+#: The fields of a trace spec that decide what reading its file gives.
+_READING = {"path", "format", "shape", "columns", "time_unit", "sort", "interval_s", "contiguous", "duplicates"}
+
+
 def _load_recorded(spec: TraceWorkload | RealWorkload, base_dir: Path | None) -> RequestTrace | CountTrace:
+    """The trace as read, or as the caller read it for this task (:mod:`smsim.inputs`)."""
+    if isinstance(spec, RealWorkload):
+        key = ("real trace", spec.dataset, spec.data_dir, spec.request_type, str(base_dir))
+    else:
+        key = ("trace", spec.model_dump_json(include=_READING), str(base_dir))
+    return inputs.load(key, lambda: _read_recorded(spec, base_dir))
+
+
+def _read_recorded(spec: TraceWorkload | RealWorkload, base_dir: Path | None) -> RequestTrace | CountTrace:
     if isinstance(spec, RealWorkload):
         return load_real_trace(spec.dataset, spec.data_dir, request_type=spec.request_type,
                                base_dir=base_dir)

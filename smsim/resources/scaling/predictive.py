@@ -163,9 +163,10 @@ def schedule(hours: pd.DataFrame, start, base_min: int, name: str = "predictive"
 
 def read_history(path: str | Path, start) -> np.ndarray:
     """Hourly invocations of a history file that ends exactly at the horizon ``start``."""
+    from smsim import inputs
     from smsim.workload.history import read_history_file
 
-    hist = read_history_file("history", path)
+    hist = inputs.load(("history", str(path)), lambda: read_history_file("history", path))
     end = pd.Timestamp(start).tz_convert("UTC").tz_localize(None)
     if hist.end != end:
         raise InputError(f"predictive history ends at {hist.end}; it must end at the horizon start {end}",
