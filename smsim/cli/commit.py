@@ -90,8 +90,9 @@ def _print(result) -> None:
         for key, v in result.evaluation.items():
             if isinstance(v, dict) and "realized_savings_usd" in v:
                 c = v.get("commitment_usd_per_hour", v.get("first_usd_per_hour", 0.0))
+                held = f"{c:,.2f}" + (f" -> {v['final_usd_per_hour']:,.2f}" if "final_usd_per_hour" in v else "")
                 util = v.get("utilization")
-                ev.add_row(key, f"{c:,.2f}", f"{v['realized_savings_usd']:,.0f}", "" if util is None else f"{util:.1%}")
+                ev.add_row(key, held, f"{v['realized_savings_usd']:,.0f}", "" if util is None else f"{util:.1%}")
         stdout.print(ev)
     for note in result.notes:
         stdout.print(f"note: {note}", markup=False, highlight=False)
