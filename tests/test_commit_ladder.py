@@ -33,6 +33,18 @@ def test_ladder_by_hand():
     assert lad.final_usd_per_hour[0] == pytest.approx(2.5) and lad.tranches[0] == 3
     # the best single commitment in hindsight covers 4 (the 0.5-quantile): 12 + 16 + 16 - 24 = 20
     assert optimal_commitment(u, terms).expected_savings_usd == pytest.approx(20.0)
+    # paid all upfront at no cost of capital, each tranche's 12 - start hours are paid at purchase:
+    # the same 16 saved, and the whole commitment, 1 * 12 + 0.5 * 8 + 1 * 4 = 20, is paid upfront
+    upfront = evaluate_ladder(u, np.full(8, 2.0), 1.0, 4, PlanTerms(discount=0.5, upfront_fraction=1.0))
+    assert upfront.outcome.savings_usd[0] == pytest.approx(16.0)
+    assert upfront.outcome.commitment_usd[0] == pytest.approx(20.0)
+    # at 10 % a year the later tranches' upfront is worth less today: savings rise by the discounting
+    dear = evaluate_ladder(u, np.full(8, 2.0), 1.0, 4,
+                           PlanTerms(discount=0.5, upfront_fraction=1.0, cost_of_capital_per_year=0.1))
+    pv = lambda h: 1.1 ** (-h / 8760)  # noqa: E731
+    w = 1.1 ** (-730 / 8760)  # every hour here is billed at the end of month 1
+    covered = 4 * 2 + 4 * 3 + 4 * 4
+    assert dear.outcome.savings_usd[0] == pytest.approx(w * covered - (12 * 1.0 + 8 * 0.5 * pv(4) + 4 * 1.0 * pv(8)))
 
 
 def _best_over_window(w: np.ndarray, d: float) -> float:
@@ -151,7 +163,7 @@ def test_cli_ladder_option(tmp_path):
     assert doc["ladder"]["first_usd_per_hour"] <= doc["recommended_commitment_usd_per_hour"] + 1e-9
     for bad_value, match in (("soon", "duration"), ("-1d", "duration")):
         bad = runner.invoke(app, ["commit", str(p), "--discount", "0.3", "--paths", "5", "--ladder-every", bad_value])
-        assert bad.exit_code == 2 and match in bad.output
+        assert bad.exit_code == 2 and match in bad.output and "--ladder-every" in bad.output
 
 
 def test_no_ladder_when_off_or_longer_than_the_horizon():
