@@ -51,6 +51,7 @@ import pandas as pd
 from smsim import notices
 from smsim.commit.adapters import usage_paths
 from smsim.commit.api import recommend_commitment
+from smsim.commit.ladder import evaluate_ladder, first_tranche
 from smsim.commit.usage import usage_from_series
 
 DATA = Path(os.environ.get("SMSIM_REAL_DATA_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
@@ -59,6 +60,8 @@ ORIGIN_STEP_DAYS = 7
 REVIEW_DAYS = 14
 SHORT_HISTORY_DAYS = 14
 DISCOUNTS = (0.20, 0.44)
+SENSITIVITY_QUANTILES = (0.10, 0.25, 0.50)
+SENSITIVITY_REVIEW_DAYS = (7, 14, 28)
 G5_XLARGE_USD_PER_GPU_HOUR = 1.41
 P4D_USD_PER_GPU_HOUR = 25.2513 / 8
 
@@ -142,6 +145,11 @@ def run_case(case: str, name: str, series: pd.Series, origin_day: int, history_d
         row["ladder_first_c"] = ev["ladder"]["first_usd_per_hour"]
         row["ladder_final_c"] = ev["ladder"]["final_usd_per_hour"]
         row["best_c"] = ev["hindsight_optimum"]["commitment_usd_per_hour"]
+        for q in SENSITIVITY_QUANTILES:  # the ladder's two settings, around the defaults
+            first = min(first_tranche(paths, result.terms, q), result.recommended_usd_per_hour)
+            for every in SENSITIVITY_REVIEW_DAYS:
+                lad = evaluate_ladder(actual.to_numpy(), history.to_numpy(), first, every * 24, result.terms)
+                row[f"ladder_q{q:.2f}_{every}d_sav"] = float(lad.outcome.savings_usd[0])
         rows.append(row)
     return rows
 
@@ -253,6 +261,13 @@ def main(n_paths: int = 200, seed: int = 0, data: Path | None = None, steady_onl
     print("\nshare of hindsight optimum (realized savings summed over origins / the best single commitment's), "
           "and origins where the ladder did at least as well as every lookback:")
     print(summary[["case", "d", *(f"{m}_share" for m in METHODS[1:]), "ladder_wins"]].round(3).to_string(index=False))
+    sens = [c for c in table.columns if c.startswith("ladder_q")]
+    shares = table.groupby(["case", "d"], sort=False)[sens].sum().div(
+        table.groupby(["case", "d"], sort=False)["best_sav"].sum(), axis=0)
+    shares.columns = [c[len("ladder_"):-len("_sav")] for c in sens]
+    print("\nladder sensitivity: share of hindsight optimum by first-tranche quantile (q) and review interval "
+          f"(defaults q0.25, reviews {REVIEW_DAYS}d here):")
+    print(shares.round(3).to_string())
     print(f"cases: {time.perf_counter() - t0:.1f} s in all, load average {os.getloadavg()}", file=sys.stderr)
     return table
 
