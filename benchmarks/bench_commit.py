@@ -1,7 +1,8 @@
 """Savings-plan sizing on real fleet traces: smsim's forecast-based recommendation against
 AWS-style 7/30/60-day lookbacks and the hindsight optimum, scored on usage that really happened.
 
-Usage series (on-demand-equivalent USD per hour):
+Usage series (on-demand-equivalent USD per hour), each also played backwards in time
+(``alibaba-reversed``: the same fleet shrinking from 60 to 1 USD/h):
 
 - ``alibaba``: Alibaba GPU cluster v2023 (openb) pods. GPUs in use per hour = sum over scheduled
   pods of ``num_gpu * gpu_milli / 1000`` x the seconds each runs in the hour / 3600, priced at
@@ -10,9 +11,21 @@ Usage series (on-demand-equivalent USD per hour):
   each job given a runtime drawn (seeded) from the Philly runtime distribution, priced at
   ml.p4d.24xlarge / 8 = 3.156 USD/GPU-hour. The pairing of runtimes with arrivals is synthetic.
 
-For each series and several forecast origins: fit on all hours before the origin, recommend, and
-score every recommendation on the next ``EVAL_DAYS`` of actual usage (realized savings of the new
-commitment over that window, nominal). The plan is a 1-year term, so this scores its first weeks.
+Three cases, each over rolling origins every 7 days (no single origin is picked): fit on the history
+before the origin, forecast once, recommend at d = 0.20 and 0.44 on those paths, and score every
+recommendation on the next 56 days of actual usage (realized savings of the new commitment over
+that window, nominal; a 1-year plan, so this scores its first two months):
+
+- ``growing``: Alibaba with all its history (origins day 28-91);
+- ``declining``: Philly after its peak (origins day 42-70: usage falls from about 400 to 20 USD/h
+  with rebounds) and the reversed Alibaba (origins day 28-91);
+- ``short history``: the same origins with only the last 14 days of history.
+
+Beside the lookbacks and the single purchase (``smsim``), the ladder of :mod:`smsim.commit.ladder`
+with a review every 14 days (the traces are too short for monthly reviews to matter in 56 days).
+"share of hindsight optimum" divides realized savings summed over origins by those of the best
+single commitment bought at the origin knowing the window's usage; a ladder buys later too, so it
+can exceed 1.
 
 A third case scores whole terms on a steady fleet: 1-6 ml.g5.xlarge whose count moves by -1, 0
 or +1 each hour with equal chance (staying put at the bounds), a stationary process whose
@@ -35,11 +48,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from smsim import notices
+from smsim.commit.adapters import usage_paths
 from smsim.commit.api import recommend_commitment
+from smsim.commit.ladder import evaluate_ladder, first_tranche
 from smsim.commit.usage import usage_from_series
 
 DATA = Path(os.environ.get("SMSIM_REAL_DATA_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
-EVAL_DAYS = 28
+EVAL_DAYS = 56
+ORIGIN_STEP_DAYS = 7
+REVIEW_DAYS = 14
+SHORT_HISTORY_DAYS = 14
+DISCOUNTS = (0.20, 0.44)
+SENSITIVITY_QUANTILES = (0.10, 0.25, 0.50)
+SENSITIVITY_REVIEW_DAYS = (7, 14, 28)
 G5_XLARGE_USD_PER_GPU_HOUR = 1.41
 P4D_USD_PER_GPU_HOUR = 25.2513 / 8
 
@@ -88,24 +110,66 @@ def philly_series(seed: int = 0) -> pd.Series:
     return pd.Series(usd, index=pd.date_range("2026-01-01", periods=n_hours, freq="h", tz="UTC"))
 
 
-def run_case(name: str, series: pd.Series, origin_day: int, discount: float, n_paths: int, seed: int) -> dict:
+def case_origins(series: dict[str, pd.Series]) -> list[tuple[str, str, int, int | None]]:
+    """(case, series, origin day, days of history or None for all): the rolling origins of each case."""
+    out = []
+    for name, first in (("alibaba", 28), ("philly", 42), ("alibaba-reversed", 28)):
+        days = len(series[name]) // 24
+        case = "growing" if name == "alibaba" else "declining"
+        for origin in range(first, days - EVAL_DAYS + 1, ORIGIN_STEP_DAYS):
+            out.append((case, name, origin, None))
+            out.append(("short history", name, origin, SHORT_HISTORY_DAYS))
+    return out
+
+
+def run_case(case: str, name: str, series: pd.Series, origin_day: int, history_days: int | None,
+             n_paths: int, seed: int) -> list[dict]:
+    """Fit once, then recommend and score at each discount on the same forecast paths."""
     cut = origin_day * 24
-    history, actual = series.iloc[:cut], series.iloc[cut : cut + EVAL_DAYS * 24]
-    result = recommend_commitment(
-        usage_from_series(history), discount=discount, horizon_hours=len(actual), n_paths=n_paths, seed=seed,
-        actual=usage_from_series(actual), stage_at_hours=None,
-    )
-    ev = result.evaluation
-    row = {"series": name, "origin_day": origin_day, "d": discount,
-           "actual_od_usd": ev["actual_ondemand_usd"]}
-    for key, label in (("smsim", "smsim"), ("lookback_7d", "lb7"), ("lookback_30d", "lb30"),
-                       ("lookback_60d", "lb60"), ("hindsight_optimum", "best")):
-        row[f"{label}_c"] = ev[key]["commitment_usd_per_hour"]
-        row[f"{label}_sav"] = ev[key]["realized_savings_usd"]
-    row["smsim_p10"] = result.recommended["p10_savings_usd"]
-    row["smsim_p90"] = result.recommended["p90_savings_usd"]
-    row["model"] = result.model
-    return row
+    start = 0 if history_days is None else cut - history_days * 24
+    history, actual = series.iloc[start:cut], series.iloc[cut : cut + EVAL_DAYS * 24]
+    with notices.record():  # the forecast's fit warnings, as recommend_commitment keeps them
+        paths, model = usage_paths(history, len(actual), n_paths, seed, "auto")
+    rows = []
+    for d in DISCOUNTS:
+        result = recommend_commitment(
+            usage_from_series(history), discount=d, horizon_hours=len(actual), paths=paths, model=model,
+            actual=usage_from_series(actual), stage_at_hours=None, ladder_every_hours=REVIEW_DAYS * 24,
+        )
+        ev = result.evaluation
+        row = {"case": case, "series": name, "origin_day": origin_day, "d": d}
+        for key, label in (("hindsight_optimum", "best"), ("smsim", "smsim"), ("ladder", "ladder"),
+                           ("lookback_7d", "lb7"), ("lookback_30d", "lb30"), ("lookback_60d", "lb60")):
+            row[f"{label}_sav"] = ev[key]["realized_savings_usd"]
+        row["smsim_c"] = result.recommended_usd_per_hour
+        row["ladder_first_c"] = ev["ladder"]["first_usd_per_hour"]
+        row["ladder_final_c"] = ev["ladder"]["final_usd_per_hour"]
+        row["best_c"] = ev["hindsight_optimum"]["commitment_usd_per_hour"]
+        for q in SENSITIVITY_QUANTILES:  # the ladder's two settings, around the defaults
+            first = min(first_tranche(paths, result.terms, q), result.recommended_usd_per_hour)
+            for every in SENSITIVITY_REVIEW_DAYS:
+                lad = evaluate_ladder(actual.to_numpy(), history.to_numpy(), first, every * 24, result.terms)
+                row[f"ladder_q{q:.2f}_{every}d_sav"] = float(lad.outcome.savings_usd[0])
+        rows.append(row)
+    return rows
+
+
+METHODS = ("best", "smsim", "ladder", "lb7", "lb30", "lb60")
+
+
+def summarise_cases(table: pd.DataFrame) -> pd.DataFrame:
+    """Per case and discount: realized savings summed over origins, each method's share of the
+    hindsight optimum's, and at how many origins the ladder did at least as well as every lookback."""
+    rows = []
+    for (case, d), g in table.groupby(["case", "d"], sort=False):
+        best = g["best_sav"].sum()
+        row = {"case": case, "d": d, "origins": len(g)}
+        row.update({f"{m}_usd": g[f"{m}_sav"].sum() for m in METHODS})
+        row.update({f"{m}_share": g[f"{m}_sav"].sum() / best for m in METHODS[1:]})
+        top_lookback = g[["lb7_sav", "lb30_sav", "lb60_sav"]].max(axis=1)
+        row["ladder_wins"] = f"{int((g['ladder_sav'] >= top_lookback - 1e-6).sum())}/{len(g)}"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 STEADY_DISCOUNT = 0.2
@@ -145,6 +209,8 @@ def steady_cases(n_paths: int, seed: int) -> pd.DataFrame:
                            ("lookback_30d", "lb30"), ("lookback_60d", "lb60")):
             row[f"{label}_c"] = ev[key]["commitment_usd_per_hour"]
             row[f"{label}_sav"] = ev[key]["realized_savings_usd"]
+        row["ladder_c"] = ev["ladder"]["final_usd_per_hour"]  # held at the year's end (monthly reviews)
+        row["ladder_sav"] = ev["ladder"]["realized_savings_usd"]
         row["smsim_ploss"] = result.recommended["probability_of_loss"]
         row["lb30_ploss"] = result.lookback["30d"]["on_forecast"]["probability_of_loss"]
         row["smsim_expected"] = steady_expected_savings(result.recommended_usd_per_hour)
@@ -153,7 +219,7 @@ def steady_cases(n_paths: int, seed: int) -> pd.DataFrame:
     c_cols = [c for c in table.columns if c.endswith("_c")]
     s_cols = [c for c in table.columns if c.endswith("_sav")]
     print("\nsteady fleet (1-6 ml.g5.xlarge, stationary), 60 days of history, scored on the next year, "
-          f"d = {STEADY_DISCOUNT}; commitments USD/h and realized savings USD:")
+          f"d = {STEADY_DISCOUNT}; commitments USD/h (ladder: held at the end) and realized savings USD:")
     print(table.round({**{c: 3 for c in c_cols}, **{c: 0 for c in s_cols}, "smsim_expected": 0,
                        "smsim_ploss": 2, "lb30_ploss": 2}).to_string(index=False))
     best = steady_expected_savings((1 - STEADY_DISCOUNT) * 2 * G5_XLARGE_USD_PER_GPU_HOUR)
@@ -169,29 +235,40 @@ def steady_cases(n_paths: int, seed: int) -> pd.DataFrame:
 def main(n_paths: int = 200, seed: int = 0, data: Path | None = None, steady_only: bool = False) -> pd.DataFrame:
     global DATA
     DATA = Path(data) if data is not None else DATA
+    t0 = time.perf_counter()
     steady = steady_cases(n_paths, seed)
+    print(f"steady fleet: {time.perf_counter() - t0:.1f} s, load average {os.getloadavg()}", file=sys.stderr)
     if steady_only:
         return steady
-    cases = []
-    series = {"alibaba": alibaba_series(), "philly": philly_series()}
-    for name, s in series.items():
-        days = len(s) // 24
-        origins = [d for d in range(60, days - EVAL_DAYS + 1, 14)]
-        print(f"{name}: {days} days, mean {s.mean():,.0f} USD/h, origins {origins}", file=sys.stderr)
-        for origin in origins:
-            for d in (0.20, 0.44):
-                cases.append(run_case(name, s, origin, d, n_paths, seed))
-    table = pd.DataFrame(cases)
+    ali = alibaba_series()
+    series = {"alibaba": ali, "philly": philly_series(),
+              "alibaba-reversed": pd.Series(ali.to_numpy()[::-1].copy(), index=ali.index)}
+    rows = []
+    for case, name, origin, history_days in case_origins(series):
+        rows.extend(run_case(case, name, series[name], origin, history_days, n_paths, seed))
+    table = pd.DataFrame(rows)
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 40)
-    cols = ["series", "origin_day", "d", "actual_od_usd", "best_c", "smsim_c", "lb7_c", "lb30_c", "lb60_c",
-            "best_sav", "smsim_sav", "lb7_sav", "lb30_sav", "lb60_sav", "smsim_p10", "smsim_p90"]
-    print(table[cols].round({c: 0 for c in cols if c not in ("series", "d")}).to_string(index=False))
-    total = table.groupby(["series", "d"])[["best_sav", "smsim_sav", "lb7_sav", "lb30_sav", "lb60_sav"]].sum()
+    cols = ["case", "series", "origin_day", "d", "best_c", "smsim_c", "ladder_first_c", "ladder_final_c",
+            *(f"{m}_sav" for m in METHODS)]
+    print(f"\nrolling origins every {ORIGIN_STEP_DAYS} days, each scored on the next {EVAL_DAYS} days of actual usage; "
+          f"ladder reviews every {REVIEW_DAYS} days; commitments USD/h, realized savings USD:")
+    print(table[cols].round({c: 2 if c.endswith("_c") else 0 for c in cols[4:]}).to_string(index=False))
+    summary = summarise_cases(table)
     print("\nrealized savings summed over origins (USD):")
-    print(total.round(0).to_string())
-    inside = ((table["smsim_sav"] >= table["smsim_p10"]) & (table["smsim_sav"] <= table["smsim_p90"])).mean()
-    print(f"\nsmsim realized savings inside its own P10-P90: {inside:.0%} of {len(table)} cases; model {table['model'].iloc[0]}")
+    print(summary[["case", "d", "origins", *(f"{m}_usd" for m in METHODS)]]
+          .round({f"{m}_usd": 0 for m in METHODS}).to_string(index=False))
+    print("\nshare of hindsight optimum (realized savings summed over origins / the best single commitment's), "
+          "and origins where the ladder did at least as well as every lookback:")
+    print(summary[["case", "d", *(f"{m}_share" for m in METHODS[1:]), "ladder_wins"]].round(3).to_string(index=False))
+    sens = [c for c in table.columns if c.startswith("ladder_q")]
+    shares = table.groupby(["case", "d"], sort=False)[sens].sum().div(
+        table.groupby(["case", "d"], sort=False)["best_sav"].sum(), axis=0)
+    shares.columns = [c[len("ladder_"):-len("_sav")] for c in sens]
+    print("\nladder sensitivity: share of hindsight optimum by first-tranche quantile (q) and review interval "
+          f"(defaults q0.25, reviews {REVIEW_DAYS}d here):")
+    print(shares.round(3).to_string())
+    print(f"cases: {time.perf_counter() - t0:.1f} s in all, load average {os.getloadavg()}", file=sys.stderr)
     return table
 
 

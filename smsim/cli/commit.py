@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed")] = 0,
         cost_of_capital: Annotated[float, typer.Option("--cost-of-capital", help="annual rate to discount cash flows, e.g. 0.08")] = 0.0,
         stage_at: Annotated[str, typer.Option("--stage-at", help="when a staged plan tops up ('0' = no staged plan)")] = "3mo",
+        ladder_every: Annotated[str, typer.Option("--ladder-every", help="review interval of a laddered purchase: a first tranche now, top-ups once usage grows ('0' = no ladder)")] = "1mo",
         evaluate: Annotated[Path | None, typer.Option("--evaluate", help="actual usage over the horizon: score every recommendation in hindsight")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         plot: Annotated[Path | None, typer.Option("--plot", help="write the savings-vs-commitment curve (PNG)")] = None,
@@ -51,7 +52,7 @@ def register(app: typer.Typer) -> None:
             source, term=term, payment=payment, discount=discount, horizon_hours=_hours(horizon, "--horizon"),
             existing_usd_per_hour=existing, n_paths=paths, seed=seed, cost_of_capital_per_year=cost_of_capital,
             actual=evaluate, stage_at_hours=_hours(stage_at, "--stage-at") or None,
-            sum_duplicates=sum_duplicates,
+            sum_duplicates=sum_duplicates, ladder_every_hours=_hours(ladder_every, "--ladder-every"),
         )
         if plot is not None:
             from smsim.commit.report import plot_curve
@@ -89,8 +90,9 @@ def _print(result) -> None:
         for key, v in result.evaluation.items():
             if isinstance(v, dict) and "realized_savings_usd" in v:
                 c = v.get("commitment_usd_per_hour", v.get("first_usd_per_hour", 0.0))
+                held = f"{c:,.2f}" + (f" -> {v['final_usd_per_hour']:,.2f}" if "final_usd_per_hour" in v else "")
                 util = v.get("utilization")
-                ev.add_row(key, f"{c:,.2f}", f"{v['realized_savings_usd']:,.0f}", "" if util is None else f"{util:.1%}")
+                ev.add_row(key, held, f"{v['realized_savings_usd']:,.0f}", "" if util is None else f"{util:.1%}")
         stdout.print(ev)
     for note in result.notes:
         stdout.print(f"note: {note}", markup=False, highlight=False)

@@ -3,7 +3,8 @@
 - :mod:`smsim.commit.economics`: exact cost and savings of a commitment against hourly usage.
 - :mod:`smsim.commit.sizing`: the commitment maximising expected savings over forecast paths.
 - :mod:`smsim.commit.lookback`: AWS-style 7/30/60-day recommendations, for comparison.
-- :mod:`smsim.commit.staged`: buy part now and top up later.
+- :mod:`smsim.commit.staged`: buy part now and top up once later.
+- :mod:`smsim.commit.ladder`: buy in tranches, topping up at each review once usage has grown.
 """
 
 from smsim.commit.economics import Existing, Outcome, PlanTerms, Tranche, evaluate

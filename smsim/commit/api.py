@@ -3,8 +3,9 @@
 Steps: read the eligible hourly usage; resolve the discount (``discount`` or the catalog); take
 what existing plans leave; sample future usage paths over the horizon; find the exact optimum
 over those paths; score it (P10/P50/P90 savings, utilization, coverage, chance of a loss); put
-the 7/30/60-day lookback recommendations and a staged purchase next to it, scored on the same
-paths; with actual usage, score every recommendation and the hindsight optimum on it.
+the 7/30/60-day lookback recommendations, a staged purchase and a ladder (a first tranche now,
+top-ups at each review once usage has grown, :mod:`smsim.commit.ladder`) next to it, scored on
+the same paths; with actual usage, score every recommendation and the hindsight optimum on it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from smsim.commit.economics import (
     evaluate,
     residual_after_existing,
 )
+from smsim.commit.ladder import FIRST_QUANTILE, LadderResult, evaluate_ladder, first_tranche
 from smsim.commit.lookback import LOOKBACK_DAYS, lookback_recommendations
 from smsim.commit.sizing import Curve, optimal_commitment, savings_curve
 from smsim.commit.staged import best_staged, evaluate_staged
@@ -74,6 +76,7 @@ class CommitResult:
     lookback: dict[str, dict[str, Any]]
     staged: dict[str, Any] | None
     curve: Curve
+    ladder: dict[str, Any] | None = None
     evaluation: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -90,6 +93,7 @@ class CommitResult:
             "break_even": self.break_even,
             "lookback": self.lookback,
             "staged": self.staged,
+            "ladder": self.ladder,
             "evaluation": self.evaluation,
             "plan": {
                 "term": self.terms.term,
@@ -160,12 +164,17 @@ def recommend_commitment(
     catalog: str = "builtin",
     curve_points: int = 81,
     sum_duplicates: bool = False,
+    ladder_every_hours: int | None = 730,
+    paths: np.ndarray | None = None,
 ) -> CommitResult:
     """Size a savings-plan commitment for the usage in ``source`` (see the module doc).
 
     ``sum_duplicates`` lets a usage CSV repeat an hour (its rows are added up); otherwise a
     repeated hour is an :class:`InputError`. Warnings of the forecast (a fit that did not
     converge, one value dwarfing the rest) end up in ``notes``, in plain words.
+    ``ladder_every_hours`` is the ladder's review interval (None or 0: no ladder). ``paths``
+    (shape ``(n_paths, horizon)``) replaces the forecast, e.g. to size several discounts on one
+    forecast; ``model`` then only labels them.
     """
     usage = _load(source, sum_duplicates)
     terms, discount_source = resolve_terms(usage, term, payment, discount, cost_of_capital_per_year, catalog)
@@ -185,10 +194,20 @@ def recommend_commitment(
                 if existing_usd_per_hour > 0 else [])
     notes: list[str] = []
 
-    with notices.record() as caught:
-        paths, model_name = usage_paths(history, horizon, n_paths, seed, model)
-    notes.extend(notices.summarise(caught, "forecast"))
-    if model == "auto" and model_name != FALLBACK_MODEL:
+    if ladder_every_hours is not None and ladder_every_hours < 0:
+        raise InputError(f"the ladder's review interval must be >= 0 hours (0: no ladder), found {ladder_every_hours}",
+                         path="--ladder-every")
+    given_paths = paths is not None
+    if paths is not None:
+        paths = np.maximum(np.asarray(paths, dtype=float), 0.0)
+        if paths.ndim != 2 or paths.shape[1] != horizon:
+            raise InputError(f"paths must have shape (n_paths, {horizon}), found {paths.shape}")
+        n_paths, model_name = paths.shape[0], model
+    else:
+        with notices.record() as caught:
+            paths, model_name = usage_paths(history, horizon, n_paths, seed, model)
+        notes.extend(notices.summarise(caught, "forecast"))
+    if not given_paths and model == "auto" and model_name != FALLBACK_MODEL:
         from smsim.forecast.api import long_horizon_stationarity
 
         verdict = long_horizon_stationarity(history, horizon)
@@ -231,6 +250,15 @@ def recommend_commitment(
             "on_forecast": _summary(st.outcome),
         }
 
+    ladder_doc = None
+    if ladder_every_hours and ladder_every_hours < horizon:
+        first = min(first_tranche(residual_paths, terms, FIRST_QUANTILE), c_star)
+        lad = evaluate_ladder(paths, history.to_numpy(), first, int(ladder_every_hours), terms, existing)
+        ladder_doc = _ladder_doc(lad, terms)
+    elif ladder_every_hours:
+        notes.append(f"no ladder: its review interval ({ladder_every_hours} h) is not shorter than the "
+                     f"horizon ({horizon} h)")
+
     top = max([c_star, *(lb.commitment_usd_per_hour for lb in lookbacks.values())])
     top = top * 1.5 if top > 0 else max(float(np.quantile(residual_paths, 0.5)), 1e-6)
     grid = np.unique(np.concatenate([np.linspace(0.0, top, curve_points), [c_star]]))
@@ -247,17 +275,40 @@ def recommend_commitment(
         discount_source=discount_source, existing_usd_per_hour=float(existing_usd_per_hour),
         history_hours=len(history), recommended_usd_per_hour=c_star,
         recommended=_summary(rec_outcome), break_even=break_even, lookback=lookback_doc,
-        staged=staged_doc, curve=curve, notes=notes,
+        staged=staged_doc, curve=curve, ladder=ladder_doc, notes=notes,
     )
     if actual is not None:
         result.evaluation = evaluate_in_hindsight(
-            _load(actual, sum_duplicates), result, existing, int(stage_at_hours or 0))
+            _load(actual, sum_duplicates), result, existing, int(stage_at_hours or 0), history.to_numpy())
     return result
 
 
+def _ladder_doc(lad: LadderResult, terms: PlanTerms) -> dict[str, Any]:
+    final = lad.final_usd_per_hour
+    return {
+        "first_usd_per_hour": lad.first_usd_per_hour,
+        "first_quantile": FIRST_QUANTILE,
+        "every_hours": lad.every_hours,
+        "tranche_term_hours": terms.term_hours,
+        "rule": "buy now the level that 3 in 4 forecast paths support (their own optima's 25th "
+        "percentile); at every review, if usage over the interval just ended averaged at least the "
+        "interval before, top up to the best commitment over the interval just ended; never sell. "
+        "Each tranche is a plan of its own with its own term",
+        "expected_final_usd_per_hour": float(final.mean()),
+        "p10_final_usd_per_hour": float(np.quantile(final, 0.1)),
+        "p90_final_usd_per_hour": float(np.quantile(final, 0.9)),
+        "expected_tranches": float(lad.tranches.mean()),
+        "on_forecast": _summary(lad.outcome),
+    }
+
+
 def evaluate_in_hindsight(actual: EligibleUsage, result: CommitResult, existing: list[Existing],
-                          stage_at_hours: int = 0) -> dict[str, Any]:
-    """Realized savings of each recommendation, and of the best commitment in hindsight, on ``actual``."""
+                          stage_at_hours: int = 0, history_usd: np.ndarray | None = None) -> dict[str, Any]:
+    """Realized savings of each recommendation, and of the best commitment in hindsight, on ``actual``.
+
+    ``share_of_hindsight_savings`` divides by the best *single* commitment bought at hour 0; a
+    ladder, which buys later too, can exceed 1 on a growing fleet.
+    """
     terms = result.terms
     u = actual.hourly_usd.to_numpy()[: result.horizon_hours]
     if len(u) < 24:
@@ -289,6 +340,20 @@ def evaluate_in_hindsight(actual: EligibleUsage, result: CommitResult, existing:
             "first_usd_per_hour": st.first_usd_per_hour,
             "top_up_usd_per_hour": float(st.top_up_usd_per_hour[0]),
             "realized_savings_usd": float(st.outcome.savings_usd[0]),
+        }
+    if result.ladder and history_usd is not None and result.ladder["every_hours"] < len(u):
+        lad = evaluate_ladder(u, history_usd, result.ladder["first_usd_per_hour"], result.ladder["every_hours"],
+                              terms, existing)
+        saved = float(lad.outcome.savings_usd[0])
+        doc["ladder"] = {
+            "first_usd_per_hour": lad.first_usd_per_hour,
+            "final_usd_per_hour": float(lad.final_usd_per_hour[0]),
+            "tranches": [{"hour": int(h), "usd_per_hour": float(c)} for h, c in
+                         zip([0, *lad.review_hours], lad.purchases_usd_per_hour[0], strict=True) if c > 0],
+            "realized_savings_usd": saved,
+            "utilization": float(lad.outcome.utilization[0]) if np.isfinite(lad.outcome.utilization[0]) else None,
+            "share_of_hindsight_savings": (saved / hindsight.expected_savings_usd
+                                           if hindsight.expected_savings_usd > 0 else None),
         }
     if len(u) < result.horizon_hours:
         doc["note"] = (f"actual usage covers {len(u)} of the {result.horizon_hours} horizon hours; "

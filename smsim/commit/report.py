@@ -50,7 +50,7 @@ def plot_curve(result: CommitResult, path: str | Path, force: bool = False) -> P
 
 
 def summary_rows(result: CommitResult) -> list[tuple[str, float, float, float, float]]:
-    """(name, USD/h, expected, P10, P90 savings) for smsim, the staged plan and each lookback."""
+    """(name, USD/h, expected, P10, P90 savings) for smsim, the staged plan, the ladder and each lookback."""
     r = result.recommended
     rows = [("smsim", result.recommended_usd_per_hour, r["expected_savings_usd"],
              r["p10_savings_usd"], r["p90_savings_usd"])]
@@ -58,6 +58,11 @@ def summary_rows(result: CommitResult) -> list[tuple[str, float, float, float, f
         s = result.staged["on_forecast"]
         rows.append((f"staged (top-up at h {result.staged['at_hour']})", result.staged["first_usd_per_hour"],
                      s["expected_savings_usd"], s["p10_savings_usd"], s["p90_savings_usd"]))
+    if result.ladder:
+        s = result.ladder["on_forecast"]
+        rows.append((f"ladder (first tranche, reviews every {result.ladder['every_hours']} h)",
+                     result.ladder["first_usd_per_hour"], s["expected_savings_usd"], s["p10_savings_usd"],
+                     s["p90_savings_usd"]))
     for key, lb in result.lookback.items():
         f = lb["on_forecast"]
         rows.append((f"lookback {key}", lb["commitment_usd_per_hour"], f["expected_savings_usd"],
