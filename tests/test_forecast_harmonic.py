@@ -10,6 +10,7 @@ from smsim.forecast.backtest import auto_candidates, stationary_candidates
 from smsim.forecast.models.harmonic import (
     HarmonicAR,
     HarmonicSES,
+    HarmonicTheta,
     _psi_weights,
     fourier_columns,
 )
@@ -78,8 +79,45 @@ def test_hses_follows_a_level_shift_and_has_the_ses_spread():
     truth = _two_cycles(1008 + 24)[1008:] + 30.0
     # the seasonal fit on the whole series absorbs part of the shift; the level carries it
     assert np.mean(np.abs(mean - truth)) < 2.0
-    a = fitted.alpha_
-    assert sd == pytest.approx(fitted.sigma_ * np.sqrt(1 + np.arange(24) * a * a), rel=1e-12)
+    alpha, beta, phi = fitted.smoothing_
+    assert beta == 0  # no trend here: SES, whose sd is sigma * sqrt(1 + (h - 1) alpha^2)
+    assert sd == pytest.approx(fitted.sigma_ * np.sqrt(1 + np.arange(24) * alpha**2), rel=1e-12)
+
+
+@pytest.mark.parametrize("alpha, beta, phi", [(0.3, 0.1, 0.9), (0.05, 0.15, 1.0), (0.5, 0.0, 1.0)])
+def test_holt_filter_equals_the_recursion(alpha, beta, phi):
+    from scipy.signal import lfilter
+
+    from smsim.forecast.models.harmonic import _holt_filters
+
+    y = np.random.default_rng(8).normal(0, 1, 300).cumsum()
+    level, slope, lv, sl = np.empty(300), np.empty(300), 0.0, 0.0
+    x = y - y[0]
+    for t in range(300):
+        new = alpha * x[t] + (1 - alpha) * (lv + phi * sl)
+        sl = beta * (new - lv) + (1 - beta) * phi * sl
+        lv = new
+        level[t], slope[t] = lv, sl
+    num, den = _holt_filters(alpha, beta, phi)
+    assert lfilter(num[0], den, x) == pytest.approx(level, abs=1e-9)
+    assert lfilter(num[1], den, x) == pytest.approx(slope, abs=1e-9)
+
+
+def test_a_growing_series_gets_the_trend_and_the_damped_holt_spread():
+    rng = np.random.default_rng(5)
+    n = 1000
+    y = _two_cycles(n) + 0.2 * np.arange(n) + rng.normal(0, 1.0, n)
+    fitted = HarmonicSES().fit(_hourly(y), (24, 168))
+    alpha, beta, phi = fitted.smoothing_
+    assert beta > 0 and fitted.slope_ == pytest.approx(0.2, abs=0.05)
+    mean, sd = fitted.predict_moments(48)
+    truth = _two_cycles(n + 48)[n:] + 0.2 * np.arange(n, n + 48)
+    assert np.mean(np.abs(mean - truth)) < 3.0
+    # ETS(A,Ad,N): var_h = sigma^2 (1 + sum_{j<h} (alpha + alpha beta phi_j)^2), phi_j = phi + .. + phi^j
+    phis = np.array([sum(phi**i for i in range(1, j + 1)) for j in range(48)])
+    c = alpha + alpha * beta * phis
+    closed = fitted.sigma_ * np.sqrt(1 + np.r_[0.0, np.cumsum(c[1:] ** 2)])
+    assert sd == pytest.approx(closed, rel=1e-9)
 
 
 def test_fixed_copies_keep_the_form_and_refit_the_coefficients():
@@ -90,13 +128,13 @@ def test_fixed_copies_keep_the_form_and_refit_the_coefficients():
     assert part.harmonics_ == full.harmonics_ and part.p_ == full.p_
     assert not np.allclose(part.coef_, full.coef_)
     ses = HarmonicSES().fit(_hourly(y), (24, 168))
-    assert ses.fixed().fit(_hourly(y[:700]), (24, 168)).alpha_ == ses.alpha_
+    assert ses.fixed().fit(_hourly(y[:700]), (24, 168)).smoothing_ == ses.smoothing_
 
 
 def test_auto_prunes_to_the_harmonic_family_for_long_seasons():
     hourly = _hourly(np.arange(400.0))
     assert auto_candidates(hourly, (24, 168)) == (
-        "snaive", "dhr", "hses", "dhr+log1p", "hses+log1p")
+        "snaive", "dhr", "hses", "htheta", "dhr+log1p", "hses+log1p", "htheta+log1p")
     assert "dhr+log1p" not in auto_candidates(hourly - 1000, (24, 168))  # negative values
     monthly = pd.Series(np.arange(60.0), index=pd.date_range("2020-01-01", periods=60, freq="MS"))
     short = auto_candidates(monthly, (12,))
@@ -104,3 +142,20 @@ def test_auto_prunes_to_the_harmonic_family_for_long_seasons():
     assert "dhr" not in short
     assert stationary_candidates((24, 168), True) == ("dhr", "dhr+log1p")
     assert stationary_candidates((7,), False) == ("arma",)
+
+
+def test_theta_drift_is_half_the_slope_and_follows_hyndman_billah():
+    # Theta = SES plus half the least-squares slope b0 as drift:
+    # y_hat(n+h) = l_n + b0 / 2 * (h - 1 + 1/alpha - (1 - alpha)^n / alpha)
+    rng = np.random.default_rng(9)
+    n = 900
+    y = _two_cycles(n) + 0.1 * np.arange(n) + rng.normal(0, 0.5, n)
+    fitted = HarmonicTheta().fit(_hourly(y), (24, 168))
+    assert fitted.drift_ == pytest.approx(0.05, rel=0.05)
+    alpha = fitted.smoothing_[0]
+    mean, sd = fitted.predict_moments(24)
+    h = np.arange(1, 25)
+    expected = (fitted._seasonal_future(24) + fitted.level_
+                + fitted.drift_ * (h - 1 + 1 / alpha - (1 - alpha) ** n / alpha))
+    assert mean == pytest.approx(expected, rel=1e-12)
+    assert sd == pytest.approx(fitted.sigma_ * np.sqrt(1 + (h - 1) * alpha**2), rel=1e-12)

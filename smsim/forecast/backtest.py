@@ -34,8 +34,8 @@ STATIONARY_CANDIDATES = ("arma",)
 #: least-squares solve each, where the state-space and STL candidates need seconds per fit
 #: and model only the shortest cycle directly. This is the pruning that makes hundreds of
 #: hourly series fast; ``--model`` still runs any model on any series.
-FAST_CANDIDATES = ("snaive", "dhr", "hses")
-FAST_LOG_CANDIDATES = ("dhr", "hses")
+FAST_CANDIDATES = ("snaive", "dhr", "hses", "htheta")
+FAST_LOG_CANDIDATES = ("dhr", "hses", "htheta")
 LONG_SEASON = 24
 
 

@@ -34,8 +34,8 @@ HARMONIC_GRID = (2, 4, 8)
 MAX_LONG_SEASON_HARMONICS = 6
 #: AR orders tried for the errors of :class:`HarmonicAR`.
 MAX_AR_ORDER = 4
-#: Smoothing constants tried for :class:`HarmonicSES` (one-step squared error picks one).
-ALPHAS = np.linspace(0.02, 0.98, 25)
+
+
 
 
 def fourier_columns(t: np.ndarray, seasons: tuple[int, ...], harmonics: tuple[int, ...]
@@ -196,19 +196,29 @@ def _psi_weights(phi: np.ndarray, h: int) -> np.ndarray:
 
 
 class HarmonicSES(_Harmonic):
-    """Fourier seasons removed, the level smoothed exponentially (alpha by one-step error)."""
+    """Fourier seasons removed, the level (and a damped trend, when AICc wants one) smoothed
+    exponentially: ETS(A,N,N), ETS(A,A,N) or ETS(A,Ad,N) on the deseasonalised series.
+
+    Holt's recursions are a linear filter of the series, so every (alpha, beta, phi) of the
+    grid is one ``scipy.signal.lfilter`` call instead of a Python loop over the hours.
+    """
 
     name = "hses"
+    #: trend constants searched (0: no trend)
+    trend_grid: tuple[float, ...] = (0.0, 0.01, 0.05, 0.15)
 
-    def __init__(self, harmonics: tuple[int, ...] | None = None, alpha: float | None = None,
+    def __init__(self, harmonics: tuple[int, ...] | None = None, smoothing: tuple | None = None,
                  differences: bool | None = None) -> None:
         super().__init__(harmonics)
-        self.alpha = alpha
+        self.smoothing = smoothing
         self.differences = differences
 
     def fixed(self) -> HarmonicSES:
-        return HarmonicSES(getattr(self, "harmonics_", None), getattr(self, "alpha_", None),
-                           getattr(self, "differences_", None))
+        return type(self)(getattr(self, "harmonics_", None), getattr(self, "smoothing_", None),
+                          getattr(self, "differences_", None))
+
+    def _after_fit(self, adjusted: np.ndarray) -> None:
+        """Hook for what a subclass estimates on the deseasonalised series."""
 
     def _fit(self, y: np.ndarray) -> None:
         """Seasons regressed on levels and on differences (robust to a level shift); the one
@@ -218,31 +228,86 @@ class HarmonicSES(_Harmonic):
         best = None
         for on_differences in ways:
             adjusted = self._fit_seasonal(y, on_differences) + self.coef_[0]
-            alpha, level = self._smooth(adjusted, burn)
-            err = adjusted[1:] - level[:-1]
-            sse = float(np.sum(err[burn:] ** 2))
-            if best is None or sse < best[0]:
-                best = (sse, on_differences, alpha, float(level[-1]), self.coef_.copy(),
-                        self.harmonics_)
-        sse, self.differences_, self.alpha_, self.level_, self.coef_, self.harmonics_ = best
+            fit = _holt_search(adjusted, burn, self.smoothing, self.trend_grid)
+            if best is None or fit[0] < best[0]:
+                best = (*fit, on_differences, self.coef_.copy(), self.harmonics_, adjusted)
+        (_, self.smoothing_, self.level_, self.slope_, self.sigma_, self.differences_,
+         self.coef_, self.harmonics_, adjusted) = best
         self.coef_[0] = 0.0  # the level carries the mean
-        self.sigma_ = float(np.sqrt(sse / max(len(y) - 1 - burn - 1, 1)))
+        alpha, beta, phi = self.smoothing_
+        trend = "N" if beta == 0 else ("A" if phi == 1 else f"Ad phi={phi:g}")
         how = "differences" if self.differences_ else "levels"
-        self.form_ = (f"HSES{list(self.seasons_)}K{list(self.harmonics_)} alpha={self.alpha_:.2f}"
-                      f" seasons on {how}")
-
-    def _smooth(self, adjusted: np.ndarray, burn: int) -> tuple[float, np.ndarray]:
-        """The smoothing constant with the least one-step squared error, and its levels."""
-        alphas = ALPHAS if self.alpha is None else np.array([self.alpha])
-        best = None
-        for a in alphas:
-            level = lfilter([a], [1.0, -(1.0 - a)], adjusted, zi=[(1.0 - a) * adjusted[0]])[0]
-            sse = float(np.sum((adjusted[1:] - level[:-1])[burn:] ** 2))
-            if best is None or sse < best[0]:
-                best = (sse, float(a), level)
-        return best[1], best[2]
+        self.form_ = (f"HSES{list(self.seasons_)}K{list(self.harmonics_)} ETS(A,{trend},N) "
+                      f"alpha={alpha:.2f} beta={beta:g}, seasons on {how}")
+        self._after_fit(adjusted)
 
     def _moments(self, h: int) -> tuple[np.ndarray, np.ndarray]:
-        mean = self._seasonal_future(h) + self.level_
-        sd = self.sigma_ * np.sqrt(1.0 + np.arange(h) * self.alpha_**2)
-        return mean, sd
+        alpha, beta, phi = self.smoothing_
+        j = np.arange(1, h + 1)
+        damp = j.astype(float) if phi == 1 else phi * (1 - phi**j) / (1 - phi)
+        mean = self._seasonal_future(h) + self.level_ + damp * self.slope_
+        c = alpha + alpha * beta * np.r_[0.0, damp[:-1]]  # c_j for j = 0 .. h-1, c_0 unused
+        var = 1.0 + np.r_[0.0, np.cumsum(c[1:] ** 2)]
+        return mean, self.sigma_ * np.sqrt(var)
+
+
+#: The smoothing grid: level constants, trend constants (0: no trend) and dampings.
+HOLT_ALPHAS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 0.98)
+HOLT_PHIS = (0.9, 0.98, 1.0)
+
+
+def _holt_filters(alpha: float, beta: float, phi: float):
+    """``(b, a)`` of the filters from the series to the level and to the slope (state space
+    ``x_t = A x_{t-1} + K y_t``)."""
+    from scipy.signal import ss2tf
+
+    a_mat = np.array([[1 - alpha, (1 - alpha) * phi], [-alpha * beta, phi * (1 - alpha * beta)]])
+    k = np.array([[alpha], [alpha * beta]])
+    # the state after step t includes y_t: outputs A x_{t-1} + K y_t
+    num, den = ss2tf(a_mat, k, a_mat, k)
+    return num, den
+
+
+def _holt_search(adjusted: np.ndarray, burn: int, fixed: tuple | None,
+                 betas: tuple[float, ...] = (0.0,)) -> tuple[float, tuple, float, float, float]:
+    """``(aicc, (alpha, beta, phi), level_n, slope_n, sigma)`` of the best smoothing."""
+    origin = adjusted[0]
+    x = adjusted - origin  # start from level adjusted[0] and slope 0 (zero filter state)
+    grid = [fixed] if fixed is not None else [(a, b, p) for a in HOLT_ALPHAS for b in betas
+                                              for p in (HOLT_PHIS if b else (1.0,))]
+    best = None
+    n = len(x) - 1 - burn
+    for alpha, beta, phi in grid:
+        num, den = _holt_filters(alpha, beta, phi)
+        level = lfilter(num[0], den, x)
+        slope = lfilter(num[1], den, x) if beta else np.zeros_like(x)
+        err = x[1:] - (level[:-1] + phi * slope[:-1])
+        sse = float(np.sum(err[burn:] ** 2))
+        k = 1 if beta == 0 else (2 if phi == 1 else 3)
+        score = _aicc(sse, n, k + 1)
+        if best is None or score < best[0]:
+            best = (score, (alpha, beta, phi), float(level[-1] + origin), float(slope[-1]),
+                    float(np.sqrt(sse / max(n - k, 1))))
+    return best
+
+
+
+class HarmonicTheta(HarmonicSES):
+    """Fourier seasons removed, the Theta method on the rest: simple exponential smoothing plus
+    half the series' least-squares slope as a drift (Hyndman and Billah, 2003), which carries a
+    steady growth far ahead where an exponentially smoothed trend is too noisy to be chosen."""
+
+    name = "htheta"
+    trend_grid = (0.0,)
+
+    def _after_fit(self, adjusted: np.ndarray) -> None:
+        t = np.arange(len(adjusted), dtype=float)
+        self.drift_ = 0.5 * float(np.polyfit(t, adjusted, 1)[0])
+        self.n_ = len(adjusted)
+        self.form_ = self.form_.replace("HSES", "HTheta", 1) + f", drift {self.drift_:.4g}/step"
+
+    def _moments(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+        mean, sd = super()._moments(h)
+        alpha = self.smoothing_[0]
+        j = np.arange(1, h + 1)
+        return mean + self.drift_ * (j - 1 + 1 / alpha - (1 - alpha) ** self.n_ / alpha), sd

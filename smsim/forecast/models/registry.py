@@ -11,7 +11,7 @@ import pandas as pd
 from smsim.forecast.models.arima import ARIMA, ARMA
 from smsim.forecast.models.base import Forecaster, fake_date
 from smsim.forecast.models.ets import ETS
-from smsim.forecast.models.harmonic import HarmonicAR, HarmonicSES
+from smsim.forecast.models.harmonic import HarmonicAR, HarmonicSES, HarmonicTheta
 from smsim.forecast.models.mstl import MSTL
 from smsim.forecast.models.naive import SeasonalNaive
 from smsim.forecast.models.theta import Theta
@@ -94,7 +94,7 @@ class Ensemble(Forecaster):
 
 MODELS: dict[str, type[Forecaster]] = {
     cls.name: cls for cls in (SeasonalNaive, ETS, ARIMA, ARMA, Theta, MSTL, HarmonicAR,
-                              HarmonicSES, Ensemble)
+                              HarmonicSES, HarmonicTheta, Ensemble)
 }
 
 
