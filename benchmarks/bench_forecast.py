@@ -11,6 +11,12 @@ Series: statsmodels' bundled co2 (monthly means) and elnino (monthly SST), the A
 Stable-Diffusion request trace as hourly counts, Alibaba system QPS in 5-minute means, and the
 Azure LLM conversation trace as per-minute counts (the last three only when shared/data beside the checkout is
 present).
+
+``--panel N`` forecasts at scale instead: N synthetic hourly request series plus the hourly
+series cut from the real traces (``forecast_panel.py``), each at two rolling origins with
+horizon 48 and 80/95 % bands, printing accuracy and series per second for smsim ``auto``
+beside statsforecast's SeasonalNaive, AutoETS and MSTL (daily and weekly seasons), all in one
+process each, in the same run.
 """
 
 from __future__ import annotations
@@ -133,12 +139,97 @@ def _freq(y: pd.Series) -> str:
     return detect_freq(y.index)
 
 
+def panel_windows(n_synthetic: int, origins: int, h: int = 48) -> list[tuple]:
+    """``(name, train, actual, h, m)`` for every series of the panel and origin."""
+    from forecast_panel import real_panel, synthetic_panel
+
+    windows = []
+    for name, y in {**synthetic_panel(n_synthetic), **real_panel()}.items():
+        y = y.asfreq("h")
+        for k in range(origins, 0, -1):
+            end = len(y) - k * h
+            windows.append((name, y.iloc[:end].rename(f"{name}@{k}"), y.to_numpy()[end:end + h],
+                            h, 24))
+    return windows
+
+
+def run_statsforecast_panel(windows) -> dict[str, tuple[list[dict], float]]:
+    """statsforecast over all windows at once (its own vectorised loop, one process)."""
+    from statsforecast import StatsForecast
+    from statsforecast.models import MSTL, AutoETS, SeasonalNaive
+
+    h = windows[0][3]
+    df = pd.concat([pd.DataFrame({"unique_id": str(i), "ds": train.index, "y": train.to_numpy()})
+                    for i, (_, train, _, _, _) in enumerate(windows)], ignore_index=True)
+    out = {}
+    for label, model in (("SeasonalNaive", SeasonalNaive(season_length=24)),
+                         ("AutoETS", AutoETS(season_length=24)),
+                         ("MSTL", MSTL(season_length=[24, 168],
+                                       trend_forecaster=AutoETS(model="ZZN")))):
+        # compile numba code on a small batch first, so the timing is the forecasting itself
+        StatsForecast(models=[model], freq="h").forecast(
+            df=df[df["unique_id"] == "0"], h=h, level=list(LEVELS))
+        start = time.perf_counter()
+        fc = StatsForecast(models=[model], freq="h", n_jobs=1).forecast(
+            df=df, h=h, level=list(LEVELS))
+        seconds = time.perf_counter() - start
+        col = [c for c in fc.columns if c not in ("unique_id", "ds") and "-" not in c][0]
+        fc = fc.set_index("unique_id")
+        rows = []
+        for i, (_, train, actual, _, m) in enumerate(windows):
+            f = fc.loc[str(i)]
+            rows.append(score(actual, f[col].to_numpy(),
+                              {lv: f[f"{col}-lo-{lv}"].to_numpy() for lv in LEVELS},
+                              {lv: f[f"{col}-hi-{lv}"].to_numpy() for lv in LEVELS},
+                              train.to_numpy(), m))
+        out[f"statsforecast {label}"] = (rows, seconds)
+    return out
+
+
+def print_panel(windows, methods) -> None:
+    groups = {"all": lambda name: True,
+              "synthetic": lambda name: name.startswith("synthetic"),
+              "real": lambda name: not name.startswith("synthetic")}
+    import os
+
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+    for group, keep in groups.items():
+        idx = [i for i, w in enumerate(windows) if keep(w[0])]
+        if not idx:
+            continue
+        print(f"\n{group}: {len({windows[i][0] for i in idx})} series, {len(idx)} windows")
+        print(f"{'method':28s}{'MASE':>8s}{'sMAPE%':>8s}{'cov80':>7s}{'cov95':>7s}"
+              f"{'seconds':>9s}{'series/s':>10s}")
+        for label, (rows, seconds) in methods.items():
+            frame = pd.DataFrame([rows[i] for i in idx])
+            share = seconds * len(idx) / len(windows)  # time is measured over all windows
+            print(f"{label:28s}{frame['mase'].mean():8.3f}{frame['smape'].mean():8.2f}"
+                  f"{frame['cov80'].mean():7.3f}{frame['cov95'].mean():7.3f}{share:9.1f}"
+                  f"{len(idx) / share:10.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--origins", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--panel", type=int, default=0,
+                        help="forecast N synthetic hourly series plus the real-trace panel")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.panel:
+        windows = panel_windows(args.panel, args.origins)
+        print(f"{len(windows)} windows over {len({w[0] for w in windows})} hourly series, "
+              f"{args.origins} origin(s) each, horizon 48")
+        methods = {"seasonal naive (smsim)": run_smsim("snaive", windows, 1),
+                   "smsim auto, 1 process": run_smsim("auto", windows, 1)}
+        if args.jobs > 1:
+            methods[f"smsim auto, {args.jobs} processes"] = run_smsim("auto", windows, args.jobs)
+        try:
+            methods.update(run_statsforecast_panel(windows))
+        except ImportError:
+            print("statsforecast not installed: comparison skipped (pip install statsforecast)")
+        print_panel(windows, methods)
+        return
     windows = []
     for name, y, freq, h in load_series():
         y = y.asfreq(pd.tseries.frequencies.to_offset(

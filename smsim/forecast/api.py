@@ -17,11 +17,11 @@ import pandas as pd
 
 from smsim.errors import InputError
 from smsim.forecast.backtest import (
-    STATIONARY_CANDIDATES,
     Backtest,
     backtest_steps,
     run_backtest,
     select,
+    stationary_candidates,
 )
 from smsim.forecast.intervals import Calibration, calibrate
 from smsim.forecast.models.base import Forecaster, interval_frame
@@ -102,7 +102,7 @@ def long_horizon_stationarity(y: pd.Series, horizon: int, seasons: Sequence[int]
     and the model class decides how the spread grows. A unit-root model's variance grows
     without bound (linearly in h for a random walk); for a stationary series the h-step
     predictive distribution converges to the series' own marginal distribution, so ``auto``
-    then chooses among stationary models only (:data:`STATIONARY_CANDIDATES`). ``None`` when
+    then chooses among stationary models only (:func:`~smsim.forecast.backtest.stationary_candidates`). ``None`` when
     the backtest covers the horizon (the usual choice stands).
     """
     if seasons is None:
@@ -172,8 +172,7 @@ def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
         stationarity = long_horizon_stationarity(y, horizon, seasons, n_origins)
         only = None
         if stationarity is not None and stationarity.stationary:
-            only = STATIONARY_CANDIDATES + (
-                tuple(f"{c}+log1p" for c in STATIONARY_CANDIDATES) if nonneg else ())
+            only = stationary_candidates(seasons, nonneg)
         name, results, models = select(y, horizon, seasons, n_origins=n_origins, candidates=only)
         bt, fitted = results[name], models[name]
         candidates = {k: b.mase for k, b in results.items()}

@@ -29,6 +29,14 @@ LOG_CANDIDATES = ("ets", "theta", "mstl")
 #: Models tried by ``auto`` for a stationary series beyond the longest backtested step: the
 #: ones whose spread stays bounded (see :func:`smsim.forecast.api.long_horizon_stationarity`).
 STATIONARY_CANDIDATES = ("arma",)
+#: Models tried by ``auto`` when a season is longer than :data:`LONG_SEASON` steps (24 and
+#: 168 in hourly data, 288 in 5-minute data): the harmonic regressions fit both cycles in one
+#: least-squares solve each, where the state-space and STL candidates need seconds per fit
+#: and model only the shortest cycle directly. This is the pruning that makes hundreds of
+#: hourly series fast; ``--model`` still runs any model on any series.
+FAST_CANDIDATES = ("snaive", "dhr", "hses", "htheta")
+FAST_LOG_CANDIDATES = ("dhr", "hses", "htheta")
+LONG_SEASON = 24
 
 
 def candidate_model(name: str) -> Forecaster:
@@ -175,6 +183,35 @@ def ensemble_backtest(parts: Sequence[Backtest]) -> Backtest:
                     sum(p.seconds for p in parts))
 
 
+def auto_candidates(y: pd.Series, season_lengths: Sequence[int]) -> tuple[str, ...]:
+    """The models ``auto`` backtests on ``y``, pruned by its seasons before anything is fitted.
+
+    A season longer than :data:`LONG_SEASON` steps selects the harmonic family
+    (:data:`FAST_CANDIDATES`); otherwise seasonal naive, ETS, ARIMA, Theta and MSTL. The
+    ``+log1p`` variants join for non-negative, non-constant series.
+    """
+    values = y.to_numpy(dtype=float)
+    log = bool((values >= 0).all()) and np.ptp(values) > 0
+    if max(season_lengths, default=1) > LONG_SEASON:
+        return FAST_CANDIDATES + (tuple(f"{c}+log1p" for c in FAST_LOG_CANDIDATES) if log
+                                  else ())
+    candidates = AUTO_CANDIDATES + (("mstl",) if season_lengths else ())
+    if log:
+        candidates += tuple(f"{c}+log1p" for c in LOG_CANDIDATES if c != "mstl" or season_lengths)
+    return candidates
+
+
+def stationary_candidates(season_lengths: Sequence[int], nonnegative: bool) -> tuple[str, ...]:
+    """The bounded-spread models ``auto`` keeps for a stationary series past the backtest.
+
+    ``arma`` (Fourier seasonality with ARMA errors, a statsmodels fit) in general; with a
+    season longer than :data:`LONG_SEASON` the harmonic regression with AR errors (``dhr``),
+    the same kind of model at a fraction of the cost.
+    """
+    names = ("dhr",) if max(season_lengths, default=1) > LONG_SEASON else STATIONARY_CANDIDATES
+    return names + (tuple(f"{c}+log1p" for c in names) if nonnegative else ())
+
+
 def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origins: int = 4,
            candidates: Sequence[str] | None = None, ensemble_size: int = 3
            ) -> tuple[str, dict[str, Backtest], dict[str, Forecaster]]:
@@ -189,10 +226,7 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
     from smsim.forecast.models.registry import Ensemble
 
     if candidates is None:
-        candidates = AUTO_CANDIDATES + (("mstl",) if season_lengths else ())
-        if bool((y >= 0).all()) and np.ptp(y.to_numpy()) > 0:
-            candidates += tuple(f"{c}+log1p" for c in LOG_CANDIDATES
-                                if c != "mstl" or season_lengths)
+        candidates = auto_candidates(y, season_lengths)
     results: dict[str, Backtest] = {}
     fitted: dict[str, Forecaster] = {}
     for name in candidates:

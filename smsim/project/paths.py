@@ -64,7 +64,9 @@ def draw_paths(hist: History, start: pd.Timestamp, hours: int, n_paths: int, see
     y = hist.hourly.rename(hist.endpoint)
     fitted = forecast_series(y, total, levels=(80, 95), model=model, nonnegative=True,
                              unique_id=hist.endpoint)
-    paths = sample_paths(y, total, n_paths, seed, fitted.model, nonnegative=True)
+    # the same choice as the forecast's (selection is deterministic); the chosen name itself
+    # may be a transform or an ensemble of fitted members, which no name alone rebuilds
+    paths = sample_paths(y, total, n_paths, seed, model, nonnegative=True)
     return EndpointPaths(hist, paths[:, gap:], fitted.model, fitted)
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from smsim.forecast.models.arima import ARIMA, ARMA
 from smsim.forecast.models.base import Forecaster, fake_date
 from smsim.forecast.models.ets import ETS
+from smsim.forecast.models.harmonic import HarmonicAR, HarmonicSES, HarmonicTheta
 from smsim.forecast.models.mstl import MSTL
 from smsim.forecast.models.naive import SeasonalNaive
 from smsim.forecast.models.theta import Theta
@@ -92,13 +93,14 @@ class Ensemble(Forecaster):
 
 
 MODELS: dict[str, type[Forecaster]] = {
-    cls.name: cls for cls in (SeasonalNaive, ETS, ARIMA, ARMA, Theta, MSTL, Ensemble)
+    cls.name: cls for cls in (SeasonalNaive, ETS, ARIMA, ARMA, Theta, MSTL, HarmonicAR,
+                              HarmonicSES, HarmonicTheta, Ensemble)
 }
 
 
 def make_model(name: str, **kwargs) -> Forecaster:
     """A fresh model by name (``snaive``, ``ets``, ``arima``, ``arma``, ``theta``, ``mstl``,
-    ``ensemble``)."""
+    ``dhr``, ``hses``, ``ensemble``)."""
     try:
         return MODELS[name](**kwargs)
     except KeyError:
