@@ -140,8 +140,9 @@ def test_auto_prunes_to_the_harmonic_family_for_long_seasons():
     short = auto_candidates(monthly, (12,))
     assert {"ets", "arima", "theta", "mstl", "ets+log1p"} <= set(short)
     assert "dhr" not in short
-    assert stationary_candidates((24, 168), True) == ("dhr", "dhr+log1p")
-    assert stationary_candidates((7,), False) == ("arma",)
+    assert stationary_candidates((24, 168), True, 48) == ("dhr", "dhr+log1p")
+    assert stationary_candidates((24, 168), False, 8760) == ("arma",)  # a commitment's year
+    assert stationary_candidates((7,), False, 30) == ("arma",)
 
 
 def test_theta_drift_is_half_the_slope_and_follows_hyndman_billah():

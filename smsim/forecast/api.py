@@ -172,7 +172,7 @@ def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
         stationarity = long_horizon_stationarity(y, horizon, seasons, n_origins)
         only = None
         if stationarity is not None and stationarity.stationary:
-            only = stationary_candidates(seasons, nonneg)
+            only = stationary_candidates(seasons, nonneg, horizon)
         name, results, models = select(y, horizon, seasons, n_origins=n_origins, candidates=only)
         bt, fitted = results[name], models[name]
         candidates = {k: b.mase for k, b in results.items()}
