@@ -25,7 +25,7 @@ MODELS = {
     "pruned": (0.80, {"kind": "lognormal", "median_s": 0.04, "p99_s": 0.1}),
 }
 SPACE = {"models": list(MODELS), "instance_types": ["ml.g4dn.xlarge"],
-         "instance_count": {"min": 1, "max": 6}, "sla": "p99<=250ms", "fidelity": "fluid"}
+         "instance_count": {"min": 1, "max": 8}, "sla": "p99<=400ms", "fidelity": "fluid"}
 
 
 def scenario(seed: int = 1, rate: float = 40.0, qualities: bool = True) -> Scenario:
@@ -121,7 +121,7 @@ def test_derived_from_must_name_a_model(tmp_path):
 def test_space_product_is_what_the_brute_force_covers():
     sc = scenario()
     space = build_space(sc, resolve_spec(sc, SPACE), catalog_for(sc))
-    assert len(space) == len(list(itertools.product(MODELS, SPACE["instance_types"], range(1, 7))))
+    assert len(space) == len(list(itertools.product(MODELS, SPACE["instance_types"], range(1, 9))))
 
 
 def test_cli_min_quality_and_frontier_csv(tmp_path):
@@ -131,7 +131,7 @@ def test_cli_min_quality_and_frontier_csv(tmp_path):
           "models": [{"name": n, "quality": q, "latency": {"*": p}} for n, (q, p) in MODELS.items()],
           "endpoints": [{"kind": "realtime", "name": "ep", "model": "int8", "instance_type": "ml.g4dn.xlarge",
                          "workload": {"kind": "poisson", "rate_per_s": 30.0}}],
-          "optimize": {"models": ["int8", "distilled", "pruned"], "instance_count": {"min": 1, "max": 4},
+          "optimize": {"models": ["int8", "distilled", "pruned"], "instance_count": {"min": 1, "max": 8},
                        "fidelity": "fluid"}}
     import yaml
 
