@@ -133,9 +133,10 @@ def test_fixed_copies_keep_the_form_and_refit_the_coefficients():
 
 def test_auto_prunes_to_the_harmonic_family_for_long_seasons():
     hourly = _hourly(np.arange(400.0))
-    assert auto_candidates(hourly, (24, 168)) == (
+    assert auto_candidates(hourly, (24, 168), 48) == (
         "snaive", "dhr", "hses", "htheta", "dhr+log1p", "hses+log1p", "htheta+log1p")
-    assert "dhr+log1p" not in auto_candidates(hourly - 1000, (24, 168))  # negative values
+    assert "ets" in auto_candidates(hourly, (24, 168), 8760)  # a commitment's year: the full set
+    assert "dhr+log1p" not in auto_candidates(hourly - 1000, (24, 168), 48)  # negative values
     monthly = pd.Series(np.arange(60.0), index=pd.date_range("2020-01-01", periods=60, freq="MS"))
     short = auto_candidates(monthly, (12,))
     assert {"ets", "arima", "theta", "mstl", "ets+log1p"} <= set(short)

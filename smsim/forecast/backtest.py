@@ -183,16 +183,22 @@ def ensemble_backtest(parts: Sequence[Backtest]) -> Backtest:
                     sum(p.seconds for p in parts))
 
 
-def auto_candidates(y: pd.Series, season_lengths: Sequence[int]) -> tuple[str, ...]:
+def auto_candidates(y: pd.Series, season_lengths: Sequence[int],
+                    horizon: int | None = None) -> tuple[str, ...]:
     """The models ``auto`` backtests on ``y``, pruned by its seasons before anything is fitted.
 
-    A season longer than :data:`LONG_SEASON` steps selects the harmonic family
-    (:data:`FAST_CANDIDATES`); otherwise seasonal naive, ETS, ARIMA, Theta and MSTL. The
+    A season longer than :data:`LONG_SEASON` steps and a horizon of at most two of those seasons
+    (two weeks of hours: capacity and traffic forecasts) select the harmonic family
+    (:data:`FAST_CANDIDATES`). Otherwise, and for longer horizons (a projection's months, a
+    commitment's year), seasonal naive, ETS, ARIMA, Theta and MSTL: the harmonic models treat
+    their seasonal coefficients and a slowly smoothed level as known, so their spread months
+    ahead is too narrow, and one series forecast far ahead is worth the slower fits. The
     ``+log1p`` variants join for non-negative, non-constant series.
     """
     values = y.to_numpy(dtype=float)
     log = bool((values >= 0).all()) and np.ptp(values) > 0
-    if max(season_lengths, default=1) > LONG_SEASON:
+    longest = max(season_lengths, default=1)
+    if longest > LONG_SEASON and (horizon is None or horizon <= 2 * longest):
         return FAST_CANDIDATES + (tuple(f"{c}+log1p" for c in FAST_LOG_CANDIDATES) if log
                                   else ())
     candidates = AUTO_CANDIDATES + (("mstl",) if season_lengths else ())
@@ -232,7 +238,7 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
     from smsim.forecast.models.registry import Ensemble
 
     if candidates is None:
-        candidates = auto_candidates(y, season_lengths)
+        candidates = auto_candidates(y, season_lengths, horizon)
     results: dict[str, Backtest] = {}
     fitted: dict[str, Forecaster] = {}
     for name in candidates:
