@@ -28,6 +28,19 @@ from statsmodels.tsa.seasonal import STL
 
 PERIOD = {"D": 7, "h": 24}
 WINDOW = {"D": 28, "h": 72}
+REFIT = {"D": 1, "h": 6}
+#: in-sample residuals understate a forecast's error; until enough out-of-sample errors exist
+#: the in-sample spread is widened by this factor
+INFLATION = 1.5
+
+
+def _error_scale(errors: np.ndarray) -> float:
+    """Spread of past forecast errors: the normal-consistent MAD, or the upper tail's, whichever
+    is wider (``q90 - median`` over the normal's 1.2816): bursty spend has a heavy upper tail
+    that the MAD alone does not see."""
+    centre = np.median(errors)
+    mad = float(median_abs_deviation(errors, scale="normal"))
+    return max(mad, float(np.quantile(errors, 0.9) - centre) / 1.2816)
 
 
 @dataclass(frozen=True)
@@ -42,32 +55,52 @@ class Episode:
         return self.actual_usd - self.expected_usd
 
 
+def _baseline(hist: np.ndarray, first: int, period: int, seasonal: int, trend: int
+              ) -> tuple[float, np.ndarray, float]:
+    """``(level, profile, in-sample spread)`` of the history ``hist`` whose first step is
+    ``first``: ``profile[k]`` is the median seasonal value of steps ``a`` with ``a % period == k``."""
+    if np.ptp(hist) == 0.0:
+        return float(hist[-1]), np.zeros(period), 0.0
+    fit = STL(hist, period=period, seasonal=seasonal, trend=trend, robust=True).fit()
+    phase = (first + np.arange(len(hist))) % period
+    profile = np.array([np.median(fit.seasonal[phase == k]) for k in range(period)])
+    return (float(np.mean(fit.trend[-period:])), profile,
+            float(median_abs_deviation(fit.resid, scale="normal")))
+
+
 def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: float = 4.0,
                         floor_frac: float = 0.02, adapt_steps: int | None = None,
-                        seasonal: int = 7, trend: int | None = None
+                        seasonal: int = 7, trend: int | None = None, refit_steps: int = 1,
+                        min_window: int | None = None
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per step: expected spend, spread and the anomaly flag (NaN / False before the warm-up)."""
     values = np.asarray(values, dtype=float)
-    trend = trend or (2 * window + 1)
     n = len(values)
     adapt = adapt_steps if adapt_steps is not None else period
+    min_window = min_window or window
     clean = values.copy()
     expected = np.full(n, np.nan)
     spread = np.full(n, np.nan)
+    errors = np.full(n, np.nan)  # out-of-sample errors of the steps judged normal
     flags = np.zeros(n, dtype=bool)
     run = low_run = 0
-    for t in range(window, n):
-        hist = clean[t - window:t]
-        level = float(np.median(np.abs(hist)))
-        if np.ptp(hist) == 0.0:
-            exp, resid = float(hist[-1]), np.zeros(1)
-        else:
-            fit = STL(hist, period=period, seasonal=seasonal, trend=trend, robust=True).fit()
-            # the phase's seasonal value: the median over the window's cycles (robust to one odd cycle)
-            exp = float(np.mean(fit.trend[-period:]) + np.median(fit.seasonal[window - period::-period]))
-            resid = fit.resid
+    fitted_at = -refit_steps
+    for t in range(min_window, n):
+        if t - fitted_at >= refit_steps:
+            lo = max(0, t - window)
+            hist = clean[lo:t]
+            level, profile, in_sample = _baseline(hist, lo, period, seasonal, trend or (2 * window + 1))
+            scale_floor = floor_frac * float(np.median(np.abs(hist)))
+            fitted_at = t
+        past = errors[max(0, t - window):t]
+        past = past[~np.isnan(past)]
+        exp, s = level + profile[t % period], in_sample * INFLATION
+        if len(past) >= period:
+            # how far off the forecasts really were: the bias is corrected, the spread is theirs
+            exp += float(np.median(past))
+            s = _error_scale(past)
         exp = max(exp, 0.0)
-        s = max(float(median_abs_deviation(resid, scale="normal")), floor_frac * level, 1e-6)
+        s = max(s, scale_floor, 1e-6)
         expected[t], spread[t] = exp, s
         deviation = values[t] - exp
         if deviation > z * s:
@@ -79,6 +112,8 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
             else:  # a lasting change: accept the new level
                 clean[t - adapt:t + 1] = values[t - adapt:t + 1]
                 flags[t] = False
+                errors[t - adapt:t + 1] = np.nan
+                fitted_at = -refit_steps  # refit on the new level
         elif deviation < -z * s:  # an unusually quiet step is no anomaly, nor a baseline
             run = 0
             low_run += 1
@@ -86,8 +121,11 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
                 clean[t] = exp
             else:
                 clean[t - adapt:t + 1] = values[t - adapt:t + 1]
+                errors[t - adapt:t + 1] = np.nan
+                fitted_at = -refit_steps
         else:
             run = low_run = 0
+            errors[t] = deviation
     return expected, spread, flags
 
 
@@ -110,7 +148,8 @@ def detect(values: np.ndarray, freq: str = "D", *, z: float = 4.0, window: int |
     """Anomalies of one series of daily (``freq="D"``) or hourly (``"h"``) spend."""
     period = PERIOD[freq]
     window = window or WINDOW[freq]
-    expected, _, flags = expected_and_spread(values, period=period, window=window, z=z, adapt_steps=adapt_steps)
+    expected, _, flags = expected_and_spread(values, period=period, window=window, z=z, adapt_steps=adapt_steps,
+                                             refit_steps=REFIT[freq])
     return episodes(np.asarray(values, float), expected, flags)
 
 
