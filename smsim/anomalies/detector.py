@@ -29,6 +29,7 @@ from statsmodels.tsa.seasonal import STL
 PERIOD = {"D": 7, "h": 24}
 WINDOW = {"D": 28, "h": 72}
 REFIT = {"D": 1, "h": 6}
+HORIZONS = {"D": (1, 3), "h": (1, 6, 24)}
 #: in-sample residuals understate a forecast's error; until enough out-of-sample errors exist
 #: the in-sample spread is widened by this factor
 INFLATION = 1.5
@@ -68,42 +69,61 @@ def _baseline(hist: np.ndarray, first: int, period: int, seasonal: int, trend: i
             float(median_abs_deviation(fit.resid, scale="normal")))
 
 
+def _sums(x: np.ndarray, k: int) -> np.ndarray:
+    """Sums of ``k`` consecutive values (NaN where one is NaN)."""
+    return x if k == 1 else np.convolve(x, np.ones(k), mode="valid")
+
+
 def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: float = 4.0,
                         floor_frac: float = 0.02, adapt_steps: int | None = None,
                         seasonal: int = 7, trend: int | None = None, refit_steps: int = 1,
-                        min_window: int | None = None
+                        horizons: tuple[int, ...] = (1,), error_window: int | None = None
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per step: expected spend, spread and the anomaly flag (NaN / False before the warm-up)."""
+    """Per step: expected spend, spread and the anomaly flag (NaN / False before the warm-up).
+
+    A step is also flagged when its excess over expected summed with that of the previous
+    ``k - 1`` normal steps, for a ``k`` in ``horizons``, exceeds ``z`` spreads of such ``k``-step
+    sums of past errors: a moderate lasting rise is evidence that accumulates."""
     values = np.asarray(values, dtype=float)
     n = len(values)
     adapt = adapt_steps if adapt_steps is not None else period
-    min_window = min_window or window
+    error_window = error_window or 2 * window
     clean = values.copy()
     expected = np.full(n, np.nan)
     spread = np.full(n, np.nan)
     errors = np.full(n, np.nan)  # out-of-sample errors of the steps judged normal
+    excess = np.zeros(n)  # the same, 0 where a step was anomalous (its excess no longer counts)
     flags = np.zeros(n, dtype=bool)
     run = low_run = 0
     fitted_at = -refit_steps
-    for t in range(min_window, n):
+    for t in range(window, n):
         if t - fitted_at >= refit_steps:
             lo = max(0, t - window)
             hist = clean[lo:t]
             level, profile, in_sample = _baseline(hist, lo, period, seasonal, trend or (2 * window + 1))
-            scale_floor = floor_frac * float(np.median(np.abs(hist)))
+            scale_floor = max(floor_frac * float(np.median(np.abs(hist))), 1e-6)
             fitted_at = t
-        past = errors[max(0, t - window):t]
-        past = past[~np.isnan(past)]
+        past = errors[max(0, t - error_window):t]
+        known = past[~np.isnan(past)]
         exp, s = level + profile[t % period], in_sample * INFLATION
-        if len(past) >= period:
-            # how far off the forecasts really were: the bias is corrected, the spread is theirs
-            exp += float(np.median(past))
-            s = _error_scale(past)
+        if len(known) >= period:
+            # how far off the forecasts really were: their bias is corrected, the spread is theirs
+            exp += float(np.median(known))
+            s = _error_scale(known)
         exp = max(exp, 0.0)
-        s = max(s, scale_floor, 1e-6)
+        s = max(s, scale_floor)
         expected[t], spread[t] = exp, s
         deviation = values[t] - exp
-        if deviation > z * s:
+        anomalous = deviation > z * s
+        for k in horizons:
+            if anomalous or k == 1 or t - k < window:
+                continue
+            sums = _sums(past, k)
+            sums = sums[~np.isnan(sums)]
+            if len(sums) >= period:
+                total = deviation + excess[t - k + 1:t].sum()
+                anomalous = total - float(np.median(sums)) > z * max(_error_scale(sums), scale_floor * np.sqrt(k))
+        if anomalous:
             flags[t] = True
             run += 1
             low_run = 0
@@ -125,7 +145,7 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
                 fitted_at = -refit_steps
         else:
             run = low_run = 0
-            errors[t] = deviation
+            errors[t] = excess[t] = deviation
     return expected, spread, flags
 
 
@@ -149,15 +169,16 @@ def detect(values: np.ndarray, freq: str = "D", *, z: float = 4.0, window: int |
     period = PERIOD[freq]
     window = window or WINDOW[freq]
     expected, _, flags = expected_and_spread(values, period=period, window=window, z=z, adapt_steps=adapt_steps,
-                                             refit_steps=REFIT[freq])
+                                             refit_steps=REFIT[freq], horizons=HORIZONS[freq])
     return episodes(np.asarray(values, float), expected, flags)
 
 
-def day_over_day(values: np.ndarray, *, threshold: float = 0.2) -> list[Episode]:
-    """The plain rule to compare against: a step whose spend exceeds the previous step's by more
-    than ``threshold`` (20 %) is anomalous; expected spend = the previous step's."""
+def day_over_day(values: np.ndarray, *, threshold: float = 0.2, lag: int = 1) -> list[Episode]:
+    """The plain rule to compare against: a step whose spend exceeds that of ``lag`` steps earlier
+    (the previous day: 1 for daily spend, 24 for hourly) by more than ``threshold`` (20 %) is
+    anomalous; expected spend = that earlier step's."""
     v = np.asarray(values, dtype=float)
-    prev = np.concatenate([[np.nan], v[:-1]])
+    prev = np.concatenate([np.full(lag, np.nan), v[:-lag]])
     with np.errstate(divide="ignore", invalid="ignore"):
         flags = np.where(prev > 0, (v - prev) / prev > threshold, v > 0) & ~np.isnan(prev)
     return episodes(v, np.nan_to_num(prev), flags)
