@@ -1,209 +1,258 @@
 """Cost anomaly detection against known anomalies, beside a day-over-day > 20 % rule.
 
-Spend series (daily, per resource):
+Spend series (see ``benchmarks/anomaly_series.py`` for how each is made):
 
-* simulated: ``scenarios/quickstart.yaml`` run for ``--days`` days on the fluid tier (a chat
-  endpoint with a daily and weekly cycle, nightly spot fine-tuning, notebooks on working hours,
-  a weekly batch job, S3, egress), one run per ``--seeds`` seed, spend per ``smsim:resource`` tag;
-* real (when ``shared/data`` beside the checkout is present): the Philly virtual clusters' job
-  arrivals (Gavel's trace) as GPUs requested per day for the five busiest clusters, and the
-  Alibaba GPU cluster's (openb, FGD ATC'23) latency-sensitive and best-effort pods as GPU-hours
-  per day, both priced at 1 USD per GPU-hour (the shape of spend, not SageMaker prices).
+* simulated: ``scenarios/quickstart.yaml`` run by smsim for ``--days`` days (fluid tier), one run
+  per ``--seeds`` seed, daily spend per resource;
+* real, when ``shared/data`` beside the checkout is present: the Philly VCs' training spend
+  (real arrivals and GPU counts, real runtime distribution; one pairing per seed), daily per VC;
+  the openb cluster's running GPU spend, hourly per QoS class; the Alibaba LoRA service's
+  real requests replayed through an autoscaled smsim endpoint (one run per seed), hourly.
 
-Into each series set, each trial injects ``--per-trial`` anomalies at random days after the
-detector's warm-up, on random resources, of ``--min-size`` to ``--max-size`` of the mean daily
-total spend: a one-day spike, a lasting level shift, a runaway autoscaled endpoint (ramping to its
-size over three days, five days long), a notebook left running (flat extra spend, 3-6 days) and a
-training job stuck retrying (2-4 days). Both detectors get the same monitor (per resource) and
-the same minimum impact (``--min-impact`` of the mean daily total, half the smallest anomaly).
-A detection is a true positive when it is on the injected resource and starts within the
-anomaly's days; precision = true detections / detections, recall = anomalies detected /
-anomalies injected; delay = days from the anomaly's start to the end of the first detected day.
+Each trial injects ``--per-trial`` anomalies into a copy of a series set, after the detectors'
+warm-up (28 days, 72 hours), on random series, each adding ``--min-size`` to ``--max-size`` of
+the set's mean total spend per step (so 10-50 % of a day's spend per day it lasts): a spike (1
+day; 1-3 hours holding that much of a day's spend), a lasting level shift, a runaway autoscaled
+endpoint (ramping to its size over 3 days / 6 hours, lasting 5 days / 36 hours), a notebook left
+running (3-6 days; 24-72 hours) and a training job stuck retrying (2-4 days; 24-48 hours). Every
+rule gets the same monitor (per series) and the same minimum impact (``--min-impact`` of the
+mean total daily spend). The plain rule compares each step with the same step a day earlier
+(the previous day; the same hour of the previous day). A detection is true when it is on the
+injected series and starts within the anomaly's first period (7 days; 24 hours); else it is a
+false alarm. Real series have unlabelled events of their own (a 32-GPU job starting is a real
+jump in spend), so each rule also runs on the clean series (``alarms on clean series``, once
+per seed): false alarms that start within one step of such an alarm are counted in ``on
+clean``, and ``precision*`` leaves them out. Delay = steps from the anomaly's start to the end
+of the first detected step.
+
+``--baseline-rev REV`` adds the detector as it was at git revision REV (read with ``git show``),
+so before and after are measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 # shared/data beside the checkout (or beside the folder of worktrees it sits in)
 DATA = next((p for p in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data") if p.is_dir()),
             ROOT.parent / "shared" / "data")
 
-from smsim.anomalies.detector import WINDOW, day_over_day, detect  # noqa: E402
+import anomaly_series  # noqa: E402
+
+from smsim.anomalies.detector import day_over_day, detect  # noqa: E402
 
 KINDS = ("spike", "level_shift", "runaway_endpoint", "notebook_left_running", "training_stuck_retrying")
+WARMUP = {"D": 28, "h": 72}
+PERIOD = {"D": 7, "h": 24}
 
 
-def simulated(days: int, seed: int) -> pd.DataFrame:
-    import tempfile
-
-    from smsim import api
-    from smsim.anomalies.spend import series_by, spend_cube
-
-    d = yaml.safe_load((ROOT / "scenarios" / "quickstart.yaml").read_text())
-    d["horizon"]["duration_s"] = f"{days}d"
-    d["seed"] = seed
-    d["fidelity"] = "fluid"
-    d.pop("budgets", None)
-    for ep in d["endpoints"]:
-        ep.pop("fidelity", None)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "scenario.yaml"
-        path.write_text(yaml.safe_dump(d))
-        result = api.run_scenario(path)
-    cube = spend_cube(result.ledger, start=result.scenario.horizon.start,
-                      end=pd.Timestamp(result.scenario.horizon.start) + pd.Timedelta(days=days))
-    return series_by(cube, "tag:smsim:resource")
+def baseline_detector(rev: str):
+    """``detect`` of ``smsim/anomalies/detector.py`` at git revision ``rev``."""
+    source = subprocess.run(["git", "show", f"{rev}:smsim/anomalies/detector.py"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout
+    module = types.ModuleType(f"detector_{rev}")
+    sys.modules[module.__name__] = module
+    exec(compile(source, f"detector@{rev}", "exec"), module.__dict__)  # noqa: S102 - our own history
+    return module.detect
 
 
-def philly() -> pd.DataFrame:
-    jobs = pd.read_csv(DATA / "gavel-philly-vc-arrivals" / "philly_vc_jobs_seed0.csv")
-    jobs["day"] = (jobs["arrival_time_s"] // 86400).astype(int)
-    busiest = jobs["vc"].value_counts().index[:5]
-    wide = jobs[jobs["vc"].isin(busiest)].pivot_table(index="day", columns="vc", values="num_gpus", aggfunc="sum")
-    return wide.reindex(range(int(jobs["day"].max()) + 1), fill_value=0).fillna(0.0).astype(float)
+def _length(kind: str, freq: str, rng: np.random.Generator, steps: int) -> int:
+    if kind == "level_shift":
+        return steps
+    if freq == "D":
+        return {"spike": 1, "runaway_endpoint": 5, "notebook_left_running": int(rng.integers(3, 7)),
+                "training_stuck_retrying": int(rng.integers(2, 5))}[kind]
+    return {"spike": int(rng.integers(1, 4)), "runaway_endpoint": 36, "notebook_left_running": int(rng.integers(24, 73)),
+            "training_stuck_retrying": int(rng.integers(24, 49))}[kind]
 
 
-def alibaba() -> pd.DataFrame:
-    pods = pd.read_csv(DATA / "alibaba-gpu-v2023-openb" / "openb_pod_list_default.csv")
-    gpus = pods["num_gpu"] * np.where(pods["gpu_milli"] > 0, pods["gpu_milli"] / 1000.0, 1.0)
-    n_days = int(pods["deletion_time"].max() // 86400) + 1
-    out = {}
-    for qos in ("LS", "BE"):
-        sel = (pods["qos"] == qos).to_numpy()
-        c, e, g = pods["creation_time"].to_numpy()[sel], pods["deletion_time"].to_numpy()[sel], gpus.to_numpy()[sel]
-        out[qos] = [float((np.clip(np.minimum(e, (d + 1) * 86400) - np.maximum(c, d * 86400), 0, None) * g).sum() / 3600)
-                    for d in range(n_days)]
-    return pd.DataFrame(out)
-
-
-def inject(base: pd.DataFrame, rng: np.random.Generator, n: int, min_size: float, max_size: float):
-    """``(series, truth)``: a copy of ``base`` with ``n`` anomalies added; truth rows are
-    ``(kind, resource, start, end)`` with ``end`` the last day the anomaly may be detected."""
-    data = base.to_numpy(float).copy()
-    days, _ = data.shape
+def inject(base: np.ndarray, freq: str, rng: np.random.Generator, n: int, min_size: float, max_size: float):
+    """``(series, truth)``: ``base`` with ``n`` anomalies added; truth rows are ``(kind, series,
+    start, last, size)`` with ``last`` the last step a detection may start on."""
+    data = base.copy()
+    steps = data.shape[0]
     total = data.sum(axis=1).mean()
+    period = PERIOD[freq]
     active = [j for j in range(data.shape[1]) if data[:, j].mean() > 0.01 * total]
     truth = []
-    free = np.ones(days, bool)
-    free[: WINDOW["D"] + 1] = False
+    free = np.ones(steps, bool)
+    free[: WARMUP[freq] + 1] = False
     for _ in range(n):
         kind = KINDS[rng.integers(len(KINDS))]
-        length = {"spike": 1, "level_shift": days, "runaway_endpoint": 5,
-                  "notebook_left_running": int(rng.integers(3, 7)), "training_stuck_retrying": int(rng.integers(2, 5))}[kind]
-        starts = [d for d in range(days - 2) if free[d:min(d + min(length, 7) + 7, days)].all()]
+        length = _length(kind, freq, rng, steps)
+        starts = [d for d in range(steps - 2) if free[d:min(d + min(length, period) + period, steps)].all()]
         if not starts:
             break
         d = int(rng.choice(starts))
         j = int(rng.choice(active))
-        size = rng.uniform(min_size, max_size) * total
-        end = min(d + length, days)
-        if kind == "runaway_endpoint":
-            extra = size * np.minimum(1.0, (np.arange(end - d) + 1) / 3.0)
-        else:
-            extra = np.full(end - d, size)
-        data[d:end, j] += extra
-        last = min(d + min(length, 7), days) - 1
-        free[max(d - 7, 0): min(last + 8, days)] = False
-        truth.append((kind, j, d, last))
+        frac = rng.uniform(min_size, max_size)
+        end = min(d + length, steps)
+        ramp = 3 if freq == "D" else 6
+        shape = np.minimum(1.0, (np.arange(end - d) + 1) / ramp) if kind == "runaway_endpoint" else np.ones(end - d)
+        if kind == "spike":  # a day's worth of the extra spend within the spike's steps
+            shape = shape * period / len(shape) if freq == "h" else shape
+        data[d:end, j] += frac * total * shape
+        last = min(d + min(length, period), steps) - 1
+        free[max(d - period, 0): min(last + period + 1, steps)] = False
+        truth.append((kind, j, d, last, frac))
     return data, truth
 
 
-def score(detections: list[tuple[int, int]], truth: list[tuple]) -> tuple[int, int, list[int], dict]:
-    """``(true_detections, false_detections, delays, found per kind)``."""
-    found = {}
-    delays = []
-    tp = fp = 0
-    hit = set()
-    for j, start in detections:
-        match = [i for i, (_, tj, s, e) in enumerate(truth) if tj == j and s <= start <= e]
-        if match:
-            tp += 1
-            i = match[0]
-            if i not in hit:
-                hit.add(i)
-                delays.append(start - truth[i][2] + 1)
-        else:
-            fp += 1
-    for i, (kind, *_rest) in enumerate(truth):
-        k = found.setdefault(kind, [0, 0])
-        k[0] += i in hit
-        k[1] += 1
-    return tp, fp, delays, found
+BANDS = ((0.10, 0.20), (0.20, 0.35), (0.35, 1.0))
 
 
-def evaluate(name: str, base: pd.DataFrame, trials: int, per_trial: int, min_size: float, max_size: float,
-             min_impact: float, seed: int) -> None:
+class Tally:
+    def __init__(self) -> None:
+        self.tp = self.fp = self.background = self.clean = 0
+        self.delays: list[int] = []
+        self.kinds: dict[str, list[int]] = {}
+        self.bands = [[0, 0] for _ in BANDS]
+
+    def add(self, detections, clean_alarms, truth) -> None:
+        hit = set()
+        for j, start in detections:
+            match = [i for i, (_, tj, s, e, _f) in enumerate(truth) if tj == j and s <= start <= e]
+            if match:
+                self.tp += 1
+                if match[0] not in hit:
+                    hit.add(match[0])
+                    self.delays.append(start - truth[match[0]][2] + 1)
+            elif any(cj == j and cs - 1 <= start <= ce + 1 for cj, cs, ce in clean_alarms):
+                self.background += 1
+            else:
+                self.fp += 1
+        for i, (kind, _j, _s, _e, frac) in enumerate(truth):
+            k = self.kinds.setdefault(kind, [0, 0])
+            k[0] += i in hit
+            k[1] += 1
+            b = next(b for b, (lo, hi) in enumerate(BANDS) if frac < hi)
+            self.bands[b][0] += i in hit
+            self.bands[b][1] += 1
+
+    @property
+    def n_truth(self) -> int:
+        return sum(n for _, n in self.kinds.values())
+
+    def precision(self, strict: bool = True) -> float:
+        fp = self.fp + (self.background if strict else 0)
+        return self.tp / (self.tp + fp) if self.tp + fp else float("nan")
+
+    def recall(self) -> float:
+        return sum(h for h, _ in self.kinds.values()) / self.n_truth if self.n_truth else float("nan")
+
+
+def evaluate(base: pd.DataFrame, freq: str, rules: dict, trials: int, per_trial: int, min_size: float,
+             max_size: float, min_impact: float, seed: int) -> dict[str, Tally]:
     rng = np.random.default_rng(seed)
-    total = base.to_numpy(float).sum(axis=1).mean()
-    floor = min_impact * total
-    results = {"detector": [0, 0, [], {}], "day-over-day > 20%": [0, 0, [], {}]}
-    n_truth = 0
-    t0 = time.perf_counter()
+    values = base.to_numpy(float)
+    floor = min_impact * values.sum(axis=1).mean() * (24 if freq == "h" else 1)
+
+    def run(fn, data):
+        return [(j, ep.start, ep.end) for j in range(data.shape[1]) for ep in fn(data[:, j])
+                if ep.impact_usd >= floor]
+
+    tallies = {label: Tally() for label in rules}
+    clean = {label: run(fn, values) for label, fn in rules.items()}
+    for label in rules:
+        tallies[label].clean = len(clean[label])
     for _ in range(trials):
-        data, truth = inject(base, rng, per_trial, min_size, max_size)
-        n_truth += len(truth)
-        for label, fn in (("detector", lambda v: detect(v, "D")), ("day-over-day > 20%", day_over_day)):
-            dets = [(j, ep.start) for j in range(data.shape[1]) for ep in fn(data[:, j]) if ep.impact_usd >= floor]
-            tp, fp, delays, found = score(dets, truth)
-            r = results[label]
-            r[0] += tp
-            r[1] += fp
-            r[2] += delays
-            for kind, (h, n) in found.items():
-                k = r[3].setdefault(kind, [0, 0])
-                k[0] += h
-                k[1] += n
-    secs = time.perf_counter() - t0
-    print(f"\n{name}: {base.shape[1]} series x {base.shape[0]} days, mean daily total {total:,.2f} USD; "
-          f"{trials} trials, {n_truth} anomalies of {min_size:.0%}-{max_size:.0%} of daily spend; "
-          f"min impact {floor:,.2f} USD ({secs:.1f} s)")
-    print(f"  {'rule':<20} {'precision':>9} {'recall':>7} {'false alarms':>12} {'delay (days) mean/max':>22}  recall by kind")
-    for label, (tp, fp, delays, found) in results.items():
-        precision = tp / (tp + fp) if tp + fp else float("nan")
-        recall = sum(h for h, _ in found.values()) / n_truth if n_truth else float("nan")
-        by_kind = ", ".join(f"{k} {h}/{n}" for k, (h, n) in sorted(found.items()))
-        delay = f"{np.mean(delays):.2f}/{max(delays)}" if delays else "-"
-        print(f"  {label:<20} {precision:>9.3f} {recall:>7.3f} {fp:>12d} {delay:>22}  {by_kind}")
+        data, truth = inject(values, freq, rng, per_trial, min_size, max_size)
+        for label, fn in rules.items():
+            tallies[label].add([(j, start) for j, start, _ in run(fn, data)], clean[label], truth)
+    return tallies
+
+
+def print_tallies(title: str, tallies: dict[str, Tally], unit: str) -> None:
+    print(f"\n{title}")
+    print(f"  {'rule':<22} {'precision':>9} {'precision*':>10} {'recall':>7} {'false alarms':>12} {'on clean':>8} "
+          f"{'alarms on clean series':>22} {'delay mean/max':>15}  recall by size (10-20/20-35/35-50 %)")
+    for label, t in tallies.items():
+        delay = f"{np.mean(t.delays):.2f}/{max(t.delays)} {unit}" if t.delays else "-"
+        bands = " / ".join(f"{h}/{n}" for h, n in t.bands)
+        print(f"  {label:<22} {t.precision():>9.3f} {t.precision(False):>10.3f} {t.recall():>7.3f} "
+              f"{t.fp + t.background:>12d} {t.background:>8d} {t.clean:>22d} {delay:>15}  {bands}")
+
+
+def series_sets(args) -> list[tuple[str, str, object]]:
+    """``(name, freq, loader(seed))`` of every set asked for."""
+    sets = []
+    if "simulated" in args.sets:
+        sets.append((f"simulated quickstart ({args.days} days, per resource)", "D",
+                     lambda s: anomaly_series.simulated(args.days, s)))
+    real = [("philly", "Philly training fleet (real arrivals and runtimes, per VC)", "D",
+             lambda s: anomaly_series.philly_training(DATA, s)),
+            ("openb", "openb GPU pods (real, hourly per QoS; same series every seed)", "h",
+             lambda s: anomaly_series.openb_hourly(DATA)),
+            ("genai", "Alibaba LoRA endpoint (real requests through smsim, hourly)", "h",
+             lambda s: anomaly_series.genai_endpoint_hourly(DATA, s))]
+    for key, name, freq, load in real:
+        if key not in args.sets:
+            continue
+        if not DATA.is_dir():
+            print(f"{name} skipped: {DATA} does not exist")
+            continue
+        sets.append((name, freq, load))
+    return sets
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=int, default=70)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[2026, 7])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[2026, 7, 11])
+    ap.add_argument("--sets", nargs="+", default=["simulated", "philly", "openb", "genai"])
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--per-trial", type=int, default=2)
     ap.add_argument("--min-size", type=float, default=0.10)
     ap.add_argument("--max-size", type=float, default=0.50)
     ap.add_argument("--min-impact", type=float, default=0.05)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--baseline-rev", default=None, help="also run the detector of this git revision")
     args = ap.parse_args()
-    common = (args.trials, args.per_trial, args.min_size, args.max_size, args.min_impact)
-    for s in args.seeds:
-        t = time.perf_counter()
-        base = simulated(args.days, s)
-        print(f"simulated quickstart, seed {s}: {time.perf_counter() - t:.1f} s")
-        evaluate(f"simulated (seed {s})", base, *common, seed=args.seed + s)
-    if not DATA.is_dir():
-        print(f"\nreal traces skipped: {DATA} does not exist")
-        return
-    for name, load in (("Philly virtual clusters (GPUs requested per day)", philly),
-                       ("Alibaba openb pods (GPU-hours per day, LS and BE)", alibaba)):
-        try:
-            base = load()
-        except FileNotFoundError as exc:
-            print(f"\n{name} skipped: {exc.filename} not found")
-            continue
-        evaluate(name, base, *common, seed=args.seed)
+    print(f"load average at start: {os.getloadavg()}")
+    summary = []
+    for name, freq, load in series_sets(args):
+        rules = {"detector": lambda v, f=freq: detect(v, f)}
+        if args.baseline_rev:
+            old = baseline_detector(args.baseline_rev)
+            rules[f"detector @{args.baseline_rev[:7]}"] = lambda v, f=freq, old=old: old(v, f)
+        rules["day-over-day > 20%"] = lambda v, lag=(24 if freq == "h" else 1): day_over_day(v, lag=lag)
+        per_seed = []
+        for s in args.seeds:
+            t = time.perf_counter()
+            base = load(s)
+            t_load = time.perf_counter() - t
+            t = time.perf_counter()
+            tallies = evaluate(base, freq, rules, args.trials, args.per_trial, args.min_size, args.max_size,
+                               args.min_impact, seed=s)
+            total = base.to_numpy(float).sum(axis=1).mean()
+            print_tallies(f"{name}, seed {s}: {base.shape[1]} series x {base.shape[0]} {'days' if freq == 'D' else 'hours'}, "
+                          f"mean total {total:,.2f} USD per {'day' if freq == 'D' else 'hour'}; {args.trials} trials, "
+                          f"{tallies['detector'].n_truth} anomalies ({t_load:.1f} s to build, "
+                          f"{time.perf_counter() - t:.1f} s to score, load {os.getloadavg()[0]:.2f})",
+                          tallies, "d" if freq == "D" else "h")
+            per_seed.append(tallies)
+        summary.append((name, per_seed))
+    print(f"\nover seeds (mean / worst), load average {os.getloadavg()}")
+    print(f"  {'series':<62} {'rule':<22} {'precision':>13} {'recall':>13} {'false alarms':>13} {'mean delay':>10}")
+    for name, per_seed in summary:
+        for label in per_seed[0]:
+            p = [t[label].precision() for t in per_seed]
+            r = [t[label].recall() for t in per_seed]
+            fa = [t[label].fp + t[label].background for t in per_seed]
+            d = [np.mean(t[label].delays) for t in per_seed if t[label].delays]
+            print(f"  {name:<62} {label:<22} {np.mean(p):>6.3f}/{min(p):.3f} {np.mean(r):>6.3f}/{min(r):.3f} "
+                  f"{np.mean(fa):>7.1f}/{max(fa):>4d} {np.mean(d) if d else float('nan'):>10.2f}")
 
 
 if __name__ == "__main__":

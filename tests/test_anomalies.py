@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from smsim.anomalies.api import anomalies_in_cube
-from smsim.anomalies.detector import day_over_day, detect
+from smsim.anomalies.detector import _multiplier, day_over_day, detect, expected_and_spread
 from smsim.anomalies.monitors import Monitor
 from smsim.anomalies.spend import spend_cube
 from smsim.cli import app
@@ -84,3 +84,65 @@ def test_cli_on_a_bill_and_bad_monitor(tmp_path):
     assert result.exit_code == 2 and "owner" in result.stderr
     result = CliRunner().invoke(app, ["anomalies", str(tmp_path / "bill.csv"), "--monitor", "account"])
     assert result.exit_code == 2 and "--monitor" in result.stderr
+
+
+def _noise(seed: int, n: int = 140, sd: float = 5.0) -> np.ndarray:
+    return 100.0 + np.random.default_rng(np.random.SeedSequence([16, seed])).normal(0.0, sd, n)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_white_noise_raises_no_alarm_and_the_spread_is_the_forecast_error(seed):
+    # the spread is that of out-of-sample errors (about 1.2 sd here: the noise plus the level's
+    # and weekly profile's estimation error), not that of in-sample residuals (well under 1 sd)
+    v = _noise(seed)
+    _, spread, flags = expected_and_spread(v, period=7, window=28, horizons=(1, 3), min_window=14)
+    assert not flags.any()
+    assert 5.0 < np.nanmedian(spread[42:]) < 8.0
+
+
+def test_few_errors_widen_the_threshold_like_a_t_prediction_interval():
+    assert _multiplier(4.0, 13) > _multiplier(4.0, 56) > _multiplier(4.0, 500) > 4.0
+    assert _multiplier(4.0, 10**6) == pytest.approx(4.0, abs=1e-3)
+    # one degree of freedom is Cauchy: isf(p) = 1 / tan(pi p), with p = P(N > 4), times sqrt(1 + 1/2)
+    assert _multiplier(4.0, 2) == pytest.approx(np.sqrt(1.5) / np.tan(np.pi * 3.167124e-5), rel=1e-4)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_lasting_moderate_rise_is_found_by_the_summed_evidence(seed):
+    # +10 a day for six days over noise of sd 2 (a spread near 3): no single day clears the
+    # threshold (4.4 spreads), three days together do
+    v = _noise(seed, sd=2.0)
+    v[90:96] += 10.0
+    single = expected_and_spread(v, period=7, window=28, horizons=(1,), min_window=14)[2]
+    summed = expected_and_spread(v, period=7, window=28, horizons=(1, 3), min_window=14)[2]
+    assert not single[85:100].any()
+    assert 91 <= np.flatnonzero(summed[85:100])[0] + 85 <= 93
+    assert not summed[:88].any()
+
+
+def test_detection_starts_after_two_weekly_cycles():
+    cube = spend_cube(_bill(spike_day=16), freq="D")
+    (a,) = anomalies_in_cube(cube, [Monitor(dimension="resource")])
+    assert a["start"] == "2026-03-18T00:00:00Z" and a["impact_usd"] == pytest.approx(60.0, abs=1e-6)
+
+
+def test_day_over_day_rule_compares_the_same_hour_a_day_earlier():
+    hourly = np.tile(np.where(np.arange(24) >= 9, 10.0, 2.0), 5)  # a daily cycle, nothing unusual
+    assert len(day_over_day(hourly)) == 5  # hour over hour: every 09:00 jumps
+    assert day_over_day(hourly, lag=24) == []
+    hourly[106] *= 1.5  # 10:00 of the fifth day
+    (ep,) = day_over_day(hourly, lag=24)
+    assert ep.start == 106 and ep.expected_usd == 10.0
+
+
+def test_running_hours_split_each_interval_across_the_bins_it_spans():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from anomaly_series import running_hours
+
+    hours = running_hours(np.array([0.0, 1800.0]), np.array([5400.0, 9000.0]), np.array([2.0, 1.0]),
+                          np.array([0.0, 3600.0, 7200.0, 10800.0]))
+    # job 1: 2 GPUs for 1.5 h from 0; job 2: 1 GPU for 2 h from 0.5 h
+    assert hours == pytest.approx([2.0 + 0.5, 1.0 + 1.0, 0.5])

@@ -191,3 +191,36 @@ def test_projection_folder_breach_probability_matches_its_paths(tmp_path):
     (tmp_path / "b.yaml").write_text("budgets:\n  - {name: t, amount_usd: 1, filters: {resources: [chat]}}\n")
     result = CliRunner().invoke(app, ["budget", str(out), "--budgets", str(tmp_path / "b.yaml")])
     assert result.exit_code == 2 and "budgets[0]" in result.stderr
+
+
+@pytest.mark.parametrize("filters, amortized_usd", [
+    ({}, 75.0 + 6.0 + 2.5 + 0.5),  # everything: a, b, b's covered usage at 2.5, the unused 0.5 of the fee
+    ({"components": ["Training"]}, 75.0),
+    ({"instance_types": ["ml.m5.large"]}, 8.5),  # b: 6 x 1 plus 2.5 covered; the fee line has no resource
+    ({"instance_types": ["ml.m5.large", "ml.g5.xlarge"]}, 83.5),  # alternatives within one filter
+    ({"components": ["Training"], "tags": {"team": ["y"]}}, 0.0),  # all filters must match
+    ({"resources": ["b"], "tags": {"team": ["y"]}}, 8.5),
+])
+def test_filters_select_lines_alternatives_within_and_all_across(filters, amortized_usd):
+    spend = hourly_spend(_ledger(), _budget(amount_usd=1, filters=filters).filters, "amortized")
+    assert spend.sum() == pytest.approx(amortized_usd)
+
+
+@pytest.mark.parametrize("period, moment, start, n_periods", [
+    ("month", "2026-02-14T05:00:00Z", "2026-02-01", 12),
+    ("quarter", "2026-05-31T23:00:00Z", "2026-04-01", 4),
+    ("year", "2026-12-31T23:00:00Z", "2026-01-01", 1),
+])
+def test_calendar_periods(period, moment, start, n_periods):
+    from smsim.budgets.periods import period_start, periods_between
+
+    assert period_start(pd.Timestamp(moment), period) == pd.Timestamp(start, tz="UTC")
+    year = periods_between(pd.Timestamp("2026-01-01T00:00:00Z"), pd.Timestamp("2027-01-01T00:00:00Z"), period)
+    assert len(year) == n_periods and year[-1][1] == pd.Timestamp("2027-01-01", tz="UTC")
+
+
+def test_yearly_budget_spans_the_month_boundary():
+    report = evaluate_ledger(_ledger(), [_budget(period="year", amount_usd=50, filters={"resources": ["a"]})])
+    (year,) = report.periods
+    assert year["actual_usd"] == pytest.approx(75.0)
+    assert report.alerts[0].fired_at == "2026-02-01T01:00:00Z"  # 10 + 20 + 30 = 60 > 50 in the third hour

@@ -54,7 +54,7 @@ def anomalies_in_cube(cube: pd.DataFrame, monitors: list[Monitor], *, z: float =
 def detect_anomalies(target: str | Path, monitors: list[Monitor], *, freq: str = "D", cost: str = "amortized",
                      z: float = 4.0, seed: int | None = None) -> dict:
     """Read ``target`` (a scenario, which is run; a run folder; or a bill) and detect anomalies."""
-    from smsim.anomalies.detector import WINDOW
+    from smsim.anomalies.detector import START
 
     if freq not in PERIOD:
         raise InputError(f"--freq must be D or h, found {freq!r}", path="--freq")
@@ -85,9 +85,9 @@ def detect_anomalies(target: str | Path, monitors: list[Monitor], *, freq: str =
     cube = spend_cube(ledger, freq=freq, cost=cost, start=start, end=end)
     steps = len(cube.attrs["steps"])
     notes = []
-    if steps <= WINDOW[freq]:
+    if steps <= START[freq]:
         notes.append(f"{steps} {'days' if freq == 'D' else 'hours'} of spend: the detector needs more than "
-                     f"{WINDOW[freq]} to learn a baseline, so nothing can be detected")
+                     f"{START[freq]} to learn a baseline, so nothing can be detected")
     return {"source": str(target), "freq": freq, "cost": cost, "steps": steps,
             "monitors": [m.model_dump() for m in monitors], "anomalies": anomalies_in_cube(cube, monitors, z=z),
             "notes": notes}

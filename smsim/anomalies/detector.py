@@ -1,33 +1,69 @@
-"""A seasonal-aware, causal detector for one spend series: forecast-interval exceedance on a
-robust seasonal decomposition.
+"""A seasonal-aware, causal detector for one spend series: forecast-interval exceedance, the
+interval taken from the forecaster's own past errors.
 
-At each step ``t`` (after a warm-up of ``window`` steps) the previous ``window`` steps are
-decomposed with robust STL (:class:`statsmodels.tsa.seasonal.STL`, ``robust=True``; period 7 for
-daily spend, 24 for hourly). The expected spend of ``t`` is the last trend value plus the
-median of the seasonal values at ``t``'s phase over the window's cycles; the spread is the normal-consistent median absolute deviation
-of the residuals (:func:`scipy.stats.median_abs_deviation`), floored at ``floor_frac`` of the
-window's median spend so a perfectly flat series does not alarm on cents. Step ``t`` is
-anomalous when ``actual - expected > z * spread`` (cost anomalies are increases, as in AWS).
+Forecast: the previous ``window`` steps (28 days; 72 hours) are decomposed with robust STL
+(:class:`statsmodels.tsa.seasonal.STL`, ``robust=True``; period 7 for daily spend, 24 for hourly),
+refitted every step (daily) or every 6 steps (hourly). The expected spend of ``t`` is the trend's
+level over the last period plus the median seasonal value of ``t``'s phase over the window.
+
+Spread: in-sample residuals of a flexible fit are smaller than the errors of a forecast, so
+the threshold comes from the out-of-sample
+errors of the previous ``2 * window`` steps judged normal: their median corrects the
+forecast's bias (a trend the level lags behind), their spread is the wider of the
+normal-consistent MAD and the upper tail's (``q90 - median`` over 1.2816; bursty spend has a
+heavy upper tail that the MAD alone misses), and at least ``floor_frac`` of the window's median
+spend so a flat series does not alarm on cents. Until a period of such errors exists the
+in-sample MAD, widened by half, stands in. Step ``t`` is anomalous when ``actual - expected >
+z * spread`` (cost anomalies are increases, as in AWS), or when, for a ``k`` in ``horizons``
+(3 days; 6 and 24 hours), its excess plus that of the previous ``k - 1`` normal steps exceeds
+``z`` spreads of the past ``k``-step sums of errors: a moderate lasting rise (a notebook left
+running) accumulates evidence no single step gives.
 
 Only what was known at ``t`` is used, so the detection delay is real: an anomaly is reported at
 the end of its first anomalous step. While a run of anomalous steps lasts (and of unusually quiet
 ones, below ``expected - z * spread``, which are not reported), the history keeps their expected
 values instead of the actual ones, so they do not become the baseline; after ``adapt_steps``
-such steps in a row the new level is accepted as normal (a
-deliberate change, such as a new endpoint, stops alarming). Consecutive anomalous steps form
-one anomaly with its start, end, actual and expected spend.
+(a period) such steps in a row the new level is accepted as normal (a deliberate change, such
+as a new endpoint, stops alarming). Consecutive anomalous steps form one anomaly with its
+start, end, actual and expected spend.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy.stats import median_abs_deviation
+from scipy.stats import median_abs_deviation, norm
+from scipy.stats import t as student_t
 from statsmodels.tsa.seasonal import STL
 
 PERIOD = {"D": 7, "h": 24}
 WINDOW = {"D": 28, "h": 72}
+#: the detector starts after two cycles, fitting on all the history there is until ``WINDOW``
+START = {"D": 14, "h": 48}
+REFIT = {"D": 1, "h": 6}
+HORIZONS = {"D": (1, 3), "h": (1, 6, 24)}
+#: in-sample residuals understate a forecast's error; until enough out-of-sample errors exist
+#: the in-sample spread is widened by this factor
+INFLATION = 1.5
+
+
+def _error_scale(errors: np.ndarray) -> float:
+    """Spread of past forecast errors: the normal-consistent MAD, or the upper tail's, whichever
+    is wider (``q90 - median`` over the normal's 1.2816): bursty spend has a heavy upper tail
+    that the MAD alone does not see."""
+    centre = np.median(errors)
+    mad = float(median_abs_deviation(errors, scale="normal"))
+    return max(mad, float(np.quantile(errors, 0.9) - centre) / 1.2816)
+
+
+@lru_cache(maxsize=4096)
+def _multiplier(z: float, m: int) -> float:
+    """``z`` for a spread estimated from ``m`` errors: the Student-t quantile of the normal's
+    tail probability beyond ``z``, times sqrt(1 + 1/m) (a prediction interval), so the first
+    weeks, with few errors to go on, do not alarm on an underestimated spread."""
+    return float(student_t.isf(norm.sf(z), df=max(m - 1, 1)) * np.sqrt(1.0 + 1.0 / max(m, 1)))
 
 
 @dataclass(frozen=True)
@@ -42,35 +78,83 @@ class Episode:
         return self.actual_usd - self.expected_usd
 
 
+def _baseline(hist: np.ndarray, first: int, period: int, seasonal: int, trend: int
+              ) -> tuple[float, np.ndarray, float]:
+    """``(level, profile, early spread)`` of the history ``hist`` whose first step is ``first``:
+    ``profile[k]`` is the median seasonal value of steps ``a`` with ``a % period == k``; the
+    early spread (before out-of-sample errors exist) is the wider of the in-sample residuals'
+    MAD, widened by ``INFLATION``, and the spread of same-phase differences over sqrt 2 (the
+    residuals of an STL fit on a few cycles understate noise several times over)."""
+    if np.ptp(hist) == 0.0:
+        return float(hist[-1]), np.zeros(period), 0.0
+    fit = STL(hist, period=period, seasonal=seasonal, trend=trend, robust=True).fit()
+    phase = (first + np.arange(len(hist))) % period
+    profile = np.array([np.median(fit.seasonal[phase == k]) for k in range(period)])
+    in_sample = INFLATION * float(median_abs_deviation(fit.resid, scale="normal"))
+    return (float(np.mean(fit.trend[-period:])), profile,
+            max(in_sample, _error_scale(hist[period:] - hist[:-period]) / np.sqrt(2.0)))
+
+
+def _sums(x: np.ndarray, k: int) -> np.ndarray:
+    """Sums of ``k`` consecutive values (NaN where one is NaN)."""
+    return x if k == 1 else np.convolve(x, np.ones(k), mode="valid")
+
+
 def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: float = 4.0,
                         floor_frac: float = 0.02, adapt_steps: int | None = None,
-                        seasonal: int = 7, trend: int | None = None
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per step: expected spend, spread and the anomaly flag (NaN / False before the warm-up)."""
+                        seasonal: int = 7, trend: int | None = None, refit_steps: int = 1,
+                        horizons: tuple[int, ...] = (1,), error_window: int | None = None,
+                        min_window: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per step: expected spend, spread and the anomaly flag (NaN / False before the warm-up).
+
+    A step is also flagged when its excess over expected summed with that of the previous
+    ``k - 1`` normal steps, for a ``k`` in ``horizons``, exceeds ``z`` spreads of such ``k``-step
+    sums of past errors: a moderate lasting rise is evidence that accumulates."""
     values = np.asarray(values, dtype=float)
-    trend = trend or (2 * window + 1)
     n = len(values)
     adapt = adapt_steps if adapt_steps is not None else period
+    error_window = error_window or 2 * window
+    min_window = min_window or window
+    lag = max(horizons) - 1
     clean = values.copy()
     expected = np.full(n, np.nan)
     spread = np.full(n, np.nan)
+    errors = np.full(n, np.nan)  # out-of-sample errors of the steps judged normal
+    excess = np.zeros(n)  # the same, 0 where a step was anomalous (its excess no longer counts)
     flags = np.zeros(n, dtype=bool)
     run = low_run = 0
-    for t in range(window, n):
-        hist = clean[t - window:t]
-        level = float(np.median(np.abs(hist)))
-        if np.ptp(hist) == 0.0:
-            exp, resid = float(hist[-1]), np.zeros(1)
-        else:
-            fit = STL(hist, period=period, seasonal=seasonal, trend=trend, robust=True).fit()
-            # the phase's seasonal value: the median over the window's cycles (robust to one odd cycle)
-            exp = float(np.mean(fit.trend[-period:]) + np.median(fit.seasonal[window - period::-period]))
-            resid = fit.resid
+    fitted_at = -refit_steps
+    for t in range(min_window, n):
+        if t - fitted_at >= refit_steps:
+            lo = max(0, t - window)
+            hist = clean[lo:t]
+            level, profile, early = _baseline(hist, lo, period, seasonal, trend or (2 * window + 1))
+            scale_floor = max(floor_frac * float(np.median(np.abs(hist))), 1e-6)
+            fitted_at = t
+        # errors before the steps under test: those of a rise not yet flagged would mask it
+        past = errors[max(0, t - lag - error_window):t - lag]
+        known = past[~np.isnan(past)]
+        exp, s, m = level + profile[t % period], early, len(hist) - period
+        if len(known) >= 2 * period:
+            # how far off the forecasts really were: their bias is corrected, the spread is theirs
+            exp += float(np.median(known))
+            s, m = _error_scale(known), len(known)
         exp = max(exp, 0.0)
-        s = max(float(median_abs_deviation(resid, scale="normal")), floor_frac * level, 1e-6)
+        s = max(s, scale_floor)
         expected[t], spread[t] = exp, s
         deviation = values[t] - exp
-        if deviation > z * s:
+        zm = _multiplier(z, m)
+        anomalous = deviation > zm * s
+        for k in horizons:
+            if anomalous or k == 1 or t - k < min_window:
+                continue
+            sums = _sums(past, k)
+            sums = sums[~np.isnan(sums)]
+            if len(sums) >= 2 * period:
+                # overlapping sums are few and alike: never trust them below independent errors' sqrt(k) s
+                total = deviation + excess[t - k + 1:t].sum()
+                anomalous = total - float(np.median(sums)) > zm * max(_error_scale(sums), s * np.sqrt(k))
+        if anomalous:
             flags[t] = True
             run += 1
             low_run = 0
@@ -79,15 +163,20 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
             else:  # a lasting change: accept the new level
                 clean[t - adapt:t + 1] = values[t - adapt:t + 1]
                 flags[t] = False
-        elif deviation < -z * s:  # an unusually quiet step is no anomaly, nor a baseline
+                errors[t - adapt:t + 1] = np.nan
+                fitted_at = -refit_steps  # refit on the new level
+        elif deviation < -zm * s:  # an unusually quiet step is no anomaly, nor a baseline
             run = 0
             low_run += 1
             if low_run <= adapt:
                 clean[t] = exp
             else:
                 clean[t - adapt:t + 1] = values[t - adapt:t + 1]
+                errors[t - adapt:t + 1] = np.nan
+                fitted_at = -refit_steps
         else:
             run = low_run = 0
+            errors[t] = excess[t] = deviation
     return expected, spread, flags
 
 
@@ -110,15 +199,18 @@ def detect(values: np.ndarray, freq: str = "D", *, z: float = 4.0, window: int |
     """Anomalies of one series of daily (``freq="D"``) or hourly (``"h"``) spend."""
     period = PERIOD[freq]
     window = window or WINDOW[freq]
-    expected, _, flags = expected_and_spread(values, period=period, window=window, z=z, adapt_steps=adapt_steps)
+    expected, _, flags = expected_and_spread(values, period=period, window=window, z=z, adapt_steps=adapt_steps,
+                                             refit_steps=REFIT[freq], horizons=HORIZONS[freq],
+                                             min_window=START[freq] if window == WINDOW[freq] else window)
     return episodes(np.asarray(values, float), expected, flags)
 
 
-def day_over_day(values: np.ndarray, *, threshold: float = 0.2) -> list[Episode]:
-    """The plain rule to compare against: a step whose spend exceeds the previous step's by more
-    than ``threshold`` (20 %) is anomalous; expected spend = the previous step's."""
+def day_over_day(values: np.ndarray, *, threshold: float = 0.2, lag: int = 1) -> list[Episode]:
+    """The plain rule to compare against: a step whose spend exceeds that of ``lag`` steps earlier
+    (the previous day: 1 for daily spend, 24 for hourly) by more than ``threshold`` (20 %) is
+    anomalous; expected spend = that earlier step's."""
     v = np.asarray(values, dtype=float)
-    prev = np.concatenate([[np.nan], v[:-1]])
+    prev = np.concatenate([np.full(lag, np.nan), v[:-lag]])
     with np.errstate(divide="ignore", invalid="ignore"):
         flags = np.where(prev > 0, (v - prev) / prev > threshold, v > 0) & ~np.isnan(prev)
     return episodes(v, np.nan_to_num(prev), flags)

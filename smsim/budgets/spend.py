@@ -46,6 +46,9 @@ def line_mask(ledger: pd.DataFrame, filters: BudgetFilters) -> np.ndarray:
             raise InputError(f"no line of the bill carries tag {key!r} (tags: {', '.join(known) or 'none'})",
                              path=f"filters.tags.{key}")
         mask &= ledger[column].astype(str).isin(values).to_numpy()
+    if not filters.is_empty() and "lineItem/ResourceId" in ledger.columns:
+        # a line without a resource (a fee's unused commitment) matches no filter, whatever else it carries
+        mask &= ledger["lineItem/ResourceId"].fillna("").astype(str).str.len().to_numpy() > 0
     return mask
 
 

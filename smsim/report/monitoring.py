@@ -76,7 +76,7 @@ def _forecast_path(budget, spend: pd.Series, index: pd.DatetimeIndex) -> pd.Seri
 def anomalies_section(data: ReportData) -> Section | None:
     """Daily spend with anomalies (per service and resource) shaded, and their table."""
     from smsim.anomalies.api import anomalies_in_cube
-    from smsim.anomalies.detector import WINDOW
+    from smsim.anomalies.detector import START
     from smsim.anomalies.monitors import Monitor
     from smsim.anomalies.spend import series_by, spend_cube
 
@@ -87,7 +87,7 @@ def anomalies_section(data: ReportData) -> Section | None:
             continue
         start, end = _run_span(run)
         cube = spend_cube(run.ledger, start=start, end=end)
-        if len(cube.attrs["steps"]) <= WINDOW["D"]:
+        if len(cube.attrs["steps"]) <= START["D"]:
             continue
         daily = series_by(cube, "total")["total"]
         dims = ["service"] + (["tag:smsim:resource"] if "tag:smsim:resource" in cube.columns else [])
