@@ -7,7 +7,12 @@ instance-hours is a count of 2.5 for that hour), with the ML storage volumes of 
 (``volume_gb_steps``). Savings plans held come from their recurring-fee lines (commitment per hour,
 start, term and payment from the usage type, as in ``SageMakerSP:1yrNoUpfront``); the enterprise
 discount is inferred as the discount lines over the net cost they discount. Endpoint data and
-internet egress become ``transfer`` entries at their mean GB per day. Since savings plans apply
+internet egress become ``transfer`` entries at their mean GB per day (an endpoint's data under the
+endpoint's component, as billed). S3 storage becomes ``s3`` entries replaying the GB held hour by
+hour (``gb_steps``, one entry per resource, component and storage class) with their PUT and GET
+requests per day; a serverless endpoint becomes a recorded ``serverless`` endpoint replaying its
+billed GB-seconds per hour (and data per day): a bill has neither its requests nor its memory
+size, so it simulates no requests, and the reconciliation says so. Since savings plans apply
 per hour to per-hour usage, replaying each hour's usage reproduces the bill to the cent when the
 bill's rates are the catalog's.
 
@@ -19,7 +24,8 @@ GPU on accelerated types). It bills the same instance-hours, and what-ifs on tra
 type or autoscaling then simulate its requests.
 
 What is not rebuilt is listed in :attr:`Baseline.notes` with the reason (another service, a rate
-the catalog lacks, serverless compute, S3 objects), and the reconciliation reports it by cost.
+the catalog lacks, an S3 storage class or request type smsim does not price), and the
+reconciliation reports it by cost.
 """
 
 from __future__ import annotations
