@@ -389,3 +389,35 @@ def test_long_recordings_with_volumes_go_to_a_steps_file_and_price_back(tmp_path
     assert list(written.columns) == ["offset_s", "count", "volume_gb"]
     rec = result.reconciliation
     assert abs(rec.total["difference_usd"]) < 0.005 and (rec.components["difference_usd"].abs() < 0.005).all()
+
+
+def test_volumes_of_an_endpoint_served_from_metrics_land_on_a_volume_fleet(tmp_path):
+    """An endpoint rebuilt as a realtime endpoint (it has metrics) keeps its ML storage volumes:
+    a fleet of no instances replays them, so the bill comes back to the cent."""
+    import yaml
+
+    from smsim import api
+
+    data = {"name": "vols", "horizon": {"start": "2026-03-02T00:00:00Z", "duration_s": "2d"},
+            "fleets": [{"name": "ep", "instance_type": "ml.m5.large", "component": "RealTimeInference",
+                        "count": 1, "volume_gb_steps": [[0, 30], [86400, 50]]}]}
+    (tmp_path / "vols.yaml").write_text(yaml.safe_dump(data))
+    api.write_run(api.run_scenario(tmp_path / "vols.yaml"), tmp_path / "run", ledger_format="cur2")
+    rows = ["timestamp,endpoint,variant,metric,stat,value"]
+    for h in range(48):
+        t = f"2026-03-0{2 + h // 24}T{h % 24:02d}:00:00Z"
+        rows += [f"{t},ep,AllTraffic,Invocations,Sum,600", f"{t},ep,AllTraffic,ModelLatency,Average,20000"]
+    (tmp_path / "ep.csv").write_text("\n".join(rows) + "\n")
+    result = scenario_from_bill(tmp_path / "run" / "ledger.cur2.parquet", out=tmp_path / "b" / "baseline.yaml",
+                                metrics=tmp_path / "ep.csv")
+    scenario = load_scenario(tmp_path / "b" / "baseline.yaml")
+    assert [e.name for e in scenario.endpoints] == ["ep"]
+    (fleet,) = scenario.fleets
+    assert fleet.name == "ep-volumes" and fleet.count_steps == [(0.0, 0.0)]
+    assert [v for step in fleet.volume_gb_steps for v in step] == pytest.approx([0, 30, 86400, 50, 172800, 0])
+    rec = result.reconciliation
+    # by hand: 48 h x 0.115 USD/h of ml.m5.large, and (30 + 50) GB-days of volumes at 0.14 USD/GB-month
+    volumes = (30 * 24 + 50 * 24) / 730.0 * 0.14
+    assert rec.total["imported_usd"] == pytest.approx(48 * 0.115 + volumes, abs=1e-9)
+    assert abs(rec.total["difference_usd"]) < 1e-9
+    assert set(rec.resources["why"]) == {"match"}

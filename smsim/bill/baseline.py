@@ -21,7 +21,8 @@ of the bill becomes a ``realtime`` endpoint instead: its traffic is the ``Invoca
 replayed as a count trace (written beside the scenario), its service time a gamma with the
 invocation-weighted mean ``ModelLatency`` (coefficient of variation 1), one worker per vCPU (per
 GPU on accelerated types). It bills the same instance-hours, and what-ifs on traffic, instance
-type or autoscaling then simulate its requests.
+type or autoscaling then simulate its requests; its ML storage volumes go to a fleet of no
+instances (``NAME-volumes``) that replays them.
 
 What is not rebuilt is listed in :attr:`Baseline.notes` with the reason (another service, a rate
 the catalog lacks, an S3 storage class or request type smsim does not price), and the
@@ -342,7 +343,14 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
             out.traces[entry["steps_file"]] = _with_volumes(frame, g)
             continue
         if entry is not None and entry.get("kind") == "realtime":
-            out.notes.append((rid, comp, float(g["cost_usd"].sum()), "ML storage of an endpoint is not rebuilt"))
+            # a realtime endpoint has no volumes of its own: a fleet of no instances carries them
+            vname = names.take(f"{entry['name'][:55]}-volumes")
+            fleets.append({"name": vname, "instance_type": entry["instance_type"], "component": comp,
+                           "count_steps": [[0.0, 0.0]],
+                           "volume_gb_steps": steps(g["hour"], g["gb_months"], scale=HOURS_PER_MONTH)})
+            out.origin[vname] = rid
+            out.notes.append((rid, comp, float(g["cost_usd"].sum()),
+                              f"the endpoint's ML storage volumes replayed by the fleet {vname} (no instances)"))
             continue
         if entry is None:
             out.notes.append((rid, comp, float(g["cost_usd"].sum()),
