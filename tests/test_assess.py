@@ -232,6 +232,14 @@ def test_hand_built_s3_and_serverless_bill_prices_back_to_the_cent(tmp_path):
     assert ep.compute_gb_second_per_hour_steps == [(0.0, 100_000.0), (3600.0, 0.0), (7200.0, 250_000.0),
                                                    (10800.0, 50_000.0), (14400.0, 0.0)]
     assert ep.data_gb_per_day == pytest.approx(50.0 * 6)
+    import yaml
+
+    from smsim.errors import InputError
+    from smsim.scenario.patch import scale_traffic
+
+    data = yaml.safe_load((tmp_path / "b.yaml").read_text())
+    with pytest.raises(InputError, match="the endpoints scorer replay recorded compute"):
+        scale_traffic(data, 2.0)  # a recorded endpoint has no traffic to scale
 
 
 def test_recorded_s3_and_serverless_specs_refuse_mixed_forms(tmp_path):
