@@ -173,6 +173,10 @@ def test_quickstart_round_trip_reproduces_every_component_and_resource(tmp_path)
     (serverless,) = [e for e in scenario.endpoints if e.kind == "serverless"]
     assert serverless.name == "risk-scorer" and serverless.workload is None and serverless.recorded
     assert any(r == "risk-scorer" and "GB-seconds per hour" in why for r, _, _, why in result.baseline.notes)
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "baseline.yaml"), "--out", str(tmp_path / "again"), "-q"])
+    assert res.exit_code == 0, res.output  # `smsim run baseline.yaml` prices the bill back as well
+    again = json.loads((tmp_path / "again" / "summary.json").read_text())
+    assert again["total_cost_usd"] == pytest.approx(rec.total["imported_usd"], abs=0.005)
 
 
 def _hand_bill(path):
@@ -240,6 +244,10 @@ def test_hand_built_s3_and_serverless_bill_prices_back_to_the_cent(tmp_path):
     data = yaml.safe_load((tmp_path / "b.yaml").read_text())
     with pytest.raises(InputError, match="the endpoints scorer replay recorded compute"):
         scale_traffic(data, 2.0)  # a recorded endpoint has no traffic to scale
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "b.yaml"), "--out", str(tmp_path / "run"), "-q"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["total_cost_usd"] == pytest.approx(sum(hand.values()), abs=1e-9)
 
 
 def test_recorded_s3_and_serverless_specs_refuse_mixed_forms(tmp_path):
