@@ -358,7 +358,7 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
             continue
         entry["volume_gb_steps"] = steps(g["hour"], g["gb_months"], scale=HOURS_PER_MONTH)
     days = usage.hours / 24.0
-    transfers, rebuilt = _s3(usage, names, out, traces_dir)
+    storage, rebuilt = _s3(usage, names, out, traces_dir)
     serverless, served = _serverless(usage, names, out, traces_dir)
     endpoints += serverless
     rebuilt |= served
@@ -373,9 +373,9 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
             continue
         suffix = {"endpoint_data_in_gb": "-data-in", "endpoint_data_out_gb": "-data-out"}.get(key, "")
         tname = names.take(resource_name(row.resource)[:50] + suffix)
-        transfers.append({"kind": "transfer", "name": tname, "rate_key": key, "gb_per_day": float(row.amount) / days})
+        storage.append({"kind": "transfer", "name": tname, "rate_key": key, "gb_per_day": float(row.amount) / days})
         if row.component != "DataTransfer":  # an endpoint's data stays under the endpoint's component
-            transfers[-1]["component"] = str(row.component)
+            storage[-1]["component"] = str(row.component)
         out.origin[tname] = row.resource
     plans = []
     for plan, g in usage.plans.groupby("plan", sort=True):
@@ -424,7 +424,7 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
         data["endpoints"] = endpoints
     if fleets:
         data["fleets"] = fleets
-    if transfers:
-        data["storage"] = transfers
+    if storage:
+        data["storage"] = storage
     out.data = data
     return out
