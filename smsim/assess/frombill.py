@@ -46,6 +46,10 @@ def baseline_yaml(baseline: Baseline, source: str) -> str:
         for key in ("count_steps", "volume_gb_steps"):
             if key in fleet:
                 fleet[key] = [_Flow(s) for s in fleet[key]]
+    for entry in data.get("storage", []) + data.get("endpoints", []):
+        for key in ("gb_steps", "compute_gb_second_per_hour_steps"):
+            if key in entry:
+                entry[key] = [_Flow(s) for s in entry[key]]
     text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
     return HEADER.format(source=Path(source).name) + text
 

@@ -88,7 +88,7 @@ def reconcile(usage: BillUsage, baseline: Baseline, simulated_ledger: pd.DataFra
     if usage.discount_usd and "enterprise_discount_pct" not in baseline.data.get("pricing", {}):
         why_component.setdefault("", []).append("private discount not applied")
     other = {r["resource_id"] for r in s["resources"] if r.get("kind") == "other_service"}
-    for rid in other:
+    for rid in other - set(baseline.origin.values()):  # S3 lines of a bill are another service's, rebuilt
         why_resource.setdefault(rid, []).append("a service smsim does not model")
     for comp in s["cost_by_component"]:
         if comp not in simulated_components.index and comp not in why_component:

@@ -7,7 +7,12 @@ instance-hours is a count of 2.5 for that hour), with the ML storage volumes of 
 (``volume_gb_steps``). Savings plans held come from their recurring-fee lines (commitment per hour,
 start, term and payment from the usage type, as in ``SageMakerSP:1yrNoUpfront``); the enterprise
 discount is inferred as the discount lines over the net cost they discount. Endpoint data and
-internet egress become ``transfer`` entries at their mean GB per day. Since savings plans apply
+internet egress become ``transfer`` entries at their mean GB per day (an endpoint's data under the
+endpoint's component, as billed). S3 storage becomes ``s3`` entries replaying the GB held hour by
+hour (``gb_steps``, one entry per resource, component and storage class) with their PUT and GET
+requests per day; a serverless endpoint becomes a recorded ``serverless`` endpoint replaying its
+billed GB-seconds per hour (and data per day): a bill has neither its requests nor its memory
+size, so it simulates no requests, and the reconciliation says so. Since savings plans apply
 per hour to per-hour usage, replaying each hour's usage reproduces the bill to the cent when the
 bill's rates are the catalog's.
 
@@ -16,10 +21,12 @@ of the bill becomes a ``realtime`` endpoint instead: its traffic is the ``Invoca
 replayed as a count trace (written beside the scenario), its service time a gamma with the
 invocation-weighted mean ``ModelLatency`` (coefficient of variation 1), one worker per vCPU (per
 GPU on accelerated types). It bills the same instance-hours, and what-ifs on traffic, instance
-type or autoscaling then simulate its requests.
+type or autoscaling then simulate its requests; its ML storage volumes go to a fleet of no
+instances (``NAME-volumes``) that replays them.
 
 What is not rebuilt is listed in :attr:`Baseline.notes` with the reason (another service, a rate
-the catalog lacks, serverless compute, S3 objects), and the reconciliation reports it by cost.
+the catalog lacks, an S3 storage class or request type smsim does not price), and the
+reconciliation reports it by cost.
 """
 
 from __future__ import annotations
@@ -39,6 +46,14 @@ TRANSFER_KEYS = {"Host:Data-Bytes-In": "endpoint_data_in_gb", "Host:Data-Bytes-O
                  "AWS-Out-Bytes": "data_transfer_inter_region_gb",
                  "DataTransfer-Regional-Bytes": "data_transfer_cross_az_gb"}
 HOURS_PER_MONTH = 730.0
+#: Serverless usage types (without region prefix): compute GB-seconds, data processed (GB).
+SERVERLESS_COMPUTE, SERVERLESS_DATA = "ServerlessInf:GB-Seconds", "ServerlessInf:Data-Bytes"
+#: S3 storage usage type (without region prefix) -> the storage class of an ``s3`` entry.
+S3_STORAGE_CLASS = {"TimedStorage-ByteHrs": "standard", "TimedStorage-SIA-ByteHrs": "standard_ia",
+                    "TimedStorage-ZIA-ByteHrs": "one_zone_ia", "TimedStorage-GIR-ByteHrs": "glacier_ir",
+                    "TimedStorage-GlacierByteHrs": "glacier_flexible", "TimedStorage-GDA-ByteHrs": "deep_archive"}
+#: S3 request usage type (amounts in thousands) -> the ``s3`` field that rebuilds it (per day).
+S3_REQUEST_FIELDS = {"Requests-Tier1": "put_requests_per_day", "Requests-Tier2": "get_requests_per_day"}
 #: Recordings longer than this many steps go to a CSV beside the scenario (``steps_file``), so the
 #: YAML stays small whatever the length of the bill.
 INLINE_STEPS = 48
@@ -152,6 +167,118 @@ def _with_volumes(frame: pd.DataFrame, g: pd.DataFrame) -> pd.DataFrame:
     return both[keep].reset_index(drop=True)
 
 
+def _recorded_steps(entry: dict, key: str, column: str, recorded: list[list[float]], out: Baseline,
+                    path: str) -> None:
+    """Steps inline under ``key``, or in a ``steps_file`` CSV at ``path`` when too long to inline."""
+    if len(recorded) > INLINE_STEPS:
+        entry["steps_file"] = path
+        out.traces[path] = pd.DataFrame(recorded, columns=["offset_s", column])
+    else:
+        entry[key] = recorded
+
+
+def _s3_name(rid: str, own: str | None, cls: str) -> str:
+    """``resource[-component][-class]``: the component when it is not the bill's product or the
+    class's own (``S3:Checkpoints``), the class when not Standard."""
+    parts = [resource_name(rid)[:40]]
+    if own is not None and not own.startswith("Amazon"):
+        parts.append(resource_name(own.replace(":", "-")).lower())
+    if cls != "standard":
+        parts.append(cls)
+    return "-".join(parts)
+
+
+def _bill_resource(rid: str, rows: pd.DataFrame) -> str:
+    """The resource the bill summary files these lines under (another service's lines go under
+    ``PRODUCT (other service)``, as an AWS bill's S3 lines do)."""
+    if "resource_kind" in rows and (rows["resource_kind"] == "other_service").all():
+        return f"{rows['product'].iloc[0]} (other service)"
+    return rid
+
+
+def _s3(usage: BillUsage, names: _Names, out: Baseline, traces_dir: str) -> tuple[list[dict], set]:
+    """``s3`` entries replaying the bill's S3 storage hour by hour (GB held, per resource, component
+    and storage class) with their PUT and GET requests per day; and the ``(resource, component,
+    usage type)`` keys of ``usage.amounts`` they rebuild."""
+    hourly = usage.hourly if usage.hourly is not None else pd.DataFrame(
+        columns=["resource", "component", "usage_type", "hour", "amount"])
+    storage = hourly[hourly["usage_type"].astype(str).str.startswith("TimedStorage")]
+    entries: dict[tuple[str, str | None, str], dict] = {}
+    done: set[tuple[str, str, str]] = set()
+    days = usage.hours / 24.0
+    for (rid, comp, utype), g in storage.groupby(["resource", "component", "usage_type"], sort=True):
+        cls = S3_STORAGE_CLASS.get(str(utype))
+        if cls is None:
+            continue  # left to the notes (a class smsim does not price)
+        own = None if comp == f"S3:{cls}" else str(comp)
+        fname = names.take(_s3_name(rid, own, cls))
+        entry: dict[str, Any] = {"kind": "s3", "name": fname}
+        if cls != "standard":
+            entry["storage_class"] = cls
+        if own is not None:
+            entry["component"] = own
+        _recorded_steps(entry, "gb_steps", "gb", steps(g["hour"], g["amount"], scale=HOURS_PER_MONTH), out,
+                        f"{traces_dir}/{fname}.gb.csv")
+        tags = {k: v for k, v in usage.tags.get(rid, {}).items() if not k.startswith("smsim:")}
+        if tags:
+            entry["tags"] = tags
+        entries.setdefault((rid, own, cls), entry)
+        out.origin[fname] = _bill_resource(rid, g)
+        done.add((rid, str(comp), str(utype)))
+    requests = usage.amounts[usage.amounts["usage_type"].isin(list(S3_REQUEST_FIELDS))]
+    for row in requests.itertuples(index=False):
+        own = None if row.component == "S3:Requests" else str(row.component)
+        entry = next((e for (r, c, _), e in entries.items() if r == row.resource and c == own), None)
+        if entry is None:
+            fname = names.take(_s3_name(row.resource, own, "standard"))
+            entry = {"kind": "s3", "name": fname}
+            if own is not None:
+                entry["component"] = own
+            entries[(row.resource, own, "")] = entry
+            out.origin[fname] = _bill_resource(row.resource, pd.DataFrame([row._asdict()]))
+        field_ = S3_REQUEST_FIELDS[row.usage_type]
+        entry[field_] = entry.get(field_, 0.0) + float(row.amount) * 1000.0 / days
+        done.add((row.resource, str(row.component), str(row.usage_type)))
+    return list(entries.values()), done
+
+
+def _serverless(usage: BillUsage, names: _Names, out: Baseline, traces_dir: str) -> tuple[list[dict], set]:
+    """Recorded ``serverless`` endpoints replaying each endpoint's billed GB-seconds per hour (and
+    its data processed per day); and the ``(resource, component, usage type)`` keys they rebuild.
+    A bill says neither requests nor memory size, so the endpoint simulates no requests."""
+    hourly = usage.hourly if usage.hourly is not None else pd.DataFrame(
+        columns=["resource", "component", "usage_type", "hour", "amount"])
+    compute = hourly[hourly["usage_type"].astype(str) == SERVERLESS_COMPUTE]
+    entries: dict[str, dict] = {}
+    done: set[tuple[str, str, str]] = set()
+    days = usage.hours / 24.0
+
+    def entry_of(rid: str) -> dict:
+        if rid not in entries:
+            fname = names.take(resource_name(rid))
+            entries[rid] = {"kind": "serverless", "name": fname, "memory_size_mb": 1024, "max_concurrency": 200}
+            tags = {k: v for k, v in usage.tags.get(rid, {}).items() if not k.startswith("smsim:")}
+            if tags:
+                entries[rid]["tags"] = tags
+            out.origin[fname] = rid
+        return entries[rid]
+
+    for (rid, comp), g in compute.groupby(["resource", "component"], sort=True):
+        entry = entry_of(str(rid))
+        _recorded_steps(entry, "compute_gb_second_per_hour_steps", "gb_s_per_hour", steps(g["hour"], g["amount"]),
+                        out, f"{traces_dir}/{entry['name']}.gb_s.csv")
+        done.add((str(rid), str(comp), SERVERLESS_COMPUTE))
+        out.notes.append((str(rid), str(comp), float(g["cost_usd"].sum()),
+                          "serverless endpoint rebuilt from its billed GB-seconds per hour (no requests simulated)"))
+    data = usage.amounts[(usage.amounts["usage_type"] == SERVERLESS_DATA)]
+    for row in data.itertuples(index=False):
+        if row.resource in entries:
+            entry = entries[row.resource]
+            entry["data_gb_per_day"] = entry.get("data_gb_per_day", 0.0) + float(row.amount) / days
+            done.add((str(row.resource), str(row.component), SERVERLESS_DATA))
+    return list(entries.values()), done
+
+
 def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_discount: bool = True,
                    region: str | None = None, metrics=None, traces_dir: str = "traces") -> Baseline:
     """The baseline scenario data of ``usage`` (see the module docstring)."""
@@ -216,7 +343,14 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
             out.traces[entry["steps_file"]] = _with_volumes(frame, g)
             continue
         if entry is not None and entry.get("kind") == "realtime":
-            out.notes.append((rid, comp, float(g["cost_usd"].sum()), "ML storage of an endpoint is not rebuilt"))
+            # a realtime endpoint has no volumes of its own: a fleet of no instances carries them
+            vname = names.take(f"{entry['name'][:55]}-volumes")
+            fleets.append({"name": vname, "instance_type": entry["instance_type"], "component": comp,
+                           "count_steps": [[0.0, 0.0]],
+                           "volume_gb_steps": steps(g["hour"], g["gb_months"], scale=HOURS_PER_MONTH)})
+            out.origin[vname] = rid
+            out.notes.append((rid, comp, float(g["cost_usd"].sum()),
+                              f"the endpoint's ML storage volumes replayed by the fleet {vname} (no instances)"))
             continue
         if entry is None:
             out.notes.append((rid, comp, float(g["cost_usd"].sum()),
@@ -224,8 +358,13 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
             continue
         entry["volume_gb_steps"] = steps(g["hour"], g["gb_months"], scale=HOURS_PER_MONTH)
     days = usage.hours / 24.0
-    transfers = []
+    storage, rebuilt = _s3(usage, names, out, traces_dir)
+    serverless, served = _serverless(usage, names, out, traces_dir)
+    endpoints += serverless
+    rebuilt |= served
     for row in usage.amounts.itertuples(index=False):
+        if (row.resource, str(row.component), str(row.usage_type)) in rebuilt:
+            continue
         key = TRANSFER_KEYS.get(row.usage_type)
         if key is None:
             what = ("another service smsim does not rebuild" if row.resource_kind == "other_service"
@@ -234,11 +373,9 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
             continue
         suffix = {"endpoint_data_in_gb": "-data-in", "endpoint_data_out_gb": "-data-out"}.get(key, "")
         tname = names.take(resource_name(row.resource)[:50] + suffix)
-        if key.startswith("endpoint"):
-            for comp in (row.component, "DataTransfer"):
-                out.notes.append((row.resource, comp, float(row.cost_usd),
-                                  "endpoint data rebuilt as a transfer entry (billed under DataTransfer)"))
-        transfers.append({"kind": "transfer", "name": tname, "rate_key": key, "gb_per_day": float(row.amount) / days})
+        storage.append({"kind": "transfer", "name": tname, "rate_key": key, "gb_per_day": float(row.amount) / days})
+        if row.component != "DataTransfer":  # an endpoint's data stays under the endpoint's component
+            storage[-1]["component"] = str(row.component)
         out.origin[tname] = row.resource
     plans = []
     for plan, g in usage.plans.groupby("plan", sort=True):
@@ -287,7 +424,7 @@ def build_baseline(usage: BillUsage, catalog, *, name: str | None = None, infer_
         data["endpoints"] = endpoints
     if fleets:
         data["fleets"] = fleets
-    if transfers:
-        data["storage"] = transfers
+    if storage:
+        data["storage"] = storage
     out.data = data
     return out

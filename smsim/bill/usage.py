@@ -7,6 +7,8 @@ lines becomes one row per resource and hour).
   usage is counted once), with their cost at the bill's own rate (``public_cost_usd``);
 * ``volumes``: ML storage GB-months per (resource, component, hour);
 * ``amounts``: every other metered SageMaker or data line, summed per (resource, component, usage);
+* ``hourly``: the S3 storage and serverless lines of ``amounts`` per hour as well (a baseline
+  replays them hour by hour);
 * ``plans``: savings-plan recurring fees per (plan, hour), with the plan's term and payment;
 * ``tags``: the most common value of each cost-allocation tag per resource.
 """
@@ -41,6 +43,8 @@ class BillUsage:
     discounted_base_usd: float
     #: the ledger Parquet it was read from (for queries the frames above do not answer)
     ledger: Path | None = None
+    #: S3 storage and serverless usage per (resource, component, usage type, hour): ``amount``, ``cost_usd``
+    hourly: pd.DataFrame | None = None
 
     @property
     def hours(self) -> int:
@@ -90,6 +94,17 @@ def read_bill_usage(ledger: str | Path, summary: dict[str, Any]) -> BillUsage:
               and not ("smsim/usage" = 'storage' and "smsim/component" in ({comps}))
               and "smsim/pricing_class" not in ('enterprise_discount')
             group by all order by all""").df()
+        hourly = con.execute(f"""
+            select "lineItem/ResourceId" as resource, "smsim/component" as component,
+                   "lineItem/ProductCode" as product, "smsim/resource_kind" as resource_kind,
+                   regexp_replace("lineItem/UsageType", '^[A-Z]{{2,4}}[0-9]?-', '') as usage_type,
+                   "smsim/hour" as hour,
+                   sum("lineItem/UsageAmount") as amount, sum("lineItem/UnblendedCost") as cost_usd
+            from {rel}
+            where (("smsim/usage" = 'storage' and "lineItem/ProductCode" = 'AmazonS3')
+                   or "smsim/usage" like 'serverless%')
+              and "smsim/pricing_class" not in ('enterprise_discount')
+            group by all order by all""").df()
         commitment = ('"savingsPlan/TotalCommitmentToDate"' if "savingsPlan/TotalCommitmentToDate" in cols
                       else '"lineItem/UnblendedCost"')
         plans = con.execute(f"""
@@ -116,7 +131,7 @@ def read_bill_usage(ledger: str | Path, summary: dict[str, Any]) -> BillUsage:
     finally:
         con.close()
     return BillUsage(summary, instances, volumes, amounts, plans, tags, float(discount or 0.0), float(base or 0.0),
-                     Path(ledger))
+                     Path(ledger), hourly)
 
 
 def load_bill(source: str | Path, *, workdir: Path) -> BillUsage:

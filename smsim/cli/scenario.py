@@ -45,7 +45,8 @@ def print_reconciliation(result) -> None:
 
     b = result.baseline.data
     stdout.print(f"baseline {b['name']}: {len(b.get('endpoints', []))} endpoints, {len(b.get('fleets', []))} fleets, "
-                 f"{len(b.get('storage', []))} transfers, "
+                 f"{sum(e['kind'] == 's3' for e in b.get('storage', []))} S3 data, "
+                 f"{sum(e['kind'] == 'transfer' for e in b.get('storage', []))} transfers, "
                  f"{len(b.get('pricing', {}).get('savings_plans', []))} savings plans, enterprise discount "
                  f"{b.get('pricing', {}).get('enterprise_discount_pct', 0):g} % -> {result.out}", highlight=False)
     rec = result.reconciliation

@@ -48,6 +48,8 @@ def choose_fidelity(spec, ctx: SimContext) -> tuple[str, float | None]:
     with an SLA on bursty traffic stays request-level up to 1e8 requests: there the fluid tier's
     cost is right and its latency close, but least certain (benchmarks/README.md).
     """
+    if getattr(spec, "recorded", False):
+        return "recorded", 0.0  # replays billed usage (a baseline from a bill): no requests to simulate
     mode = getattr(spec, "fidelity", None) or getattr(ctx.scenario, "fidelity", "request")
     if mode != "auto":
         return mode, None

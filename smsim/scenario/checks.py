@@ -198,13 +198,14 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
                 read_history(hist, scenario.horizon.start)
             except InputError as exc:
                 errors.append(locate(exc, path + ("history",)))
-        if getattr(model, "kind", None) == "fleet" and getattr(model, "steps_file", None):
-            from smsim.resources.fleet.steps_file import read_steps_file
+        if getattr(model, "kind", None) in ("fleet", "s3", "serverless") and getattr(model, "steps_file", None):
+            from smsim.resources.steps_file import read_steps_file
 
             steps = Path(model.steps_file).expanduser()
             try:
-                _, volumes = read_steps_file(steps if steps.is_absolute() else Path(base_dir) / steps)
-                if volumes is not None and model.volume_gb_steps is not None:
+                _, volumes = read_steps_file(steps if steps.is_absolute() else Path(base_dir) / steps,
+                                             {"fleet": "count", "s3": "gb"}.get(model.kind, "gb_s_per_hour"))
+                if volumes is not None and getattr(model, "volume_gb_steps", None) is not None:
                     raise InputError("the steps file has a volume_gb column and volume_gb_steps is given too; "
                                      "give the volumes once")
             except InputError as exc:

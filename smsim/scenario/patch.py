@@ -159,13 +159,21 @@ def scale_traffic(data: dict[str, Any], factor: float, *, file: str | None = Non
     if not endpoints:
         raise InputError(f"traffic_scale {factor:g} has nothing to scale: the scenario has no endpoints",
                          file=file, line=line, column=column, path=path)
-    changed = []
+    changed, recorded = [], []
     for i, endpoint in enumerate(endpoints):
         if not isinstance(endpoint, dict):
+            continue
+        if "compute_gb_second_per_hour_steps" in endpoint or (endpoint.get("kind") == "serverless"
+                                                               and "steps_file" in endpoint):
+            recorded.append(str(endpoint.get("name")))  # replays billed compute: no traffic to scale
             continue
         workload = endpoint.setdefault("workload", {})
         if not isinstance(workload, dict):
             continue
         workload["rate_scale"] = float(workload.get("rate_scale", 1.0)) * float(factor)
         changed.append(("endpoints", i, "workload", "rate_scale"))
+    if not changed and recorded:
+        raise InputError(f"traffic_scale {factor:g} has nothing to scale: the endpoints {', '.join(recorded)} "
+                         "replay recorded compute; give them a workload to scale", file=file, line=line,
+                         column=column, path=path)
     return changed

@@ -135,7 +135,7 @@ class Scenario(StrictModel):
         for i, ep in enumerate(self.endpoints):
             hosted = getattr(ep, "models", None)
             refs = [(("models", j), name) for j, name in enumerate(hosted)] if hosted else (
-                [(("model",), ep.model)] if "model" in type(ep).model_fields else [])  # llm: its own step model
+                [(("model",), ep.model)] if getattr(ep, "model", None) is not None else [])  # llm: its own step model
             key_field = "latency_key" if hasattr(ep, "latency_key") else "instance_type"
             scaling = getattr(ep, "autoscaling", None)
             if ep.kind != "realtime" and scaling is not None:

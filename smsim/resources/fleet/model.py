@@ -4,21 +4,12 @@ count over time."""
 from __future__ import annotations
 
 from smsim.core.engine import ResourceResult, SimContext
+from smsim.resources.steps_file import step_windows
 
 #: The catalog's rate for ML storage volumes (GB-month), by component.
 ML_STORAGE_RATE_KEY = "ml_storage_gb_month"
 VOLUME_RATE_KEYS = {"Notebook": "ml_storage_notebook_gb_month", "Studio": "studio_storage_gb_month"}
 
-
-def step_windows(steps, horizon_s: float) -> list[tuple[float, float, float]]:
-    """``[offset_s, value]`` steps as ``(start_s, end_s, value)`` windows clipped to the horizon."""
-    out = []
-    for i, (a, value) in enumerate(steps):
-        b = steps[i + 1][0] if i + 1 < len(steps) else horizon_s
-        a, b = min(a, horizon_s), min(b, horizon_s)
-        if b > a and value > 0:
-            out.append((a, b, value))
-    return out
 
 
 class FleetModel:
@@ -31,7 +22,7 @@ class FleetModel:
         if spec.steps_file is not None:
             from pathlib import Path
 
-            from smsim.resources.fleet.steps_file import read_steps_file
+            from smsim.resources.steps_file import read_steps_file
 
             path = Path(spec.steps_file).expanduser()
             count_steps, file_volumes = read_steps_file(path if path.is_absolute() else ctx.scenario.base_dir / path)

@@ -9,10 +9,11 @@ from pydantic import Field, model_validator
 
 from smsim.pricing.vocabulary import COMPONENTS
 from smsim.resources.hours import WorkingHours
+from smsim.resources.steps_file import Step
+from smsim.resources.steps_file import check_steps as _check_steps
 from smsim.spec import (
     Count,
     InstanceType,
-    NonNegFloat,
     PositiveFloat,
     ResourceName,
     StrictModel,
@@ -21,22 +22,6 @@ from smsim.spec import (
 
 #: SageMaker components that bill instance time (the catalog's vocabulary).
 Component = Literal[COMPONENTS]  # type: ignore[valid-type]
-
-#: ``[offset_s, value]``: the value holds from ``offset_s`` (seconds from the horizon start) until
-#: the next step's offset, the last one until the horizon ends.
-Step = tuple[NonNegFloat, NonNegFloat]
-
-
-def _check_steps(steps: list[Step] | None, name: str) -> None:
-    if steps is None:
-        return
-    if not steps:
-        raise ValueError(f"{name} is empty; give at least one [offset_s, value] step")
-    offsets = [s[0] for s in steps]
-    for i in range(1, len(offsets)):
-        if offsets[i] <= offsets[i - 1]:
-            raise ValueError(f"{name}[{i}] starts at {offsets[i]:g} s, not after the step before it "
-                             f"({offsets[i - 1]:g} s); offsets must increase")
 
 
 class FleetSpec(StrictModel):

@@ -43,6 +43,11 @@ class ServerlessModel:
     def __init__(self, spec, ctx: SimContext, backend: str = "numba") -> None:
         self.spec = spec
         self.tags = ctx.tags_for(spec)
+        self.metrics: dict = {}
+        self.series: pd.DataFrame | None = None
+        if spec.recorded:
+            self.tier = "recorded"
+            return
         models = {m.name: m for m in getattr(ctx.scenario, "models", [])}
         if spec.model not in models:
             raise ValueError(f"serverless endpoint {spec.name!r}: model {spec.model!r} is not in models")
@@ -51,11 +56,38 @@ class ServerlessModel:
             raise ValueError(f"model {spec.model!r} has no latency entry {spec.latency_key!r}")
         self.pool = ServerlessPool(spec.max_concurrency, spec.provisioned_concurrency, spec.idle_reclaim_s,
                                    spec.invocation_timeout_s, spec.bill_cold_start, backend)
-        self.metrics: dict = {}
-        self.series: pd.DataFrame | None = None
         self.tier, _ = choose_fidelity(spec, ctx)
 
+    def _start_recorded(self, ctx: SimContext) -> None:
+        """Replay the recorded compute per hour (and the data per day) as the bill billed them."""
+        from smsim.resources.steps_file import read_steps_file, step_windows
+
+        s, horizon = self.spec, ctx.horizon_s
+        steps = s.compute_gb_second_per_hour_steps
+        if s.steps_file is not None:
+            from pathlib import Path
+
+            path = Path(s.steps_file).expanduser()
+            steps, _ = read_steps_file(path if path.is_absolute() else ctx.scenario.base_dir / path, "gb_s_per_hour")
+        comp, total = "ServerlessInference", 0.0
+        for a, b, per_hour in step_windows(steps, horizon):
+            gb_s = per_hour * (b - a) / HOUR_S
+            ctx.meter.amount(s.name, "serverless_endpoint", comp, "serverless_compute_gb_second", gb_s, a, b, self.tags)
+            total += gb_s
+        data = 0.0
+        for d in range(max(1, math.ceil(horizon / 86400.0 - 1e-9))):
+            a, b = d * 86400.0, min((d + 1) * 86400.0, horizon)
+            gb = s.data_gb_per_day * (b - a) / 86400.0
+            ctx.meter.amount(s.name, "serverless_endpoint", comp, "serverless_data_gb", gb, a, b, self.tags)
+            data += gb
+        self.metrics = {"memory_size_mb": s.memory_size_mb, "max_concurrency": s.max_concurrency,
+                        "fidelity": "recorded", "compute_gb_s": total, "data_processed_gb": data,
+                        "instance_hours": 0.0}
+
     def start(self, ctx: SimContext) -> None:
+        if self.tier == "recorded":
+            self._start_recorded(ctx)
+            return
         if self.tier == "fluid":
             self._start_fluid(ctx)
             return

@@ -26,6 +26,12 @@ Assumptions (AWS does not publish these; every one is a field so it can be swept
   price exists for either, so the built-in catalog has no row for them: a scenario that uses
   provisioned concurrency fails validation until its catalog has both (``smsim pricing import``
   of a rates CSV).
+
+Recorded (a baseline rebuilt from a bill, which bills GB-seconds, not requests): the compute billed
+per hour replayed as ``compute_gb_second_per_hour_steps`` (``[offset_s, GB-seconds per hour]``,
+or ``steps_file``, a CSV ``offset_s, gb_s_per_hour`` beside the scenario) and ``data_gb_per_day``
+of data processed. It then needs no ``workload`` or ``model`` and simulates no requests; its
+memory size and concurrency are not on a bill and do not change what it bills.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from smsim.resources.common import (
     traffic_stream_field,
 )
 from smsim.resources.models import ANY_INSTANCE, LatencyProfileSpec, LognormalLatency
+from smsim.resources.steps_file import Step, check_steps
 from smsim.spec import (
     Count,
     Duration,
@@ -71,7 +78,7 @@ class ServerlessEndpointSpec(StrictModel):
 
     kind: Literal["serverless"] = "serverless"
     name: ResourceName
-    model: ModelName = Field(description="a name in models:")
+    model: ModelName | None = Field(None, description="a name in models: (a recorded endpoint needs none)")
     latency_key: str = Field(
         ANY_INSTANCE,
         description="which entry of the model's latency to use (serverless has no instance type); '*' by default",
@@ -88,7 +95,14 @@ class ServerlessEndpointSpec(StrictModel):
     )
     bill_cold_start: bool = Field(False, description="bill cold-start time as compute (not billed by default)")
     invocation_timeout_s: PositiveDuration = Field(60.0, description="a request not done this long after arrival fails")
-    workload: WorkloadSpec
+    workload: WorkloadSpec | None = Field(None, description="its traffic (required unless the compute is recorded)")
+    compute_gb_second_per_hour_steps: list[Step] | None = Field(
+        None, description="recorded compute: [offset_s, GB-seconds billed per hour] steps, instead of a workload"
+    )
+    steps_file: str | None = Field(
+        None, description="CSV (offset_s, gb_s_per_hour) of recorded compute, relative to the scenario file"
+    )
+    data_gb_per_day: NonNegFloat = Field(0.0, description="recorded data processed per day (GB)")
     traffic_stream: str | None = traffic_stream_field()
     sla: SlaSpec | None = None
     fidelity: Fidelity | None = fidelity_field()
@@ -99,8 +113,23 @@ class ServerlessEndpointSpec(StrictModel):
     series_window_s: Duration = series_window_field()
     tags: Tags = Field(default_factory=dict)
 
+    @property
+    def recorded(self) -> bool:
+        return self.compute_gb_second_per_hour_steps is not None or self.steps_file is not None
+
     @model_validator(mode="after")
     def _provisioned(self):
+        check_steps(self.compute_gb_second_per_hour_steps, "compute_gb_second_per_hour_steps")
+        if self.compute_gb_second_per_hour_steps is not None and self.steps_file is not None:
+            raise ValueError("give the recorded compute once: compute_gb_second_per_hour_steps or steps_file")
+        if self.recorded and self.workload is not None:
+            raise ValueError("recorded compute replaces the workload; give one of them")
+        if not self.recorded and self.workload is None:
+            raise ValueError("a workload is required (or recorded compute: compute_gb_second_per_hour_steps)")
+        if not self.recorded and self.model is None:
+            raise ValueError("a model is required (a name in models:) unless the compute is recorded")
+        if not self.recorded and self.data_gb_per_day:
+            raise ValueError("data_gb_per_day is for recorded compute; give data_in/out_gb_per_request instead")
         if self.provisioned_concurrency > self.max_concurrency:
             raise ValueError(
                 f"provisioned_concurrency {self.provisioned_concurrency} exceeds max_concurrency "
@@ -110,6 +139,10 @@ class ServerlessEndpointSpec(StrictModel):
 
     def rate_keys(self) -> list[tuple[str, str]]:
         """``(field, rate_key)`` of every non-instance rate this endpoint is billed at."""
+        if self.recorded:
+            keys = [("steps_file" if self.steps_file else "compute_gb_second_per_hour_steps",
+                     "serverless_compute_gb_second")]
+            return keys + ([("data_gb_per_day", "serverless_data_gb")] if self.data_gb_per_day else [])
         keys = [("memory_size_mb", "serverless_compute_gb_second"), ("workload", "serverless_data_gb")]
         if self.provisioned_concurrency:
             keys += [("provisioned_concurrency", "serverless_provisioned_gb_second"),

@@ -8,6 +8,9 @@ smsim records them as an ``amount`` of GB-months under the class's rate key (com
 ``EarlyDelete``) at the moment it leaves. PUTs: one per object written (``gb * 1024 /
 object_size_mb``); GETs and Glacier retrievals are spread over each day. Lifecycle transition
 request fees are not modelled.
+
+Recorded data (``gb_steps`` or ``steps_file``, a baseline rebuilt from a bill) is held in its one
+class as recorded, hour by hour; its PUTs and GETs are spread over each day.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 
 from smsim.core.engine import ResourceResult, SimContext
 from smsim.core.meter import UsageWriter
+from smsim.resources.steps_file import step_windows
 from smsim.resources.storage.spec import CLASS_RATE_KEY, MIN_DAYS
 from smsim.units import DAY, MONTH
 
@@ -36,9 +40,29 @@ class S3Model:
         ends = bounds[1:] + [s.expiration_days * DAY if s.expiration_days else np.inf]
         return list(zip(classes, bounds, ends, strict=True))
 
+    def _recorded(self, ctx: SimContext) -> None:
+        s, h = self.spec, ctx.horizon_s
+        steps = s.gb_steps
+        if s.steps_file is not None:
+            from pathlib import Path
+
+            from smsim.resources.steps_file import read_steps_file
+
+            path = Path(s.steps_file).expanduser()
+            steps, _ = read_steps_file(path if path.is_absolute() else ctx.scenario.base_dir / path, "gb")
+        cls = s.storage_class
+        for a, b, gb in step_windows(steps, h):
+            self.out.storage(s.component or f"S3:{cls}", CLASS_RATE_KEY[cls], gb, a, b)
+            self.gb_seconds[cls] = self.gb_seconds.get(cls, 0.0) + gb * (b - a)
+        last = [gb for a, gb in steps if a < h]
+        self.end_gb = float(last[-1]) if last else 0.0
+
     def start(self, ctx: SimContext) -> None:
         s, h = self.spec, ctx.horizon_s
         days = int(np.ceil(h / DAY))
+        requests = s.component or "S3:Requests"
+        if s.recorded:
+            self._recorded(ctx)
         cohorts = [(0.0, s.initial_gb)] if s.initial_gb > 0 else []
         cohorts += [
             (min((d + 0.5) * DAY, h), s.growth_gb_per_day)
@@ -48,13 +72,13 @@ class S3Model:
         phases = self.phases()
         for t0, gb in cohorts:
             self.out.amount(
-                "S3:Requests", "s3_put_requests_per_1000", gb * 1024 / s.object_size_mb / 1000, t0
+                requests, "s3_put_requests_per_1000", gb * 1024 / s.object_size_mb / 1000, t0
             )
             for cls, a, b in phases:
                 start, stop = t0 + a, t0 + b
                 if start >= h:
                     break
-                self.out.storage(f"S3:{cls}", CLASS_RATE_KEY[cls], gb, start, min(stop, h))
+                self.out.storage(s.component or f"S3:{cls}", CLASS_RATE_KEY[cls], gb, start, min(stop, h))
                 self.gb_seconds[cls] = self.gb_seconds.get(cls, 0.0) + gb * (min(stop, h) - start)
                 held = b - a
                 if stop <= h and held < MIN_DAYS[cls] * DAY:
@@ -67,7 +91,10 @@ class S3Model:
             a, b = d * DAY, min((d + 1) * DAY, h)
             frac = (b - a) / DAY
             self.out.amount(
-                "S3:Requests", "s3_get_requests_per_1000", s.get_requests_per_day * frac / 1000, a, b
+                requests, "s3_get_requests_per_1000", s.get_requests_per_day * frac / 1000, a, b
+            )
+            self.out.amount(
+                requests, "s3_put_requests_per_1000", s.put_requests_per_day * frac / 1000, a, b
             )
             if s.glacier_retrieval_gb_per_day > 0 and self._held(
                 "glacier_flexible", a, cohorts, phases
@@ -107,7 +134,7 @@ class TransferModel:
         for d in range(int(np.ceil(h / DAY))):
             a, b = d * DAY, min((d + 1) * DAY, h)
             gb = self.spec.gb_per_day * (b - a) / DAY
-            self.out.amount("DataTransfer", self.spec.rate_key, gb, a, b)
+            self.out.amount(self.spec.component, self.spec.rate_key, gb, a, b)
             self.total += gb
 
     def finish(self, ctx: SimContext) -> ResourceResult:
