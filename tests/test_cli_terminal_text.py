@@ -138,3 +138,28 @@ def test_progress_description_with_markup():
                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
     assert run.returncode == 0, run.stderr[-2000:]
     assert description in run.stdout and "50%" in run.stdout
+
+
+
+def test_a_closed_pipe_ends_quietly_not_as_an_internal_error(capfd):
+    # `smsim ... | head`: the reader left, so a write raised BrokenPipeError; smsim stops with the
+    # shell's SIGPIPE code and says nothing, instead of reporting an internal error (exit 70)
+    import os
+
+    import typer
+
+    from smsim.cli._common import EXIT_BROKEN_PIPE, handles_errors
+
+    @handles_errors
+    def writes_to_a_closed_pipe():
+        raise BrokenPipeError(32, "Broken pipe")
+
+    saved = os.dup(1)
+    try:
+        with pytest.raises(typer.Exit) as ended:
+            writes_to_a_closed_pipe()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    assert ended.value.exit_code == EXIT_BROKEN_PIPE == 141
+    assert "internal error" not in capfd.readouterr().err

@@ -27,6 +27,8 @@ from smsim.errors import InputError
 
 #: Exit code for bad input (a malformed scenario, trace, option value or missing file).
 EXIT_INPUT = 2
+#: Exit code when the reader of stdout went away (128 + SIGPIPE, as a shell reports it).
+EXIT_BROKEN_PIPE = 141
 #: Exit code for an internal error (a bug).
 EXIT_INTERNAL = 70
 
@@ -161,6 +163,12 @@ def handles_errors(fn: Callable) -> Callable:
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            # the reader went away (`smsim ... | head`): stop quietly, as other Unix tools do,
+            # and keep Python from failing again when it flushes stdout at exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except Exception as exc:  # an smsim bug, not bad input: say so briefly
             if os.environ.get("SMSIM_DEBUG"):
                 raise
