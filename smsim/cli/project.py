@@ -48,6 +48,9 @@ def register(app: typer.Typer) -> None:
         json_: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         store: Annotated[Path | None, typer.Option("--store", help="results store folder")] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="do not record in the results store")] = False,
+        independent: Annotated[bool, typer.Option(
+            "--independent", help="pair endpoints' paths at random (default: by the correlation of "
+                                  "their histories' forecast errors)")] = False,
         force: ForceOpt = False,
     ) -> None:
         """Forecast each endpoint's traffic and report spend per month with P10/P50/P90."""
@@ -59,7 +62,7 @@ def register(app: typer.Typer) -> None:
         check_store(store, no_store)
         with progress_bar("projecting", enabled=not json_) as tick:
             proj = project_scenario(scenario, horizon, n_paths=paths, seed=seed, model=model, jobs=jobs, scheduler=scheduler,
-                                    histories=histories, progress=tick)
+                                    histories=histories, progress=tick, independent=independent)
         if out is not None:
             write_projection(proj, out, force=force)
         run_id = None if no_store else record_projection(proj, store)

@@ -96,8 +96,14 @@ def project_scenario(
     histories: dict[str, str | Path] | None = None,
     keep_ledgers: bool = False,
     progress: Callable[[float], None] | None = None,
+    independent: bool = False,
 ) -> Projection:
-    """Project ``scenario`` ``horizon`` ahead (``"90d"``, or hours as an int) over ``n_paths`` paths."""
+    """Project ``scenario`` ``horizon`` ahead (``"90d"``, or hours as an int) over ``n_paths`` paths.
+
+    Endpoints' paths are paired so their totals follow the correlation of the histories' daily
+    forecast errors (:mod:`smsim.project.dependence`; each endpoint's own paths are unchanged);
+    ``independent`` pairs them at random instead, as if the endpoints' demand were unrelated.
+    """
     from smsim.forecast.api import MODEL_CHOICES
     from smsim.scenario import load_scenario
 
@@ -117,6 +123,7 @@ def project_scenario(
         raise InputError("no endpoint has a traffic history (a trace workload or a history file); "
                          "nothing to forecast", file=scenario.source)
     endpoints = {name: draw_paths(h, start, hours, n_paths, seed, model) for name, h in hists.items()}
+    dependence = _couple(endpoints, n_paths, seed, independent)
     scn = path_scenario(scenario, hours, set(endpoints))
     counts = [{name: spread_minutes(ep.hourly[i], ep.history.minute_shape) for name, ep in endpoints.items()}
               for i in range(n_paths)]
@@ -128,9 +135,28 @@ def project_scenario(
     totals = spend_matrix(spend, start, hours).sum(axis=1)
     med = median_path(totals)
     summary = _summary(scenario, start, hours, n_paths, seed, model, endpoints, runs, table, totals, med)
+    summary["dependence"] = dependence
+    summary["notes"][1] = ("endpoint paths are paired independently: correlated demand across endpoints "
+                           "is not modelled" if independent or len(endpoints) < 2 else
+                           "endpoint paths are paired by a Gaussian copula of the histories' daily "
+                           "forecast errors (dependence.correlation); each endpoint's paths are its own")
     extras = {f"forecast:{name}": fan_frame(ep.hourly, start, ep.history.hourly) for name, ep in endpoints.items()}
     extras["forecast:spend"] = fan_frame(spend_matrix(spend, start, hours), start)
     return Projection(scenario, start, hours, seed, endpoints, runs, table, summary, extras)
+
+
+def _couple(endpoints: dict[str, EndpointPaths], n_paths: int, seed: int, independent: bool) -> dict:
+    """Pair the endpoints' paths (in place) by the copula of their histories' errors; what was done."""
+    from smsim.project.dependence import couple_paths, error_correlation
+
+    names = list(endpoints)
+    if independent or len(names) < 2:
+        return {"method": "independent", "endpoints": names, "correlation": np.eye(len(names)).tolist()}
+    r, info = error_correlation({n: ep.history.hourly for n, ep in endpoints.items()})
+    coupled = couple_paths({n: ep.hourly for n, ep in endpoints.items()}, r, seed)
+    for n, ep in endpoints.items():
+        ep.hourly = coupled[n]
+    return {**info, "correlation": np.round(r, 4).tolist()}
 
 
 def _rows(table: pd.DataFrame, scope: str) -> dict:

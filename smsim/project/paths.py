@@ -11,9 +11,9 @@ the projection summary). Each path is then made into per-minute counts:
   rounded so the minutes sum to the hour exactly (largest remainder). No extra noise is added
   per minute: the uncertainty is the forecast's, at the hourly resolution it was fitted at.
 
-Paths of different endpoints are drawn independently (each from its own stream), so demand
-that rises and falls together across endpoints is not modelled: the spread of the *total* is
-then too narrow. Per-endpoint spreads are unaffected.
+Paths of different endpoints are drawn independently (each from its own stream);
+:mod:`smsim.project.dependence` then pairs them so that endpoints' totals move together as their
+histories' forecast errors did, without changing any endpoint's paths.
 
 A path scenario is the scenario with its horizon set to the projection (start unchanged,
 ``duration_s`` = the projection) and every endpoint with a history on the fluid tier. Its
