@@ -166,8 +166,10 @@ def handles_errors(fn: Callable) -> Callable:
         except BrokenPipeError:
             # the reader went away (`smsim ... | head`): stop quietly, as other Unix tools do,
             # and keep Python from failing again when it flushes stdout at exit
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError, AttributeError):  # stdout is no file (captured)
+                pass
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except Exception as exc:  # an smsim bug, not bad input: say so briefly
             if os.environ.get("SMSIM_DEBUG"):
