@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         """Search instance type x quantisation x tensor parallelism x batch limit x instance count (or
         autoscaling target), simulating each candidate token by token, for the cheapest that meets
         the token SLAs."""
-        from smsim.api import optimize_llm
+        from smsim.optimize.api import optimize_llm
         from smsim.optimize.llm import LlmSpace
 
         tps = tuple(None if t == "auto" else _ints(t, "--tp")[0] for t in _list(tp))

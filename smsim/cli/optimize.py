@@ -80,9 +80,10 @@ def _optimize_llm(sc, section, ep, sla, max_error_rate, as_json: bool, out: Path
     """An llm endpoint: token SLAs (``--sla ttft_p99_s=2,tpot_p99_s=0.1``, else the section's
     ``llm.sla``, else the endpoint's) and the space of :func:`smsim.optimize.llm.space_from_section`."""
     from smsim import atomic
-    from smsim.api import optimize_llm, resolved_scenario_yaml
+    from smsim.api import resolved_scenario_yaml
     from smsim.cli._common import _json_default
     from smsim.cli.llm_optimize import print_result
+    from smsim.optimize.api import optimize_llm
     from smsim.optimize.llm import space_from_section
     from smsim.optimize.sla import parse_error_rate
 

@@ -167,3 +167,37 @@ def load_optimize_scenario(path: str | Path):
 
 
 __all__ = ["OptimizeResult", "load_optimize_scenario", "optimize", "resolve_spec"]
+
+
+def optimize_llm(scenario, endpoint: str, space, *, sla: str | dict | None = None,
+                 max_failed_share: float = 0.01, screen: bool = True) -> dict[str, Any]:
+    """The cheapest configuration of LLM endpoint ``endpoint`` meeting its token SLAs (or ``sla``,
+    e.g. ``"ttft_p99_s=2,tpot_p99_s=0.1"`` or the same as a dict) over ``space``
+    (:class:`smsim.optimize.llm.LlmSpace`), as a JSON-able dict: the best candidate, every
+    simulated one, those left out, and ``best_scenario`` (the scenario with the best
+    configuration, or None)."""
+    from smsim.api import check_input_files, load_scenario
+    from smsim.optimize.llm import candidate_scenario, parse_token_sla, search
+    from smsim.scenario.schema import Scenario
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    check_input_files(scenario)
+    objectives = parse_token_sla(sla) if isinstance(sla, str) and sla else (dict(sla) if sla else None)
+    res = search(scenario, endpoint, space, max_failed_share=max_failed_share, screen=screen, sla=objectives)
+
+    def row(ev) -> dict[str, Any]:
+        c, m = ev.candidate, ev.metrics
+        return {"candidate": c.label(), "instance_type": c.instance_type, "weight_dtype": c.weight_dtype,
+                "kv_dtype": c.kv_dtype, "tp": m.get("tensor_parallel"), "max_num_seqs": c.max_num_seqs,
+                "instances": c.instances, "scaling_target": c.target, "max_instances": c.max_instances,
+                "mean_instances": m.get("mean_instances"), "cost_usd": ev.cost_usd, "feasible": ev.feasible, "why": ev.why,
+                **{k: m.get(k) for k in ("ttft_p99_s", "tpot_p99_s", "e2e_p99_s", "goodput_share", "requests",
+                                         "served", "timed_out", "dropped", "cost_per_1m_output_tokens_usd")}}
+
+    best = candidate_scenario(scenario, endpoint, res.best.candidate, objectives) if res.best else None
+    return {"endpoint": endpoint, "status": "optimal" if res.best else "infeasible", "best_scenario": best,
+            "best": row(res.best) if res.best else None, "candidates": res.n_candidates,
+            "simulated": len(res.evaluations), "pruned": res.pruned,
+            "evaluations": [row(e) for e in sorted(res.evaluations, key=lambda e: e.key)],
+            "left_out": [{"candidate": label, "reason": why} for label, why in res.skipped]}
