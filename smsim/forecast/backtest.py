@@ -73,6 +73,9 @@ class Backtest:
 
     @property
     def mase(self) -> float:
+        """Mean MASE over origins; nan when the series was too short for any origin."""
+        if self.actual.size == 0:
+            return float("nan")
         return float(np.mean(np.mean(np.abs(self.errors), axis=1) / self.scale))
 
     @property
@@ -82,7 +85,7 @@ class Backtest:
 
     @property
     def smape(self) -> float:
-        return smape(self.actual, self.mean)
+        return smape(self.actual, self.mean) if self.actual.size else float("nan")
 
 
 def beats(candidate: Backtest, baseline: Backtest) -> bool:
