@@ -81,7 +81,8 @@ def read_inputs(scenario: Scenario, *, check: bool = True) -> inputs.Inputs:
             trigger = getattr(spec, "trigger", None)
             if getattr(trigger, "kind", None) == "trace":
                 try:  # reads the job files; this throwaway generator's draws are not used
-                    trace_jobs(trigger, scenario.horizon.duration_s, np.random.default_rng(0))
+                    trace_jobs(trigger, scenario.horizon.duration_s, np.random.default_rng(0),
+                               scenario.base_dir)
                 except InputError:
                     if check:
                         raise

@@ -263,3 +263,29 @@ def test_triggers():
         TrainingJobSpec(
             name="x", trigger={"kind": "cron", "cron": "61 * * * *"}, instance_type="ml.g5.xlarge"
         )
+
+
+def test_a_relative_job_trace_is_read_beside_the_scenario(tmp_path, monkeypatch):
+    # the scenario names `jobs.csv`; it sits beside the scenario, and smsim runs from elsewhere
+    from typer.testing import CliRunner
+
+    from smsim.cli import app
+
+    folder = tmp_path / "account"
+    folder.mkdir()
+    pd.DataFrame({"submit_s": [0, 600], "instance_count": [1, 1], "runtime_s": [3600, 1800]}).to_csv(
+        folder / "jobs.csv", index=False)
+    (folder / "s.yaml").write_text(
+        "name: t\nhorizon: {duration_s: 1d}\ntraining_jobs:\n"
+        "  - name: tr\n    trigger: {kind: trace, path: jobs.csv}\n    instance_type: ml.g5.xlarge\n"
+        "    provisioning_s: 0\n    download_s: 0\n    upload_s: 0\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    out = CliRunner().invoke(app, ["run", str(folder / "s.yaml"), "--no-store", "--json"])
+    assert out.exit_code == 0, out.output
+    import json
+
+    doc = json.loads(out.stdout)
+    (res,) = [r for r in doc["resources"] if r["resource_id"] == "tr"]
+    assert res["billable_instance_hours"] == pytest.approx(1.5)  # 3600 s + 1800 s on one instance

@@ -199,20 +199,31 @@ def read_pollux(
     )
 
 
-def trace_jobs(trigger, horizon_s: float, rng: np.random.Generator) -> pd.DataFrame:
-    """The job table of a ``trace`` trigger, scaled in time, repeated if asked, cut to the horizon."""
+def _beside(path, base_dir: Path | None) -> Path:
+    """``path`` as written in the scenario, relative paths taken from the scenario's folder."""
+    path = Path(path)
+    return path if path.is_absolute() or base_dir is None else Path(base_dir) / path
+
+
+def trace_jobs(trigger, horizon_s: float, rng: np.random.Generator,
+               base_dir: Path | None = None) -> pd.DataFrame:
+    """The job table of a ``trace`` trigger, scaled in time, repeated if asked, cut to the horizon.
+
+    Relative file paths are read from ``base_dir`` (the scenario's folder), as workload traces are.
+    """
     fmt = trigger.format
+    path = _beside(trigger.path, base_dir)
     if fmt == "csv":
-        jobs = read_job_csv(trigger.path)
+        jobs = read_job_csv(path)
     else:
         runtimes_path = trigger.runtimes_path or (trigger.path if fmt == "philly" else None)
         if runtimes_path is None:
             raise InputError(f"format {fmt!r} needs runtimes_path (a Philly runtime CSV)")
-        runtimes = read_philly_runtimes(runtimes_path)
+        runtimes = read_philly_runtimes(_beside(runtimes_path, base_dir))
         if fmt == "gavel":
-            jobs = read_gavel(trigger.path, trigger.gpus_per_instance, runtimes, rng, trigger.vc)
+            jobs = read_gavel(path, trigger.gpus_per_instance, runtimes, rng, trigger.vc)
         elif fmt == "pollux":
-            jobs = read_pollux(trigger.path, trigger.gpus_per_instance, runtimes, rng)
+            jobs = read_pollux(path, trigger.gpus_per_instance, runtimes, rng)
         else:
             if trigger.rate_per_day is None:
                 raise InputError("format 'philly' has no submit times; give rate_per_day")

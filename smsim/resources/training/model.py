@@ -83,7 +83,7 @@ class TrainingModel:
         s = self.spec
         arrivals = ctx.rng("training", s.name, "arrivals")
         if s.trigger.kind == "trace":
-            jobs = trace_jobs(s.trigger, ctx.horizon_s, arrivals)
+            jobs = trace_jobs(s.trigger, ctx.horizon_s, arrivals, getattr(ctx.scenario, "base_dir", None))
         else:
             submit = trigger_times(s.trigger, ctx.start, ctx.horizon_s, arrivals)
             jobs = pd.DataFrame(
