@@ -78,6 +78,21 @@ ROUND_ROBIN = 2
 
 
 @_JIT
+def bracket(grid, x):
+    """The cell of a sorted ``grid`` that holds ``x`` and ``x``'s weight towards its upper edge
+    (extrapolating past the ends; a one-point grid gives cell 0, weight 0)."""
+    n = grid.shape[0]
+    if n <= 1:
+        return 0, 0.0
+    i = n - 2
+    for k in range(n - 1):
+        if x < grid[k + 1]:
+            i = k
+            break
+    return i, (x - grid[i]) / (grid[i + 1] - grid[i])
+
+
+@_JIT
 def step_time(kind, pieces, gp, gd, table, p, d, kv):
     """The step model's arrays evaluated at one step (see profile.StepForm)."""
     if kind == 2:
@@ -106,24 +121,8 @@ def step_time(kind, pieces, gp, gd, table, p, d, kv):
                 best = v
         return best
     np_, nd = gp.shape[0], gd.shape[0]
-    i = 0
-    wi = 0.0
-    if np_ > 1:
-        i = np_ - 2
-        for k in range(np_ - 1):
-            if p < gp[k + 1]:
-                i = k
-                break
-        wi = (p - gp[i]) / (gp[i + 1] - gp[i])
-    j = 0
-    wj = 0.0
-    if nd > 1:
-        j = nd - 2
-        for k in range(nd - 1):
-            if d < gd[k + 1]:
-                j = k
-                break
-        wj = (d - gd[j]) / (gd[j + 1] - gd[j])
+    i, wi = bracket(gp, p)
+    j, wj = bracket(gd, d)
     if np_ > 1:
         r0 = table[i, j] * (1 - wi) + table[i + 1, j] * wi
         r1 = table[i, j + 1] * (1 - wi) + table[i + 1, j + 1] * wi if nd > 1 else r0
