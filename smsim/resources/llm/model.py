@@ -42,6 +42,7 @@ def engine_config(spec, layout: Layout) -> EngineConfig:
         max_num_batched_tokens=e.max_num_batched_tokens, block_size_tokens=e.block_size_tokens,
         queue_limit=spec.queue_limit, timeout_s=spec.invocation_timeout_s, routing=spec.routing,
         prefix_caching=e.prefix_caching, prefix_block_tokens=e.prefix_block_tokens,
+        itl_thresholds_s=tuple(t for _, t in spec.sla.itl_objectives()) if spec.sla is not None else (),
     )
 
 

@@ -91,8 +91,10 @@ class EngineLimits(StrictModel):
 class TokenSlaSpec(StrictModel):
     """Token-level objectives: e.g. ``ttft_p99_s: 2, tpot_p99_s: 0.1``. Each given percentile
     must be within its threshold; a request counts toward goodput when its own TTFT, TPOT and
-    end-to-end latency are within every given threshold (failed requests never count). ITL
-    objectives are over every gap between two tokens (not per request) and do not enter goodput."""
+    end-to-end latency are within every given threshold (failed requests never count). An ITL
+    objective ``itl_pQ_s: T`` is attained when Q % of all gaps between two tokens are within T;
+    a request is goodput for it when Q % of its own gaps are within T (its Q-th percentile gap),
+    so one long stall in a short reply costs that request, not the average."""
 
     ttft_p50_s: PositiveDuration | None = None
     ttft_p90_s: PositiveDuration | None = None
@@ -122,6 +124,10 @@ class TokenSlaSpec(StrictModel):
                 if v is not None:
                     out.append((metric, float(q), float(v)))
         return out
+
+    def itl_objectives(self) -> list[tuple[float, float]]:
+        """``(percentile, threshold_s)`` of every ITL objective, in :meth:`objectives` order."""
+        return [(q, t) for metric, q, t in self.objectives() if metric == "itl"]
 
     def per_request_limits(self) -> dict[str, float]:
         """The strictest threshold per request metric: a request meeting all of them is goodput."""
