@@ -8,7 +8,10 @@ instance); each copy runs its own engine with ``kv_capacity_tokens`` of KV cache
 (from the trace, or from ``workload.attributes`` for synthetic arrivals).
 
 Capacity is instances (``initial_instance_count`` / ``autoscaling``), as for ``realtime``; a
-launched instance serves after its provisioning delay plus ``model_load_s``.
+launched instance serves after its provisioning delay plus ``model_load_s``. With an
+``inference_component`` block the endpoint is an inference component instead: capacity is its
+copy count (``copy_count`` / ``autoscaling`` in copies) and the instances follow the copies
+(:mod:`smsim.resources.llm.components`).
 """
 
 from __future__ import annotations
@@ -139,6 +142,41 @@ class TokenSlaSpec(StrictModel):
         return out
 
 
+class ManagedInstanceScaling(StrictModel):
+    """The instance range of an endpoint hosting inference components (SageMaker's
+    ``ProductionVariantManagedInstanceScaling``): instances launch when a new copy fits on none,
+    and those hosting no copy terminate down to ``min_instance_count``."""
+
+    min_instance_count: Count = 1
+    max_instance_count: PositiveCount
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min_instance_count > self.max_instance_count:
+            raise ValueError(f"min_instance_count {self.min_instance_count} is above max_instance_count "
+                             f"{self.max_instance_count}")
+        return self
+
+
+class InferenceComponentSpec(StrictModel):
+    """Serve the model as an inference component: its copy count scales (``autoscaling``
+    capacities count copies, SageMaker's ``DesiredCopyCount``), each copy holds
+    ``accelerators_per_copy`` accelerators of an instance, and the endpoint's instances follow.
+    Components naming the same ``endpoint`` share its instances (and its bill)."""
+
+    endpoint: ResourceName | None = Field(
+        None, description="the endpoint hosting the component; components naming the same one share its "
+        "instances; the component's own name when absent")
+    copy_count: PositiveCount | None = Field(
+        None, description="copies at the start (RuntimeConfig CopyCount); autoscaling.min_capacity when absent, else 1")
+    accelerators_per_copy: PositiveCount | None = Field(
+        None, description="accelerators one copy holds (ComputeResourceRequirements); roofline: tp, else 1")
+    accelerators_per_instance: PositiveCount | None = Field(
+        None, description="accelerators of one instance; roofline: the instance type's, "
+        "else copies_per_instance x accelerators_per_copy")
+    managed_instance_scaling: ManagedInstanceScaling
+
+
 class LlmEndpointSpec(StrictModel):
     """A SageMaker endpoint serving an LLM with continuous batching."""
 
@@ -164,6 +202,8 @@ class LlmEndpointSpec(StrictModel):
     )
     initial_instance_count: PositiveCount | None = None
     autoscaling: AutoscalingSpec | None = None
+    inference_component: InferenceComponentSpec | None = Field(
+        None, description="scale model copies, not instances (SageMaker inference components)")
     workload: WorkloadSpec
     traffic_stream: str | None = traffic_stream_field()
     sla: TokenSlaSpec | None = None
@@ -171,6 +211,16 @@ class LlmEndpointSpec(StrictModel):
 
     @model_validator(mode="after")
     def _check(self):
+        ic = self.inference_component
+        if ic is not None:
+            if self.initial_instance_count is not None:
+                raise ValueError("with inference_component, capacity is copies: give inference_component.copy_count, "
+                                 "not initial_instance_count (instances follow the copies)")
+            if self.autoscaling is not None and ic.copy_count is not None and not (
+                    self.autoscaling.min_capacity <= ic.copy_count <= self.autoscaling.max_capacity):
+                raise ValueError(f"inference_component.copy_count {ic.copy_count} is outside autoscaling "
+                                 f"[min_capacity {self.autoscaling.min_capacity}, max_capacity "
+                                 f"{self.autoscaling.max_capacity}] (copies)")
         check_initial_count(self.autoscaling, self.initial_instance_count)
         if self.engine.max_num_batched_tokens < self.engine.max_num_seqs:
             raise ValueError(
@@ -184,12 +234,16 @@ class LlmEndpointSpec(StrictModel):
             raise ValueError(f"kv_capacity_tokens ({self.kv_capacity_tokens}) is below one block "
                              f"({self.engine.block_size_tokens} tokens)")
         if self.autoscaling is not None and self.autoscaling.can_reach_zero:
-            raise ValueError("an llm endpoint keeps at least one instance: set autoscaling.min_capacity >= 1")
+            unit = "copy" if ic is not None else "instance"
+            raise ValueError(f"an llm endpoint keeps at least one {unit}: set autoscaling.min_capacity >= 1")
         return self
 
     def scaling(self) -> AutoscalingSpec:
+        """The scalable target: instances, or copies of an inference component."""
+        if self.inference_component is not None:
+            return variant_scaling(self.autoscaling, self.inference_component.copy_count)
         return variant_scaling(self.autoscaling, self.initial_instance_count)
 
 
-__all__ = ["BLOCK_SIZE_TOKENS", "EngineLimits", "LinearStepModel", "LlmEndpointSpec", "ProfileStepModel",
-           "RooflineStepSpec", "StepModelSpec", "TokenSlaSpec"]
+__all__ = ["BLOCK_SIZE_TOKENS", "EngineLimits", "InferenceComponentSpec", "LinearStepModel", "LlmEndpointSpec",
+           "ManagedInstanceScaling", "ProfileStepModel", "RooflineStepSpec", "StepModelSpec", "TokenSlaSpec"]
