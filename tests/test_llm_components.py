@@ -137,7 +137,8 @@ def test_shared_components_cost_less_than_whole_instance_scaling(tmp_path):
     assert wa["max_instances"] == wb["max_instances"] == 2
     assert ca["max_copies"] == cb["max_copies"] == 5
     assert ca["endpoint_max_instances"] == 3 and ca["endpoint"] == "shared"
-    assert ca["instance_hours"] == pytest.approx(10440 / 3600)
+    assert ca["endpoint_instance_hours"] == pytest.approx(10440 / 3600)
+    assert ca["instance_hours"] + cb["instance_hours"] == pytest.approx(10440 / 3600)
     assert wa["instance_hours"] + wb["instance_hours"] == pytest.approx(14040 / 3600)
     price = _price(whole)
     assert c["total_cost_usd"] == pytest.approx(10440 / 3600 * price, rel=1e-9)

@@ -183,7 +183,11 @@ class LlmDataPlane:
                      copies_unplaced=self.scaler.unplaced)
             # this component's share of the endpoint's bill: its accelerator-hours over all copies'
             held = m["endpoint_accelerator_hours_held"]
-            m["endpoint_cost_share"] = m["accelerator_hours_held"] / held if held > 0 else math.nan
+            share = m["accelerator_hours_held"] / held if held > 0 else math.nan
+            m["endpoint_cost_share"] = share
+            # instance-hours of the endpoint charged to this component (they add up over its components)
+            m["instance_hours"] = m["endpoint_instance_hours"] * (share if share == share else 0.0)
+            m["mean_instances"] = m["instance_hours"] * 3600.0 / h
         itl = self.engine.itl
         m.update(self.metrics.summary(ended=ended, horizon_s=h, itl=itl))
         q = itl.quantile(np.array([0.5, 0.9, 0.99])) if itl.count else [math.nan] * 3
