@@ -186,11 +186,22 @@ def test_bad_inference_component_exit_2(tmp_path, ic, extra, needle):
     assert needle in res.output and "inference_component" in res.output and "Traceback" not in res.output
 
 
-def test_components_disagreeing_on_instances_exit_2(tmp_path):
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_components_disagreeing_on_instances_exit_2(tmp_path, command):
     tr = _trace(tmp_path, 0.5)
     ic1 = "inference_component: {endpoint: shared, managed_instance_scaling: {max_instance_count: 2}}"
     ic2 = "inference_component: {endpoint: shared, managed_instance_scaling: {max_instance_count: 3}}"
     s = _scenario(tmp_path, _endpoint("a", tr, ic=ic1, scaling=""), _endpoint("b", tr, ic=ic2, scaling=""))
-    res = CliRunner().invoke(app, ["run", str(s), "--no-store", "-q"])
+    res = CliRunner().invoke(app, [command, str(s)] + (["--no-store", "-q"] if command == "run" else []))
     assert res.exit_code == 2, res.output
-    assert "endpoints.b.inference_component" in res.output and "Traceback" not in res.output
+    assert "endpoints[1].inference_component.endpoint" in res.output and "Traceback" not in res.output
+    assert "s.yaml:" in res.output  # located at the line
+
+
+def test_shared_endpoint_name_taken_by_another_endpoint_exit_2(tmp_path):
+    tr = _trace(tmp_path, 0.5)
+    ic = "inference_component: {endpoint: b, managed_instance_scaling: {max_instance_count: 2}}"
+    s = _scenario(tmp_path, _endpoint("a", tr, ic=ic, scaling=""), _endpoint("b", tr, scaling=""))
+    res = CliRunner().invoke(app, ["validate", str(s)])
+    assert res.exit_code == 2, res.output
+    assert "another resource" in res.output and "Traceback" not in res.output
