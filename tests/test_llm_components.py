@@ -205,3 +205,12 @@ def test_shared_endpoint_name_taken_by_another_endpoint_exit_2(tmp_path):
     res = CliRunner().invoke(app, ["validate", str(s)])
     assert res.exit_code == 2, res.output
     assert "another resource" in res.output and "Traceback" not in res.output
+
+
+def test_llm_optimize_refuses_an_inference_component_exit_2():
+    from tests.conftest import SCENARIOS
+
+    res = CliRunner().invoke(app, ["llm-optimize", str(SCENARIOS / "llm_inference_components.yaml"), "-e", "chat-ic",
+                                   "--instance-types", "ml.g6e.12xlarge"])
+    assert res.exit_code == 2, res.output
+    assert "inference component" in res.output and "Traceback" not in res.output
