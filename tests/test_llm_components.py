@@ -214,3 +214,50 @@ def test_llm_optimize_refuses_an_inference_component_exit_2():
                                    "--instance-types", "ml.g6e.12xlarge"])
     assert res.exit_code == 2, res.output
     assert "inference component" in res.output and "Traceback" not in res.output
+
+
+def test_scale_to_zero_copies_and_back(tmp_path):
+    """2 requests/s until 900 s, none until 2700 s, then one every 4 s. The three copies go to
+    zero after 15 idle minutes (1800 s) and both instances with them (min_instance_count 0).
+    Requests from 2700 s fail for lack of capacity; the step alarm at 2760 s adds a copy on a new
+    instance, serving from 2760 + 120 + 30 = 2910 s: the arrivals 2700, 2704, ..., 2908 (53) fail.
+    Instance-seconds 1800 + (1800 - 180) + (3600 - 2760)."""
+    t = np.concatenate([np.arange(0, 900, 0.5), np.arange(2700, 3600, 4.0)])
+    pd.DataFrame({"arrival_s": t, "ContextTokens": 1, "GeneratedTokens": 40}).to_csv(tmp_path / "t0.csv", index=False)
+    scaling = """\
+autoscaling:
+  min_capacity: 0
+  max_capacity: 12
+  scale_to_zero: true
+  policies:
+    - {kind: target_tracking, metric: concurrent_requests_per_copy, target_value: 1.5}
+    - {kind: step_scaling, metric: no_capacity_invocation_failures, threshold: 1,
+       steps: [{lower_bound: 0, adjustment: 1}]}
+  provisioning: {kind: fixed, delay_s: 120}"""
+    ic = "inference_component: {copy_count: 1, managed_instance_scaling: {min_instance_count: 0, max_instance_count: 4}}"
+    s = _scenario(tmp_path, _endpoint("chat", "t0.csv", ic=ic, scaling=scaling))
+    run = api.run_scenario(s)
+    r = run.summary["resources"][0]
+    series = run.series["chat"].set_index("time_s")
+    assert series.loc[1740.0, "copies_in_service"] == 3 and series.loc[1800.0, "instances"] == 0
+    assert series.loc[2700.0, "instances"] == 0 and series.loc[2760.0, "instances"] == 1
+    assert r["no_capacity_failures"] == 53
+    assert r["instance_hours"] == pytest.approx((1800 + 1620 + 840) / 3600)
+    assert r["copy_hours"] == pytest.approx((1800 + 1620 + 1620 + 840) / 3600)
+    assert r["cost_usd"] == pytest.approx(r["instance_hours"] * _price(s), rel=1e-9)
+    assert r["requests"] == r["served"] + r["timed_out"] + r["dropped"] + r["in_flight_at_horizon"]
+
+
+def test_zero_copies_without_a_way_back_exit_2(tmp_path):
+    tr = _trace(tmp_path, 0.5)
+    scaling = """\
+autoscaling:
+  min_capacity: 0
+  max_capacity: 4
+  scale_to_zero: true
+  policies: [{kind: target_tracking, metric: concurrent_requests_per_copy, target_value: 1.5}]"""
+    ic = "inference_component: {copy_count: 1, managed_instance_scaling: {min_instance_count: 0, max_instance_count: 2}}"
+    s = _scenario(tmp_path, _endpoint("chat", tr, ic=ic, scaling=scaling))
+    res = CliRunner().invoke(app, ["validate", str(s)])
+    assert res.exit_code == 2, res.output
+    assert "no_capacity_invocation_failures" in res.output and "Traceback" not in res.output

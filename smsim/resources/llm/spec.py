@@ -167,7 +167,7 @@ class InferenceComponentSpec(StrictModel):
     endpoint: ResourceName | None = Field(
         None, description="the endpoint hosting the component; components naming the same one share its "
         "instances; the component's own name when absent")
-    copy_count: PositiveCount | None = Field(
+    copy_count: Count | None = Field(
         None, description="copies at the start (RuntimeConfig CopyCount); autoscaling.min_capacity when absent, else 1")
     accelerators_per_copy: PositiveCount | None = Field(
         None, description="accelerators one copy holds (ComputeResourceRequirements); roofline: tp, else 1")
@@ -234,8 +234,12 @@ class LlmEndpointSpec(StrictModel):
             raise ValueError(f"kv_capacity_tokens ({self.kv_capacity_tokens}) is below one block "
                              f"({self.engine.block_size_tokens} tokens)")
         if self.autoscaling is not None and self.autoscaling.can_reach_zero:
-            unit = "copy" if ic is not None else "instance"
-            raise ValueError(f"an llm endpoint keeps at least one {unit}: set autoscaling.min_capacity >= 1")
+            if ic is None:
+                raise ValueError("an llm endpoint keeps at least one instance: set autoscaling.min_capacity >= 1 "
+                                 "(an inference_component can scale to zero copies)")
+            if not self.autoscaling.scales_from_zero():
+                raise ValueError("the inference component can reach zero copies but nothing brings it back: add a "
+                                 "step_scaling policy on no_capacity_invocation_failures (or a scheduled action)")
         return self
 
     def scaling(self) -> AutoscalingSpec:
