@@ -261,3 +261,14 @@ autoscaling:
     res = CliRunner().invoke(app, ["validate", str(s)])
     assert res.exit_code == 2, res.output
     assert "no_capacity_invocation_failures" in res.output and "Traceback" not in res.output
+
+
+def test_copies_that_fit_no_instance_are_counted_not_placed(tmp_path):
+    """The same ~4.04 load wants 3 copies, but one instance of 2 accelerators is the maximum:
+    2 copies serve, the third is refused each time the policy asks (from 180 s on)."""
+    ic = "inference_component: {managed_instance_scaling: {min_instance_count: 1, max_instance_count: 1}}"
+    s = _scenario(tmp_path, _endpoint("chat", _trace(tmp_path, 2.0), ic=ic))
+    r = api.run_scenario(s).summary["resources"][0]
+    assert r["max_copies"] == 2 and r["endpoint_max_instances"] == 1 and r["copies_unplaced"] >= 1
+    assert r["instance_hours"] == pytest.approx(1.0)
+    assert r["endpoint_packing_share"] == pytest.approx((3600 + 3420) / (2 * 3600))
