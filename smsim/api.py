@@ -122,6 +122,11 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
         entry.update(res.metrics)
         entry.update(model_quality_of(scenario, res.section, res.resource_id))
         entry["cost_usd"] = float(cost_by_resource.get(res.resource_id, 0.0))
+        if entry.get("endpoint") is not None and "endpoint_cost_share" in entry:
+            # an inference component: the bill is its endpoint's, shared by accelerator-hours held
+            entry["endpoint_cost_usd"] = float(cost_by_resource.get(entry["endpoint"], 0.0))
+            share = entry["endpoint_cost_share"]
+            entry["cost_usd"] = entry["endpoint_cost_usd"] * (share if share == share else 0.0)
         entry.update(unit_costs(entry, scenario.horizon.duration_s))
         if res.kind == "llm":
             entry.update(token_costs(entry["cost_usd"], entry["input_tokens"], entry["output_tokens"]))

@@ -349,3 +349,23 @@ def test_bad_hash_ids_exit_2(tmp_path):
     res = CliRunner().invoke(app, ["run", str(s), "--no-store", "-q"])
     assert res.exit_code == 2, res.output
     assert "t.jsonl:2" in res.output and "hash_ids" in res.output
+
+
+def test_itl_objective_enters_goodput_per_request():
+    """Request A: 4 gaps, 1 above 0.05 s (25 %); B: 2 gaps, none. itl_p50: both good
+    (100 x 1 <= 50 x 4); itl_p90: only B (100 x 1 > 10 x 4). Over all 6 gaps 5/6 are within."""
+    f = Finished(np.zeros(2), np.array([0.11, 1.13]), np.array([1.15, 1.15]), np.array([100, 1000]),
+                 np.array([5, 3]), np.zeros(2, int), np.array([[1, 0, 0], [0, 0, 0]]))
+    from smsim.core.histogram import LogHistogram
+
+    itl = LogHistogram()
+    itl.add(np.array([0.01, 1.01, 0.01, 0.01, 0.01, 0.01]))
+    for sla, good, met in ((TokenSlaSpec(itl_p50_s=0.05), 2, True), (TokenSlaSpec(itl_p90_s=0.05), 1, False),
+                           (TokenSlaSpec(ttft_p99_s=1.0, itl_p50_s=0.05), 1, False)):
+        m = TokenMetrics(sla)
+        m.add(f)
+        out = m.summary(ended=2, horizon_s=10.0, itl=itl)
+        assert out["goodput_requests"] == good
+        assert out["goodput_output_tokens_per_s"] == pytest.approx((3 if good == 1 and sla.ttft_p99_s is None else
+                                                                     5 if good == 1 else 8) / 10.0)
+        assert out["sla_met"] is met

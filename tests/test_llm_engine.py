@@ -196,3 +196,36 @@ def test_compiled_step_time_equals_models(tmp_path):
             p, d, kv = int(rng.integers(0, 9000)), int(rng.integers(0, 300)), int(rng.integers(0, 200_000))
             got = loop.step_time(f.kind, f.pieces, f.grid_p, f.grid_d, f.table, p, d, kv)
             assert got == pytest.approx(m.step_time_s(p, d, kv), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_itl_gaps_counted_per_request_hand_case(jit):
+    """A (100 in, 5 out) at 0 decodes alone until B's 1,000-token prompt shares its third step:
+    A's gaps 0.01, 1.01, 0.01, 0.01 (one above 0.05 s), B's 0.01, 0.01 (none)."""
+    m = LinearModel(base_s=0.01, prefill_s_per_token=1e-3)
+    e = ServingEngine(EngineConfig(kv_capacity_blocks=10_000, itl_thresholds_s=(0.05, 2.0)), m.form(), jit=jit)
+    e.add_copies(1, 0.0)
+    f = e.advance(np.array([0.0, 0.115]), np.array([100, 1000]), np.array([5, 3]), 100.0)
+    order = np.argsort(f.arrival_s)
+    assert f.first_token_s[order] == pytest.approx([0.11, 1.13])
+    assert f.finish_s[order] == pytest.approx([1.15, 1.15])
+    assert f.itl_over[order].tolist() == [[1, 0, 0], [0, 0, 0]]
+    assert f.gaps[order].tolist() == [4, 2]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_itl_over_counts_equal_reference(seed):
+    """Per-request gaps above each threshold: compiled loop and plain twin agree exactly."""
+    t, p, o = _random_case(seed)
+    m = LinearModel(base_s=0.01, prefill_s_per_token=2e-5, decode_s_per_seq=1e-4, kv_s_per_token=1e-7)
+    thr = (0.012, 0.02, 0.05)
+    e = ServingEngine(EngineConfig(kv_capacity_blocks=60, max_num_seqs=8, max_num_batched_tokens=256,
+                                   queue_limit=20, timeout_s=3.0, itl_thresholds_s=thr), m.form())
+    e.add_copies(2, 0.0)
+    f = e.advance(t, p, o, 60.0, index=np.arange(t.size))
+    got = sorted(zip(f.arrival_s, f.first_token_s, f.finish_s, f.input_tokens, f.output_tokens,
+                     *f.itl_over.T, strict=True))
+    want, _ = reference.simulate(list(zip(t, p, o, strict=True)), [0.0, 0.0], m.step_time_s, cap_blocks=60,
+                                 max_seqs=8, max_tokens=256, queue_limit=20, timeout_s=3.0, itl_thresholds_s=thr)
+    assert got == sorted(want)
+    assert f.itl_over.sum() > 0 and (f.itl_over[:, 0] >= f.itl_over[:, 2]).all()

@@ -97,6 +97,10 @@ class LlmSearchResult:
 def _endpoint(scenario, name: str):
     for ep in scenario.endpoints:
         if ep.name == name and ep.kind == "llm":
+            if getattr(ep, "inference_component", None) is not None:
+                raise InputError(f"endpoint {name!r} is an inference component: the search covers fleets of whole "
+                                 "instances (instance count or autoscaling on instances); remove its "
+                                 "inference_component block to search them", path="--endpoint")
             return ep
     known = ", ".join(e.name for e in scenario.endpoints if e.kind == "llm") or "none"
     raise InputError(f"no llm endpoint named {name!r} (llm endpoints: {known})", path="--endpoint")

@@ -178,6 +178,40 @@ class Scenario(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _inference_components(self):
+        """LLM inference components naming one endpoint share its instances, so they agree on
+        instance type and managed instance scaling; that endpoint's name is no other resource's."""
+        from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+        errors = []
+        first: dict[str, tuple] = {}
+        names = {spec.name for _, spec in self.resources()}
+        for i, ep in enumerate(self.endpoints):
+            ic = getattr(ep, "inference_component", None)
+            if ic is None:
+                continue
+            name = ic.endpoint or ep.name
+            shape = (ep.instance_type, ic.managed_instance_scaling.min_instance_count,
+                     ic.managed_instance_scaling.max_instance_count, ic.accelerators_per_instance)
+            message = None
+            if name != ep.name and name in names:
+                member = next((e for e in self.endpoints if e.name == name), None)
+                mic = getattr(member, "inference_component", None)
+                if mic is None or (mic.endpoint or member.name) != name:
+                    message = (f"inference component {ep.name!r} names endpoint {name!r}, which is another resource "
+                               "of this scenario; name the shared endpoint differently")
+            if message is None and name in first and first[name][1] != shape:
+                message = (f"inference components {first[name][0]!r} and {ep.name!r} share endpoint {name!r} but "
+                           "differ in instance_type, managed_instance_scaling or accelerators_per_instance")
+            first.setdefault(name, (ep.name, shape))
+            if message:
+                errors.append(InitErrorDetails(type=PydanticCustomError("reference", "{msg}", {"msg": message}),
+                                               loc=("endpoints", i, "inference_component", "endpoint"), input=name))
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    @model_validator(mode="after")
     def _endpoint_references(self):
         """A resource's ``endpoint`` field (monitors, edge fleets) names an endpoint of the scenario."""
         from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError

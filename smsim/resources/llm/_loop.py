@@ -63,6 +63,7 @@ from smsim.resources.llm._loop_parts import (  # noqa: E402  (plain ints, the sa
     RI_CACHE,
     RI_GEN,
     RI_GIDX,
+    RI_ITL_OVER,
     RI_OUT,
     RI_PROMPT,
     RI_SCHED,
@@ -82,9 +83,10 @@ heap_fix = _PARTS.heap_fix
 
 @_JIT
 def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elast, k, acc,
-                done_f, done_i, cap_blocks, ent_blocks, caching, itl_counts, itl_edges):
+                done_f, done_i, cap_blocks, ent_blocks, caching, itl_counts, itl_edges, itl_thr, n_thr):
     """Apply the step that ends at ``t`` on copy ``c``: tokens emitted (each gap since the
-    sequence's previous token into the inter-token histogram), requests finished."""
+    sequence's previous token into the inter-token histogram, and counted against the request's
+    ITL thresholds ``itl_thr[:n_thr]`` for goodput), requests finished."""
     keep = 0
     tokens_out = 0
     itl_sum = 0.0
@@ -109,6 +111,9 @@ def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elas
                         cf[c, CF_BUCKET] = bucket(itl_edges, gap)
                     itl_counts[int(cf[c, CF_BUCKET])] += 1
                     itl_sum += gap
+                    for j in range(n_thr):
+                        if gap > itl_thr[j]:
+                            ri[s, RI_ITL_OVER + j] += 1
                 rf[s, RF_LAST] = t
                 if prefill and rf[s, RF_FIRST] < 0:
                     rf[s, RF_FIRST] = t
@@ -124,6 +129,8 @@ def finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elas
             done_i[m, 0] = ri[s, RI_PROMPT]
             done_i[m, 1] = ri[s, RI_OUT]
             done_i[m, 2] = ri[s, RI_GIDX]
+            for j in range(n_thr):
+                done_i[m, 3 + j] = ri[s, RI_ITL_OVER + j]
             k[K_DONE] = m + 1
             k[K_SERVED] += 1
             k[K_TOKENS_IN] += ri[s, RI_PROMPT]
@@ -264,7 +271,7 @@ def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, r
             hflat, hoff, ehash, elast, k, acc, done_f, done_i, rr, in_system,
             kind, pieces, gp, gd, table, max_seqs, max_tokens, bs, cap_blocks, ent_blocks,
             hit_tokens_per_entry, caching, timeout_s, queue_limit, policy, watermark, heap, pos, itl_counts,
-            itl_edges):
+            itl_edges, itl_thr, n_thr):
     """Run every copy and route every arrival of ``arr_*`` up to ``until`` (events at ``until``
     wait for the next call). Ties: arrivals before step boundaries at the same instant, copies by
     index. Returns the number of requests in the system at ``until``."""
@@ -346,6 +353,8 @@ def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, r
             ri[s, RI_SCHED] = 0
             ri[s, RI_STARTED] = 0
             ri[s, RI_GIDX] = g
+            for j in range(n_thr):
+                ri[s, RI_ITL_OVER + j] = 0
             wq[best, (ci[best, CI_WHEAD] + ci[best, CI_WLEN]) % qcap] = s
             ci[best, CI_WLEN] += 1
             in_system += 1
@@ -356,7 +365,8 @@ def advance(until, n_copies, arr_t, arr_p, arr_o, arr_g, cf, ci, run, pre, wq, r
             c = cb
             if ci[c, CI_INSTEP] == 1:
                 in_system -= finish_step(c, t, cf, ci, run, rf, ri, free, nfree, hflat, hoff, ehash, elast, k,
-                                         acc, done_f, done_i, cap_blocks, ent_blocks, caching, itl_counts, itl_edges)
+                                         acc, done_f, done_i, cap_blocks, ent_blocks, caching, itl_counts, itl_edges,
+                                         itl_thr, n_thr)
             in_system -= start_step(c, t, cf, ci, run, pre, wq, rf, ri, free, nfree, hflat, hoff, ehash, elast,
                                     k, acc, kind, pieces, gp, gd, table, max_seqs, max_tokens, bs, cap_blocks,
                                     ent_blocks, hit_tokens_per_entry, caching, timeout_s, watermark)

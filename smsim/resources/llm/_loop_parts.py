@@ -45,7 +45,9 @@ RI_BLOCKS = 5
 RI_SCHED = 6
 RI_STARTED = 7
 RI_GIDX = 8
-N_RI = 9
+RI_ITL_OVER = 9  # gaps above each of the (up to) three per-request ITL thresholds: columns 9, 10, 11
+N_ITL = 3
+N_RI = 12
 # counters (int64)
 K_ARRIVALS = 0
 K_SERVED = 1

@@ -16,7 +16,9 @@ Semantics (the reference twin, :mod:`.reference`, implements the same in plain o
   of the whole prompt are free above a watermark of 1 % of the cache (vLLM's ``can_allocate``).
   The step's time comes from the step model at (prefill tokens, decoding sequences, context
   tokens read); its tokens appear at its end. A prefill that completes emits the first token.
-  Every gap between two tokens of a sequence goes into the inter-token histogram (:attr:`itl`).
+  Every gap between two tokens of a sequence goes into the inter-token histogram (:attr:`itl`)
+  and, per request, is counted when above each of the config's ``itl_thresholds_s`` (so goodput
+  can judge a request by its own gaps: :attr:`Finished.itl_over`).
 * A request is routed at its arrival to a copy InService (least outstanding requests, prefix
   match first, or round robin); none InService, a full waiting queue, or a request longer than
   a copy's whole cache is rejected. A request still waiting ``invocation_timeout_s`` after it
@@ -83,6 +85,7 @@ class EngineConfig:
     prefix_caching: bool = False
     prefix_block_tokens: int = 512
     watermark: float = 0.01  # vLLM: share of blocks kept free when admitting
+    itl_thresholds_s: tuple[float, ...] = ()  # per-request gap thresholds counted (at most L.N_ITL)
 
     @property
     def watermark_blocks(self) -> int:
@@ -99,6 +102,12 @@ class Finished:
     input_tokens: np.ndarray
     output_tokens: np.ndarray
     index: np.ndarray  # the request's index in the hash table (or -1)
+    itl_over: np.ndarray | None = None  # (n, N_ITL): the request's gaps above each ITL threshold
+
+    @property
+    def gaps(self) -> np.ndarray:
+        """Inter-token gaps of each request (output tokens - 1)."""
+        return np.maximum(self.output_tokens - 1, 0)
 
     @property
     def ttft_s(self) -> np.ndarray:
@@ -154,6 +163,10 @@ class ServingEngine:
         self.pos = np.zeros(0, np.int64)
         self.in_system = 0
         self.clock_s = 0.0
+        if len(cfg.itl_thresholds_s) > L.N_ITL:
+            raise ValueError(f"at most {L.N_ITL} ITL thresholds, got {len(cfg.itl_thresholds_s)}")
+        self.itl_thr = np.full(L.N_ITL, math.inf)
+        self.itl_thr[: len(cfg.itl_thresholds_s)] = cfg.itl_thresholds_s
 
     # -- copies ----------------------------------------------------------------------------------
     def add_copies(self, n: int, ready_s: float) -> list[int]:
@@ -214,7 +227,7 @@ class ServingEngine:
             raise ValueError(f"arrivals must lie in [{self.clock_s}, {until_s}), found {arrival_s[0]}..{arrival_s[-1]}")
         cap = self.rf.shape[0] + n + 1
         done_f = np.zeros((cap, 3))
-        done_i = np.zeros((cap, 3), np.int64)
+        done_i = np.zeros((cap, 3 + L.N_ITL), np.int64)
         self.k[L.K_DONE] = 0
         g = np.full(n, -1, np.int64) if index is None else np.ascontiguousarray(index, dtype=np.int64)
         self.in_system = int(self.loop.advance(
@@ -225,11 +238,13 @@ class ServingEngine:
             self.in_system, f.kind, f.pieces, f.grid_p, f.grid_d, f.table, cfg.max_num_seqs,
             cfg.max_num_batched_tokens, cfg.block_size_tokens, cfg.kv_capacity_blocks, self.ent_blocks,
             cfg.prefix_block_tokens, self.caching, float(cfg.timeout_s), cfg.queue_limit,
-            POLICIES[cfg.routing], cfg.watermark_blocks, self.heap, self.pos, self.itl.counts, self.itl.edges))
+            POLICIES[cfg.routing], cfg.watermark_blocks, self.heap, self.pos, self.itl.counts, self.itl.edges,
+            self.itl_thr, len(cfg.itl_thresholds_s)))
         self.itl.total = float(self.acc[L.A_ITL_SUM])
         self.clock_s = float(until_s)
         m = int(self.k[L.K_DONE])
-        return Finished(done_f[:m, 0], done_f[:m, 1], done_f[:m, 2], done_i[:m, 0], done_i[:m, 1], done_i[:m, 2])
+        return Finished(done_f[:m, 0], done_f[:m, 1], done_f[:m, 2], done_i[:m, 0], done_i[:m, 1], done_i[:m, 2],
+                        done_i[:m, 3:])
 
     def counters(self) -> dict[str, float]:
         k = self.k

@@ -24,6 +24,7 @@ class Layout:
     copies_per_instance: int
     model_load_s: float
     tp: int | None = None
+    accelerators_per_instance: int | None = None  # the instance's, when the facts tables know it
 
     def kv_capacity_blocks(self, block_size_tokens: int) -> int:
         return self.kv_capacity_tokens // block_size_tokens
@@ -51,7 +52,7 @@ def resolve(spec, base_dir: str | Path | None = None) -> Layout:
                          f"has {hw.instance.count}", path=f"endpoints.{spec.name}.copies_per_instance")
     kv = spec.kv_capacity_tokens if spec.kv_capacity_tokens is not None else hw.kv_capacity_tokens
     load = spec.model_load_s if spec.model_load_s is not None else hw.load_time_s
-    return Layout(model, form_of(model), int(kv), int(copies), float(load), hw.tp)
+    return Layout(model, form_of(model), int(kv), int(copies), float(load), hw.tp, int(hw.instance.count))
 
 
 __all__ = ["Layout", "resolve"]

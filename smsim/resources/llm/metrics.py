@@ -9,9 +9,11 @@
 Quantiles come from :class:`~smsim.core.histogram.LogHistogram` (0.5 % relative error). SLA
 attainment and goodput are counted exactly per request against the thresholds as requests
 finish: a request is *good* when its TTFT, TPOT and E2E are within every threshold the SLA sets
-for them (the strictest one per metric); an objective ``metric_pQ_s: T`` is met when at least
-Q % of all requests that ended (served, timed out or rejected) were served within T; an ITL
-objective when at least Q % of all inter-token gaps are within T.
+for them (the strictest one per metric) and, for every ITL objective ``itl_pQ_s: T``, at least
+Q % of its own inter-token gaps are within T (``100 x gaps above T <= (100 - Q) x gaps``, exact:
+the engine counts each request's gaps above each threshold); an objective ``metric_pQ_s: T`` is
+met when at least Q % of all requests that ended (served, timed out or rejected) were served
+within T; an ITL objective when at least Q % of all inter-token gaps are within T.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class TokenMetrics:
         self.objectives = sla.objectives() if sla is not None else []
         self.within = np.zeros(len(self.objectives), np.int64)
         self.limits = sla.per_request_limits() if sla is not None else {}
+        self.itl_objectives = sla.itl_objectives() if sla is not None else []
         self.good = 0
         self.good_output_tokens = 0
 
@@ -52,6 +55,12 @@ class TokenMetrics:
             for metric, threshold in self.limits.items():
                 v = values[metric]
                 ok &= np.isnan(v) | (v <= threshold)
+            if self.itl_objectives:
+                if f.itl_over is None or f.itl_over.shape[1] < len(self.itl_objectives):
+                    raise ValueError("the engine did not count gaps above the SLA's ITL thresholds")
+                gaps = f.gaps
+                for j, (q, _) in enumerate(self.itl_objectives):
+                    ok &= 100.0 * f.itl_over[:, j] <= (100.0 - q) * gaps
             self.good += int(ok.sum())
             self.good_output_tokens += int(f.output_tokens[ok].sum())
 

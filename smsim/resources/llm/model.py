@@ -13,6 +13,10 @@ is InService and the model is loaded (``model_load_s`` after; the initial fleet 
 terminated instance's copies stop taking requests and finish what they hold (billing stops at
 termination, as for real-time endpoints). Instances are metered by the autoscaler (component
 ``RealTimeInference``); the engine knows nothing of prices.
+
+An endpoint with ``inference_component`` scales copies instead: the autoscaler's units are copies
+(:class:`~smsim.resources.llm.components.CopyScaler`), each placed on the shared instance pool of
+its endpoint, which launches, terminates and meters the instances.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from smsim.core.engine import ResourceResult, SimContext
+from smsim.resources.llm.components import CopyScaler, pool_for
 from smsim.resources.llm.engine import EngineConfig, ServingEngine
 from smsim.resources.llm.layout import Layout, resolve
 from smsim.resources.llm.metrics import TokenMetrics
@@ -32,7 +37,7 @@ from smsim.resources.scaling.autoscaler import Autoscaler, Instance
 from smsim.resources.scaling.policies import Metrics
 
 SERIES_COLUMNS = ["time_s", "copies_in_service", "arrivals", "served", "input_tokens", "output_tokens",
-                  "concurrent_requests_per_copy", "busy_share", "preemptions", "kv_blocks_used"]
+                  "concurrent_requests_per_copy", "busy_share", "preemptions", "kv_blocks_used", "instances"]
 
 
 def engine_config(spec, layout: Layout) -> EngineConfig:
@@ -42,6 +47,7 @@ def engine_config(spec, layout: Layout) -> EngineConfig:
         max_num_batched_tokens=e.max_num_batched_tokens, block_size_tokens=e.block_size_tokens,
         queue_limit=spec.queue_limit, timeout_s=spec.invocation_timeout_s, routing=spec.routing,
         prefix_caching=e.prefix_caching, prefix_block_tokens=e.prefix_block_tokens,
+        itl_thresholds_s=tuple(t for _, t in spec.sla.itl_objectives()) if spec.sla is not None else (),
     )
 
 
@@ -65,17 +71,34 @@ class LlmDataPlane:
         self.rows: list[tuple] = []
         self.copies: dict[str, tuple[list[int], float, Instance]] = {}
         self.last = self.engine.counters()
-        self.scaler = Autoscaler(
-            ctx.env, spec.scaling(), self, rng=ctx.rng("endpoint", spec.name, "provisioning"), start=ctx.start,
-            horizon_s=ctx.horizon_s, resource_id=spec.name, instance_type=spec.instance_type,
-            component=spec.COMPONENT, meter=EndpointMeter(ctx.meter, spec.name), tags=ctx.tags_for(spec),
-        )
+        kw = dict(rng=ctx.rng("endpoint", spec.name, "provisioning"), start=ctx.start, horizon_s=ctx.horizon_s,
+                  resource_id=spec.name, instance_type=spec.instance_type, component=spec.COMPONENT,
+                  meter=EndpointMeter(ctx.meter, spec.name), tags=ctx.tags_for(spec))
+        self.pool = None
+        if spec.inference_component is not None:
+            ic = spec.inference_component
+            need = ic.accelerators_per_copy or self.layout.tp or 1
+            per_instance = (ic.accelerators_per_instance or self.layout.accelerators_per_instance
+                            or (spec.copies_per_instance or 1) * need)
+            if need > per_instance:
+                from smsim.errors import InputError
+
+                raise InputError(f"a copy needs {need} accelerators; an instance has {per_instance}",
+                                 path=f"endpoints.{spec.name}.inference_component.accelerators_per_copy")
+            self.pool = pool_for(spec, ctx, per_instance)
+            self.need = need
+            self.scaler = CopyScaler(ctx.env, spec.scaling(), self, pool=self.pool, accelerators_per_copy=need,
+                                     load_s=self.layout.model_load_s, **kw)
+        else:
+            self.scaler = Autoscaler(ctx.env, spec.scaling(), self, **kw)
         for inst in self.scaler.timeline.instances:
             self._on_event(0.0, "launch", inst)
         self.scaler.listeners.append(self._on_event)
 
     def _on_event(self, now: float, event: str, inst: Instance) -> None:
-        if event == "launch":
+        if event == "launch" and self.pool is not None:  # one copy, its ready time includes the load
+            self.copies[inst.instance_id] = (self.engine.add_copies(1, inst.ready_s), inst.ready_s, inst)
+        elif event == "launch":
             ready = inst.ready_s + (self.layout.model_load_s if inst.ready_s > 0 else 0.0)
             ids = self.engine.add_copies(self.layout.copies_per_instance, ready)
             self.copies[inst.instance_id] = (ids, ready, inst)
@@ -106,11 +129,17 @@ class LlmDataPlane:
         per_copy = d["request_seconds"] / span / copies if copies > 0 else 0.0
         busy = d["busy_copy_seconds"] / span / copies if copies > 0 else 0.0
         used = int(self.engine.kv_blocks_used().sum())
+        if self.pool is not None:
+            instances = self.pool.instances_mean(t0, until_s)
+            units = copies  # the scalable target counts copies
+        else:
+            instances = self.scaler.timeline.billed_s(until_s) - self.scaler.timeline.billed_s(t0)
+            instances /= span
+            units = copies / self.layout.copies_per_instance
         self.rows.append((t0, copies, d["arrivals"], d["served"], d["input_tokens_served"], d["output_tokens"],
-                          per_copy, busy, d["preemptions"], used))
-        k = self.layout.copies_per_instance
+                          per_copy, busy, d["preemptions"], used, instances))
         waiting = float(self.engine.waiting().sum())  # the backlog: not yet running
-        return Metrics(t0, float(d["arrivals"]), copies / k, 100.0 * min(busy, 1.0), 100.0 * min(busy, 1.0), waiting,
+        return Metrics(t0, float(d["arrivals"]), units, 100.0 * min(busy, 1.0), 100.0 * min(busy, 1.0), waiting,
                        float(d["rejected_no_capacity"]), per_copy)
 
     def finish(self) -> tuple[dict, pd.DataFrame]:
@@ -120,7 +149,7 @@ class LlmDataPlane:
         c = self.engine.counters()
         failed = c["timed_out"] + c["rejected_queue_full"] + c["rejected_no_capacity"] + c["rejected_too_long"]
         ended = c["served"] + failed
-        tl = self.scaler.timeline
+        tl = self.pool.timeline if self.pool is not None else self.scaler.timeline
         billed_s = tl.billed_s(self.horizon_s)
         series = pd.DataFrame(self.rows, columns=SERIES_COLUMNS)
         events = self.scaler.events_frame()
@@ -144,6 +173,21 @@ class LlmDataPlane:
             "scale_out_events": int((events.event == "scale_out").sum()),
             "scale_in_events": int((events.event == "scale_in").sum()),
         }
+        if self.pool is not None:
+            copies = self.scaler.timeline
+            m.update(self.pool.summary(h))
+            m.update(endpoint=self.pool.name, accelerators_per_copy=self.need,
+                     copy_hours=copies.billed_s(h) / 3600.0, max_copies=max_concurrent(
+                         [(c.launch_s, min(c.end_s, h)) for c in copies.instances]),
+                     accelerator_hours_held=self.pool.accelerator_seconds(h, self.spec.name) / 3600.0,
+                     copies_unplaced=self.scaler.unplaced)
+            # this component's share of the endpoint's bill: its accelerator-hours over all copies'
+            held = m["endpoint_accelerator_hours_held"]
+            share = m["accelerator_hours_held"] / held if held > 0 else math.nan
+            m["endpoint_cost_share"] = share
+            # instance-hours of the endpoint charged to this component (they add up over its components)
+            m["instance_hours"] = m["endpoint_instance_hours"] * (share if share == share else 0.0)
+            m["mean_instances"] = m["instance_hours"] * 3600.0 / h
         itl = self.engine.itl
         m.update(self.metrics.summary(ended=ended, horizon_s=h, itl=itl))
         q = itl.quantile(np.array([0.5, 0.9, 0.99])) if itl.count else [math.nan] * 3

@@ -26,6 +26,7 @@ class Req:
     sched: int = 0
     first_s: float = -1.0
     last_s: float = -1.0
+    over: list = field(default_factory=list)  # gaps above each ITL threshold
 
 
 @dataclass
@@ -43,9 +44,10 @@ class Copy:
 
 def simulate(arrivals, copies_ready_s, step_time, *, cap_blocks, max_seqs=256, max_tokens=8192, bs=16,
              queue_limit=1024, timeout_s=60.0, policy="least_outstanding", hashes=None, prefix_block_tokens=512,
-             until_s=math.inf, watermark=0):
+             until_s=math.inf, watermark=0, itl_thresholds_s=()):
     """``arrivals``: ``(t, prompt, out)`` sorted; ``hashes``: per-request hash lists (prefix
-    caching on when given). Returns ``(finished [(arrival, first, finish, prompt, out)], counters)``."""
+    caching on when given). Returns ``(finished [(arrival, first, finish, prompt, out)], counters)``;
+    with ``itl_thresholds_s`` each finished tuple ends with the request's count of gaps above each."""
     copies = [Copy(r) for r in copies_ready_s]
     cnt = dict.fromkeys(("served", "timed_out", "rejected", "preemptions", "hit", "steps"), 0)
     cnt["itl"] = []  # every gap between two consecutive tokens of a sequence
@@ -78,6 +80,8 @@ def simulate(arrivals, copies_ready_s, step_time, *, cap_blocks, max_seqs=256, m
             r.gen += 1
             if r.first_s >= 0:
                 cnt["itl"].append(t - r.last_s)
+                for j, thr in enumerate(itl_thresholds_s):
+                    r.over[j] += (t - r.last_s) > thr
             r.last_s = t
             if prefill and r.first_s < 0:
                 r.first_s = t
@@ -89,7 +93,7 @@ def simulate(arrivals, copies_ready_s, step_time, *, cap_blocks, max_seqs=256, m
                 cp.running.remove(r)
                 cp.used -= r.blocks
                 cnt["served"] += 1
-                done.append((r.arrival_s, r.first_s, t, r.prompt, r.out))
+                done.append((r.arrival_s, r.first_s, t, r.prompt, r.out) + tuple(r.over))
         cp.in_step = False
 
     def start(cp, t):
@@ -165,7 +169,7 @@ def simulate(arrivals, copies_ready_s, step_time, *, cap_blocks, max_seqs=256, m
             break
         if t_arr <= tb:
             ta, prompt, out = arrivals[i]
-            r = Req(ta, int(prompt), int(out), i)
+            r = Req(ta, int(prompt), int(out), i, over=[0] * len(itl_thresholds_s))
             i += 1
             ok = [c for c, cp in enumerate(copies) if cp.ready_s <= ta < cp.end_s]
             if scheduler.blocks_for(r.prompt + r.out, bs) + watermark > cap_blocks or not ok:

@@ -8,7 +8,10 @@ instance); each copy runs its own engine with ``kv_capacity_tokens`` of KV cache
 (from the trace, or from ``workload.attributes`` for synthetic arrivals).
 
 Capacity is instances (``initial_instance_count`` / ``autoscaling``), as for ``realtime``; a
-launched instance serves after its provisioning delay plus ``model_load_s``.
+launched instance serves after its provisioning delay plus ``model_load_s``. With an
+``inference_component`` block the endpoint is an inference component instead: capacity is its
+copy count (``copy_count`` / ``autoscaling`` in copies) and the instances follow the copies
+(:mod:`smsim.resources.llm.components`).
 """
 
 from __future__ import annotations
@@ -91,8 +94,10 @@ class EngineLimits(StrictModel):
 class TokenSlaSpec(StrictModel):
     """Token-level objectives: e.g. ``ttft_p99_s: 2, tpot_p99_s: 0.1``. Each given percentile
     must be within its threshold; a request counts toward goodput when its own TTFT, TPOT and
-    end-to-end latency are within every given threshold (failed requests never count). ITL
-    objectives are over every gap between two tokens (not per request) and do not enter goodput."""
+    end-to-end latency are within every given threshold (failed requests never count). An ITL
+    objective ``itl_pQ_s: T`` is attained when Q % of all gaps between two tokens are within T;
+    a request is goodput for it when Q % of its own gaps are within T (its Q-th percentile gap),
+    so one long stall in a short reply costs that request, not the average."""
 
     ttft_p50_s: PositiveDuration | None = None
     ttft_p90_s: PositiveDuration | None = None
@@ -123,6 +128,10 @@ class TokenSlaSpec(StrictModel):
                     out.append((metric, float(q), float(v)))
         return out
 
+    def itl_objectives(self) -> list[tuple[float, float]]:
+        """``(percentile, threshold_s)`` of every ITL objective, in :meth:`objectives` order."""
+        return [(q, t) for metric, q, t in self.objectives() if metric == "itl"]
+
     def per_request_limits(self) -> dict[str, float]:
         """The strictest threshold per request metric: a request meeting all of them is goodput."""
         out: dict[str, float] = {}
@@ -131,6 +140,41 @@ class TokenSlaSpec(StrictModel):
                 continue
             out[metric] = min(t, out.get(metric, t))
         return out
+
+
+class ManagedInstanceScaling(StrictModel):
+    """The instance range of an endpoint hosting inference components (SageMaker's
+    ``ProductionVariantManagedInstanceScaling``): instances launch when a new copy fits on none,
+    and those hosting no copy terminate down to ``min_instance_count``."""
+
+    min_instance_count: Count = 1
+    max_instance_count: PositiveCount
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min_instance_count > self.max_instance_count:
+            raise ValueError(f"min_instance_count {self.min_instance_count} is above max_instance_count "
+                             f"{self.max_instance_count}")
+        return self
+
+
+class InferenceComponentSpec(StrictModel):
+    """Serve the model as an inference component: its copy count scales (``autoscaling``
+    capacities count copies, SageMaker's ``DesiredCopyCount``), each copy holds
+    ``accelerators_per_copy`` accelerators of an instance, and the endpoint's instances follow.
+    Components naming the same ``endpoint`` share its instances (and its bill)."""
+
+    endpoint: ResourceName | None = Field(
+        None, description="the endpoint hosting the component; components naming the same one share its "
+        "instances; the component's own name when absent")
+    copy_count: Count | None = Field(
+        None, description="copies at the start (RuntimeConfig CopyCount); autoscaling.min_capacity when absent, else 1")
+    accelerators_per_copy: PositiveCount | None = Field(
+        None, description="accelerators one copy holds (ComputeResourceRequirements); roofline: tp, else 1")
+    accelerators_per_instance: PositiveCount | None = Field(
+        None, description="accelerators of one instance; roofline: the instance type's, "
+        "else copies_per_instance x accelerators_per_copy")
+    managed_instance_scaling: ManagedInstanceScaling
 
 
 class LlmEndpointSpec(StrictModel):
@@ -158,6 +202,8 @@ class LlmEndpointSpec(StrictModel):
     )
     initial_instance_count: PositiveCount | None = None
     autoscaling: AutoscalingSpec | None = None
+    inference_component: InferenceComponentSpec | None = Field(
+        None, description="scale model copies, not instances (SageMaker inference components)")
     workload: WorkloadSpec
     traffic_stream: str | None = traffic_stream_field()
     sla: TokenSlaSpec | None = None
@@ -165,6 +211,16 @@ class LlmEndpointSpec(StrictModel):
 
     @model_validator(mode="after")
     def _check(self):
+        ic = self.inference_component
+        if ic is not None:
+            if self.initial_instance_count is not None:
+                raise ValueError("with inference_component, capacity is copies: give inference_component.copy_count, "
+                                 "not initial_instance_count (instances follow the copies)")
+            if self.autoscaling is not None and ic.copy_count is not None and not (
+                    self.autoscaling.min_capacity <= ic.copy_count <= self.autoscaling.max_capacity):
+                raise ValueError(f"inference_component.copy_count {ic.copy_count} is outside autoscaling "
+                                 f"[min_capacity {self.autoscaling.min_capacity}, max_capacity "
+                                 f"{self.autoscaling.max_capacity}] (copies)")
         check_initial_count(self.autoscaling, self.initial_instance_count)
         if self.engine.max_num_batched_tokens < self.engine.max_num_seqs:
             raise ValueError(
@@ -178,12 +234,20 @@ class LlmEndpointSpec(StrictModel):
             raise ValueError(f"kv_capacity_tokens ({self.kv_capacity_tokens}) is below one block "
                              f"({self.engine.block_size_tokens} tokens)")
         if self.autoscaling is not None and self.autoscaling.can_reach_zero:
-            raise ValueError("an llm endpoint keeps at least one instance: set autoscaling.min_capacity >= 1")
+            if ic is None:
+                raise ValueError("an llm endpoint keeps at least one instance: set autoscaling.min_capacity >= 1 "
+                                 "(an inference_component can scale to zero copies)")
+            if not self.autoscaling.scales_from_zero():
+                raise ValueError("the inference component can reach zero copies but nothing brings it back: add a "
+                                 "step_scaling policy on no_capacity_invocation_failures (or a scheduled action)")
         return self
 
     def scaling(self) -> AutoscalingSpec:
+        """The scalable target: instances, or copies of an inference component."""
+        if self.inference_component is not None:
+            return variant_scaling(self.autoscaling, self.inference_component.copy_count)
         return variant_scaling(self.autoscaling, self.initial_instance_count)
 
 
-__all__ = ["BLOCK_SIZE_TOKENS", "EngineLimits", "LinearStepModel", "LlmEndpointSpec", "ProfileStepModel",
-           "RooflineStepSpec", "StepModelSpec", "TokenSlaSpec"]
+__all__ = ["BLOCK_SIZE_TOKENS", "EngineLimits", "InferenceComponentSpec", "LinearStepModel", "LlmEndpointSpec",
+           "ManagedInstanceScaling", "ProfileStepModel", "RooflineStepSpec", "StepModelSpec", "TokenSlaSpec"]
