@@ -107,3 +107,18 @@ def test_spec_checks():
         AsyncEndpointSpec.model_validate({**base, "initial_instance_count": 0})
     with pytest.raises(ValueError, match="scale_to_zero"):
         AsyncEndpointSpec.model_validate({**base, "autoscaling": {"min_capacity": 0, "max_capacity": 2}})
+
+
+@pytest.mark.parametrize("metric", ["concurrent_requests_per_copy", "no_capacity_invocation_failures"])
+def test_policy_on_a_metric_async_never_publishes_is_refused(metric):
+    """A policy on a metric the endpoint never publishes would run and silently never act."""
+    base = {"name": "a", "model": "m", "instance_type": "ml.m5.xlarge", "workload": {"kind": "poisson", "rate_per_s": 1}}
+    policy = ({"kind": "target_tracking", "name": "p", "metric": metric, "target_value": 2}
+              if metric == "concurrent_requests_per_copy" else
+              {"kind": "step_scaling", "name": "p", "metric": metric, "threshold": 1, "comparison": ">=",
+               "steps": [{"lower_bound": 0, "adjustment": 1}]})
+    with pytest.raises(ValueError, match=f"policy 'p' tracks {metric}.*never act"):
+        AsyncEndpointSpec.model_validate({**base, "autoscaling": {"min_capacity": 1, "max_capacity": 3,
+                                                                  "policies": [policy]}})
+    ok = {"kind": "target_tracking", "name": "p", "metric": "backlog_per_instance", "target_value": 2}
+    AsyncEndpointSpec.model_validate({**base, "autoscaling": {"min_capacity": 1, "max_capacity": 3, "policies": [ok]}})

@@ -164,3 +164,16 @@ def test_compiled_plane_is_identical_to_the_python_model_request_by_request(seed
     outcomes = set(py.records[:, 1].astype(int).tolist())
     assert outcomes >= {0, 1, 3, 4, 5}, outcomes  # served, cut, no instance, no memory, in flight
     assert py.tot["hits"] > 0 and py.tot["evictions"] > 0
+
+
+@pytest.mark.parametrize("metric", ["concurrent_requests_per_copy", "backlog", "backlog_per_instance"])
+def test_policy_on_a_metric_multi_model_never_publishes_is_refused(metric):
+    """Backlog and per-copy concurrency are never published for a multi-model endpoint: refuse, not ignore."""
+    base = {"name": "e", "models": ["a"], "instance_type": "ml.m5.xlarge", "workload": {"kind": "poisson", "rate_per_s": 1}}
+    policy = {"kind": "target_tracking", "name": "p", "metric": metric, "target_value": 2}
+    with pytest.raises(ValueError, match=f"tracks {metric}.*never act"):
+        MultiModelEndpointSpec.model_validate({**base, "autoscaling": {"min_capacity": 1, "max_capacity": 3,
+                                                                       "policies": [policy]}})
+    ok = {**policy, "metric": "invocations_per_instance", "target_value": 60}
+    MultiModelEndpointSpec.model_validate({**base, "autoscaling": {"min_capacity": 1, "max_capacity": 3,
+                                                                   "policies": [ok]}})

@@ -61,6 +61,18 @@ def check_initial_count(autoscaling: AutoscalingSpec | None, n: int | None) -> N
         )
 
 
+def reject_unpublished_metrics(autoscaling: AutoscalingSpec | None, unpublished: dict[str, str]) -> None:
+    """Refuse policies on a metric this endpoint kind never publishes: such a policy would
+    validate, run and silently never act. ``unpublished`` maps each metric to the reason."""
+    if autoscaling is None:
+        return
+    for p in autoscaling.policies:
+        metric = getattr(p, "metric", None)
+        if metric in unpublished:
+            raise ValueError(f"policy {p.name!r} tracks {metric}, which {unpublished[metric]}, "
+                             f"so the policy would never act")
+
+
 def variant_scaling(autoscaling: AutoscalingSpec | None, initial_instance_count: int | None) -> AutoscalingSpec:
     """The autoscaling spec a variant runs: the given one (starting at ``initial_instance_count``
     when set), or a fixed fleet of ``initial_instance_count`` (default 1) instances."""

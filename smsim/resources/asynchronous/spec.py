@@ -28,6 +28,7 @@ from smsim.resources.common import (
     SlaSpec,
     check_initial_count,
     fidelity_field,
+    reject_unpublished_metrics,
     series_window_field,
     traffic_stream_field,
     variant_scaling,
@@ -84,9 +85,11 @@ class AsyncEndpointSpec(StrictModel):
         if a is None and n == 0:
             raise ValueError("initial_instance_count 0 without autoscaling would never serve a request")
         check_initial_count(a, n)
-        if a is not None and any(getattr(p, "metric", None) == "no_capacity_invocation_failures" for p in a.policies):
-            raise ValueError("an async endpoint queues requests instead of failing them, so "
-                             "no_capacity_invocation_failures stays 0; scale from zero on backlog instead")
+        reject_unpublished_metrics(a, {
+            "no_capacity_invocation_failures": "stays 0 on an async endpoint (it queues requests instead of "
+                                               "failing them; scale from zero on backlog instead)",
+            "concurrent_requests_per_copy": "is published by llm endpoints only",
+        })
         return self
 
     def scaling(self) -> AutoscalingSpec:

@@ -27,6 +27,7 @@ from smsim.resources.common import (
     SlaSpec,
     check_initial_count,
     fidelity_field,
+    reject_unpublished_metrics,
     series_window_field,
     traffic_stream_field,
     variant_scaling,
@@ -77,6 +78,12 @@ class MultiModelEndpointSpec(StrictModel):
             raise ValueError(f"models lists a name twice: {self.models}")
         a, n = self.autoscaling, self.initial_instance_count
         check_initial_count(a, n)
+        reject_unpublished_metrics(a, {
+            "concurrent_requests_per_copy": "is published by llm endpoints only",
+            "backlog": "is published by async endpoints only",
+            "backlog_per_instance": "is published by async endpoints only",
+            "no_capacity_invocation_failures": "stays 0 on a multi-model endpoint (it never runs at 0 instances)",
+        })
         if a is not None and a.can_reach_zero:
             raise ValueError("a multi-model endpoint cannot scale to 0 instances (SageMaker scales to zero only "
                              "endpoints that host inference components); keep min_capacity >= 1")

@@ -24,6 +24,7 @@ from smsim.resources.common import (
     ModelName,
     SlaSpec,
     check_initial_count,
+    reject_unpublished_metrics,
     traffic_stream_field,
 )
 from smsim.resources.scaling.spec import AutoscalingSpec
@@ -88,9 +89,10 @@ class RealtimeEndpointSpec(StrictModel):
                     f"initial_instance_count {n} disagrees with autoscaling.initial_capacity {a.initial_capacity}; "
                     f"set one of them"
                 )
-        if a is not None and any(getattr(p, "metric", None) == "concurrent_requests_per_copy" for p in a.policies):
-            raise ValueError("concurrent_requests_per_copy is published by llm endpoints only; track "
-                             "invocations_per_instance or a utilization here")
+        reject_unpublished_metrics(a, {
+            "concurrent_requests_per_copy": "is published by llm endpoints only (track invocations_per_instance "
+                                            "or a utilization here)",
+        })
         if a is not None and a.can_reach_zero and not a.scales_from_zero():
             raise ValueError(
                 "autoscaling can take this endpoint to 0 instances, but no policy or scheduled action scales it "
