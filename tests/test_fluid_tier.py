@@ -162,3 +162,19 @@ def test_fluid_and_simpy_autoscaler_make_the_same_decisions(spec):
     ev = scaler.events_frame()
     simpy_events = [(t, e, c) for t, e, c in ev[ev.event != "start"][["time_s", "event", "capacity"]].values.tolist()]
     assert [(t, e, c) for t, e, c, _ in fluid.events] == simpy_events
+
+
+def test_queue_at_end_of_a_minute_follows_the_arrival_times():
+    """The fluid queue's reflection with known arrival times: 12 arrivals in the last 6 s of
+    minute 2 against 0.2 starts/s leave 12 - 0.2 x 6 = 10.8 queued (uniform over the minute
+    they would all start); the same 12 spread evenly leave none; a carried backlog of 20 adds
+    its excess over the minute's starts, 20 + 12 - 12 = 20."""
+    from smsim.resources.scaling.fluid_kernel import queue_at_end
+
+    late = 120.0 + 54.0 + 0.5 * np.arange(12)
+    assert queue_at_end(0.0, 12.0, 0.2, late, 0, 12, 120.0) == pytest.approx(10.8)
+    even = 120.0 + 5.0 * np.arange(12)
+    assert queue_at_end(0.0, 12.0, 0.2, even, 0, 12, 120.0) == pytest.approx(0.0, abs=1e-12)
+    assert queue_at_end(20.0, 12.0, 0.2, even, 0, 12, 120.0) == pytest.approx(20.0)
+    # the counts may be scaled (arrivals offered to the queue): 6 of the 12 late ones
+    assert queue_at_end(0.0, 6.0, 0.2, late, 0, 12, 120.0) == pytest.approx(6.0 - 1.2)

@@ -64,8 +64,9 @@ def run(spec, profile, ctx: SimContext, tags: dict) -> tuple[dict, pd.DataFrame]
     max_wait = min(MAX_WAIT_S, max(horizon, 60.0))
     model = ServiceModel(mean_s, scv, ca2, spec.concurrency_per_instance, max_wait + cap, tuple(pts.tolist()),
                          queue_without_capacity=True)
+    t_known = np.concatenate(times) if times else None
     result = simulate_fluid(counts, spec.scaling(), model, rng=ctx.rng("endpoint", spec.name, "provisioning"),
-                            start=ctx.start)
+                            start=ctx.start, arrival_times_s=t_known)
     result.meter(ctx.meter, spec.name, spec.instance_type, component="AsyncInference", tags=tags)
     m = result.minutes
     arrivals = m.arrivals.to_numpy()

@@ -134,12 +134,21 @@ def simulate_fluid(
     rng: np.random.Generator,
     start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
     every_minute: bool = False,
+    arrival_times_s: np.ndarray | None = None,
 ) -> FluidResult:
-    """Simulate an autoscaled endpoint minute by minute over ``len(arrivals_per_minute)`` minutes."""
+    """Simulate an autoscaled endpoint minute by minute over ``len(arrivals_per_minute)`` minutes.
+
+    ``arrival_times_s`` (sorted), when given, place each minute's arrivals in it, so a burst that
+    starts late in a minute is still queued at its end (the backlog the policies read)."""
     arrivals = np.ascontiguousarray(arrivals_per_minute, dtype=np.float64)
     n = arrivals.size
     horizon_s = 60.0 * n
     cum = np.concatenate(([0.0], np.cumsum(arrivals)))
+    if arrival_times_s is not None and len(arrival_times_s):
+        t_arr = np.ascontiguousarray(arrival_times_s, dtype=np.float64)
+        t_first = np.searchsorted(t_arr, np.arange(n + 1) * 60.0).astype(np.int64)
+    else:
+        t_arr, t_first = np.zeros(0), np.zeros(n + 1, dtype=np.int64)
     fleet = _Fleet(n, spec, rng)
     for _ in range(spec.start_capacity):
         fleet.launch(0.0, ready_s=0.0)
@@ -183,7 +192,7 @@ def simulate_fluid(
             alarm_dyn[a, 1] = _block_until(policies[pi], sh, states[pi])
         k_last, count, backlog = run_minutes(
             k, k_stop, every_minute, arrivals, cum, fleet.frac, fleet.d_full, fleet.frac_pos, fleet.cover_max, count,
-            backlog, svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, cap, lo, hi, out,
+            backlog, svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, cap, lo, hi, out, t_arr, t_first,
         )
         now = 60.0 * (k_last + 1)
         for idx in fires.get(k_last, []):

@@ -87,8 +87,28 @@ def _breach(value: float, missing: bool, thr: float, cmp: int, missing_zero: boo
 
 
 @numba.njit(cache=True)
+def queue_at_end(backlog0, a_min, rate_s, t_arr, lo, hi, minute_s):
+    """Requests still queued at the end of a minute starting at ``minute_s`` with ``backlog0``
+    queued, whose ``a_min`` arrivals come at the sorted times ``t_arr[lo:hi]`` (scaled to
+    ``a_min``) and whose servers start ``rate_s`` requests per second: the fluid queue's
+    reflection ``max(backlog0 + A - 60 r, max_i (A from t_i on) - r (end - t_i), 0)``. A burst
+    that starts late in the minute is still queued at its end, whatever the minute's mean."""
+    raw = hi - lo
+    q = backlog0 + a_min - 60.0 * rate_s
+    if raw <= 0:
+        return max(q, 0.0)
+    scale = a_min / raw
+    end = minute_s + 60.0
+    for i in range(lo, hi):
+        cand = (hi - i) * scale - rate_s * (end - t_arr[i])
+        if cand > q:
+            q = cand
+    return max(q, 0.0)
+
+
+@numba.njit(cache=True)
 def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, frac_pos, cover_max, count0, backlog0,
-                svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, capacity, lo, hi, out):
+                svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, capacity, lo, hi, out, t_arr, t_first):
     """Run minutes ``k0 .. k_stop - 1``; return ``(k_last, count, backlog)`` at the first minute
     after which a policy could act (or ``k_stop - 1``). ``out`` rows follow MINUTE_COLUMNS[1:].
 
@@ -100,7 +120,9 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
     ``frac_pos`` is the part of ``frac`` from instances becoming ready in the minute and
     ``cover_max`` the largest share of the minute one of them serves: in a minute without an
     instance InService from its start, the arrivals before the first one is ready fail
-    (no capacity) and are not offered to the queue.
+    (no capacity) and are not offered to the queue. ``t_arr`` (sorted, s) are the arrival times
+    when known (``t_first[k]`` indexes minute ``k``'s first), else empty: arrivals uniform in
+    the minute; with them the queue at a minute's end is :func:`queue_at_end`.
     """
     mean_s, scv_s, scv_a, conc, timeout_s, svc_p99 = svc[0], svc[1], svc[2], svc[3], svc[4], svc[5]
     queue_all = svc[6] > 0.0  # an internal queue: no arrival fails for want of capacity
@@ -137,7 +159,10 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
         wait_p99 = 0.0
         cut_slack = 0.0
         saturated = False
-        if backlog <= 0.0 and A < rate_min:
+        have_times = t_arr.shape[0] > 0
+        q_end = queue_at_end(backlog, A, rate_min / 60.0, t_arr, t_first[k], t_first[k + 1], 60.0 * k) \
+            if have_times else 0.0
+        if backlog <= 0.0 and A < rate_min and q_end <= 0.0:
             c_int = int(round(c_eff))  # noqa: RUF046 (explicit int for numba)
             a_off = lam / mu
             if c_int >= 1 and a_off < c_int and f > 0.0:
@@ -154,6 +179,8 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
         else:
             total = backlog + A
             served = min(total, rate_min)
+            if have_times:
+                served = min(served, total - q_end)
             b1 = total - served
             # FIFO: queued requests older than the timeout exceed the recent arrivals
             young_from = k + 1 - young_minutes  # arrivals after this minute are younger than the timeout
