@@ -3,14 +3,16 @@
 The fleet runs minute by minute in :func:`smsim.resources.scaling.fluid.simulate_fluid` with an
 internal queue (:attr:`ServiceModel.queue_without_capacity`): arrivals that find no instance
 in service wait (scale from zero), and the backlog the policies read counts the requests in
-processing, as ``ApproximateBacklogSize`` does. Queue times come from the FIFO virtual waiting
+processing, as ``ApproximateBacklogSize`` does; with the arrival times known (a trace, or
+traffic generated request by request) each minute's queue at its end follows them, so a burst
+that starts late in a minute is read as queued, as the request tier reads it. Queue times come from the FIFO virtual waiting
 time of :mod:`smsim.core.virtual_wait` (one shared queue, waits capped at
 :data:`MAX_WAIT_S`); end-to-end latency is queue time plus service, service times above
 ``max_processing_time_s`` fail after holding their worker that long.
 
 What it ignores: arrivals' timing inside a minute when the counts are drawn without it, the
 discreteness of a handful of workers (one service rate per minute), and waits beyond
-:data:`MAX_WAIT_S` (counted as still queued). ``benchmarks/bench_fluid_error.py`` measures its
+:data:`MAX_WAIT_S` (counted as still queued). ``benchmarks/bench_kinds_fluid.py`` measures its
 error against the request tier.
 """
 
