@@ -1,12 +1,12 @@
 """The fluid (per-minute) form of an asynchronous endpoint.
 
 The fleet runs minute by minute in :func:`smsim.resources.scaling.fluid.simulate_fluid` with an
-internal queue (:attr:`ServiceModel.queue_without_capacity`): arrivals that find no instance
-in service wait (scale from zero), and the backlog the policies read counts the requests in
-processing, as ``ApproximateBacklogSize`` does; with the arrival times known (a trace, or
-traffic generated request by request) each minute's queue at its end follows them, so a burst
-that starts late in a minute is read as queued, as the request tier reads it. Queue times come from the FIFO virtual waiting
-time of :mod:`smsim.core.virtual_wait` (one shared queue, waits capped at
+internal queue (:attr:`ServiceModel.queue_without_capacity`): arrivals that find no instance in
+service wait (scale from zero), and the backlog the policies read counts the requests in processing,
+as ``ApproximateBacklogSize`` does; with the arrival times known (a trace, or traffic generated
+request by request) each minute's queue at its end follows them, so a burst that starts late in a
+minute is read as queued, as the request tier reads it. Queue times come from the FIFO virtual
+waiting time of :mod:`smsim.core.virtual_wait` (one shared queue, waits capped at
 :data:`MAX_WAIT_S`); end-to-end latency is queue time plus service, service times above
 ``max_processing_time_s`` fail after holding their worker that long.
 
