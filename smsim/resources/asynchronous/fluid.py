@@ -68,7 +68,8 @@ def run(spec, profile, ctx: SimContext, tags: dict) -> tuple[dict, pd.DataFrame]
                          queue_without_capacity=True)
     t_known = np.concatenate(times) if times else None
     result = simulate_fluid(counts, spec.scaling(), model, rng=ctx.rng("endpoint", spec.name, "provisioning"),
-                            start=ctx.start, arrival_times_s=t_known)
+                            start=ctx.start, arrival_times_s=t_known,
+                            readings_rng=ctx.rng("endpoint", spec.name, "backlog readings"))
     result.meter(ctx.meter, spec.name, spec.instance_type, component="AsyncInference", tags=tags)
     m = result.minutes
     arrivals = m.arrivals.to_numpy()

@@ -72,6 +72,38 @@ def typical_count(mean: float) -> float:
 
 
 @numba.njit(cache=True)
+def count_quantile(mean: float, u: float, z: float) -> float:
+    """The ``u`` quantile of a Poisson count with this mean (``z`` the standard normal ``u``
+    quantile, used above a mean of 50); ``u = 0.5, z = 0`` gives :func:`typical_count`."""
+    if mean <= 0.0:
+        return 0.0
+    if mean > 50.0:
+        return max(math.floor(mean + 1.0 / 3.0 - 0.02 / mean + z * math.sqrt(mean)), 0.0)
+    p = math.exp(-mean)
+    c = p
+    k = 0
+    while c < u and k < 1000:
+        k += 1
+        p *= mean / k
+        c += p
+    return float(k)
+
+
+@numba.njit(cache=True)
+def backlog_reading(backlog: float, in_process: float, servers: float, u: float, z: float, drawn: bool) -> float:
+    """One reading of an internal queue's backlog (queued plus in processing). Without a draw,
+    the median of a Poisson count with their mean. With one, the queue's fluid count plus a
+    drawn count of requests in processing: at a time, those are the arrivals of the last
+    service time or so still being served (Poisson, as in M/G/infinity), at most the servers.
+    A policy acts on single readings through thresholds and a ceiling, so the median reading
+    biases its decisions (a scale-in to ``ceil(reading / target)`` instances, or to zero when
+    nothing is in processing); a draw gives them the request tier's distribution."""
+    if not drawn:
+        return typical_count(backlog + in_process)
+    return typical_count(backlog) + min(count_quantile(in_process, u, z), math.floor(servers + 1e-9))
+
+
+@numba.njit(cache=True)
 def _breach(value: float, missing: bool, thr: float, cmp: int, missing_zero: bool) -> bool:
     if missing:
         if not missing_zero:
@@ -108,7 +140,8 @@ def queue_at_end(backlog0, a_min, rate_s, t_arr, lo, hi, minute_s):
 
 @numba.njit(cache=True)
 def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, frac_pos, cover_max, count0, backlog0,
-                svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, capacity, lo, hi, out, t_arr, t_first):
+                svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, capacity, lo, hi, out, t_arr, t_first,
+                read_u, read_z):
     """Run minutes ``k0 .. k_stop - 1``; return ``(k_last, count, backlog)`` at the first minute
     after which a policy could act (or ``k_stop - 1``). ``out`` rows follow MINUTE_COLUMNS[1:].
 
@@ -122,10 +155,13 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
     instance InService from its start, the arrivals before the first one is ready fail
     (no capacity) and are not offered to the queue. ``t_arr`` (sorted, s) are the arrival times
     when known (``t_first[k]`` indexes minute ``k``'s first), else empty: arrivals uniform in
-    the minute; with them the queue at a minute's end is :func:`queue_at_end`.
+    the minute; with them the queue at a minute's end is :func:`queue_at_end`. ``read_u`` and
+    ``read_z`` (uniform and standard normal quantile per minute, or empty) draw the backlog
+    readings of an internal queue (:func:`backlog_reading`).
     """
     mean_s, scv_s, scv_a, conc, timeout_s, svc_p99 = svc[0], svc[1], svc[2], svc[3], svc[4], svc[5]
     queue_all = svc[6] > 0.0  # an internal queue: no arrival fails for want of capacity
+    drawn = read_u.shape[0] > 0
     a_metric, a_cmp, a_dp, a_periods = alarm_i[:, 0], alarm_i[:, 1], alarm_i[:, 2], alarm_i[:, 3]
     a_kind, a_missing_zero = alarm_i[:, 4], alarm_i[:, 5]
     a_thr, a_target = alarm_f[:, 0], alarm_f[:, 1]
@@ -234,10 +270,12 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
                 value = util * 100.0
                 missing = s <= 0.0
             elif m == 2:
-                held = typical_count(backlog + util * c_eff) if queue_all else backlog
+                held = backlog_reading(backlog, util * c_eff, c_eff, read_u[k], read_z[k], drawn) \
+                    if queue_all else backlog
                 value = held / s if s > 0.0 else held
             elif m == 3:
-                value = typical_count(backlog + util * c_eff) if queue_all else backlog
+                value = backlog_reading(backlog, util * c_eff, c_eff, read_u[k], read_z[k], drawn) \
+                    if queue_all else backlog
             else:
                 value = nc
                 missing = nc <= 0.0
