@@ -65,12 +65,15 @@ ASYNC = {"kind": "async", "name": "a", "model": "slow", "instance_type": "ml.m5.
 
 
 def test_async_fluid_queues_without_capacity_and_agrees_with_the_request_tier():
-    """Scaled to zero at the start, requests wait (none fails for want of capacity); over a day
-    of 8 s jobs scaled on backlog per instance, instance-hours, latency quantiles and SLA
-    attainment agree with the request tier (measured: instance-hours -0.03 %, p50 +4.6 %, p90
-    +3.8 %, SLA -1.3 points, 197 vs 198 scaling activities)."""
+    """Scaled to zero at the start, requests wait (none fails for want of capacity, a few are
+    still queued at the horizon); over a day of 8 s jobs scaled on backlog per instance,
+    instance-hours, latency quantiles and SLA attainment agree with the request tier
+    (measured: instance-hours -1.4 %, p50 +4.0 %, p90 +4.5 %, SLA -1.2 points, 195 vs 198
+    scaling activities; 7 requests queued at the horizon against 1 in flight)."""
     f, r = run("fluid", ASYNC, "1d"), run("request", ASYNC, "1d")
-    assert f["served"] == pytest.approx(f["requests"], rel=1e-6)
+    assert f["timed_out"] == 0 and f["dropped"] == 0
+    assert f["served"] + f["in_flight"] == pytest.approx(f["requests"], rel=1e-9)
+    assert f["in_flight"] < 1e-4 * f["requests"]
     assert f["instance_hours"] == pytest.approx(r["instance_hours"], rel=0.03)
     for key in ("latency_p50_s", "latency_p90_s"):
         assert f[key] == pytest.approx(r[key], rel=0.08)
