@@ -13,7 +13,11 @@ Two parts make the wait of a request:
   its deadline); a request still queued ``timeout`` seconds after arriving leaves. The wait of a
   start is its age, so a backlog carried over minutes drains at the service rate of the minutes
   that actually serve it, with the wait of the requests behind it, and the saturated regime
-  (the head at its deadline, starts cut in service) follows from the same rule.
+  (the head at its deadline, starts cut in service) follows from the same rule. Servers that
+  are idle when a backlog forms or that are added under one start its head at once (a busy
+  count per group: offered load after a calm minute, plus starts, less completions at
+  ``1 / E[S]`` each): without that the backlog would trail the request tier's by up to one
+  mean service time, which matters when services are long against the slot.
 * **The stochastic queue** of requests that find no backlog (Poisson arrivals, variable service
   times): Erlang C's probability of waiting times an exponential tail. Its scale relaxes toward
   Allen-Cunneen's stationary ``f / (c mu - lambda)`` (``f = (ca2 + cs2) / 2``) no faster than a
@@ -215,6 +219,7 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
     head = np.zeros(2, dtype=np.int64)
     content = np.zeros(2)
     cap = np.zeros(2)
+    busy = np.zeros(2)  # servers busy (expected), per group
     gN, gH = 0, 1
     slot_a = np.zeros(per_min)
     y = 0.0
@@ -238,6 +243,8 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                 gN, gH = gH, gN  # the backlog stays with the servers that hold it
                 cap[gH] = c_prev
                 cap[gN] = c - c_prev
+                busy[gH] = busy[gN]
+                busy[gN] = 0.0
                 head[gN] = k * per_min
             else:
                 cap[gN] += c - c_prev
@@ -255,10 +262,14 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                     ring[gN, s % R] = 0.0
                 content[gH] += content[gN]
                 content[gN] = 0.0
+                busy[gH] += busy[gN]
+                busy[gN] = 0.0
                 head[gH] = lo
                 gN, gH = gH, gN
                 cap[gH] = 0.0
         c_prev = c
+        for g in range(2):
+            busy[g] = min(busy[g], cap[g])
         # this minute's arrivals per slot
         raw = 0.0
         if have_times:
@@ -298,6 +309,7 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
             out_pwait[k] = pc
             for g in range(2):
                 head[g] = (k + 1) * per_min
+                busy[g] = min(lam * mean_s, c) * (cap[g] / c if c > 0.0 else 0.0)  # offered load
             y = y_end
             continue
         # the deterministic backlog, slot by slot
@@ -333,6 +345,10 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                     ring[g, head[g] % R] = 0.0
                     head[g] += 1
                 budget = cap[g] * slot_s
+                if content[g] > 1e-9 and busy[g] < cap[g]:
+                    # idle servers start the head of the queue at once, not over a service time
+                    budget += (cap[g] - busy[g]) * max(mean_s - slot_s, 0.0)
+                started_g = started
                 if head[g] == S - n_t and content[g] > 1e-9:
                     # the head reaches its deadline in this slot: unless the servers can start
                     # them all, they start just before it with the slack ``delta`` that spends
@@ -391,9 +407,12 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                         head[g] += 1
                 if content[g] <= 1e-9:
                     content[g] = 0.0
+                busy[g] = min(busy[g] * max(1.0 - slot_s / mean_s, 0.0) + started - started_g, cap[g])
             if cap[gH] > 0.0 and content[gH] <= 1e-9:  # the holding servers rejoin
                 cap[gN] += cap[gH]
                 cap[gH] = 0.0
+                busy[gN] += busy[gH]
+                busy[gH] = 0.0
         out_wait[k] = w_sum / n_sum if n_sum > 0.0 else 0.0
         out_pwait[k] = wait_n / n_sum if n_sum > 0.0 else 0.0
         y = y_end
