@@ -16,8 +16,11 @@ Two parts make the wait of a request:
   (the head at its deadline, starts cut in service) follows from the same rule. Servers that
   are idle when a backlog forms or that are added under one start its head at once (a busy
   count per group: offered load after a calm minute, plus starts, less completions at
-  ``1 / E[S]`` each): without that the backlog would trail the request tier's by up to one
-  mean service time, which matters when services are long against the slot.
+  ``1 / E[S]`` each): without that the backlog would trail the request tier's by one mean
+  service time. A backlog's departures are a sum of service times, so after ``t`` seconds of
+  backlog it is uncertain by ``sqrt(t cs2 E[S] / c)`` seconds of wait: each start's wait is
+  spread that much (uniformly, those the spread would put below zero starting at once). One
+  run of the request tier is one draw of that; the fluid tier gives its distribution.
 * **The stochastic queue** of requests that find no backlog (Poisson arrivals, variable service
   times): Erlang C's probability of waiting times an exponential tail. Its scale relaxes toward
   Allen-Cunneen's stationary ``f / (c mu - lambda)`` (``f = (ca2 + cs2) / 2``) no faster than a
@@ -212,6 +215,12 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
     """
     mu = 1.0 / mean_s
     n_min = arrivals.shape[0]
+    n_q = svc_q.shape[0]
+    q_mean = svc_prefix[n_q] / n_q if n_q > 0 else mean_s
+    svc_cs2 = 0.0
+    for i in range(n_q):
+        svc_cs2 += (svc_q[i] - q_mean) ** 2
+    svc_cs2 = svc_cs2 / n_q / (q_mean * q_mean) if n_q > 0 and q_mean > 0.0 else 0.0
     per_min = int(round(60.0 / slot_s))  # noqa: RUF046
     n_t = int(math.ceil(timeout_s / slot_s - 1e-9))
     R = n_t + 2
@@ -220,6 +229,7 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
     content = np.zeros(2)
     cap = np.zeros(2)
     busy = np.zeros(2)  # servers busy (expected), per group
+    since = np.zeros(2, dtype=np.int64)  # slot in which the group's backlog formed
     gN, gH = 0, 1
     slot_a = np.zeros(per_min)
     y = 0.0
@@ -334,6 +344,7 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                 add = a_h if g == gH else a - a_h
                 if content[g] <= 1e-9:
                     head[g] = S
+                    since[g] = S
                 ring[g, S % R] = add
                 content[g] += add
                 # those older than the timeout leave
@@ -347,7 +358,7 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                 budget = cap[g] * slot_s
                 if content[g] > 1e-9 and busy[g] < cap[g]:
                     # idle servers start the head of the queue at once, not over a service time
-                    budget += (cap[g] - busy[g]) * max(mean_s - slot_s, 0.0)
+                    budget += (cap[g] - busy[g]) * mean_s
                 started_g = started
                 if head[g] == S - n_t and content[g] > 1e-9:
                     # the head reaches its deadline in this slot: unless the servers can start
@@ -398,7 +409,17 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                     else:
                         out_served[k] += n * p_ok
                         out_timed_out[k] += n * (1.0 - p_ok)
-                        _add_uniform(out_mass, edges, max(w - slot_s / 2.0, 0.0), min(w + slot_s / 2.0, timeout_s), n)
+                        # the departures since the backlog formed are a sum of service times, so
+                        # the backlog, and the wait, spread with their standard deviation
+                        # ``sqrt(t cs2 E[S] / c)`` over the backlog's age ``t`` (a uniform as wide)
+                        age = (S - since[g] + 1) * slot_s
+                        h = max(slot_s / 2.0, math.sqrt(3.0 * age * svc_cs2 * mean_s / max(cap[g], 1.0)))
+                        lo_w = w - h
+                        if lo_w < 0.0:  # those the spread empties the queue for start at once
+                            out_mass[0] += n * (-lo_w) / (2.0 * h)
+                            _add_uniform(out_mass, edges, 0.0, min(w + h, timeout_s), n * (w + h) / (2.0 * h))
+                        else:
+                            _add_uniform(out_mass, edges, lo_w, min(w + h, timeout_s), n)
                         w_sum += n * w
                         wait_n += n
                     n_sum += n
