@@ -14,13 +14,15 @@ Two parts make the wait of a request:
   start is its age, so a backlog carried over minutes drains at the service rate of the minutes
   that actually serve it, with the wait of the requests behind it, and the saturated regime
   (the head at its deadline, starts cut in service) follows from the same rule. Servers that
-  are idle when a backlog forms or that are added under one start its head at once (a busy
-  count per group: offered load after a calm minute, plus starts, less completions at
-  ``1 / E[S]`` each): without that the backlog would trail the request tier's by one mean
-  service time. A backlog's departures are a sum of service times, so after ``t`` seconds of
-  backlog it is uncertain by ``sqrt(t cs2 E[S] / c)`` seconds of wait: each start's wait is
-  spread that much (uniformly, those the spread would put below zero starting at once). One
-  run of the request tier is one draw of that; the fluid tier gives its distribution.
+  are idle when a backlog forms, or added under one, lead busy ones: over a backlog a server
+  that starts idle starts ``(1 + cs2) / 2`` more requests than one already busy (renewal
+  theory), which the slot's budget gets at once beyond what the slot itself covers (a busy
+  count per group: offered load after a calm minute, plus starts, less completions); this
+  matters when a mean service is long against the slot. A backlog's departures are a sum of
+  service times, so after ``t`` seconds of backlog its waits are uncertain by
+  ``sqrt(t cs2 E[S] / c)`` seconds: each start's wait is spread that much (uniformly, no
+  further than its deadline; those the spread would put below zero start at once). One run of
+  the request tier is one draw of that; the fluid tier gives the spread over runs.
 * **The stochastic queue** of requests that find no backlog (Poisson arrivals, variable service
   times): Erlang C's probability of waiting times an exponential tail. Its scale relaxes toward
   Allen-Cunneen's stationary ``f / (c mu - lambda)`` (``f = (ca2 + cs2) / 2``) no faster than a
@@ -221,6 +223,7 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
     for i in range(n_q):
         svc_cs2 += (svc_q[i] - q_mean) ** 2
     svc_cs2 = svc_cs2 / n_q / (q_mean * q_mean) if n_q > 0 and q_mean > 0.0 else 0.0
+    decay = math.exp(-slot_s / mean_s)  # share of busy servers still busy a slot later
     per_min = int(round(60.0 / slot_s))  # noqa: RUF046
     n_t = int(math.ceil(timeout_s / slot_s - 1e-9))
     R = n_t + 2
@@ -357,8 +360,9 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                     head[g] += 1
                 budget = cap[g] * slot_s
                 if content[g] > 1e-9 and busy[g] < cap[g]:
-                    # idle servers start the head of the queue at once, not over a service time
-                    budget += (cap[g] - busy[g]) * mean_s
+                    # idle servers start the head at once: over a backlog a server that was
+                    # idle starts (1 + cs2) / 2 more than one that was busy (renewal theory)
+                    budget += (cap[g] - busy[g]) * max(mean_s * (1.0 + svc_cs2) / 2.0 - slot_s, 0.0)
                 started_g = started
                 if head[g] == S - n_t and content[g] > 1e-9:
                     # the head reaches its deadline in this slot: unless the servers can start
@@ -413,7 +417,8 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                         # the backlog, and the wait, spread with their standard deviation
                         # ``sqrt(t cs2 E[S] / c)`` over the backlog's age ``t`` (a uniform as wide)
                         age = (S - since[g] + 1) * slot_s
-                        h = max(slot_s / 2.0, math.sqrt(3.0 * age * svc_cs2 * mean_s / max(cap[g], 1.0)))
+                        h = max(slot_s / 2.0, min(math.sqrt(3.0 * age * svc_cs2 * mean_s / max(cap[g], 1.0)),
+                                                  timeout_s - w))  # a deadline pins the head's wait
                         lo_w = w - h
                         if lo_w < 0.0:  # those the spread empties the queue for start at once
                             out_mass[0] += n * (-lo_w) / (2.0 * h)
@@ -428,7 +433,7 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                         head[g] += 1
                 if content[g] <= 1e-9:
                     content[g] = 0.0
-                busy[g] = min(busy[g] * max(1.0 - slot_s / mean_s, 0.0) + started - started_g, cap[g])
+                busy[g] = min(busy[g] * decay + started - started_g, cap[g])
             if cap[gH] > 0.0 and content[gH] <= 1e-9:  # the holding servers rejoin
                 cap[gN] += cap[gH]
                 cap[gH] = 0.0
