@@ -9,13 +9,17 @@
   (requests overflow to the least loaded instance; Che's approximation per instance under an
   even share, loads up to the busy share a thrashing fleet runs at, the other misses dropped
   for memory), plus one load per model and instance the first time it is asked for there.
-* **Queue**: the fleet's workers as one pooled queue (the scaling loop of
-  :func:`smsim.resources.scaling.fluid.simulate_fluid` and the FIFO virtual waiting time of
-  :mod:`smsim.core.virtual_wait`), each request taking its model's service time plus, on a miss,
-  its load time, from the mixture's quantile points.
+* **Queue**: the fleet's workers as one pooled queue, or one queue per instance when the fleet
+  thrashes (its requests go to whichever instance is least loaded, not to a free worker) (the
+  scaling loop of :func:`smsim.resources.scaling.fluid.simulate_fluid` and the FIFO virtual
+  waiting time of :mod:`smsim.core.virtual_wait`), each request taking its model's service time
+  plus, on a miss that loads, its load time, from the mixture's quantile points; requests
+  dropped for memory are not queued.
 
 What it ignores: the regime changing within a run (it is chosen once, for the mean fleet; a
-fleet near the boundary can be in either); service profiles that depend on tokens or payload
+fleet near the boundary can be in either); on a thrashing fleet, that most requests wait for a
+model still loading and that memory drops bound the queues (its p90 and p99 run high); service
+profiles that depend on tokens or payload
 (their base distribution is used). ``benchmarks/bench_kinds_fluid.py`` measures the error
 against the request tier.
 """
