@@ -162,3 +162,42 @@ def test_fluid_and_simpy_autoscaler_make_the_same_decisions(spec):
     ev = scaler.events_frame()
     simpy_events = [(t, e, c) for t, e, c in ev[ev.event != "start"][["time_s", "event", "capacity"]].values.tolist()]
     assert [(t, e, c) for t, e, c, _ in fluid.events] == simpy_events
+
+
+def test_queue_at_end_of_a_minute_follows_the_arrival_times():
+    """The fluid queue's reflection with known arrival times: 12 arrivals in the last 6 s of
+    minute 2 against 0.2 starts/s leave 12 - 0.2 x 6 = 10.8 queued (uniform over the minute
+    they would all start); the same 12 spread evenly leave none; a carried backlog of 20 adds
+    its excess over the minute's starts, 20 + 12 - 12 = 20."""
+    from smsim.resources.scaling.fluid_kernel import queue_at_end
+
+    late = 120.0 + 54.0 + 0.5 * np.arange(12)
+    assert queue_at_end(0.0, 12.0, 0.2, late, 0, 12, 120.0) == pytest.approx(10.8)
+    even = 120.0 + 5.0 * np.arange(12)
+    assert queue_at_end(0.0, 12.0, 0.2, even, 0, 12, 120.0) == pytest.approx(0.0, abs=1e-12)
+    assert queue_at_end(20.0, 12.0, 0.2, even, 0, 12, 120.0) == pytest.approx(20.0)
+    # the counts may be scaled (arrivals offered to the queue): 6 of the 12 late ones
+    assert queue_at_end(0.0, 6.0, 0.2, late, 0, 12, 120.0) == pytest.approx(6.0 - 1.2)
+
+
+def test_drawn_backlog_readings_have_the_poisson_distribution():
+    """A reading's count in processing is drawn as Poisson (M/G/infinity): the ``u`` quantile
+    at u = 0.5 is the median reading (``typical_count``), the mean over evenly spread ``u`` is
+    the Poisson mean (2.0 and 80.0 here) and the variance too; the count never exceeds the
+    servers; without a draw a reading is the median of queued plus in processing."""
+    from scipy.special import ndtri
+
+    from smsim.resources.scaling.fluid_kernel import backlog_reading, count_quantile, typical_count
+
+    for mean in (0.2, 0.69, 2.0, 17.3, 80.0):
+        assert count_quantile(mean, 0.5, 0.0) == typical_count(mean)
+    u = (np.arange(20_000) + 0.5) / 20_000
+    z = ndtri(u)
+    for mean, tol in ((2.0, 0.002), (80.0, 0.01)):
+        draws = np.array([count_quantile(mean, a, b) for a, b in zip(u, z, strict=True)])
+        assert draws.mean() == pytest.approx(mean, rel=tol)
+        assert draws.var() == pytest.approx(mean, rel=0.02)
+    assert backlog_reading(3.0, 20.0, 8.0, 0.99, 2.33, True) == 3.0 + 8.0
+    assert backlog_reading(0.0, 0.2, 2.0, 0.5, 0.0, True) == 0.0  # a trickle usually reads empty
+    assert backlog_reading(0.0, 0.2, 2.0, 0.9, 1.28, True) == 1.0  # ... not always
+    assert backlog_reading(3.0, 20.0, 8.0, 0.9, 1.28, False) == typical_count(23.0)

@@ -43,16 +43,19 @@ def waits(arrivals, servers, *, mean_s=1.0, points=None, f=1.0, timeout_s=3600.0
 
 
 def test_a_backlog_drains_first_in_first_out_at_the_service_rate():
-    """Arrivals at twice the service rate for one minute, then none: the request arriving at t
-    waits t (the backlog ahead of it, lambda t - c mu t, over c mu), so waits are uniform on
-    [0, 60 s) with mean 30 s, and every request starts (no deadline within reach)."""
+    """Arrivals at twice the service rate for one minute, then none (deterministic 1 s service):
+    the c idle servers start c requests at once and c more each second, so the request arriving
+    at t waits ceil(2t - 1) - t, t - 1/2 on average (the backlog ahead of it, lambda t - c mu t,
+    over c mu, less the half service by which servers that start together lead busy ones):
+    mean 29.5 s, 14.5/60 of them above 45 s, and every request starts (no deadline within
+    reach). The fluid resolves it to its 1 s slot."""
     c, mu = 10, 1.0
     reps, mass, wm, started, abandoned = waits([2 * c * mu * 60, 0, 0], [c, c, c])
     assert started == pytest.approx(1200.0)
     assert abandoned == 0.0
     mean = float((reps * mass).sum() / mass.sum())
-    assert mean == pytest.approx(30.0, rel=0.02)
-    assert float(mass[reps > 45].sum() / mass.sum()) == pytest.approx(0.25, abs=0.02)
+    assert mean == pytest.approx(29.5, abs=0.6)
+    assert float(mass[reps > 45].sum() / mass.sum()) == pytest.approx(14.5 / 60, abs=0.015)
 
 
 def test_sustained_overload_starts_just_before_the_deadline_with_the_request_kernels_slack():
@@ -99,13 +102,17 @@ def test_a_minute_near_saturation_waits_what_a_minute_can_build_up():
 
 
 @pytest.mark.parametrize(("routing", "waiting", "last_minute"), [
-    ("shared", 598 + 153, 1), ("least_outstanding", 598, 4), ("random", 598 + 30, 5)])
+    ("shared", 596 + 150, 1), ("least_outstanding", 596, 4), ("random", 596 + 30, 5)])
 def test_servers_added_during_a_backlog_serve_it_only_with_one_shared_queue(routing, waiting, last_minute):
-    """Minute 0 offers 600 requests to 2 servers (480 left queued); minute 1 has 20 servers and
-    300 arrivals. One FIFO queue (shared) drains the backlog at 20 - 5 per second, so minute 1's
-    arrival at u waits 24 - 0.75 u: the first 153 wait more than 1 s. With per-instance queues the backlog stays with the 2 servers holding it (2 per
-    second: its last start is at 60 + 480 / 2 = 300 s): least-outstanding sends none of the new
-    arrivals behind it, random routing a tenth of them (30, which start after it)."""
+    """Minute 0 offers 600 requests to 2 servers (1 s deterministic service; servers that start
+    together lead busy ones by half a service): about 479 are left queued, and the arrival at
+    u waits about 4u - 1/2, so 596 wait more than 1 s; minute 1 has 20 servers and 300
+    arrivals. One FIFO queue (shared): the 18 new servers lead by 9, then the backlog drains at
+    20 - 5 per second, so minute 1's arrival at u waits about 23.5 - 0.75 u: the first 150 wait
+    more than 1 s. With per-instance queues the backlog stays with the 2 servers holding it (2
+    per second: its last start is near 60 + 479 / 2 = 300 s): least-outstanding sends none of
+    the new arrivals behind it, random routing a tenth of them (30, which start after it). The
+    fluid resolves this to its slot (0.5 s)."""
     times = np.sort(np.concatenate([np.linspace(0, 59.9, 600), 60 + np.linspace(0, 59.9, 300)]))
     reps, mass, wm, started, abandoned = waits([600, 300, 0, 0, 0, 0, 0], [2, 20, 20, 20, 20, 20, 20], times=times,
                                                routing=routing, slot_s=0.5, f=0.01)
@@ -143,3 +150,47 @@ def test_bursty_traffic_latency_agrees_with_the_request_tier():
         assert y["sla_attainment"] == pytest.approx(x["sla_attainment"], abs=0.015)
     assert np.mean([x["sla_attainment"] for x in f]) == pytest.approx(np.mean([x["sla_attainment"] for x in r]),
                                                                       abs=0.008)
+
+
+def _waits_of_minute(arrivals, servers, minute, **kw):
+    """Wait grid representatives and the wait mass of the requests arriving in ``minute`` (the
+    pass is causal: the run offered arrivals up to ``minute`` less the run up to the one before)."""
+    a = np.asarray(arrivals, dtype=float)
+    times = kw.pop("times")
+    upto = [waits(np.where(np.arange(a.size) <= m, a, 0.0), servers, times=times[times < 60.0 * (m + 1)], **kw)
+            for m in (minute - 1, minute)]
+    return upto[1][0], upto[1][1] - upto[0][1]
+
+
+def test_waits_in_a_long_backlog_spread_as_the_request_kernels_do():
+    """4 servers, exponential 1 s service, evenly spaced arrivals at 6/s for ten minutes: the
+    backlog grows 2/s, so minute 9's arrivals wait t/2 - 1 (269-299 s) on average, and the
+    departures since the backlog formed, a sum of ~1.5 t service times, spread the waits by
+    their standard deviation: sqrt(30^2/12 + 1.5 t cs2 E[S] / c) = 17 s, not the 8.7 s of a
+    deterministic drain. The request kernel on the same arrivals agrees on both (measured:
+    fluid 284.0 s, sd 17.7 s; kernel over 20 runs 285.2 s, sd 15.4 s)."""
+    from smsim.core.kernel import Kernel, KernelConfig
+
+    lam, c, minutes = 6.0, 4, 10
+    times = (np.arange(int(lam * 60 * minutes)) + 0.5) / lam
+    pts = -np.log(1.0 - (np.arange(512) + 0.5) / 512)  # exponential quantiles, mean ~1
+    drain = [0.0] * minutes  # the backlog drains after the arrivals stop
+    reps, m9 = _waits_of_minute([lam * 60] * minutes + drain, [c] * (2 * minutes), 9, times=times, points=pts,
+                                mean_s=float(pts.mean()), slot_s=0.5)
+    mean = float((reps * m9).sum() / m9.sum())
+    sd = math.sqrt(float((reps**2 * m9).sum() / m9.sum()) - mean**2)
+    assert mean == pytest.approx(284.0, rel=0.01)
+    assert sd == pytest.approx(17.0, rel=0.1)
+    rng = np.random.default_rng(7)
+    sel = (times >= 540.0) & (times < 600.0)
+    kernel_w = []
+    for _ in range(20):
+        k = Kernel(KernelConfig(horizon_s=1e6, concurrency=c, timeout_s=math.inf, record=True))
+        k.add_instances(1, 0.0)
+        rec = k.advance(times, rng.exponential(1.0, times.size), 1e6)
+        start = np.full(times.size, np.nan)
+        start[rec.index] = rec.start_s
+        kernel_w.append(start[sel] - times[sel])
+    kernel_w = np.concatenate(kernel_w)
+    assert mean == pytest.approx(kernel_w.mean(), rel=0.01)
+    assert sd == pytest.approx(kernel_w.std(), rel=0.2)

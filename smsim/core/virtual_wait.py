@@ -13,7 +13,16 @@ Two parts make the wait of a request:
   its deadline); a request still queued ``timeout`` seconds after arriving leaves. The wait of a
   start is its age, so a backlog carried over minutes drains at the service rate of the minutes
   that actually serve it, with the wait of the requests behind it, and the saturated regime
-  (the head at its deadline, starts cut in service) follows from the same rule.
+  (the head at its deadline, starts cut in service) follows from the same rule. Servers that
+  are idle when a backlog forms, or added under one, lead busy ones: over a backlog a server
+  that starts idle starts ``(1 + cs2) / 2`` more requests than one already busy (renewal
+  theory), which the slot's budget gets at once beyond what the slot itself covers (a busy
+  count per group: offered load after a calm minute, plus starts, less completions); this
+  matters when a mean service is long against the slot. A backlog's departures are a sum of
+  service times, so after ``t`` seconds of backlog its waits are uncertain by
+  ``sqrt(t cs2 E[S] / c)`` seconds: each start's wait is spread that much (uniformly, no
+  further than its deadline; those the spread would put below zero start at once). One run of
+  the request tier is one draw of that; the fluid tier gives the spread over runs.
 * **The stochastic queue** of requests that find no backlog (Poisson arrivals, variable service
   times): Erlang C's probability of waiting times an exponential tail. Its scale relaxes toward
   Allen-Cunneen's stationary ``f / (c mu - lambda)`` (``f = (ca2 + cs2) / 2``) no faster than a
@@ -208,6 +217,13 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
     """
     mu = 1.0 / mean_s
     n_min = arrivals.shape[0]
+    n_q = svc_q.shape[0]
+    q_mean = svc_prefix[n_q] / n_q if n_q > 0 else mean_s
+    svc_cs2 = 0.0
+    for i in range(n_q):
+        svc_cs2 += (svc_q[i] - q_mean) ** 2
+    svc_cs2 = svc_cs2 / n_q / (q_mean * q_mean) if n_q > 0 and q_mean > 0.0 else 0.0
+    decay = math.exp(-slot_s / mean_s)  # share of busy servers still busy a slot later
     per_min = int(round(60.0 / slot_s))  # noqa: RUF046
     n_t = int(math.ceil(timeout_s / slot_s - 1e-9))
     R = n_t + 2
@@ -215,6 +231,8 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
     head = np.zeros(2, dtype=np.int64)
     content = np.zeros(2)
     cap = np.zeros(2)
+    busy = np.zeros(2)  # servers busy (expected), per group
+    since = np.zeros(2, dtype=np.int64)  # slot in which the group's backlog formed
     gN, gH = 0, 1
     slot_a = np.zeros(per_min)
     y = 0.0
@@ -238,6 +256,8 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                 gN, gH = gH, gN  # the backlog stays with the servers that hold it
                 cap[gH] = c_prev
                 cap[gN] = c - c_prev
+                busy[gH] = busy[gN]
+                busy[gN] = 0.0
                 head[gN] = k * per_min
             else:
                 cap[gN] += c - c_prev
@@ -255,10 +275,14 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                     ring[gN, s % R] = 0.0
                 content[gH] += content[gN]
                 content[gN] = 0.0
+                busy[gH] += busy[gN]
+                busy[gN] = 0.0
                 head[gH] = lo
                 gN, gH = gH, gN
                 cap[gH] = 0.0
         c_prev = c
+        for g in range(2):
+            busy[g] = min(busy[g], cap[g])
         # this minute's arrivals per slot
         raw = 0.0
         if have_times:
@@ -298,6 +322,7 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
             out_pwait[k] = pc
             for g in range(2):
                 head[g] = (k + 1) * per_min
+                busy[g] = min(lam * mean_s, c) * (cap[g] / c if c > 0.0 else 0.0)  # offered load
             y = y_end
             continue
         # the deterministic backlog, slot by slot
@@ -322,6 +347,7 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                 add = a_h if g == gH else a - a_h
                 if content[g] <= 1e-9:
                     head[g] = S
+                    since[g] = S
                 ring[g, S % R] = add
                 content[g] += add
                 # those older than the timeout leave
@@ -333,6 +359,11 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                     ring[g, head[g] % R] = 0.0
                     head[g] += 1
                 budget = cap[g] * slot_s
+                if content[g] > 1e-9 and busy[g] < cap[g]:
+                    # idle servers start the head at once: over a backlog a server that was
+                    # idle starts (1 + cs2) / 2 more than one that was busy (renewal theory)
+                    budget += (cap[g] - busy[g]) * max(mean_s * (1.0 + svc_cs2) / 2.0 - slot_s, 0.0)
+                started_g = started
                 if head[g] == S - n_t and content[g] > 1e-9:
                     # the head reaches its deadline in this slot: unless the servers can start
                     # them all, they start just before it with the slack ``delta`` that spends
@@ -382,7 +413,18 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                     else:
                         out_served[k] += n * p_ok
                         out_timed_out[k] += n * (1.0 - p_ok)
-                        _add_uniform(out_mass, edges, max(w - slot_s / 2.0, 0.0), min(w + slot_s / 2.0, timeout_s), n)
+                        # the departures since the backlog formed are a sum of service times, so
+                        # the backlog, and the wait, spread with their standard deviation
+                        # ``sqrt(t cs2 E[S] / c)`` over the backlog's age ``t`` (a uniform as wide)
+                        age = (S - since[g] + 1) * slot_s
+                        h = max(slot_s / 2.0, min(math.sqrt(3.0 * age * svc_cs2 * mean_s / max(cap[g], 1.0)),
+                                                  timeout_s - w))  # a deadline pins the head's wait
+                        lo_w = w - h
+                        if lo_w < 0.0:  # those the spread empties the queue for start at once
+                            out_mass[0] += n * (-lo_w) / (2.0 * h)
+                            _add_uniform(out_mass, edges, 0.0, min(w + h, timeout_s), n * (w + h) / (2.0 * h))
+                        else:
+                            _add_uniform(out_mass, edges, lo_w, min(w + h, timeout_s), n)
                         w_sum += n * w
                         wait_n += n
                     n_sum += n
@@ -391,9 +433,12 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                         head[g] += 1
                 if content[g] <= 1e-9:
                     content[g] = 0.0
+                busy[g] = min(busy[g] * decay + started - started_g, cap[g])
             if cap[gH] > 0.0 and content[gH] <= 1e-9:  # the holding servers rejoin
                 cap[gN] += cap[gH]
                 cap[gH] = 0.0
+                busy[gN] += busy[gH]
+                busy[gH] = 0.0
         out_wait[k] = w_sum / n_sum if n_sum > 0.0 else 0.0
         out_pwait[k] = wait_n / n_sum if n_sum > 0.0 else 0.0
         y = y_end

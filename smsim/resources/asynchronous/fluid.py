@@ -1,16 +1,18 @@
 """The fluid (per-minute) form of an asynchronous endpoint.
 
 The fleet runs minute by minute in :func:`smsim.resources.scaling.fluid.simulate_fluid` with an
-internal queue (:attr:`ServiceModel.queue_without_capacity`): arrivals that find no instance
-in service wait (scale from zero), and the backlog the policies read counts the requests in
-processing, as ``ApproximateBacklogSize`` does. Queue times come from the FIFO virtual waiting
-time of :mod:`smsim.core.virtual_wait` (one shared queue, waits capped at
+internal queue (:attr:`ServiceModel.queue_without_capacity`): arrivals that find no instance in
+service wait (scale from zero), and the backlog the policies read counts the requests in processing,
+as ``ApproximateBacklogSize`` does; with the arrival times known (a trace, or traffic generated
+request by request) each minute's queue at its end follows them, so a burst that starts late in a
+minute is read as queued, as the request tier reads it. Queue times come from the FIFO virtual
+waiting time of :mod:`smsim.core.virtual_wait` (one shared queue, waits capped at
 :data:`MAX_WAIT_S`); end-to-end latency is queue time plus service, service times above
 ``max_processing_time_s`` fail after holding their worker that long.
 
 What it ignores: arrivals' timing inside a minute when the counts are drawn without it, the
 discreteness of a handful of workers (one service rate per minute), and waits beyond
-:data:`MAX_WAIT_S` (counted as still queued). ``benchmarks/bench_fluid_error.py`` measures its
+:data:`MAX_WAIT_S` (counted as still queued). ``benchmarks/bench_kinds_fluid.py`` measures its
 error against the request tier.
 """
 
@@ -64,8 +66,10 @@ def run(spec, profile, ctx: SimContext, tags: dict) -> tuple[dict, pd.DataFrame]
     max_wait = min(MAX_WAIT_S, max(horizon, 60.0))
     model = ServiceModel(mean_s, scv, ca2, spec.concurrency_per_instance, max_wait + cap, tuple(pts.tolist()),
                          queue_without_capacity=True)
+    t_known = np.concatenate(times) if times else None
     result = simulate_fluid(counts, spec.scaling(), model, rng=ctx.rng("endpoint", spec.name, "provisioning"),
-                            start=ctx.start)
+                            start=ctx.start, arrival_times_s=t_known,
+                            readings_rng=ctx.rng("endpoint", spec.name, "backlog readings"))
     result.meter(ctx.meter, spec.name, spec.instance_type, component="AsyncInference", tags=tags)
     m = result.minutes
     arrivals = m.arrivals.to_numpy()

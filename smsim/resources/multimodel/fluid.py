@@ -3,21 +3,25 @@
 * **Arrivals** per model and minute: each model's workload of a ``mix`` counted per minute
   (:func:`smsim.workload.counts.minute_counts`, its own stream per model), or a trace with a
   model column counted per model.
-* **Caches**: each instance's LRU cache under its share of every model's requests (spread
-  evenly over the instances in service), by Che's approximation with sizes: the characteristic
-  time ``T`` solves ``sum_m s_m (1 - exp(-lambda_m T)) = cache``, a model's hit probability is
-  ``1 - exp(-lambda_m T)`` (1 when every model fits), plus one load per model and instance the
-  first time it is asked for there. Loads beyond what the cache holds evict as many models.
-* **Queue**: the fleet's workers as one pooled queue (the scaling loop of
-  :func:`smsim.resources.scaling.fluid.simulate_fluid` and the FIFO virtual waiting time of
-  :mod:`smsim.core.virtual_wait`), each request taking its model's service time plus, on a miss,
-  its load time, from the mixture's quantile points.
+* **Caches**: the fleet's regime and per-model hit, load and drop shares from the mean fleet
+  size (:func:`smsim.resources.multimodel.cache.fleet_cache`): partitioned (the routing keeps a
+  model where it is cached; Che's approximation over the fleet's caches together) or thrashing
+  (requests overflow to the least loaded instance; Che's approximation per instance under an
+  even share, loads up to the busy share a thrashing fleet runs at, the other misses dropped
+  for memory), plus one load per model and instance the first time it is asked for there.
+* **Queue**: the fleet's workers as one pooled queue, or one queue per instance when the fleet
+  thrashes (its requests go to whichever instance is least loaded, not to a free worker) (the
+  scaling loop of :func:`smsim.resources.scaling.fluid.simulate_fluid` and the FIFO virtual
+  waiting time of :mod:`smsim.core.virtual_wait`), each request taking its model's service time
+  plus, on a miss that loads, its load time, from the mixture's quantile points; requests
+  dropped for memory are not queued.
 
-What it ignores: the request tier's cache-aware routing, which sends a request to the least
-loaded instance when those caching its model are busy and so loads models more often on busy
-fleets; drops for memory (models in use cannot be evicted); service profiles that depend on
-tokens or payload (their base distribution is used). ``benchmarks/bench_fluid_error.py``
-measures the error against the request tier.
+What it ignores: the regime changing within a run (it is chosen once, for the mean fleet; a
+fleet near the boundary can be in either); on a thrashing fleet, that most requests wait for a
+model still loading and that memory drops bound the queues (its p90 and p99 run high); service
+profiles that depend on tokens or payload
+(their base distribution is used). ``benchmarks/bench_kinds_fluid.py`` measures the error
+against the request tier.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import pandas as pd
 from smsim.core.engine import SimContext
 from smsim.core.fluid import N_THETA, ServiceModel, tail_mass
 from smsim.core.virtual_wait import SLOT_S, virtual_waits, wait_edges, wait_reps
+from smsim.resources.multimodel.cache import che_hits, fleet_cache
 from smsim.resources.scaling.fluid import simulate_fluid
 from smsim.workload.counts import minute_counts
 from smsim.workload.spec import MixWorkload, materialize
@@ -70,24 +75,6 @@ def model_counts(spec, ctx: SimContext, n_min: int) -> np.ndarray:
     return out
 
 
-def che_hits(rates: np.ndarray, sizes: np.ndarray, cache: float) -> np.ndarray:
-    """Hit probability of each item in an LRU cache of ``cache`` (size units) under independent
-    requests at ``rates`` (per s): Che's approximation with sizes."""
-    live = rates > 0
-    if sizes[live].sum() <= cache:
-        return np.where(live, 1.0, 0.0)
-    lo, hi = 0.0, 1.0
-    while (sizes * (1 - np.exp(-rates * hi))).sum() < cache:
-        hi *= 2.0
-    for _ in range(80):
-        mid = (lo + hi) / 2
-        if (sizes * (1 - np.exp(-rates * mid))).sum() < cache:
-            lo = mid
-        else:
-            hi = mid
-    return 1 - np.exp(-rates * (lo + hi) / 2)
-
-
 def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
     """Simulate the endpoint of :class:`smsim.resources.multimodel.model.MultiModelEndpoint`
     ``endpoint`` per minute and meter its instances: ``(metrics, series)``."""
@@ -104,15 +91,15 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
                        (np.arange(64) + 0.5) / 64) for ms in endpoint.model_specs]
     scaling = spec.scaling()
     conc = spec.concurrency_per_instance
-    # the fleet's mean size sets each instance's share of the traffic (first pass: the initial)
+    svc_mean = np.array([s.mean() for s in svc])
+    # the fleet's mean size sets the cache regime and hit rates (first pass: the initial size)
     n_inst = max(float(scaling.start_capacity), 1.0)
     for _ in range(2):
-        rates = total / horizon / n_inst
-        hits = che_hits(rates, mem, endpoint.capacity_gb)
+        fc = fleet_cache(total / horizon, mem, load, svc_mean, endpoint.capacity_gb, n_inst, conc)
         share = total / max(total.sum(), 1.0)
         parts = [np.concatenate([s, s + load[m]]) for m, s in enumerate(svc)]
-        w = [np.concatenate([np.full(s.size, share[m] * hits[m] / s.size),
-                             np.full(s.size, share[m] * (1 - hits[m]) / s.size)]) for m, s in enumerate(svc)]
+        w = [np.concatenate([np.full(s.size, share[m] * fc.hits[m] / s.size),
+                             np.full(s.size, share[m] * fc.loads[m] / s.size)]) for m, s in enumerate(svc)]
         x, wx = np.concatenate(parts), np.concatenate(w)
         order = np.argsort(x, kind="stable")
         x, wx = x[order], wx[order]
@@ -125,9 +112,10 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
                                 start=ctx.start)
         n_inst = max(float((result.minutes.in_service * np.minimum(60.0, horizon - result.minutes.start_s)).sum()
                            / horizon), 1.0)
+    drop_share = float((share * fc.drops).sum())
     result.meter(ctx.meter, spec.name, spec.instance_type, component="RealTimeInference", tags=endpoint.tags)
     m = result.minutes
-    arrivals = m.arrivals.to_numpy()
+    arrivals = m.arrivals.to_numpy() * (1.0 - drop_share)  # dropped for memory: never queued
     in_service = m.in_service.to_numpy()
     timeout = float(spec.invocation_timeout_s)
     edges = wait_edges(timeout, N_WAIT_BINS)
@@ -138,7 +126,7 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
     served_min, timed_min = np.zeros(n_min), np.zeros(n_min)
     _, _, queued_end = virtual_waits(
         arrivals, in_service, float(conc), mean_s, (1.0 + model.service_scv) / 2.0,
-        (1.0 + model.service_scv) / 2.0, timeout, 0, np.zeros(0),
+        (1.0 + model.service_scv) / 2.0, timeout, 1 if fc.thrashing else 0, np.zeros(0),
         np.zeros(n_min + 1, dtype=np.int64), pts, prefix, edges, *no_batches, SLOT_S, mass, theta_weight, wait_mean,
         p_wait, served_min, timed_min)
     mass[1:] += tail_mass(theta_weight, edges)
@@ -154,9 +142,10 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
          else math.nan for p in (0.5, 0.9, 0.99)]
     n = float(counts.sum())
     served = float(served_min.sum())
-    # loads: misses, plus each model's first request on each instance it reaches
-    miss = counts * (1 - hits)[:, None]
-    first = np.minimum(total, n_inst) * (hits > 0)
+    # loads: misses that load, plus each model's first request on each instance it reaches
+    miss = counts * fc.loads[:, None]
+    dropped_min = (counts * fc.drops[:, None]).sum(axis=0)
+    first = np.minimum(total, n_inst) * (fc.hits > 0)
     loads_min = miss.sum(axis=0)
     first_min = np.zeros(n_min)
     for k in range(len(spec.models)):
@@ -164,7 +153,7 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
         if nz.size:
             first_min[nz[0]] += first[k]
     loads_min = loads_min + first_min
-    resident = (mem * (hits > 0)).sum() <= endpoint.capacity_gb
+    resident = (mem * (fc.hits > 0)).sum() <= endpoint.capacity_gb
     evict_min = np.zeros(n_min) if resident else miss.sum(axis=0)
     t_loads = float(loads_min.sum())
     metrics = {
@@ -175,15 +164,15 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
         "requests": n,
         "served": served,
         "timed_out": float(timed_min.sum()),
-        "dropped": 0.0,
-        "dropped_no_memory": 0.0,
+        "dropped": float(dropped_min.sum()),
+        "dropped_no_memory": float(dropped_min.sum()),
         "throttled": 0,
         "in_flight": float(queued_end),
         "latency_p50_s": q[0],
         "latency_p90_s": q[1],
         "latency_p99_s": q[2],
         "latency_mean_s": float((lat * weight).sum() / wcum[-1]) if wcum.size and wcum[-1] > 0 else math.nan,
-        "cache_hit_rate": 1.0 - t_loads / n if n else math.nan,
+        "cache_hit_rate": 1.0 - t_loads / (n - float(dropped_min.sum())) if n > dropped_min.sum() else math.nan,
         "loads": t_loads,
         "cold_starts": t_loads,
         "evictions": float(evict_min.sum()),
@@ -205,7 +194,8 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
     series = pd.DataFrame({
         "window_start_s": np.arange(nw) * w_s,
         "requests": sums(per_min), "served": sums(served_min), "timed_out": sums(timed_min),
-        "dropped": sums(m.no_capacity.to_numpy()), "hits": sums(per_min - loads_min), "loads": sums(loads_min),
+        "dropped": sums(m.no_capacity.to_numpy() + dropped_min),
+        "hits": sums(per_min - loads_min - dropped_min), "loads": sums(loads_min),
         "evictions": sums(evict_min), "busy_s": sums(m.utilization.to_numpy() * in_service * conc * minute_len),
         "instances_in_service": sums(in_service * minute_len) / np.maximum(sums(minute_len), 1e-12),
     })

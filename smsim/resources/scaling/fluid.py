@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from smsim.core.fluid import ServiceModel
 from smsim.core.meter import Meter
@@ -39,8 +40,8 @@ from smsim.resources.scaling.fluid_kernel import (
     CMP_CODE,
     METRIC_CODE,
     MINUTE_COLUMNS,
+    backlog_reading,
     run_minutes,
-    typical_count,
 )
 from smsim.resources.scaling.policies import (
     Metrics,
@@ -134,12 +135,28 @@ def simulate_fluid(
     rng: np.random.Generator,
     start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
     every_minute: bool = False,
+    arrival_times_s: np.ndarray | None = None,
+    readings_rng: np.random.Generator | None = None,
 ) -> FluidResult:
-    """Simulate an autoscaled endpoint minute by minute over ``len(arrivals_per_minute)`` minutes."""
+    """Simulate an autoscaled endpoint minute by minute over ``len(arrivals_per_minute)`` minutes.
+
+    ``arrival_times_s`` (sorted), when given, place each minute's arrivals in it, so a burst that
+    starts late in a minute is still queued at its end (the backlog the policies read).
+    ``readings_rng``, when given, draws the count in processing in each backlog reading of an
+    internal queue (:func:`~smsim.resources.scaling.fluid_kernel.backlog_reading`); without it
+    a reading is the median count."""
     arrivals = np.ascontiguousarray(arrivals_per_minute, dtype=np.float64)
     n = arrivals.size
     horizon_s = 60.0 * n
     cum = np.concatenate(([0.0], np.cumsum(arrivals)))
+    if arrival_times_s is not None and len(arrival_times_s):
+        t_arr = np.ascontiguousarray(arrival_times_s, dtype=np.float64)
+        t_first = np.searchsorted(t_arr, np.arange(n + 1) * 60.0).astype(np.int64)
+    else:
+        t_arr, t_first = np.zeros(0), np.zeros(n + 1, dtype=np.int64)
+    drawn = readings_rng is not None and service.queue_without_capacity
+    read_u = readings_rng.random(n) if drawn else np.zeros(0)
+    read_z = ndtri(read_u) if drawn else np.zeros(0)
     fleet = _Fleet(n, spec, rng)
     for _ in range(spec.start_capacity):
         fleet.launch(0.0, ready_s=0.0)
@@ -183,7 +200,8 @@ def simulate_fluid(
             alarm_dyn[a, 1] = _block_until(policies[pi], sh, states[pi])
         k_last, count, backlog = run_minutes(
             k, k_stop, every_minute, arrivals, cum, fleet.frac, fleet.d_full, fleet.frac_pos, fleet.cover_max, count,
-            backlog, svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, cap, lo, hi, out,
+            backlog, svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, cap, lo, hi, out, t_arr, t_first,
+            read_u, read_z,
         )
         now = 60.0 * (k_last + 1)
         for idx in fires.get(k_last, []):
@@ -193,7 +211,9 @@ def simulate_fluid(
             events.append((now, "scheduled", fleet.capacity, f"{action.name}: min {lo} max {hi}"))
         if policies and now < horizon_s:  # as on the SimPy clock, nothing is evaluated at the horizon
             col = out[:, k_last].tolist()
-            backlog = (typical_count(col[9] + col[3] * col[2] * service.concurrency_per_instance)
+            c_eff = col[2] * service.concurrency_per_instance
+            backlog = (backlog_reading(col[9], col[3] * c_eff, c_eff, read_u[k_last] if drawn else 0.5,
+                                       read_z[k_last] if drawn else 0.0, drawn)
                        if service.queue_without_capacity else col[9])
             metrics = Metrics(60.0 * k_last, col[0], col[2], 100 * col[3], 100 * col[3], backlog, col[11])
             cap = fleet.capacity

@@ -72,6 +72,38 @@ def typical_count(mean: float) -> float:
 
 
 @numba.njit(cache=True)
+def count_quantile(mean: float, u: float, z: float) -> float:
+    """The ``u`` quantile of a Poisson count with this mean (``z`` the standard normal ``u``
+    quantile, used above a mean of 50); ``u = 0.5, z = 0`` gives :func:`typical_count`."""
+    if mean <= 0.0:
+        return 0.0
+    if mean > 50.0:
+        return max(math.floor(mean + 1.0 / 3.0 - 0.02 / mean + z * math.sqrt(mean)), 0.0)
+    p = math.exp(-mean)
+    c = p
+    k = 0
+    while c < u and k < 1000:
+        k += 1
+        p *= mean / k
+        c += p
+    return float(k)
+
+
+@numba.njit(cache=True)
+def backlog_reading(backlog: float, in_process: float, servers: float, u: float, z: float, drawn: bool) -> float:
+    """One reading of an internal queue's backlog (queued plus in processing). Without a draw,
+    the median of a Poisson count with their mean. With one, the queue's fluid count plus a
+    drawn count of requests in processing: at a time, those are the arrivals of the last
+    service time or so still being served (Poisson, as in M/G/infinity), at most the servers.
+    A policy acts on single readings through thresholds and a ceiling, so the median reading
+    biases its decisions (a scale-in to ``ceil(reading / target)`` instances, or to zero when
+    nothing is in processing); a draw gives them the request tier's distribution."""
+    if not drawn:
+        return typical_count(backlog + in_process)
+    return typical_count(backlog) + min(count_quantile(in_process, u, z), math.floor(servers + 1e-9))
+
+
+@numba.njit(cache=True)
 def _breach(value: float, missing: bool, thr: float, cmp: int, missing_zero: bool) -> bool:
     if missing:
         if not missing_zero:
@@ -87,8 +119,29 @@ def _breach(value: float, missing: bool, thr: float, cmp: int, missing_zero: boo
 
 
 @numba.njit(cache=True)
+def queue_at_end(backlog0, a_min, rate_s, t_arr, lo, hi, minute_s):
+    """Requests still queued at the end of a minute starting at ``minute_s`` with ``backlog0``
+    queued, whose ``a_min`` arrivals come at the sorted times ``t_arr[lo:hi]`` (scaled to
+    ``a_min``) and whose servers start ``rate_s`` requests per second: the fluid queue's
+    reflection ``max(backlog0 + A - 60 r, max_i (A from t_i on) - r (end - t_i), 0)``. A burst
+    that starts late in the minute is still queued at its end, whatever the minute's mean."""
+    raw = hi - lo
+    q = backlog0 + a_min - 60.0 * rate_s
+    if raw <= 0:
+        return max(q, 0.0)
+    scale = a_min / raw
+    end = minute_s + 60.0
+    for i in range(lo, hi):
+        cand = (hi - i) * scale - rate_s * (end - t_arr[i])
+        if cand > q:
+            q = cand
+    return max(q, 0.0)
+
+
+@numba.njit(cache=True)
 def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, frac_pos, cover_max, count0, backlog0,
-                svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, capacity, lo, hi, out):
+                svc, svc_q, svc_prefix, alarm_i, alarm_f, alarm_dyn, flags, capacity, lo, hi, out, t_arr, t_first,
+                read_u, read_z):
     """Run minutes ``k0 .. k_stop - 1``; return ``(k_last, count, backlog)`` at the first minute
     after which a policy could act (or ``k_stop - 1``). ``out`` rows follow MINUTE_COLUMNS[1:].
 
@@ -100,10 +153,15 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
     ``frac_pos`` is the part of ``frac`` from instances becoming ready in the minute and
     ``cover_max`` the largest share of the minute one of them serves: in a minute without an
     instance InService from its start, the arrivals before the first one is ready fail
-    (no capacity) and are not offered to the queue.
+    (no capacity) and are not offered to the queue. ``t_arr`` (sorted, s) are the arrival times
+    when known (``t_first[k]`` indexes minute ``k``'s first), else empty: arrivals uniform in
+    the minute; with them the queue at a minute's end is :func:`queue_at_end`. ``read_u`` and
+    ``read_z`` (uniform and standard normal quantile per minute, or empty) draw the backlog
+    readings of an internal queue (:func:`backlog_reading`).
     """
     mean_s, scv_s, scv_a, conc, timeout_s, svc_p99 = svc[0], svc[1], svc[2], svc[3], svc[4], svc[5]
     queue_all = svc[6] > 0.0  # an internal queue: no arrival fails for want of capacity
+    drawn = read_u.shape[0] > 0
     a_metric, a_cmp, a_dp, a_periods = alarm_i[:, 0], alarm_i[:, 1], alarm_i[:, 2], alarm_i[:, 3]
     a_kind, a_missing_zero = alarm_i[:, 4], alarm_i[:, 5]
     a_thr, a_target = alarm_f[:, 0], alarm_f[:, 1]
@@ -137,7 +195,10 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
         wait_p99 = 0.0
         cut_slack = 0.0
         saturated = False
-        if backlog <= 0.0 and A < rate_min:
+        have_times = t_arr.shape[0] > 0
+        q_end = queue_at_end(backlog, A, rate_min / 60.0, t_arr, t_first[k], t_first[k + 1], 60.0 * k) \
+            if have_times else 0.0
+        if backlog <= 0.0 and A < rate_min and q_end <= 0.0:
             c_int = int(round(c_eff))  # noqa: RUF046 (explicit int for numba)
             a_off = lam / mu
             if c_int >= 1 and a_off < c_int and f > 0.0:
@@ -154,6 +215,8 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
         else:
             total = backlog + A
             served = min(total, rate_min)
+            if have_times:
+                served = min(served, total - q_end)
             b1 = total - served
             # FIFO: queued requests older than the timeout exceed the recent arrivals
             young_from = k + 1 - young_minutes  # arrivals after this minute are younger than the timeout
@@ -207,10 +270,12 @@ def run_minutes(k0, k_stop, every_minute, arrivals, cum_arrivals, frac, d_full, 
                 value = util * 100.0
                 missing = s <= 0.0
             elif m == 2:
-                held = typical_count(backlog + util * c_eff) if queue_all else backlog
+                held = backlog_reading(backlog, util * c_eff, c_eff, read_u[k], read_z[k], drawn) \
+                    if queue_all else backlog
                 value = held / s if s > 0.0 else held
             elif m == 3:
-                value = typical_count(backlog + util * c_eff) if queue_all else backlog
+                value = backlog_reading(backlog, util * c_eff, c_eff, read_u[k], read_z[k], drawn) \
+                    if queue_all else backlog
             else:
                 value = nc
                 missing = nc <= 0.0
