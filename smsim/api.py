@@ -16,6 +16,7 @@ import pandas as pd
 
 import smsim
 from smsim import atomic, inputs
+from smsim.pricing.catalog import catalog_for
 from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.resolved import resolved_scenario_yaml
 from smsim.scenario.schema import Scenario
@@ -35,16 +36,6 @@ class RunResult:
     ledger: pd.DataFrame
     summary: dict[str, Any]
     series: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-
-def catalog_for(scenario: Scenario):
-    """The price catalog a scenario names (relative paths resolve against the scenario's folder)."""
-    from smsim.pricing.catalog import load_catalog
-
-    name = scenario.pricing.catalog
-    if name != "builtin" and not Path(name).is_absolute():
-        name = str(scenario.base_dir / name)
-    return inputs.load(("catalog", name), lambda: load_catalog(name))
 
 
 def check_input_files(scenario: Scenario) -> None:

@@ -186,7 +186,7 @@ def budget_report(target: str | Path, *, budgets_file: str | Path | None = None,
 
 def _with_actions(report: BudgetReport, result, budgets: list[Budget], start, end) -> None:
     """Fill the report's what-if: the actions taken and each period's spend with them."""
-    from smsim.api import catalog_for
+    from smsim.pricing.catalog import catalog_for
     from smsim.billing.ledger import build_ledger
     from smsim.budgets.actions import what_if
 

@@ -113,7 +113,7 @@ def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1
              scheduler=None, **overrides) -> OptimizeResult:
     """Find the cheapest configuration meeting the objectives (module docstring); with an
     ``optimize.training`` section, a :class:`~smsim.optimize.training.api.TrainingOptimizeResult`."""
-    from smsim.api import catalog_for
+    from smsim.pricing.catalog import catalog_for
     from smsim.optimize.quality import frontier_rows, has_qualities, per_model_best
     from smsim.optimize.screen import analytic_guesses, fluid_screen
     from smsim.scenario.schema import Scenario

@@ -271,7 +271,7 @@ def _demand(scenario, ep) -> tuple[float | None, float, float]:
 def search(scenario, name: str, space: LlmSpace, *, catalog=None, max_failed_share: float = 0.01,
            screen: bool = True, sla: dict | None = None) -> LlmSearchResult:
     """The cheapest feasible candidate (module doc), simulating in order of the cost bound."""
-    from smsim.api import catalog_for
+    from smsim.pricing.catalog import catalog_for
 
     catalog = catalog or catalog_for(scenario)
     if _endpoint(scenario, name).sla is None and sla is None:
@@ -302,7 +302,7 @@ def search(scenario, name: str, space: LlmSpace, *, catalog=None, max_failed_sha
 def brute_force(scenario, name: str, space: LlmSpace, *, catalog=None, max_failed_share: float = 0.01,
                 sla: dict | None = None) -> LlmSearchResult:
     """Every candidate simulated (the definition :func:`search` must match)."""
-    from smsim.api import catalog_for
+    from smsim.pricing.catalog import catalog_for
 
     catalog = catalog or catalog_for(scenario)
     cands, skipped = candidates(scenario, name, space, catalog)

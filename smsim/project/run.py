@@ -94,7 +94,8 @@ class PathRun:
 def simulate_path(scenario, counts: dict[str, np.ndarray], seed: int, *, catalog=None):
     """Run the path scenario with ``counts`` (per-minute, by endpoint) -> ``smsim.api.RunResult``."""
     from smsim import __version__
-    from smsim.api import RunResult, catalog_for
+    from smsim.api import RunResult
+    from smsim.pricing.catalog import catalog_for
     from smsim.billing.ledger import build_ledger
     from smsim.billing.summary import summarize
     from smsim.resources.realtime.model import RealtimeEndpointModel
@@ -138,7 +139,7 @@ _CATALOGS: dict[str, Any] = {}
 
 
 def _catalog(scenario):
-    from smsim.api import catalog_for
+    from smsim.pricing.catalog import catalog_for
 
     key = f"{scenario.base_dir}:{scenario.pricing.catalog}"
     if key not in _CATALOGS:
