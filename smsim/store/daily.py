@@ -1,7 +1,7 @@
 """Each stored run's cost by day, resource, component and tag: a small file beside its ledger.
 
 A platform year is ten million ledger lines; the same costs summed per UTC day and per
-distinct set of the columns in :data:`DIMENSIONS` are about 7 % of the rows, so a query of cost
+distinct set of the columns in :data:`DIMENSIONS` are a small fraction of the rows, so a query of cost
 by component, day, resource or tag over a hundred runs reads ``ledger.daily.parquet`` files
 instead of a billion lines. The sums are of the ledger's own lines (a missing amount counts as
 zero), so they equal what the same ``GROUP BY`` over the ledger gives;
@@ -24,8 +24,8 @@ DIMENSIONS = (
     "smsim/resource_kind", "smsim/instance_type", "smsim/market", "smsim/pricing_class",
     "smsim/savings_plan",
 )
-#: Amounts summed (USD): unblended, amortized (net of savings plans) and on-demand list cost.
-MEASURES = ("lineItem/UnblendedCost", "smsim/net_cost_usd", "pricing/publicOnDemandCost")
+#: Amounts summed (USD): unblended and amortized (net of savings plans) cost.
+MEASURES = ("lineItem/UnblendedCost", "smsim/net_cost_usd")
 #: Number of ledger lines a daily row sums.
 LINES = "lines"
 _START = "lineItem/UsageStartDate"
@@ -38,65 +38,85 @@ def dimensions(columns) -> list[str]:
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, object]:
-    """Integer codes (0 = missing) and the values they stand for (code - 1)."""
+    """Integer codes (-1 = missing; int8/int16 as a categorical keeps them) and the values they
+    index."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        return col.cat.codes.to_numpy().astype(np.int64) + 1, col.cat.categories
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    return codes.astype(np.int64) + 1, uniques
+        return col.cat.codes.to_numpy(), col.cat.categories
+    return pd.factorize(col, use_na_sentinel=True)
 
 
 def _days(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each line's day code and the days (``datetime64[D]``) the codes index."""
     codes, values = _codes(col)
-    if (codes == 0).any():
+    if len(codes) and codes.min() < 0:
         raise ValueError(f"a ledger line has no {_START}")
     days = pd.to_datetime(pd.Index(values).astype(str).str[:10]).to_numpy().astype("datetime64[D]")
     day_codes, unique_days = pd.factorize(days)
-    return day_codes[codes - 1].astype(np.int64), np.asarray(unique_days, dtype="datetime64[D]")
+    return day_codes.astype(np.int64)[codes], np.asarray(unique_days, dtype="datetime64[D]")
 
 
 def daily_frame(ledger: pd.DataFrame):
     """The daily aggregate of ``ledger`` as a ``pyarrow.Table`` (or None when the ledger lacks
-    ``lineItem/UsageStartDate``).
+    ``lineItem/UsageStartDate``), ordered by key columns, then day.
 
-    Vectorised: every key column's integer codes are folded into one int64 key (compacted
-    whenever another column could overflow it), the key is factorized once, and each amount is
-    summed with ``np.bincount``; no per-group Python work and no string hashing."""
+    Vectorised, with no hashing of a large key set: the key columns' integer codes are folded
+    into one int64 per line and factorized (a ledger has a few thousand distinct combinations,
+    so the hash table stays small); combination x day is then a dense index, and every amount is
+    summed with one ``np.bincount`` over it."""
     import pyarrow as pa
 
     if _START not in ledger.columns:
         return None
     dims = dimensions(ledger.columns)
     day_codes, days = _days(ledger[_START])
-    key = day_codes
-    span = max(len(days), 1)
-    uniques = {}
-    codes_of = {}
+    n_days = max(len(days), 1)
+    key = np.zeros(len(ledger), dtype=np.int64)
+    span = 1
+    uniques, codes_of = {}, {}
     for name in dims:
         codes, values = _codes(ledger[name])
         card = len(values) + 1
-        if span > (2**62) // card:
+        if span > (2**62) // card:  # compact before the fold could overflow
             key, kept = pd.factorize(key)
             key, span = key.astype(np.int64), max(len(kept), 1)
-        key = key * card + codes
+        key *= card  # in place: no ten-million-line temporaries per column
+        key += codes
+        key += 1
         span *= card
         codes_of[name], uniques[name] = codes, values
-    group, _ = pd.factorize(key)
-    n = int(group.max()) + 1 if len(group) else 0
-    # factorize numbers groups in order of first appearance: a line starts a group exactly when
-    # its number exceeds every number before it
-    seen = np.maximum.accumulate(group) if len(group) else group
-    first = np.flatnonzero(np.r_[True, group[1:] > seen[:-1]]) if len(group) else group
-    arrays = {DAY: pa.array(days[day_codes[first]], type=pa.date32())}
+    combo, _ = pd.factorize(key)
+    del key
+    n_combos = int(combo.max()) + 1 if len(combo) else 0
+    # factorize numbers combinations in order of first appearance: a line is the first of its
+    # combination exactly when its number exceeds every number before it
+    seen = np.maximum.accumulate(combo) if len(combo) else combo
+    first = np.flatnonzero(np.r_[True, combo[1:] > seen[:-1]]) if len(combo) else combo
+    if n_combos * n_days <= 4 * len(ledger) + 1024:
+        cell = combo * n_days
+        cell += day_codes
+        lines = np.bincount(cell, minlength=n_combos * n_days)
+        kept = np.flatnonzero(lines)
+        sums = lambda w: np.bincount(cell, weights=w, minlength=n_combos * n_days)[kept]  # noqa: E731
+        lines = lines[kept]
+        row_combo, row_day = kept // n_days, kept % n_days
+    else:  # too many combinations for a dense index: factorize combination x day instead
+        cell, _ = pd.factorize(combo.astype(np.int64) * n_days + day_codes)
+        order = np.argsort(cell, kind="stable")
+        starts = order[np.flatnonzero(np.r_[True, np.diff(cell[order]) != 0])]
+        lines = np.bincount(cell)
+        sums = lambda w: np.bincount(cell, weights=w)  # noqa: E731
+        row_combo, row_day = combo[starts], day_codes[starts]
+    arrays = {DAY: pa.array(days[row_day], type=pa.date32())}
     for name in dims:
-        codes = codes_of[name][first] - 1
+        codes = codes_of[name][first][row_combo]
         arrays[name] = pa.DictionaryArray.from_arrays(
-            pa.array(codes, type=pa.int32(), mask=codes < 0), pa.array(np.asarray(uniques[name], dtype=object)))
-    arrays[LINES] = pa.array(np.bincount(group, minlength=n).astype(np.int64))
+            pa.array(codes.astype(np.int32), mask=codes < 0), pa.array(np.asarray(uniques[name], dtype=object)))
+    arrays[LINES] = pa.array(lines.astype(np.int64))
     for name in MEASURES:
         if name in ledger.columns:
-            amounts = np.nan_to_num(ledger[name].to_numpy(dtype=np.float64, na_value=np.nan))
-            arrays[name] = pa.array(np.bincount(group, weights=amounts, minlength=n))
+            amounts = ledger[name].to_numpy(dtype=np.float64)
+            missing = np.isnan(amounts)
+            arrays[name] = pa.array(sums(np.where(missing, 0.0, amounts) if missing.any() else amounts))
     return pa.table(arrays)
 
 
