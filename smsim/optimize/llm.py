@@ -230,9 +230,9 @@ def _met(key: str, share: float) -> bool:
 
 def evaluate(scenario, name: str, cand: LlmCandidate, max_failed_share: float, catalog,
              sla: dict | None = None) -> LlmEvaluation:
-    from smsim import api
+    from smsim.run import run_scenario
 
-    run = api.run_scenario(candidate_scenario(scenario, name, cand, sla), catalog=catalog)
+    run = run_scenario(candidate_scenario(scenario, name, cand, sla), catalog=catalog)
     metrics = run.summary["resources"][0]
     ok, why = judge(metrics, max_failed_share)
     return LlmEvaluation(cand, float(run.summary["total_cost_usd"]), ok, why, metrics)
