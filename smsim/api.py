@@ -24,7 +24,7 @@ from smsim.scenario import load_scenario, scenario_json_schema
 from smsim.scenario.resolved import resolved_scenario_yaml
 from smsim.scenario.schema import Scenario
 
-__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "read_inputs", "assess_bill", "run_scenario", "scenario_from_bill",
+__all__ = ["RunResult", "catalog_for", "check_input_files", "load_scenario", "read_inputs", "assess_bill", "budget_report", "run_scenario", "scenario_from_bill",
            "scenario_json_schema", "write_run"]
 
 
@@ -184,3 +184,13 @@ def assess_bill(bill: str | Path, **options):
     from smsim.assess.api import assess
 
     return assess(bill, **options)
+
+
+def budget_report(target: str | Path, **options):
+    """Budgets evaluated over a scenario, run or projection folder, or bill
+    (:func:`smsim.budgets.api.budget_report`), running or projecting a scenario with smsim's own
+    :func:`run_scenario` and :func:`smsim.project.api.project_scenario`."""
+    from smsim.budgets.api import budget_report as report
+    from smsim.project.api import project_scenario
+
+    return report(target, run_scenario=run_scenario, project_scenario=project_scenario, **options)
