@@ -43,6 +43,8 @@ import pandas as pd
 
 from smsim import atomic
 from smsim.errors import InputError, did_you_mean
+from smsim.store import daily
+from smsim.store.daily import write_daily
 from smsim.store.records import (
     KINDS,
     Record,
@@ -52,8 +54,6 @@ from smsim.store.records import (
     record_from_result,
     resources_frame,
 )
-from smsim.store import daily
-from smsim.store.daily import write_daily
 from smsim.store.series import write_series
 
 #: Environment variable naming the store folder (``--store`` wins over it).
