@@ -71,26 +71,41 @@ def daily_frame(ledger: pd.DataFrame):
     day_codes, days = _days(ledger[_START])
     n_days = max(len(days), 1)
     key = np.zeros(len(ledger), dtype=np.int64)
-    span = 1
-    uniques, codes_of = {}, {}
+    span, compacted = 1, False
+    uniques, codes_of, folded = {}, {}, []
     for name in dims:
         codes, values = _codes(ledger[name])
+        codes_of[name], uniques[name] = codes, values
+        if len(values) <= 1 and (not len(codes) or codes.min() >= 0):
+            continue  # one value on every line: it tells no line apart
         card = len(values) + 1
         if span > (2**62) // card:  # compact before the fold could overflow
             key, kept = pd.factorize(key)
-            key, span = key.astype(np.int64), max(len(kept), 1)
+            key, span, compacted = key.astype(np.int64), max(len(kept), 1), True
+        # digits are code + 1 (0 = missing); the +1s add a constant, left out of every line
         key *= card  # in place: no ten-million-line temporaries per column
         key += codes
-        key += 1
         span *= card
-        codes_of[name], uniques[name] = codes, values
-    combo, _ = pd.factorize(key)
+        folded.append((name, card))
+    combo, combo_keys = pd.factorize(key)
     del key
-    n_combos = int(combo.max()) + 1 if len(combo) else 0
-    # factorize numbers combinations in order of first appearance: a line is the first of its
-    # combination exactly when its number exceeds every number before it
-    seen = np.maximum.accumulate(combo) if len(combo) else combo
-    first = np.flatnonzero(np.r_[True, combo[1:] > seen[:-1]]) if len(combo) else combo
+    n_combos = len(combo_keys)
+    if compacted:
+        # factorize numbers combinations in order of first appearance: a line is the first of
+        # its combination exactly when its number exceeds every number before it
+        seen = np.maximum.accumulate(combo) if len(combo) else combo
+        first = np.flatnonzero(np.r_[True, combo[1:] > seen[:-1]]) if len(combo) else combo
+        combo_codes = {name: codes_of[name][first] for name in dims}
+    else:  # the few thousand combination keys decode into their codes directly
+        rest = np.asarray(combo_keys, dtype=np.int64) + sum(
+            int(np.prod([c for _, c in folded[i + 1:]], dtype=object)) for i in range(len(folded)))
+        combo_codes = {}
+        for name, card in reversed(folded):
+            rest, digit = np.divmod(rest, card)
+            combo_codes[name] = digit - 1
+        for name in dims:
+            if name not in combo_codes:
+                combo_codes[name] = np.full(n_combos, 0 if len(uniques[name]) else -1, dtype=np.int64)
     if n_combos * n_days <= 4 * len(ledger) + 1024:
         cell = combo * n_days
         cell += day_codes
@@ -108,7 +123,7 @@ def daily_frame(ledger: pd.DataFrame):
         row_combo, row_day = combo[starts], day_codes[starts]
     arrays = {DAY: pa.array(days[row_day], type=pa.date32())}
     for name in dims:
-        codes = codes_of[name][first][row_combo]
+        codes = combo_codes[name][row_combo]
         arrays[name] = pa.DictionaryArray.from_arrays(
             pa.array(codes.astype(np.int32), mask=codes < 0), pa.array(np.asarray(uniques[name], dtype=object)))
     arrays[LINES] = pa.array(lines.astype(np.int64))
