@@ -161,3 +161,24 @@ def test_costs_refuses_an_unknown_cost_basis(tmp_path):
 
     with pytest.raises(InputError, match="amortized or unblended"):
         Store(tmp_path).costs(["run_id"], cost="blended")
+
+
+def test_runs_costs_cli(tmp_path, result):
+    from typer.testing import CliRunner
+
+    from smsim.cli import app
+
+    runner = CliRunner()
+    Store(tmp_path).record(result)
+    ok = runner.invoke(app, ["runs", "costs", "--by", "smsim/component", "--store", str(tmp_path), "--json"])
+    assert ok.exit_code == 0, ok.output
+    got = {row["smsim/component"]: row["cost_usd"] for row in __import__("json").loads(ok.output)}
+    for component, usd in result.summary["cost_by_component"].items():
+        assert got.get(component, 0.0) == pytest.approx(usd, abs=0.005)
+    table = runner.invoke(app, ["runs", "costs", "--by", "day", "--by", "resourceTags/user:team",
+                                "--store", str(tmp_path)])
+    assert table.exit_code == 0 and "from ledger_daily" in table.output
+    for bad in (["--cost", "blended"], ["--by", "no/such_column"]):
+        out = runner.invoke(app, ["runs", "costs", *bad, "--store", str(tmp_path)])
+        assert out.exit_code == 2, out.output
+        assert "Traceback" not in out.output
