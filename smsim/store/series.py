@@ -43,7 +43,7 @@ def write_series(frames: dict[str, pd.DataFrame], folder: Path) -> None:
         long = long[["resource_id", *[c for c in long.columns if c != "resource_id"]]]
         table = pa.Table.from_pandas(long, preserve_index=False)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: json.dumps(layout).encode()})
-        pq.write_table(table, folder / FILE, compression="zstd")
+        pq.write_table(table, folder / FILE)
     except (ValueError, TypeError, pa.ArrowException):
         (folder / FOLDER).mkdir(exist_ok=True)
         for name, frame in frames.items():
