@@ -118,6 +118,7 @@ def register(app: typer.Typer) -> None:
         if json_:
             print_json(frame.astype(object).where(frame.notna(), None).to_dict("records"))
             return
-        stdout.print(_frame_table(frame))
+        shown = frame.assign(cost_usd=frame["cost_usd"].map(lambda v: f"${v:,.2f}"))
+        stdout.print(_frame_table(shown))
         stdout.print(f"{len(frame)} row(s), from {frame.attrs['source'] or 'no ledger'}")
 

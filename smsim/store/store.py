@@ -353,6 +353,16 @@ class Store:
         ledgers = {f.name for f in folders if (f / "ledger.parquet").exists()}
         aggregated = {f.name for f in folders if (f / daily.FILE).exists()} & ledgers if keyed else set()
         detail = sorted(ledgers - aggregated)
+        if ledgers:
+            import pyarrow.parquet as pq
+
+            known = {"run_id", daily.DAY}
+            for run_id in sorted(ledgers):  # the footers only
+                known.update(pq.read_schema(self.path / run_id / "ledger.parquet").names)
+            for c in by:
+                if c not in known:
+                    raise InputError(f"no column {c!r} in the stored ledgers (group by run_id, day or a ledger "
+                                     f"column){did_you_mean(c, sorted(known))}")
         q = daily._q
         day = f"cast(left(cast({q('lineItem/UsageStartDate')} as varchar), 10) as date)"
         parts, sources = [], []
