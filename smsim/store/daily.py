@@ -1,11 +1,13 @@
-"""Each stored run's cost by day, resource, component and tag: a small file beside its ledger.
+"""Each stored run's cost by day, resource, component and tag: small files beside its ledger.
 
 A platform year is ten million ledger lines; the same costs summed per UTC day and per
-distinct set of the columns in :data:`DIMENSIONS` are a small fraction of the rows, so a query of cost
-by component, day, resource or tag over a hundred runs reads ``ledger.daily.parquet`` files
-instead of a billion lines. The sums are of the ledger's own lines (a missing amount counts as
-zero), so they equal what the same ``GROUP BY`` over the ledger gives;
-:func:`daily_sql` is that query, for runs stored without the file.
+distinct set of the columns in :data:`DIMENSIONS` are a small fraction of the rows, so a query
+of cost by component, day, resource or tag over a hundred runs reads ``ledger.daily.parquet``
+files instead of a billion lines, and one that names no day reads ``ledger.totals.parquet``
+(the same sums over the whole horizon: one row per combination of those columns). The sums are
+of the ledger's own lines (a missing amount counts as zero), so they equal what the same
+``GROUP BY`` over the ledger gives; :func:`daily_sql` is that query, for runs stored without
+the files.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 FILE = "ledger.daily.parquet"
+#: The same sums over the whole horizon, without ``day``: what a question that names no day reads.
+TOTALS_FILE = "ledger.totals.parquet"
 #: The line's UTC calendar day (from ``lineItem/UsageStartDate``).
 DAY = "day"
 #: Columns a daily row is keyed by, besides ``day`` and every ``resourceTags/*`` column.
@@ -56,8 +60,9 @@ def _days(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def daily_frame(ledger: pd.DataFrame):
-    """The daily aggregate of ``ledger`` as a ``pyarrow.Table`` (or None when the ledger lacks
-    ``lineItem/UsageStartDate``), ordered by key columns, then day.
+    """The daily aggregate of ``ledger`` as a ``pyarrow.Table`` ordered by key columns, then
+    day, and the same summed over the whole horizon (one row per combination of key columns); or
+    None when the ledger lacks ``lineItem/UsageStartDate``.
 
     Vectorised, with no hashing of a large key set: the key columns' integer codes are folded
     into one int64 per line and factorized (a ledger has a few thousand distinct combinations,
@@ -121,29 +126,43 @@ def daily_frame(ledger: pd.DataFrame):
         lines = np.bincount(cell)
         sums = lambda w: np.bincount(cell, weights=w)  # noqa: E731
         row_combo, row_day = combo[starts], day_codes[starts]
-    arrays = {DAY: pa.array(days[row_day], type=pa.date32())}
-    for name in dims:
-        codes = combo_codes[name][row_combo]
-        arrays[name] = pa.DictionaryArray.from_arrays(
-            pa.array(codes.astype(np.int32), mask=codes < 0), pa.array(np.asarray(uniques[name], dtype=object)))
-    arrays[LINES] = pa.array(lines.astype(np.int64))
+
+    def keyed(rows: np.ndarray) -> dict:
+        out = {}
+        for name in dims:
+            codes = combo_codes[name][rows]
+            out[name] = pa.DictionaryArray.from_arrays(
+                pa.array(codes.astype(np.int32), mask=codes < 0), pa.array(np.asarray(uniques[name], dtype=object)))
+        return out
+
+    sums_by_day = {}
     for name in MEASURES:
         if name in ledger.columns:
             amounts = ledger[name].to_numpy(dtype=np.float64)
             missing = np.isnan(amounts)
-            arrays[name] = pa.array(sums(np.where(missing, 0.0, amounts) if missing.any() else amounts))
-    return pa.table(arrays)
+            sums_by_day[name] = sums(np.where(missing, 0.0, amounts) if missing.any() else amounts)
+    by_day = pa.table({DAY: pa.array(days[row_day], type=pa.date32()), **keyed(row_combo),
+                       LINES: pa.array(lines.astype(np.int64)),
+                       **{name: pa.array(v) for name, v in sums_by_day.items()}})
+    # the whole horizon: the daily rows summed per combination (a few thousand rows)
+    total = {name: np.bincount(row_combo, weights=v, minlength=n_combos) for name, v in sums_by_day.items()}
+    totals = pa.table({**keyed(np.arange(n_combos)),
+                       LINES: pa.array(np.bincount(row_combo, weights=lines, minlength=n_combos).astype(np.int64)),
+                       **{name: pa.array(v) for name, v in total.items()}})
+    return by_day, totals
 
 
 def write_daily(ledger: pd.DataFrame, folder: Path) -> bool:
-    """Write ``ledger.daily.parquet`` into the (not yet visible) run folder ``folder``; False
-    when the ledger has no dates to group by."""
+    """Write ``ledger.daily.parquet`` and ``ledger.totals.parquet`` into the (not yet visible)
+    run folder ``folder``; False when the ledger has no dates to group by."""
     import pyarrow.parquet as pq
 
-    table = daily_frame(ledger)
-    if table is None:
+    tables = daily_frame(ledger)
+    if tables is None:
         return False
-    pq.write_table(table, Path(folder) / FILE, compression="zstd")
+    by_day, totals = tables
+    pq.write_table(by_day, Path(folder) / FILE, compression="zstd")
+    pq.write_table(totals, Path(folder) / TOTALS_FILE, compression="zstd")
     return True
 
 
@@ -161,4 +180,4 @@ def daily_sql(source: str, columns) -> str:
             f"from {source} group by all")
 
 
-__all__ = ["DAY", "DIMENSIONS", "FILE", "LINES", "MEASURES", "daily_frame", "daily_sql", "dimensions", "write_daily"]
+__all__ = ["DAY", "DIMENSIONS", "FILE", "TOTALS_FILE", "LINES", "MEASURES", "daily_frame", "daily_sql", "dimensions", "write_daily"]

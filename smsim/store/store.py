@@ -7,6 +7,7 @@ Layout under the store root (``.smsim/runs`` by default)::
     <run_id>/run.parquet       the run's index row (the index can always be rebuilt from these)
     <run_id>/ledger.parquet    CUR-shaped ledger, as ``smsim run --out`` writes it
     <run_id>/ledger.daily.parquet  its cost by day, resource, component and tag (``store.daily``)
+    <run_id>/ledger.totals.parquet the same over the whole horizon
     <run_id>/resources.parquet per-resource cost and metrics
     <run_id>/series.parquet    per-resource series, all in one file (``store.series``; older
                                runs: ``series/<resource>.parquet``)
@@ -306,6 +307,7 @@ class Store:
         sources = {
             "ledger": [("*/ledger.parquet", {"run_id": run.format(tail=r"ledger\.parquet")})],
             "ledger_daily": [(f"*/{daily.FILE}", {"run_id": run.format(tail=re.escape(daily.FILE))})],
+            "ledger_totals": [(f"*/{daily.TOTALS_FILE}", {"run_id": run.format(tail=re.escape(daily.TOTALS_FILE))})],
             "resources": [("*/resources.parquet", {})],
             "series": [("*/series.parquet", {"run_id": run.format(tail=r"series\.parquet")}),
                        ("*/series/*.parquet", {"run_id": run.format(tail=r"series[/\\][^/\\]+"),  # older runs
@@ -338,10 +340,11 @@ class Store:
         ``resourceTags/...`` column. ``cost`` is ``amortized`` (net of savings plans) or
         ``unblended``; ``runs`` limits it to those run ids.
 
-        Answered from each run's daily aggregate (``ledger_daily``) when every column of ``by``
-        is one of its keys, so a hundred runs' ledgers are not read; from the full ledger when a
-        column needs line detail, and for runs stored without the aggregate. ``attrs["source"]``
-        says which ("ledger_daily", "ledger" or both joined by "+")."""
+        Answered from each run's aggregates when every column of ``by`` is one of their keys
+        (``ledger_daily`` when ``by`` names ``day``, else ``ledger_totals``), so a hundred runs'
+        ledgers are not read; from the full ledger when a column needs line detail, and for runs
+        stored without the aggregates. ``attrs["source"]`` says which (the view's name, or two
+        joined by "+")."""
         if cost not in ("amortized", "unblended"):
             raise InputError(f"cost must be amortized or unblended, not {cost!r}")
         amount = "smsim/net_cost_usd" if cost == "amortized" else "lineItem/UnblendedCost"
@@ -351,7 +354,8 @@ class Store:
                     for c in by)
         folders = [self.path / r for r in (ids if ids is not None else self._run_dirs())]
         ledgers = {f.name for f in folders if (f / "ledger.parquet").exists()}
-        aggregated = {f.name for f in folders if (f / daily.FILE).exists()} & ledgers if keyed else set()
+        summary = daily.FILE if daily.DAY in by else daily.TOTALS_FILE
+        aggregated = {f.name for f in folders if (f / summary).exists()} & ledgers if keyed else set()
         detail = sorted(ledgers - aggregated)
         if ledgers:
             import pyarrow.parquet as pq
@@ -366,7 +370,8 @@ class Store:
         q = daily._q
         day = f"cast(left(cast({q('lineItem/UsageStartDate')} as varchar), 10) as date)"
         parts, sources = [], []
-        for view, chosen, day_expr in (("ledger_daily", sorted(aggregated), q(daily.DAY)), ("ledger", detail, day)):
+        summary_view = "ledger_daily" if daily.DAY in by else "ledger_totals"
+        for view, chosen, day_expr in ((summary_view, sorted(aggregated), q(daily.DAY)), ("ledger", detail, day)):
             if not chosen:
                 continue
             cols = "".join(f"{day_expr if c == daily.DAY else q(c)} as {q(c)}, " for c in by)
@@ -471,7 +476,7 @@ def _link_written(rec: Record, tmp: Path) -> set[str]:
 
 
 #: The views a query can read.
-VIEWS = ("runs", "ledger", "ledger_daily", "resources", "series")
+VIEWS = ("runs", "ledger", "ledger_daily", "ledger_totals", "resources", "series")
 _VIEW_NAMES = re.compile(r"\b(" + "|".join(VIEWS) + r")\b", re.IGNORECASE)
 
 #: Statement types ``Store.query`` runs without ``allow_files``: the ones that only read.
