@@ -386,6 +386,8 @@ class Store:
             body = " union all ".join(parts)
             frame = self.query(f"select {keys + ', ' if keys else ''}sum(cost_usd) as cost_usd from ({body})"
                                + (f" group by {keys} order by {keys}" if keys else ""))
+        if daily.DAY in frame.columns and len(frame):  # calendar days, not midnights
+            frame[daily.DAY] = pd.to_datetime(frame[daily.DAY]).dt.date
         frame.attrs["source"] = "+".join(sources)
         return frame
 
