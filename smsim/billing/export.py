@@ -129,15 +129,45 @@ def to_focus(ledger: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+#: Lines per Parquet row group of a ledger: DuckDB reads row groups in parallel, and a million
+#: lines keeps a year's ledger in a few groups per core without tiny pages.
+LEDGER_ROW_GROUP = 1 << 20
+
+
+def ledger_table(ledger: pd.DataFrame):
+    """The ledger as a ``pyarrow.Table`` built from its numpy columns: a categorical column
+    becomes a dictionary array of its codes and categories (no string is touched per line), the
+    rest are passed as they are. Quicker than ``Table.from_pandas``, and read back by pandas
+    as the same frame (dictionary columns come back categorical)."""
+    import pyarrow as pa
+
+    arrays = {}
+    for name, col in ledger.items():
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy()
+            missing = codes < 0
+            arrays[str(name)] = pa.DictionaryArray.from_arrays(
+                pa.array(codes, mask=missing if missing.any() else None),
+                pa.array(np.asarray(col.cat.categories, dtype=object)))
+        else:
+            arrays[str(name)] = pa.array(col, from_pandas=True)
+    return pa.table(arrays)
+
+
 def write_parquet(ledger: pd.DataFrame, path) -> None:
     """smsim's own ledger as Parquet (``ledger.parquet`` of a run folder and of the results store).
 
     Categorical columns are dictionary-encoded already; min/max statistics of their strings
-    would cost as much as the rest of the write, so only the other columns get them.
+    would cost as much as the rest of the write, so only the other columns get them. zstd: on
+    a year's ledger it writes as fast as snappy and makes a much smaller file (measured by
+    ``benchmarks/bench_store.py``).
     """
+    import pyarrow.parquet as pq
+
     text = [c for c, t in ledger.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
     other = [c for c in ledger.columns if c not in text]
-    ledger.to_parquet(path, index=False, use_dictionary=text, write_statistics=other)
+    pq.write_table(ledger_table(ledger), path, compression="zstd", use_dictionary=text,
+                   write_statistics=other, row_group_size=LEDGER_ROW_GROUP)
 
 
 def write_ledger(ledger: pd.DataFrame, path, fmt: str) -> None:

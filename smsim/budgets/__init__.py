@@ -6,5 +6,6 @@
 * :mod:`smsim.budgets.spend`: the hourly spend a budget counts (filters, cost type);
 * :mod:`smsim.budgets.alerts`: when each threshold fires on a timeline;
 * :mod:`smsim.budgets.risk`: probability and P50/P90 date of a breach over projection paths;
-* :mod:`smsim.budgets.api`: the entry points ``smsim budget`` calls.
+* :mod:`smsim.budgets.api`: budgets over a run, bill or projection (``smsim budget`` calls it
+  through :func:`smsim.api.budget_report`, which passes in the run and projection functions).
 """

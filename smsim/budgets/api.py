@@ -11,6 +11,7 @@ each path's total hourly spend only, so its budgets cannot filter; project the s
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,8 +135,14 @@ def _budgets(budgets_file, scenario_budgets, source: str) -> BudgetsSource:
 
 
 def budget_report(target: str | Path, *, budgets_file: str | Path | None = None, project: str | None = None,
-                  n_paths: int = 50, seed: int | None = None, jobs: int = 1) -> BudgetReport:
-    """Evaluate budgets over ``target`` (see the module docstring)."""
+                  n_paths: int = 50, seed: int | None = None, jobs: int = 1,
+                  run_scenario: Callable | None = None, project_scenario: Callable | None = None) -> BudgetReport:
+    """Evaluate budgets over ``target`` (see the module docstring).
+
+    A scenario target is run with ``run_scenario(scenario, seed=)`` or projected with
+    ``project_scenario(scenario, horizon, ...)``: the functions are passed in (by
+    :func:`smsim.api.budget_report`) because they live in the layers above budgets, which the
+    scenario model itself imports."""
     target = Path(target)
     if not target.exists():
         raise FileNotFoundError(2, "no such file", str(target))
@@ -165,9 +172,11 @@ def budget_report(target: str | Path, *, budgets_file: str | Path | None = None,
         scenario = load_scenario(target)
         budgets = _budgets(budgets_file, scenario.budgets, str(target)).budgets
         if project is not None:
-            return _project(scenario, budgets, project, n_paths, seed, jobs, str(target))
-        from smsim.api import run_scenario
-
+            if project_scenario is None:
+                raise TypeError("budget_report needs project_scenario= to project a scenario")
+            return _project(project_scenario, scenario, budgets, project, n_paths, seed, jobs, str(target))
+        if run_scenario is None:
+            raise TypeError("budget_report needs run_scenario= to run a scenario")
         result = run_scenario(scenario, seed=seed)
         start = pd.Timestamp(scenario.horizon.start)
         end = start + pd.Timedelta(seconds=scenario.horizon.duration_s)
@@ -186,9 +195,9 @@ def budget_report(target: str | Path, *, budgets_file: str | Path | None = None,
 
 def _with_actions(report: BudgetReport, result, budgets: list[Budget], start, end) -> None:
     """Fill the report's what-if: the actions taken and each period's spend with them."""
-    from smsim.api import catalog_for
     from smsim.billing.ledger import build_ledger
     from smsim.budgets.actions import what_if
+    from smsim.pricing.catalog import catalog_for
 
     scenario = result.scenario
     catalog = catalog_for(scenario)
@@ -216,9 +225,7 @@ def _projection_folder(folder: Path, budgets: list[Budget], start, budgets_file)
                           source=str(folder))
 
 
-def _project(scenario, budgets, horizon, n_paths, seed, jobs, source) -> BudgetReport:
-    from smsim.project.api import project_scenario
-
+def _project(project_scenario, scenario, budgets, horizon, n_paths, seed, jobs, source) -> BudgetReport:
     proj = project_scenario(scenario, horizon, n_paths=n_paths, seed=seed, jobs=jobs, keep_ledgers=True)
     start = proj.start.tz_localize("UTC")
     end = start + pd.Timedelta(hours=proj.hours)

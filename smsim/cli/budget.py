@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         json_: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
     ) -> None:
         """Evaluate budgets: when each alert fires, or how likely and when a breach is."""
-        from smsim.budgets.api import budget_report
+        from smsim.api import budget_report
 
         report = budget_report(target, budgets_file=budgets, project=project, n_paths=paths, seed=seed, jobs=jobs)
         if json_:

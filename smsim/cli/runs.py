@@ -1,4 +1,4 @@
-"""``smsim runs list|show|rm|query``: the results store."""
+"""``smsim runs list|show|rm|query|costs``: the results store."""
 
 from __future__ import annotations
 
@@ -100,3 +100,25 @@ def register(app: typer.Typer) -> None:
             print_json(frame.astype(object).where(frame.notna(), None).to_dict("records"))
             return
         stdout.print(_frame_table(frame))
+
+    @runs.command("costs")
+    @handles_errors
+    def costs(
+        by: Annotated[list[str] | None, typer.Option(
+            "--by", help="group by: run_id, day, or a ledger column such as smsim/component, lineItem/ResourceId, "
+                         "resourceTags/user:team (repeat for several)")] = None,
+        cost: Annotated[str, typer.Option(help="amortized (net of savings plans) or unblended")] = "amortized",
+        run: Annotated[list[str] | None, typer.Option("--run", help="only this run (repeat for several)")] = None,
+        store: StoreOpt = None, json_: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Cost across stored runs by run, day, component, resource or tag, from the daily aggregates."""
+        from smsim.store import Store
+
+        frame = Store(store).costs(by or ["run_id"], cost=cost, runs=run)
+        if json_:
+            print_json(frame.astype(object).where(frame.notna(), None).to_dict("records"))
+            return
+        shown = frame.assign(cost_usd=frame["cost_usd"].map(lambda v: f"${v:,.2f}"))
+        stdout.print(_frame_table(shown))
+        stdout.print(f"{len(frame)} row(s), from {frame.attrs['source'] or 'no ledger'}")
+

@@ -113,9 +113,9 @@ def optimize(scenario, spec: OptimizeSpec | dict | None = None, *, jobs: int = 1
              scheduler=None, **overrides) -> OptimizeResult:
     """Find the cheapest configuration meeting the objectives (module docstring); with an
     ``optimize.training`` section, a :class:`~smsim.optimize.training.api.TrainingOptimizeResult`."""
-    from smsim.api import catalog_for
     from smsim.optimize.quality import frontier_rows, has_qualities, per_model_best
     from smsim.optimize.screen import analytic_guesses, fluid_screen
+    from smsim.pricing.catalog import catalog_for
     from smsim.scenario.schema import Scenario
 
     if not isinstance(scenario, Scenario):
@@ -176,8 +176,9 @@ def optimize_llm(scenario, endpoint: str, space, *, sla: str | dict | None = Non
     (:class:`smsim.optimize.llm.LlmSpace`), as a JSON-able dict: the best candidate, every
     simulated one, those left out, and ``best_scenario`` (the scenario with the best
     configuration, or None)."""
-    from smsim.api import check_input_files, load_scenario
     from smsim.optimize.llm import candidate_scenario, parse_token_sla, search
+    from smsim.run import check_input_files
+    from smsim.scenario import load_scenario
     from smsim.scenario.schema import Scenario
 
     if not isinstance(scenario, Scenario):

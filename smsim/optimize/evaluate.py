@@ -79,8 +79,8 @@ def _auto_commitment(ledger, scenario, cand: Candidate, space: Space, catalog) -
 
 def evaluate(scenario, space: Space, cand: Candidate, fidelity: str) -> Evaluation:
     """Simulate ``cand`` at ``fidelity`` with the scenario's seed and price every commitment option."""
-    from smsim.api import catalog_for
     from smsim.billing.ledger import build_ledger
+    from smsim.pricing.catalog import catalog_for
     from smsim.pricing.options import HeldSavingsPlan
     from smsim.resources.registry import simulate
 

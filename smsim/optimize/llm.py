@@ -234,9 +234,9 @@ def _met(key: str, share: float) -> bool:
 
 def evaluate(scenario, name: str, cand: LlmCandidate, max_failed_share: float, catalog,
              sla: dict | None = None) -> LlmEvaluation:
-    from smsim import api
+    from smsim.run import run_scenario
 
-    run = api.run_scenario(candidate_scenario(scenario, name, cand, sla), catalog=catalog)
+    run = run_scenario(candidate_scenario(scenario, name, cand, sla), catalog=catalog)
     metrics = run.summary["resources"][0]
     ok, why = judge(metrics, max_failed_share)
     return LlmEvaluation(cand, float(run.summary["total_cost_usd"]), ok, why, metrics)
@@ -275,7 +275,7 @@ def _demand(scenario, ep) -> tuple[float | None, float, float]:
 def search(scenario, name: str, space: LlmSpace, *, catalog=None, max_failed_share: float = 0.01,
            screen: bool = True, sla: dict | None = None) -> LlmSearchResult:
     """The cheapest feasible candidate (module doc), simulating in order of the cost bound."""
-    from smsim.api import catalog_for
+    from smsim.pricing.catalog import catalog_for
 
     catalog = catalog or catalog_for(scenario)
     if _endpoint(scenario, name).sla is None and sla is None:
@@ -306,7 +306,7 @@ def search(scenario, name: str, space: LlmSpace, *, catalog=None, max_failed_sha
 def brute_force(scenario, name: str, space: LlmSpace, *, catalog=None, max_failed_share: float = 0.01,
                 sla: dict | None = None) -> LlmSearchResult:
     """Every candidate simulated (the definition :func:`search` must match)."""
-    from smsim.api import catalog_for
+    from smsim.pricing.catalog import catalog_for
 
     catalog = catalog or catalog_for(scenario)
     cands, skipped = candidates(scenario, name, space, catalog)

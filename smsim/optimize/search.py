@@ -66,7 +66,7 @@ class _Runner:
         self.width = self.ex.workers
         self.inputs = None
         if self.ex.kind == "dask":  # the files candidates read, shipped once per worker
-            from smsim.api import read_inputs
+            from smsim.run import read_inputs
 
             self.inputs = read_inputs(scenario, check=False)
 

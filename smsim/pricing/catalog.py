@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from smsim import inputs
 from smsim.errors import InputError, did_you_mean
 from smsim.pricing import catalog_files
 from smsim.pricing.savings_plans import SavingsPlanRates
@@ -242,6 +243,17 @@ def load_catalog(name_or_path: str = BUILTIN) -> Catalog:
         )
     return _load(str(path.resolve()), False, _stamp(path))
 
+
+
+def catalog_for(scenario) -> Catalog:
+    """The catalog a scenario names in ``pricing.catalog`` (a relative path resolves against
+    the scenario's folder, ``base_dir``). Read through :mod:`smsim.inputs`, so a task whose
+    caller shipped the files reads none itself. Any object with those two attributes will do:
+    this module knows no scenario model."""
+    name = scenario.pricing.catalog
+    if name != BUILTIN and not Path(name).is_absolute():
+        name = str(scenario.base_dir / name)
+    return inputs.load(("catalog", name), lambda: load_catalog(name))
 
 def _stamp(directory: Path) -> tuple:
     """Modification times and sizes of the catalog files: a re-imported catalog is read again."""

@@ -94,10 +94,11 @@ class PathRun:
 def simulate_path(scenario, counts: dict[str, np.ndarray], seed: int, *, catalog=None):
     """Run the path scenario with ``counts`` (per-minute, by endpoint) -> ``smsim.api.RunResult``."""
     from smsim import __version__
-    from smsim.api import RunResult, catalog_for
     from smsim.billing.ledger import build_ledger
     from smsim.billing.summary import summarize
+    from smsim.pricing.catalog import catalog_for
     from smsim.resources.realtime.model import RealtimeEndpointModel
+    from smsim.run import RunResult
 
     catalog = catalog or catalog_for(scenario)
     rest = scenario.model_copy(update={"endpoints": [e for e in scenario.endpoints if e.name not in counts]})
@@ -138,7 +139,7 @@ _CATALOGS: dict[str, Any] = {}
 
 
 def _catalog(scenario):
-    from smsim.api import catalog_for
+    from smsim.pricing.catalog import catalog_for
 
     key = f"{scenario.base_dir}:{scenario.pricing.catalog}"
     if key not in _CATALOGS:
@@ -162,8 +163,8 @@ def run_paths(scenario, counts: list[dict[str, np.ndarray]], seeds: list[int], *
     ``jobs`` worker processes (``-1``: all cores) or a Dask ``scheduler``
     (:func:`smsim.executor.executor`); the numbers do not depend on either.
     """
-    from smsim.api import read_inputs
     from smsim.executor import executor
+    from smsim.run import read_inputs
 
     with executor(jobs, scheduler) as ex:
         # on a cluster, the files the paths read (the price catalog, traces of the endpoints not

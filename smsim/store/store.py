@@ -6,6 +6,8 @@ Layout under the store root (``.smsim/runs`` by default)::
     <run_id>/summary.json      the run summary
     <run_id>/run.parquet       the run's index row (the index can always be rebuilt from these)
     <run_id>/ledger.parquet    CUR-shaped ledger, as ``smsim run --out`` writes it
+    <run_id>/ledger.daily.parquet  its cost by day, resource, component and tag (``store.daily``)
+    <run_id>/ledger.totals.parquet the same over the whole horizon
     <run_id>/resources.parquet per-resource cost and metrics
     <run_id>/series.parquet    per-resource series, all in one file (``store.series``; older
                                runs: ``series/<resource>.parquet``)
@@ -33,7 +35,7 @@ import fcntl
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,8 @@ import pandas as pd
 
 from smsim import atomic
 from smsim.errors import InputError, did_you_mean
+from smsim.store import daily
+from smsim.store.daily import write_daily
 from smsim.store.records import (
     KINDS,
     Record,
@@ -133,6 +137,8 @@ class Store:
                 from smsim.billing.export import write_parquet
 
                 write_parquet(rec.ledger, tmp / "ledger.parquet")
+            if rec.ledger is not None:
+                write_daily(rec.ledger, tmp)
             resources_frame(run_id, rec.summary).to_parquet(tmp / "resources.parquet", index=False)
             write_series(rec.series, tmp)
             if rec.extras:
@@ -288,6 +294,7 @@ class Store:
         elif index is None or sorted(index) != self._run_dirs():
             index = self.reindex()  # a stale or damaged index is rebuilt first
         root = self.path.resolve()
+        complete = self._run_dirs()  # equal to the index's ids, checked above
         if (root / "index.parquet").exists() and len(index):
             con.execute(f"create view runs as select * from read_parquet('{_sql_str(root / 'index.parquet')}')")
         else:  # a table, not a registered frame: it must survive reopening the database
@@ -299,6 +306,8 @@ class Store:
         run = r"regexp_extract(filename, '([^/\\]+)[/\\]{tail}$', 1)"
         sources = {
             "ledger": [("*/ledger.parquet", {"run_id": run.format(tail=r"ledger\.parquet")})],
+            "ledger_daily": [(f"*/{daily.FILE}", {"run_id": run.format(tail=re.escape(daily.FILE))})],
+            "ledger_totals": [(f"*/{daily.TOTALS_FILE}", {"run_id": run.format(tail=re.escape(daily.TOTALS_FILE))})],
             "resources": [("*/resources.parquet", {})],
             "series": [("*/series.parquet", {"run_id": run.format(tail=r"series\.parquet")}),
                        ("*/series/*.parquet", {"run_id": run.format(tail=r"series[/\\][^/\\]+"),  # older runs
@@ -309,15 +318,78 @@ class Store:
                 continue
             selects = []
             for pattern, derived in parts:
-                if not any(root.glob(pattern)):
+                # the files of complete runs only: a write cut short by a kill leaves a hidden
+                # folder behind, which a glob over the store would read as a run
+                tail = pattern.split("/", 1)[1]
+                files = [f for run_id in complete for f in sorted((root / run_id).glob(tail))]
+                if not files:
                     continue
-                source = f"read_parquet('{_sql_str(root / pattern)}', union_by_name = true, filename = true)"
+                listed = ", ".join(f"'{_sql_str(f)}'" for f in files)
+                source = f"read_parquet([{listed}], union_by_name = true, filename = true)"
                 present = {row[0] for row in con.execute(f"describe select * from {source}").fetchall()}
                 hidden = ", ".join(f'"{c}"' for c in ("filename", *derived) if c in present)
                 columns = "".join(f"{expr} as {name}, " for name, expr in derived.items())
                 selects.append(f"select {columns}* exclude ({hidden}) from {source}")
             body = " union all by name ".join(selects) or "select cast(null as varchar) as run_id where false"
             con.execute(f"create view {view} as {body}")
+
+    def costs(self, by: Sequence[str] = ("run_id",), *, cost: str = "amortized",
+              runs: Sequence[str] | None = None) -> pd.DataFrame:
+        """Cost (``cost_usd``) summed by ``by`` over the stored ledgers: ``run_id``, ``day`` (UTC)
+        and ledger columns such as ``smsim/component``, ``lineItem/ResourceId`` or a
+        ``resourceTags/...`` column. ``cost`` is ``amortized`` (net of savings plans) or
+        ``unblended``; ``runs`` limits it to those run ids.
+
+        Answered from each run's aggregates when every column of ``by`` is one of their keys
+        (``ledger_daily`` when ``by`` names ``day``, else ``ledger_totals``), so a hundred runs'
+        ledgers are not read; from the full ledger when a column needs line detail, and for runs
+        stored without the aggregates. ``attrs["source"]`` says which (the view's name, or two
+        joined by "+")."""
+        if cost not in ("amortized", "unblended"):
+            raise InputError(f"cost must be amortized or unblended, not {cost!r}")
+        amount = "smsim/net_cost_usd" if cost == "amortized" else "lineItem/UnblendedCost"
+        by = list(by)
+        ids = None if runs is None else [self.resolve(r) for r in runs]
+        keyed = all(c in ("run_id", daily.DAY) or c in daily.DIMENSIONS or c.startswith("resourceTags/")
+                    for c in by)
+        folders = [self.path / r for r in (ids if ids is not None else self._run_dirs())]
+        ledgers = {f.name for f in folders if (f / "ledger.parquet").exists()}
+        summary = daily.FILE if daily.DAY in by else daily.TOTALS_FILE
+        aggregated = {f.name for f in folders if (f / summary).exists()} & ledgers if keyed else set()
+        detail = sorted(ledgers - aggregated)
+        if ledgers:
+            import pyarrow.parquet as pq
+
+            known = {"run_id", daily.DAY}
+            for run_id in sorted(ledgers):  # the footers only
+                known.update(pq.read_schema(self.path / run_id / "ledger.parquet").names)
+            for c in by:
+                if c not in known:
+                    raise InputError(f"no column {c!r} in the stored ledgers (group by run_id, day or a ledger "
+                                     f"column){did_you_mean(c, sorted(known))}")
+        q = daily._q
+        day = f"cast(left(cast({q('lineItem/UsageStartDate')} as varchar), 10) as date)"
+        parts, sources = [], []
+        summary_view = "ledger_daily" if daily.DAY in by else "ledger_totals"
+        for view, chosen, day_expr in ((summary_view, sorted(aggregated), q(daily.DAY)), ("ledger", detail, day)):
+            if not chosen:
+                continue
+            cols = "".join(f"{day_expr if c == daily.DAY else q(c)} as {q(c)}, " for c in by)
+            narrowed = ids is not None or (view == "ledger" and aggregated)
+            where = " where run_id in (" + ", ".join(f"'{r}'" for r in chosen) + ")" if narrowed else ""
+            parts.append(f"select {cols}{q(amount)} as cost_usd from {view}{where}")
+            sources.append(view)
+        if not parts:
+            frame = pd.DataFrame({**{c: pd.Series([], dtype=object) for c in by}, "cost_usd": pd.Series([], dtype=float)})
+        else:
+            keys = ", ".join(q(c) for c in by)
+            body = " union all ".join(parts)
+            frame = self.query(f"select {keys + ', ' if keys else ''}sum(cost_usd) as cost_usd from ({body})"
+                               + (f" group by {keys} order by {keys}" if keys else ""))
+        if daily.DAY in frame.columns and len(frame):  # calendar days, not midnights
+            frame[daily.DAY] = pd.to_datetime(frame[daily.DAY]).dt.date
+        frame.attrs["source"] = "+".join(sources)
+        return frame
 
     @contextlib.contextmanager
     def _reader(self, sql: str | None = None) -> Iterator[Any]:
@@ -406,7 +478,7 @@ def _link_written(rec: Record, tmp: Path) -> set[str]:
 
 
 #: The views a query can read.
-VIEWS = ("runs", "ledger", "resources", "series")
+VIEWS = ("runs", "ledger", "ledger_daily", "ledger_totals", "resources", "series")
 _VIEW_NAMES = re.compile(r"\b(" + "|".join(VIEWS) + r")\b", re.IGNORECASE)
 
 #: Statement types ``Store.query`` runs without ``allow_files``: the ones that only read.

@@ -61,7 +61,7 @@ class TrainingOptimizeResult:
 
 def optimize_training(scenario, spec, *, budget_evals: int | None = None) -> TrainingOptimizeResult:
     """The cheapest configuration of ``spec.training``'s job meeting its objectives."""
-    from smsim.api import catalog_for
+    from smsim.pricing.catalog import catalog_for
 
     catalog = catalog_for(scenario)
     space = build_training_space(scenario, spec.training, catalog)

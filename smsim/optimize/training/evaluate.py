@@ -60,7 +60,7 @@ def job_metrics(entry: dict, jobs_table) -> dict[str, Any]:
 
 def evaluate_training(scenario, space: TrainingSearchSpace, cand: TrainingCandidate) -> TrainingEvaluation:
     """Simulate ``cand`` once (the scenario's seed) and judge it."""
-    from smsim.api import run_scenario
+    from smsim.run import run_scenario
 
     t0 = time.perf_counter()
     only = not scenario.pricing.savings_plans
