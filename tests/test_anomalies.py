@@ -194,9 +194,10 @@ def test_a_runaway_endpoint_is_caught_while_its_spend_grows(seed):
     assert first["impact_usd"] > 0
 
 
-#: under normal forecast errors each of the two tests (one step, three steps summed) passes a
-#: clean step with probability at most P(N > 4) (the t-widened threshold only lowers it), so
-#: a clean step alarms with probability at most 2 P(N > 4) = 6.3e-5
+#: under normal forecast errors each of the three tests (one step, three steps summed, CUSUM
+#: whose run length is set to the point test's) alarms on a clean step with probability about
+#: P(N > 4) (the t-widened threshold only lowers it), so a clean step alarms with probability
+#: at most about 3 P(N > 4) = 9.5e-5
 CLEAN_SEEDS = 40
 
 
@@ -211,5 +212,5 @@ def test_clean_seasonal_series_false_alarm_rate_is_within_its_bound():
         v = week * (1.0 + 0.002 * np.arange(days)) + rng.normal(0.0, 4.0, days)  # weekly, growing, noisy
         alarms += len(detect(v, "D"))
         tested += days - 14
-    mean = 2 * norm.sf(4.0) * tested  # 0.35 alarms expected at most over 5040 tested days
-    assert alarms <= poisson.ppf(0.999, mean)
+    mean = 3 * norm.sf(4.0) * tested  # 0.48 alarms expected at most over 5040 tested days
+    assert alarms <= poisson.ppf(0.999, mean)  # 4 (0 are raised)
