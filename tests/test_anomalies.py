@@ -214,3 +214,15 @@ def test_clean_seasonal_series_false_alarm_rate_is_within_its_bound():
         tested += days - 14
     mean = 3 * norm.sf(4.0) * tested  # 0.48 alarms expected at most over 5040 tested days
     assert alarms <= poisson.ppf(0.999, mean)  # 4 (0 are raised)
+
+
+def test_cusum_threshold_gives_the_point_tests_run_length():
+    from scipy.stats import norm
+
+    from smsim.anomalies.detector import cusum_threshold
+
+    h = cusum_threshold(4.0)
+    b = h + 1.166  # Siegmund: ARL0 = (exp(2 k b) - 2 k b - 1) / (2 k^2) with k = 0.5
+    assert (np.exp(b) - b - 1) / 0.5 == pytest.approx(1 / norm.sf(4.0), rel=1e-9)
+    assert h == pytest.approx(8.5016, abs=1e-3)
+    assert cusum_threshold(3.0) < h  # a looser point test, a shorter run length
