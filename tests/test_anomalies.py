@@ -226,3 +226,19 @@ def test_cusum_threshold_gives_the_point_tests_run_length():
     assert (np.exp(b) - b - 1) / 0.5 == pytest.approx(1 / norm.sf(4.0), rel=1e-9)
     assert h == pytest.approx(8.5016, abs=1e-3)
     assert cusum_threshold(3.0) < h  # a looser point test, a shorter run length
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_slow_runaway_is_left_to_the_cusum(seed):
+    # 3, 6, 9, ... USD a day: each day's excess is absorbed by the forecast's trend before it
+    # clears the point or three-day test; the CUSUM of the standardized excesses still crosses
+    # its interval, by the 11th day (33 USD a day, 22 % of the account's weekday spend)
+    from smsim.anomalies.spend import series_by
+
+    extra = {d: 3.0 * (d - 41) for d in range(42, 60)}
+    cube = spend_cube(_noisy_bill(seed, extra, extra_resource="endpoint-x"), freq="D")
+    v = series_by(cube, "service").iloc[:, 0].to_numpy()
+    kw = dict(period=7, window=28, horizons=(1, 3), min_window=14)
+    assert not expected_and_spread(v, cusum=False, **kw)[2].any()
+    flags = expected_and_spread(v, cusum=True, **kw)[2]
+    assert 42 <= np.flatnonzero(flags)[0] <= 52 and not flags[:42].any()
