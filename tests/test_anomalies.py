@@ -109,15 +109,14 @@ def test_few_errors_widen_the_threshold_like_a_t_prediction_interval():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_a_lasting_moderate_rise_is_found_by_the_summed_evidence(seed):
-    # +10 a day for six days over noise of sd 2 (a spread near 3): no single day clears the
-    # threshold (4.4 spreads), three days together do
+    # +12 a day for six days over noise of sd 2 (a spread near 3, a point threshold of 5
+    # spreads with 56 errors' MAD): the accumulated evidence (three-day sums, CUSUM) finds it
+    # within its first four days even where no single day clears the threshold
     v = _noise(seed, sd=2.0)
-    v[90:96] += 10.0
-    single = expected_and_spread(v, period=7, window=28, horizons=(1,), min_window=14)[2]
-    summed = expected_and_spread(v, period=7, window=28, horizons=(1, 3), min_window=14)[2]
-    assert not single[85:100].any()
-    assert 91 <= np.flatnonzero(summed[85:100])[0] + 85 <= 93
-    assert not summed[:88].any()
+    v[90:96] += 12.0
+    expected, spread, flags = expected_and_spread(v, period=7, window=28, horizons=(1, 3), min_window=14)
+    assert 90 <= np.flatnonzero(flags[85:100])[0] + 85 <= 93
+    assert not flags[:88].any()
 
 
 def test_detection_starts_after_two_weekly_cycles():
@@ -146,3 +145,100 @@ def test_running_hours_split_each_interval_across_the_bins_it_spans():
                           np.array([0.0, 3600.0, 7200.0, 10800.0]))
     # job 1: 2 GPUs for 1.5 h from 0; job 2: 1 GPU for 2 h from 0.5 h
     assert hours == pytest.approx([2.0 + 0.5, 1.0 + 1.0, 0.5])
+
+
+def _noisy_bill(seed: int, extra: dict[int, float], extra_resource: str = "a", days: int = 70) -> pd.DataFrame:
+    """Daily bill: resource a 100 USD on weekdays and 40 at weekends, resource b 50 a day, each
+    with 3 % normal noise; ``extra[d]`` USD more on day ``d`` under ``extra_resource``'s usage
+    type ``surge``."""
+    rng = np.random.default_rng(np.random.SeedSequence([16, seed]))
+    rows = []
+    for d in range(days):
+        day = START + pd.Timedelta(days=d, hours=12)
+        stamp = day.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for resource, usd in (("a", 100.0 if day.day_of_week < 5 else 40.0), ("b", 50.0)):
+            rows.append({"lineItem/UsageStartDate": stamp, "lineItem/ResourceId": resource,
+                         "lineItem/UsageType": "base", "lineItem/ProductCode": "AmazonSageMaker",
+                         "lineItem/UnblendedCost": usd * (1.0 + 0.03 * rng.standard_normal())})
+        if extra.get(d, 0.0) > 0:
+            rows.append({"lineItem/UsageStartDate": stamp, "lineItem/ResourceId": extra_resource,
+                         "lineItem/UsageType": "surge", "lineItem/ProductCode": "AmazonSageMaker",
+                         "lineItem/UnblendedCost": extra[d]})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_planted_level_shift_is_caught_on_its_first_day_with_its_root_cause(seed):
+    # +40 USD a day from day 42 (a Monday) on: 27 % of the account's weekday spend, about 9
+    # spreads of the service's daily forecast error (3 % noise on each resource)
+    cube = spend_cube(_noisy_bill(seed, {d: 40.0 for d in range(42, 70)}), freq="D")
+    (a,) = anomalies_in_cube(cube, [Monitor(dimension="service", min_impact_pct=5)])
+    assert a["start"] == (START + pd.Timedelta(days=42)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # one anomaly of a week (an ordinary-looking day within it does not split it), after which
+    # the lasting shift is accepted as the new level
+    assert a["steps"] == 7 and a["impact_usd"] == pytest.approx(40.0 * 7, rel=0.2)
+    top = a["root_causes"][0]
+    assert (top["resource"], top["usage_type"]) == ("a", "surge")
+    assert top["contribution_usd"] == pytest.approx(40.0 * 7)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_runaway_endpoint_is_caught_while_its_spend_grows(seed):
+    # an endpoint scaling out without bound: 6, 12, 18, ... USD a day from day 42; its growth
+    # is caught within five days, before it costs 90 USD (60 % of the account's weekday spend) a day
+    extra = {d: 6.0 * (d - 41) for d in range(42, 60)}
+    cube = spend_cube(_noisy_bill(seed, extra, extra_resource="endpoint-x"), freq="D")
+    (first, *_) = anomalies_in_cube(cube, [Monitor(dimension="service")])
+    assert 42 <= (pd.Timestamp(first["start"]) - START).days <= 46
+    assert first["root_causes"][0]["resource"] == "endpoint-x"
+    assert first["impact_usd"] > 0
+
+
+#: under normal forecast errors each of the three tests (one step, three steps summed, CUSUM
+#: whose run length is set to the point test's) alarms on a clean step with probability about
+#: P(N > 4) (the t-widened threshold only lowers it), so a clean step alarms with probability
+#: at most about 3 P(N > 4) = 9.5e-5
+CLEAN_SEEDS = 40
+
+
+def test_clean_seasonal_series_false_alarm_rate_is_within_its_bound():
+    from scipy.stats import norm, poisson
+
+    days = 140
+    week = np.where(np.arange(days) % 7 < 5, 100.0, 40.0)
+    tested = alarms = 0
+    for seed in range(CLEAN_SEEDS):
+        rng = np.random.default_rng(np.random.SeedSequence([17, seed]))
+        v = week * (1.0 + 0.002 * np.arange(days)) + rng.normal(0.0, 4.0, days)  # weekly, growing, noisy
+        alarms += len(detect(v, "D"))
+        tested += days - 14
+    mean = 3 * norm.sf(4.0) * tested  # 0.48 alarms expected at most over 5040 tested days
+    assert alarms <= poisson.ppf(0.999, mean)  # 4 (0 are raised)
+
+
+def test_cusum_threshold_gives_the_point_tests_run_length():
+    from scipy.stats import norm
+
+    from smsim.anomalies.detector import cusum_threshold
+
+    h = cusum_threshold(4.0)
+    b = h + 1.166  # Siegmund: ARL0 = (exp(2 k b) - 2 k b - 1) / (2 k^2) with k = 0.5
+    assert (np.exp(b) - b - 1) / 0.5 == pytest.approx(1 / norm.sf(4.0), rel=1e-9)
+    assert h == pytest.approx(8.5016, abs=1e-3)
+    assert cusum_threshold(3.0) < h  # a looser point test, a shorter run length
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_slow_runaway_is_left_to_the_cusum(seed):
+    # 3, 6, 9, ... USD a day: each day's excess is absorbed by the forecast's trend before it
+    # clears the point or three-day test; the CUSUM of the standardized excesses still crosses
+    # its interval, by the 11th day (33 USD a day, 22 % of the account's weekday spend)
+    from smsim.anomalies.spend import series_by
+
+    extra = {d: 3.0 * (d - 41) for d in range(42, 60)}
+    cube = spend_cube(_noisy_bill(seed, extra, extra_resource="endpoint-x"), freq="D")
+    v = series_by(cube, "service").iloc[:, 0].to_numpy()
+    kw = dict(period=7, window=28, horizons=(1, 3), min_window=14)
+    assert not expected_and_spread(v, cusum=False, **kw)[2].any()
+    flags = expected_and_spread(v, cusum=True, **kw)[2]
+    assert 42 <= np.flatnonzero(flags)[0] <= 52 and not flags[:42].any()
