@@ -52,8 +52,10 @@ def write_run(result: RunResult, out: str | Path, *, ledger_format: str = "parqu
             result.ledger.to_csv(tmp / ledger_name, index=False)
         else:
             from smsim.billing.export import write_parquet
+            from smsim.store.daily import write_daily
 
             write_parquet(result.ledger, tmp / ledger_name)
+            write_daily(result.ledger, tmp)  # the results store links these, as it links the ledger
         usage = result.usage.copy()
         usage["tags"] = _tags_json(usage["tags"])
         usage.to_parquet(tmp / "usage.parquet", index=False)

@@ -145,7 +145,7 @@ def test_a_run_written_with_out_is_linked_not_copied(tmp_path):
     store = Store(st)
     (run_id,) = store.list()["run_id"]
     folder = store.run_dir(run_id)
-    for name in ("ledger.parquet", "scenario.resolved.yaml"):
+    for name in ("ledger.parquet", "ledger.daily.parquet", "ledger.totals.parquet", "scenario.resolved.yaml"):
         assert os.path.samefile(folder / name, out / name), name  # one file, two names
     from smsim.store.series import read_series
 
@@ -180,7 +180,12 @@ def test_a_changed_out_folder_is_not_linked(tmp_path):
     run_id = store.record(result, written=out)
     stored = store.run_dir(run_id) / "ledger.parquet"
     assert not os.path.samefile(stored, out / "ledger.parquet")
+    # the aggregates were computed from the ledger as written, so they are not linked either
+    assert not os.path.samefile(stored.with_name("ledger.daily.parquet"), out / "ledger.daily.parquet")
     assert len(pd.read_parquet(stored)) == len(result.ledger)
+    daily = pd.read_parquet(stored.with_name("ledger.daily.parquet"))
+    assert float(daily["lineItem/UnblendedCost"].sum()) == pytest.approx(
+        float(result.ledger["lineItem/UnblendedCost"].sum()), rel=1e-12)
     n = store.query("select count(*) as n from ledger")["n"].iloc[0]
     assert int(n) == len(result.ledger)
 

@@ -137,7 +137,7 @@ class Store:
                 from smsim.billing.export import write_parquet
 
                 write_parquet(rec.ledger, tmp / "ledger.parquet")
-            if rec.ledger is not None:
+            if rec.ledger is not None and daily.FILE not in linked:
                 write_daily(rec.ledger, tmp)
             resources_frame(run_id, rec.summary).to_parquet(tmp / "resources.parquet", index=False)
             write_series(rec.series, tmp)
@@ -469,6 +469,8 @@ def _link_written(rec: Record, tmp: Path) -> set[str]:
 
         if pq.ParquetFile(folder / "ledger.parquet").metadata.num_rows == len(rec.ledger):
             wanted.append("ledger.parquet")
+            if unchanged(daily.FILE) and unchanged(daily.TOTALS_FILE):  # written from that ledger
+                wanted += [daily.FILE, daily.TOTALS_FILE]
     if rec.scenario_yaml and unchanged("scenario.resolved.yaml") and \
             (folder / "scenario.resolved.yaml").read_text(encoding="utf-8") == rec.scenario_yaml:
         wanted.append("scenario.resolved.yaml")
