@@ -15,16 +15,22 @@ before the shortest VC's last arrival), so about ten origins, whose 28-day windo
 each origin, with only the history before it:
 
 1. every VC's hourly paths over the next 28 days come from :func:`smsim.forecast.sample_paths`
-   (``model="auto"``, what ``smsim project`` uses; the same paths for both columns);
-2. ``independent``: the paths as drawn, each endpoint from its own stream (``--independent``);
-3. ``correlated``: the same paths paired by :func:`smsim.project.dependence.couple_paths` with the
+   (``model="auto"``, what ``smsim project`` uses; the same paths for every column);
+2. ``uncalibrated``: the model's own paths (``--no-calibrate``); ``calibrated``: the same paths
+   scaled by :func:`smsim.project.calibration.calibrate` on the history's own backtest errors
+   (the default);
+3. ``independent``: the paths as drawn, each endpoint from its own stream (``--independent``);
+   ``correlated``: the same paths paired by :func:`smsim.project.dependence.couple_paths` with the
    correlation :func:`smsim.project.dependence.error_correlation` estimates from the history;
 4. the band is the P10-P90 of the total over paths; it covers when the realised total is inside.
 
 Coverage of the 80 % band should be 75-85 %. With about ten overlapping windows one origin is
-10 points of coverage, so read the figures as rough. Printed beside them: each endpoint's own coverage
-(the marginal calibration the copula cannot change), the mean band width relative to the
-outcome, and the mean estimated correlation.
+10 points of coverage, so read the figures as rough. Printed beside them: each endpoint's own
+coverage (the marginal calibration the copula cannot change), the mean band width relative to the
+outcome and the mean interval score of the 80 % band relative to the outcome (width plus 10 times
+any miss: a band made wide enough to always cover pays for its width), the mean estimated
+correlation, and which part of the calibration's error variance (noise, level, random walk)
+dominates at 28 days.
 
     PYTHONPATH=$PWD python benchmarks/bench_projection_coverage.py --paths 400 --jobs 2
 """
@@ -41,7 +47,8 @@ import numpy as np
 import pandas as pd
 
 from smsim.executor import executor
-from smsim.forecast import sample_paths
+from smsim.forecast import sample_paths_fitted
+from smsim.project.calibration import calibrate
 from smsim.project.dependence import couple_paths, error_correlation
 from smsim.rng import replication_seeds
 
@@ -78,15 +85,26 @@ def account(kind: str = "vcs") -> dict[str, pd.Series]:
     return out
 
 
-def _paths(y: pd.Series, n_paths: int, seed: int) -> np.ndarray:
+def _paths(y: pd.Series, n_paths: int, seed: int) -> dict:
+    """The model's own paths and the same paths calibrated on ``y``'s backtest errors."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return sample_paths(y, WINDOW_DAYS * 24, n_paths, seed, "auto", nonnegative=True)
+        raw, model = sample_paths_fitted(y, WINDOW_DAYS * 24, n_paths, seed, "auto", nonnegative=True)
+        cal, em = calibrate(y, model, raw)
+    return {"raw": raw, "calibrated": cal, "calibration": em}
 
 
-def _covers(totals: np.ndarray, actual: float) -> tuple[bool, float]:
+def _band(totals: np.ndarray, actual: float) -> tuple[bool, float, float]:
+    """Covered?, band width / outcome, interval score of the 80 % band / outcome."""
     lo, hi = np.percentile(totals, [10, 90])
-    return bool(lo <= actual <= hi), float((hi - lo) / max(actual, 1.0))
+    alpha = 0.2
+    score = (hi - lo) + 2 / alpha * max(lo - actual, 0.0) + 2 / alpha * max(actual - hi, 0.0)
+    denom = max(actual, 1.0)
+    return bool(lo <= actual <= hi), float((hi - lo) / denom), float(score / denom)
+
+
+COLUMNS = ("uncalibrated independent", "uncalibrated correlated", "calibrated independent",
+           "calibrated correlated")
 
 
 def main(n_paths: int = 400, jobs: int = 2, step_days: int = 3, seed: int = 0, kind: str = "vcs") -> pd.DataFrame:
@@ -102,32 +120,54 @@ def main(n_paths: int = 400, jobs: int = 2, step_days: int = 3, seed: int = 0, k
     wall = time.perf_counter() - t0
     rows = []
     for i, o in enumerate(origins):
-        paths = {vc: drawn[(o, vc)] for vc in names}
         window = slice(o * 24, (o + WINDOW_DAYS) * 24)
         actual = {vc: float(series[vc].iloc[window].sum()) for vc in names}
         r, info = error_correlation({vc: series[vc].iloc[: o * 24] for vc in names})
-        coupled = couple_paths(paths, r, seeds[i])
         total_actual = sum(actual.values())
-        ind, ind_w = _covers(sum(p.sum(axis=1) for p in paths.values()), total_actual)
-        cor, cor_w = _covers(sum(p.sum(axis=1) for p in coupled.values()), total_actual)
-        own = np.mean([_covers(paths[vc].sum(axis=1), actual[vc])[0] for vc in names])
+        row = {"origin_day": o, "actual": total_actual}
+        for kind_ in ("raw", "calibrated"):
+            paths = {vc: drawn[(o, vc)][kind_] for vc in names}
+            coupled = couple_paths(paths, r, seeds[i])
+            label = "uncalibrated" if kind_ == "raw" else "calibrated"
+            for pairing, p in (("independent", paths), ("correlated", coupled)):
+                cov, width, score = _band(sum(x.sum(axis=1) for x in p.values()), total_actual)
+                row[f"{label} {pairing}"] = cov
+                row[f"width {label} {pairing}"] = width
+                row[f"score {label} {pairing}"] = score
+            own = [_band(paths[vc].sum(axis=1), actual[vc]) for vc in names]
+            row[f"own {label}"] = np.mean([c for c, _, _ in own])
+            row[f"own width {label}"] = np.mean([w for _, w, _ in own])
+            row[f"own score {label}"] = np.mean([sc for _, _, sc in own])
+        ems = [drawn[(o, vc)]["calibration"] for vc in names]
+        row["uncalibrated endpoints"] = sum(em.status == "uncalibrated" for em in ems)
+        for part in ("noise", "level", "walk"):
+            row[f"share {part}"] = np.mean([em.variance_share.get(part, np.nan) for em in ems])
         off = r[np.triu_indices(len(names), 1)]
-        rows.append({"origin_day": o, "actual": total_actual, "independent": ind, "correlated": cor,
-                     "width_independent": ind_w, "width_correlated": cor_w, "per_vc_coverage": own,
-                     "mean_correlation": float(off.mean()), "lag_days": info["lag_days"]})
+        row["mean_correlation"] = float(off.mean())
+        rows.append(row)
     table = pd.DataFrame(rows)
-    print(table.round(3).to_string(index=False))
+    show = ["origin_day", "actual", *COLUMNS, "width uncalibrated correlated", "width calibrated correlated",
+            "own uncalibrated", "own calibrated"]
+    print(table[show].rename(columns=lambda c: c.replace("uncalibrated", "raw").replace("calibrated", "cal"))
+          .round(3).to_string(index=False))
     print()
     print(f"account {kind!r}: {len(origins)} origins (days {origins[0]}-{origins[-1]}, every {step_days}), "
           f"{len(names)} endpoints, "
-          f"{n_paths} paths, 28-day windows; forecasting {wall:.0f} s with {jobs} jobs; "
+          f"{n_paths} paths, 28-day windows; forecasting and calibration {wall:.0f} s with {jobs} jobs; "
           f"load average {os.getloadavg()[0]:.2f}")
-    print("| paths | P10-P90 coverage of the total | mean band width / outcome |")
-    print("|---|---|---|")
-    for col in ("independent", "correlated"):
-        print(f"| {col} | {100 * table[col].mean():.0f} % | {100 * table[f'width_{col}'].mean():.1f} % |")
-    print(f"| each endpoint alone (mean) | {100 * table['per_vc_coverage'].mean():.0f} % | |")
-    print(f"mean estimated pairwise correlation {table['mean_correlation'].mean():.2f}")
+    print("| total of the account | P10-P90 coverage | mean band width / outcome | mean interval score / outcome |")
+    print("|---|---|---|---|")
+    for col in COLUMNS:
+        print(f"| {col} | {100 * table[col].mean():.0f} % | {100 * table[f'width {col}'].mean():.1f} % | "
+              f"{100 * table[f'score {col}'].mean():.1f} % |")
+    for label in ("uncalibrated", "calibrated"):
+        print(f"| each endpoint alone, {label} (mean) | {100 * table[f'own {label}'].mean():.0f} % | "
+              f"{100 * table[f'own width {label}'].mean():.1f} % | {100 * table[f'own score {label}'].mean():.1f} % |")
+    print(f"mean estimated pairwise correlation {table['mean_correlation'].mean():.2f}; "
+          f"endpoint bands uncalibrated (history too short): {int(table['uncalibrated endpoints'].sum())} "
+          f"of {len(origins) * len(names)}")
+    print("share of the 28-day log-error variance by part (mean over endpoints and origins): "
+          + ", ".join(f"{p} {100 * table[f'share {p}'].mean():.0f} %" for p in ("noise", "level", "walk")))
     return table
 
 

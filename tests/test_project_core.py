@@ -76,8 +76,9 @@ def test_zero_noise_projection_equals_direct_run(tmp_path):
     # A perfectly periodic history: seasonal naive paths repeat it exactly, so each path's
     # spend must equal a plain run of the scenario replaying the history (even placement puts
     # exactly count/60 requests in every minute, as the projection spreads them).
+    # Calibration is off: it would widen the paths (two weeks are too short to backtest).
     path = _periodic(tmp_path, placement="even")
-    proj = project_scenario(path, "3d", n_paths=2, model="snaive", keep_ledgers=True)
+    proj = project_scenario(path, "3d", n_paths=2, model="snaive", keep_ledgers=True, calibrate=False)
     assert np.allclose(proj.endpoints["api"].hourly, np.tile(DAILY, 3))
     seeds = path_seeds(5, 2)
     for run in proj.runs:
@@ -109,7 +110,8 @@ def test_quantiles_are_ordered_and_months_add_up(projection):
         months = sub[sub.month != "all"]
         assert months["mean"].sum() == pytest.approx(sub[sub.month == "all"]["mean"].item(), rel=1e-9), scope
     totals = [r.summary["total_cost_usd"] for r in projection.runs]
-    assert projection.summary["total"]["mean"] == pytest.approx(np.mean(totals), rel=1e-9)
+    # summary.json rounds to 4 decimals
+    assert projection.summary["total"]["mean"] == pytest.approx(np.mean(totals), abs=5e-5)
     # resources without history cost the same on every path
     fleet = t[(t.scope == "embeddings") & (t.month == "all")]
     assert fleet.p10.item() == pytest.approx(fleet.p90.item()) == pytest.approx(2 * 0.23 * 45 * 24)

@@ -32,6 +32,14 @@ def _histories(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _band(cal: dict | None) -> str:
+    if cal is None:
+        return "not calibrated (--no-calibrate)"
+    if cal["status"] == "uncalibrated":
+        return "UNCALIBRATED (history too short to backtest; fixed conservative spread)"
+    return f"calibrated on {cal['backtest_origins']} backtest origins"
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     @handles_errors
@@ -51,6 +59,9 @@ def register(app: typer.Typer) -> None:
         independent: Annotated[bool, typer.Option(
             "--independent", help="pair endpoints' paths at random (default: by the correlation of "
                                   "their histories' forecast errors)")] = False,
+        no_calibrate: Annotated[bool, typer.Option(
+            "--no-calibrate", help="keep the forecast model's own spread (default: calibrate each "
+                                   "endpoint's totals on its history's backtest errors)")] = False,
         force: ForceOpt = False,
     ) -> None:
         """Forecast each endpoint's traffic and report spend per month with P10/P50/P90."""
@@ -62,7 +73,8 @@ def register(app: typer.Typer) -> None:
         check_store(store, no_store)
         with progress_bar("projecting", enabled=not json_) as tick:
             proj = project_scenario(scenario, horizon, n_paths=paths, seed=seed, model=model, jobs=jobs, scheduler=scheduler,
-                                    histories=histories, progress=tick, independent=independent)
+                                    histories=histories, progress=tick, independent=independent,
+                                    calibrate=not no_calibrate)
         if out is not None:
             write_projection(proj, out, force=force)
         run_id = None if no_store else record_projection(proj, store)
@@ -82,7 +94,7 @@ def register(app: typer.Typer) -> None:
             f = ep.forecast.summary() if ep.forecast else {}
             cov = ", ".join(f"{k}%: {'n/a' if v is None else f'{v:.0%}'}" for k, v in f.get("coverage", {}).items())
             stdout.print(f"{name}: model {ep.model}, backtest MASE {f.get('backtest_mase')}, "
-                         f"interval coverage {cov}", highlight=False)
+                         f"interval coverage {cov}; band {_band(ep.calibration)}", highlight=False)
         if out is not None:
             stdout.print(f"results written to {out} (eligible_usage.csv: median path; smsim commit {out})")
         if run_id:

@@ -246,14 +246,26 @@ def sample_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str
     the series has instead of widening like a random walk.
     Deterministic for a given ``seed`` (stream ``forecast/paths/<name>``).
     """
+    return sample_paths_fitted(y, horizon, n_paths, seed, model, season_lengths=season_lengths,
+                               n_origins=n_origins, nonnegative=nonnegative)[0]
+
+
+def sample_paths_fitted(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str = "auto", *,
+                        season_lengths: Sequence[int] | None = None, n_origins: int = 4,
+                        nonnegative: bool | None = None) -> tuple[np.ndarray, Forecaster]:
+    """:func:`sample_paths` and the model that drew them (fitted on all of ``y``).
+
+    The model's :meth:`~smsim.forecast.models.base.Forecaster.fixed` copy can be refitted at
+    earlier origins to backtest exactly the chosen form (projection calibration does so).
+    """
     f = _fit(y, horizon, (80.0, 95.0), model, season_lengths, n_origins, nonnegative)
     rng = stream(seed, "forecast", "paths", str(y.name or "series"))
     mean, _ = f.model.predict_moments(horizon)
     paths = f.model.simulate(horizon, n_paths, rng)
     paths = mean + (paths - mean) * f.calibration.path_scale
     for note in _range_notes(y) + _model_notes(f.name, f.model):  # incl. the simulation's
-        warnings.warn(SmsimWarning(note), stacklevel=2)
-    return np.maximum(paths, 0.0) if f.nonnegative else paths
+        warnings.warn(SmsimWarning(note), stacklevel=3)
+    return (np.maximum(paths, 0.0) if f.nonnegative else paths), f.model
 
 
 def _one(uid, y, horizon, levels, model, n_origins) -> ForecastResult:

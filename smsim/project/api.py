@@ -97,12 +97,15 @@ def project_scenario(
     keep_ledgers: bool = False,
     progress: Callable[[float], None] | None = None,
     independent: bool = False,
+    calibrate: bool = True,
 ) -> Projection:
     """Project ``scenario`` ``horizon`` ahead (``"90d"``, or hours as an int) over ``n_paths`` paths.
 
     Endpoints' paths are paired so their totals follow the correlation of the histories' daily
     forecast errors (:mod:`smsim.project.dependence`; each endpoint's own paths are unchanged);
     ``independent`` pairs them at random instead, as if the endpoints' demand were unrelated.
+    Each endpoint's path totals are first calibrated on its history's backtest errors
+    (:mod:`smsim.project.calibration`); ``calibrate=False`` keeps the model's own spread.
     """
     from smsim.forecast.api import MODEL_CHOICES
     from smsim.scenario import load_scenario
@@ -122,7 +125,8 @@ def project_scenario(
     if not hists:
         raise InputError("no endpoint has a traffic history (a trace workload or a history file); "
                          "nothing to forecast", file=scenario.source)
-    endpoints = {name: draw_paths(h, start, hours, n_paths, seed, model) for name, h in hists.items()}
+    endpoints = {name: draw_paths(h, start, hours, n_paths, seed, model, calibrate)
+                 for name, h in hists.items()}
     dependence = _couple(endpoints, n_paths, seed, independent)
     scn = path_scenario(scenario, hours, set(endpoints))
     counts = [{name: spread_minutes(ep.hourly[i], ep.history.minute_shape) for name, ep in endpoints.items()}
@@ -136,6 +140,8 @@ def project_scenario(
     med = median_path(totals)
     summary = _summary(scenario, start, hours, n_paths, seed, model, endpoints, runs, table, totals, med)
     summary["dependence"] = dependence
+    summary["calibration"] = _calibration(endpoints, calibrate)
+    summary["notes"].append(_calibration_note(summary["calibration"]))
     summary["notes"][1] = ("endpoint paths are paired independently: correlated demand across endpoints "
                            "is not modelled" if independent or len(endpoints) < 2 else
                            "endpoint paths are paired by a Gaussian copula of the histories' daily "
@@ -157,6 +163,25 @@ def _couple(endpoints: dict[str, EndpointPaths], n_paths: int, seed: int, indepe
     for n, ep in endpoints.items():
         ep.hourly = coupled[n]
     return {**info, "correlation": np.round(r, 4).tolist()}
+
+
+def _calibration(endpoints: dict[str, EndpointPaths], calibrate: bool) -> dict:
+    """Whether the bands are calibrated: ``calibrated``, ``uncalibrated`` (some endpoint's history
+    was too short, a fixed rule was used) or ``off``; and each endpoint's status."""
+    status = {n: (ep.calibration or {"status": "off"})["status"] for n, ep in endpoints.items()}
+    overall = "off" if not calibrate else \
+        "uncalibrated" if any(s == "uncalibrated" for s in status.values()) else "calibrated"
+    return {"status": overall, "endpoints": status}
+
+
+def _calibration_note(cal: dict) -> str:
+    if cal["status"] == "off":
+        return "bands are the forecast model's own spread (not calibrated): they ignore model error"
+    if cal["status"] == "uncalibrated":
+        short = ", ".join(n for n, s in cal["endpoints"].items() if s == "uncalibrated")
+        return (f"UNCALIBRATED band: the history of {short} is too short to backtest; its spread is a "
+                "fixed conservative rule (resources[].traffic.calibration)")
+    return "each endpoint's path totals are calibrated on its history's backtest errors"
 
 
 def _rows(table: pd.DataFrame, scope: str) -> dict:

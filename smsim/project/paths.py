@@ -11,6 +11,10 @@ the projection summary). Each path is then made into per-minute counts:
   rounded so the minutes sum to the hour exactly (largest remainder). No extra noise is added
   per minute: the uncertainty is the forecast's, at the hourly resolution it was fitted at.
 
+Each endpoint's paths are then calibrated (:mod:`smsim.project.calibration`): scaled, path by
+path, so their totals over the projection spread as the model's backtest errors on the
+history did, not only as the model's own noise does.
+
 Paths of different endpoints are drawn independently (each from its own stream);
 :mod:`smsim.project.dependence` then pairs them so that endpoints' totals move together as their
 histories' forecast errors did, without changing any endpoint's paths.
@@ -29,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smsim.forecast import ForecastResult, forecast_series, sample_paths
+from smsim.forecast import ForecastResult, forecast_series, sample_paths_fitted
 from smsim.rng import replication_seeds
 from smsim.workload.history import History
 
@@ -42,11 +46,13 @@ class EndpointPaths:
     hourly: np.ndarray  # (n_paths, hours)
     model: str
     forecast: ForecastResult | None = None
+    calibration: dict | None = None  # ErrorModel.summary(), or None when not calibrated
 
     def summary(self) -> dict:
         out = {"history": self.history.summary(), "model": self.model}
         if self.forecast is not None:
             out["forecast"] = self.forecast.summary()
+        out["calibration"] = self.calibration or {"status": "off"}
         totals = self.hourly.sum(axis=1)
         out["requests"] = {"mean": float(totals.mean()),
                            **{f"p{q}": float(np.percentile(totals, q)) for q in (10, 50, 90)}}
@@ -54,10 +60,12 @@ class EndpointPaths:
 
 
 def draw_paths(hist: History, start: pd.Timestamp, hours: int, n_paths: int, seed: int,
-               model: str = "auto") -> EndpointPaths:
+               model: str = "auto", calibrate: bool = True) -> EndpointPaths:
     """``n_paths`` hourly paths of ``hist``'s traffic over ``hours`` hours from ``start``.
 
-    Hours between the end of the history and ``start`` are forecast too and dropped.
+    Hours between the end of the history and ``start`` are forecast too and dropped. With
+    ``calibrate`` the paths' totals over the projection are matched to the history's own
+    backtest errors (:mod:`smsim.project.calibration`).
     """
     gap = int((start - hist.end) / pd.Timedelta(hours=1))
     total = gap + hours
@@ -66,8 +74,15 @@ def draw_paths(hist: History, start: pd.Timestamp, hours: int, n_paths: int, see
                              unique_id=hist.endpoint)
     # the same choice as the forecast's (selection is deterministic); the chosen name itself
     # may be a transform or an ensemble of fitted members, which no name alone rebuilds
-    paths = sample_paths(y, total, n_paths, seed, model, nonnegative=True)
-    return EndpointPaths(hist, paths[:, gap:], fitted.model, fitted)
+    paths, drew = sample_paths_fitted(y, total, n_paths, seed, model, nonnegative=True)
+    paths = paths[:, gap:]
+    info = None
+    if calibrate:
+        from smsim.project.calibration import calibrate as calibrate_totals
+
+        paths, em = calibrate_totals(y, drew, paths, gap)
+        info = em.summary()
+    return EndpointPaths(hist, paths, fitted.model, fitted, info)
 
 
 def spread_minutes(hourly: np.ndarray, shape: np.ndarray) -> np.ndarray:
