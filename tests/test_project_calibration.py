@@ -161,7 +161,7 @@ def test_uncalibrated_paths_are_the_models_own(tmp_path):
     from smsim.workload.history import histories
 
     path = _periodic(tmp_path, days=14)
-    proj = project_scenario(path, "2d", n_paths=4, model="ets", calibrate=False)
+    proj = project_scenario(path, "2d", n_paths=4, model="snaive", calibrate=False)
     (hist,) = histories(proj.scenario).values()
-    own = sample_paths(hist.hourly.rename(hist.endpoint), 48, 4, proj.seed, "ets", nonnegative=True)
+    own = sample_paths(hist.hourly.rename(hist.endpoint), 48, 4, proj.seed, "snaive", nonnegative=True)
     assert np.array_equal(proj.endpoints["api"].hourly, own)
