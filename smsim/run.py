@@ -23,7 +23,7 @@ from smsim.scenario.schema import Scenario
 from smsim.units import HOURS_PER_MONTH
 
 __all__ = ["FAILED_SHARE_WARNING", "RunResult", "check_input_files", "model_quality_of", "outcome_warnings",
-           "read_inputs", "run_scenario", "sizing_warnings", "token_costs", "unit_costs"]
+           "fidelity_warnings", "read_inputs", "run_scenario", "sizing_warnings", "token_costs", "unit_costs"]
 
 
 @dataclass
@@ -136,7 +136,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None, pr
     }
     summary.update(billed)
     summary["resources"] = resources
-    summary["warnings"] = outcome_warnings(resources) + sizing_warnings(resources)
+    summary["warnings"] = outcome_warnings(resources) + sizing_warnings(resources) + fidelity_warnings(resources)
     return RunResult(scenario=scenario, seed=sim.seed, usage=sim.usage, ledger=ledger, summary=summary, series=series)
 
 
@@ -174,6 +174,16 @@ def sizing_warnings(resources: list[dict[str, Any]]) -> list[str]:
             out.append(f"{r['resource_id']}: {r.get('users')} users exceed AWS's recommendation for a {size} MLflow "
                        f"tracking server; recommended: {want}")
     return out
+
+
+def fidelity_warnings(resources: list[dict[str, Any]]) -> list[str]:
+    """One sentence per resource whose fluid-tier latency is known to be far from the request
+    tier's: a multi-model fleet whose caches thrash (benchmarks/bench_kinds_fluid.py measures
+    its cost and hit rate close, its latency quantiles not)."""
+    return [f"{r['resource_id']}: its model caches thrash, where the fluid tier's cost and cache hit rate "
+            f"are close to the request tier's but its latency quantiles are not; run it with "
+            f"fidelity: request before trusting its latency or SLA attainment"
+            for r in resources if r.get("fidelity") == "fluid" and r.get("cache_regime") == "thrashing"]
 
 
 def token_costs(cost_usd: float, input_tokens: float, output_tokens: float) -> dict[str, float]:

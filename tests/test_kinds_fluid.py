@@ -180,6 +180,22 @@ def test_multi_model_fluid_follows_a_thrashing_fleet():
     assert f["cache_hit_rate"] == pytest.approx(r["cache_hit_rate"], abs=0.04)
     assert f["dropped_no_memory"] / f["requests"] == pytest.approx(r["dropped_no_memory"] / r["requests"], abs=0.06)
     assert f["instance_hours"] == pytest.approx(r["instance_hours"], rel=0.02)
+    assert f["cache_regime"] == "thrashing"
+
+
+def test_a_thrashing_fluid_fleet_is_warned_about_and_a_partitioned_one_is_not():
+    """The fluid tier's latency on a thrashing multi-model fleet is far from the request tier's,
+    so the run's summary says so; a fleet whose caches hold the catalogue gets no warning."""
+    from smsim.run import run_scenario
+
+    def warnings(cache_gb):
+        sc = Scenario(name="t", horizon={"duration_s": "6h"}, seed=1, fidelity="fluid", models=MODELS,
+                      endpoints=[mme(4, cache_gb)])
+        return run_scenario(sc).summary["warnings"]
+
+    (w,) = warnings(8.0)
+    assert w.startswith("mme: its model caches thrash") and "fidelity: request" in w
+    assert warnings(24.0) == []
 
 
 @pytest.mark.parametrize(("endpoint", "duration"), [(serverless({"kind": "poisson", "rate_per_s": 1000.0}), "1d"),

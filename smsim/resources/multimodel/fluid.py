@@ -179,6 +179,7 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
         "models_ever_loaded": int(np.count_nonzero(total)),
         "instance_hours": result.instance_seconds() / HOUR_S,
         "fidelity": "fluid",
+        "cache_regime": "thrashing" if fc.thrashing else "partitioned",
     }
     if spec.sla is not None:
         metrics["sla_attainment"] = float(weight[lat <= spec.sla.latency_threshold_s].sum()) / n if n else 1.0
