@@ -78,7 +78,8 @@ def test_a_folder_smsim_wrote_is_replaced_without_a_flag(tmp_path, scenario):
     assert _run(scenario, out).exit_code == 0
     marker = json.loads((out / "_SUCCESS").read_text())
     assert marker["written_by"] == "smsim"
-    assert set(marker["files"]) == {"summary.json", "ledger.parquet", "usage.parquet", "scenario.resolved.yaml"}
+    assert set(marker["files"]) == {"summary.json", "ledger.parquet", "ledger.daily.parquet", "ledger.totals.parquet",
+                                   "usage.parquet", "scenario.resolved.yaml"}
     assert marker["files"]["summary.json"] == (out / "summary.json").stat().st_size
     (out / "usage.parquet").unlink()  # removing smsim's files is fine
     second = _run(scenario, out, "--seed", "7")
