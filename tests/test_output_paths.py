@@ -79,6 +79,7 @@ def test_a_folder_smsim_wrote_is_replaced_without_a_flag(tmp_path, scenario):
     marker = json.loads((out / "_SUCCESS").read_text())
     assert marker["written_by"] == "smsim"
     assert set(marker["files"]) == {"summary.json", "ledger.parquet", "ledger.daily.parquet", "ledger.totals.parquet",
+                                   "ledger.daily.coarse.parquet",
                                    "usage.parquet", "scenario.resolved.yaml"}
     assert marker["files"]["summary.json"] == (out / "summary.json").stat().st_size
     (out / "usage.parquet").unlink()  # removing smsim's files is fine

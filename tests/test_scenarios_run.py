@@ -48,7 +48,7 @@ def test_cli_run_json_and_atomic_out(tmp_path):
     for key in ("total_cost_usd", "cost_by_component", "cost_by_pricing", "cost_by_tag", "savings_plans", "catalog", "resources"):
         assert key in document
     assert sorted(p.name for p in out.iterdir()) == [
-        "_SUCCESS", "ledger.daily.parquet", "ledger.parquet", "ledger.totals.parquet", "scenario.resolved.yaml",
+        "_SUCCESS", "ledger.daily.coarse.parquet", "ledger.daily.parquet", "ledger.parquet", "ledger.totals.parquet", "scenario.resolved.yaml",
         "summary.json", "usage.parquet"
     ]
     assert json.loads((out / "summary.json").read_text())["total_cost_usd"] == document["total_cost_usd"]

@@ -100,7 +100,8 @@ def test_daily_aggregates_answer_as_the_full_ledgers_do(tmp_path, result, cost):
     other = run_scenario(REPO / "scenarios" / "quickstart.yaml", seed=7)
     store = Store(tmp_path)
     ids = [store.record(result), store.record(other)]
-    assert all((tmp_path / i / name).exists() for i in ids for name in (daily_mod.FILE, daily_mod.TOTALS_FILE))
+    assert all((tmp_path / i / name).exists() for i in ids for name in (daily_mod.FILE, daily_mod.TOTALS_FILE,
+                                                                               daily_mod.COARSE_FILE))
     amount = "smsim/net_cost_usd" if cost == "amortized" else "lineItem/UnblendedCost"
     ledgers = pd.concat([r.ledger.assign(run_id=i) for r, i in zip((result, other), ids, strict=True)],
                         ignore_index=True)
@@ -108,7 +109,9 @@ def test_daily_aggregates_answer_as_the_full_ledgers_do(tmp_path, result, cost):
     fast = {}
     for by in BYS:
         got = store.costs(by, cost=cost)
-        assert got.attrs["source"] == ("ledger_daily" if "day" in by else "ledger_totals")
+        coarse = "day" in by and not {"lineItem/ResourceId", "resourceTags/user:team"} & set(by)
+        assert got.attrs["source"] == ("ledger_daily_coarse" if coarse else "ledger_daily" if "day" in by
+                                       else "ledger_totals")
         fast[by] = got
         if by:
             want = ledgers.groupby([ledgers[c].astype(object).fillna("∅") for c in by], observed=True,
@@ -125,6 +128,7 @@ def test_daily_aggregates_answer_as_the_full_ledgers_do(tmp_path, result, cost):
     for i in ids:
         (tmp_path / i / daily_mod.FILE).unlink()
         (tmp_path / i / daily_mod.TOTALS_FILE).unlink()
+        (tmp_path / i / daily_mod.COARSE_FILE).unlink()
     for by in BYS:
         slow = store.costs(by, cost=cost)
         assert slow.attrs["source"] == "ledger"

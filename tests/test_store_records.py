@@ -145,7 +145,8 @@ def test_a_run_written_with_out_is_linked_not_copied(tmp_path):
     store = Store(st)
     (run_id,) = store.list()["run_id"]
     folder = store.run_dir(run_id)
-    for name in ("ledger.parquet", "ledger.daily.parquet", "ledger.totals.parquet", "scenario.resolved.yaml"):
+    for name in ("ledger.parquet", "ledger.daily.parquet", "ledger.totals.parquet", "ledger.daily.coarse.parquet",
+                 "scenario.resolved.yaml"):
         assert os.path.samefile(folder / name, out / name), name  # one file, two names
     from smsim.store.series import read_series
 

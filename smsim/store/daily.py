@@ -20,6 +20,9 @@ import pandas as pd
 FILE = "ledger.daily.parquet"
 #: The same sums over the whole horizon, without ``day``: what a question that names no day reads.
 TOTALS_FILE = "ledger.totals.parquet"
+#: The daily sums without resource or tag detail (a few dozen rows a day instead of thousands):
+#: what a question by day and component, product, instance type, market or pricing reads.
+COARSE_FILE = "ledger.daily.coarse.parquet"
 #: The line's UTC calendar day (from ``lineItem/UsageStartDate``).
 DAY = "day"
 #: Columns a daily row is keyed by, besides ``day`` and every ``resourceTags/*`` column.
@@ -28,6 +31,8 @@ DIMENSIONS = (
     "smsim/resource_kind", "smsim/instance_type", "smsim/market", "smsim/pricing_class",
     "smsim/savings_plan",
 )
+#: The key columns of :data:`COARSE_FILE`: every dimension but the resource (and no tags).
+COARSE_DIMENSIONS = tuple(d for d in DIMENSIONS if d != "lineItem/ResourceId")
 #: Amounts summed (USD): unblended and amortized (net of savings plans) cost.
 MEASURES = ("lineItem/UnblendedCost", "smsim/net_cost_usd")
 #: Number of ledger lines a daily row sums.
@@ -153,8 +158,9 @@ def daily_frame(ledger: pd.DataFrame):
 
 
 def write_daily(ledger: pd.DataFrame, folder: Path) -> bool:
-    """Write ``ledger.daily.parquet`` and ``ledger.totals.parquet`` into the (not yet visible)
-    run folder ``folder``; False when the ledger has no dates to group by."""
+    """Write ``ledger.daily.parquet``, ``ledger.totals.parquet`` and
+    ``ledger.daily.coarse.parquet`` into the (not yet visible) run folder ``folder``; False when
+    the ledger has no dates to group by."""
     import pyarrow.parquet as pq
 
     tables = daily_frame(ledger)
@@ -163,7 +169,23 @@ def write_daily(ledger: pd.DataFrame, folder: Path) -> bool:
     by_day, totals = tables
     pq.write_table(by_day, Path(folder) / FILE, compression="zstd")
     pq.write_table(totals, Path(folder) / TOTALS_FILE, compression="zstd")
+    pq.write_table(coarse_frame(by_day), Path(folder) / COARSE_FILE, compression="zstd")
     return True
+
+
+def coarse_frame(by_day):
+    """The daily aggregate ``by_day`` summed over resources and tags: keyed by ``day`` and the
+    :data:`COARSE_DIMENSIONS` it has (dictionary columns are grouped by their values)."""
+    import pyarrow as pa
+
+    keys = [DAY] + [c for c in by_day.column_names if c in COARSE_DIMENSIONS]
+    plain = pa.table({c: (by_day[c].cast(by_day[c].type.value_type) if pa.types.is_dictionary(by_day[c].type)
+                          else by_day[c]) for c in keys + [LINES] + [m for m in MEASURES if m in by_day.column_names]})
+    summed = [c for c in plain.column_names if c not in keys]
+    out = plain.group_by(keys, use_threads=False).aggregate([(c, "sum") for c in summed])
+    out = out.rename_columns([c.removesuffix("_sum") if c.endswith("_sum") and c.removesuffix("_sum") in summed else c
+                              for c in out.column_names])
+    return out.sort_by([(k, "ascending") for k in keys])
 
 
 def _q(name: str) -> str:

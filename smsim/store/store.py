@@ -8,6 +8,7 @@ Layout under the store root (``.smsim/runs`` by default)::
     <run_id>/ledger.parquet    CUR-shaped ledger, as ``smsim run --out`` writes it
     <run_id>/ledger.daily.parquet  its cost by day, resource, component and tag (``store.daily``)
     <run_id>/ledger.totals.parquet the same over the whole horizon
+    <run_id>/ledger.daily.coarse.parquet  cost by day without resource or tag detail
     <run_id>/resources.parquet per-resource cost and metrics
     <run_id>/series.parquet    per-resource series, all in one file (``store.series``; older
                                runs: ``series/<resource>.parquet``)
@@ -308,6 +309,8 @@ class Store:
             "ledger": [("*/ledger.parquet", {"run_id": run.format(tail=r"ledger\.parquet")})],
             "ledger_daily": [(f"*/{daily.FILE}", {"run_id": run.format(tail=re.escape(daily.FILE))})],
             "ledger_totals": [(f"*/{daily.TOTALS_FILE}", {"run_id": run.format(tail=re.escape(daily.TOTALS_FILE))})],
+            "ledger_daily_coarse": [(f"*/{daily.COARSE_FILE}",
+                                     {"run_id": run.format(tail=re.escape(daily.COARSE_FILE))})],
             "resources": [("*/resources.parquet", {})],
             "series": [("*/series.parquet", {"run_id": run.format(tail=r"series\.parquet")}),
                        ("*/series/*.parquet", {"run_id": run.format(tail=r"series[/\\][^/\\]+"),  # older runs
@@ -341,7 +344,8 @@ class Store:
         ``unblended``; ``runs`` limits it to those run ids.
 
         Answered from each run's aggregates when every column of ``by`` is one of their keys
-        (``ledger_daily`` when ``by`` names ``day``, else ``ledger_totals``), so a hundred runs'
+        (``ledger_daily`` when ``by`` names ``day``, ``ledger_daily_coarse`` when it names no
+        resource or tag as well, else ``ledger_totals``), so a hundred runs'
         ledgers are not read; from the full ledger when a column needs line detail, and for runs
         stored without the aggregates. ``attrs["source"]`` says which (the view's name, or two
         joined by "+")."""
@@ -354,8 +358,11 @@ class Store:
                     for c in by)
         folders = [self.path / r for r in (ids if ids is not None else self._run_dirs())]
         ledgers = {f.name for f in folders if (f / "ledger.parquet").exists()}
+        coarse = daily.DAY in by and all(c in ("run_id", daily.DAY) or c in daily.COARSE_DIMENSIONS for c in by)
         summary = daily.FILE if daily.DAY in by else daily.TOTALS_FILE
         aggregated = {f.name for f in folders if (f / summary).exists()} & ledgers if keyed else set()
+        if coarse and aggregated and not all((self.path / r / daily.COARSE_FILE).exists() for r in aggregated):
+            coarse = False  # runs stored before the coarse file: one view answers for all of them
         detail = sorted(ledgers - aggregated)
         if ledgers:
             import pyarrow.parquet as pq
@@ -370,7 +377,7 @@ class Store:
         q = daily._q
         day = f"cast(left(cast({q('lineItem/UsageStartDate')} as varchar), 10) as date)"
         parts, sources = [], []
-        summary_view = "ledger_daily" if daily.DAY in by else "ledger_totals"
+        summary_view = "ledger_daily_coarse" if coarse else "ledger_daily" if daily.DAY in by else "ledger_totals"
         for view, chosen, day_expr in ((summary_view, sorted(aggregated), q(daily.DAY)), ("ledger", detail, day)):
             if not chosen:
                 continue
@@ -469,8 +476,9 @@ def _link_written(rec: Record, tmp: Path) -> set[str]:
 
         if pq.ParquetFile(folder / "ledger.parquet").metadata.num_rows == len(rec.ledger):
             wanted.append("ledger.parquet")
-            if unchanged(daily.FILE) and unchanged(daily.TOTALS_FILE):  # written from that ledger
-                wanted += [daily.FILE, daily.TOTALS_FILE]
+            aggregates = [daily.FILE, daily.TOTALS_FILE, daily.COARSE_FILE]
+            if all(unchanged(name) for name in aggregates):  # written from that ledger
+                wanted += aggregates
     if rec.scenario_yaml and unchanged("scenario.resolved.yaml") and \
             (folder / "scenario.resolved.yaml").read_text(encoding="utf-8") == rec.scenario_yaml:
         wanted.append("scenario.resolved.yaml")
@@ -480,7 +488,7 @@ def _link_written(rec: Record, tmp: Path) -> set[str]:
 
 
 #: The views a query can read.
-VIEWS = ("runs", "ledger", "ledger_daily", "ledger_totals", "resources", "series")
+VIEWS = ("runs", "ledger", "ledger_daily", "ledger_daily_coarse", "ledger_totals", "resources", "series")
 _VIEW_NAMES = re.compile(r"\b(" + "|".join(VIEWS) + r")\b", re.IGNORECASE)
 
 #: Statement types ``Store.query`` runs without ``allow_files``: the ones that only read.
