@@ -25,6 +25,10 @@ per seed): false alarms that start within one step of such an alarm are counted 
 clean``, and ``precision*`` leaves them out. Delay = steps from the anomaly's start to the end
 of the first detected step.
 
+``--seen`` names the seeds among ``--seeds`` that settings were already chosen or figures
+reported on: the summary then gives the fresh seeds, the honest test of a change, apart from
+the seen ones.
+
 ``--baseline-rev REV`` adds the detector as it was at git revision REV (read with ``git show``),
 so before and after are measured in the same run.
 
@@ -250,6 +254,9 @@ def main() -> None:
     ap.add_argument("--min-size", type=float, default=0.10)
     ap.add_argument("--max-size", type=float, default=0.50)
     ap.add_argument("--min-impact", type=float, default=0.05)
+    ap.add_argument("--seen", type=int, nargs="*", default=[],
+                    help="those of --seeds already looked at (settings chosen or figures reported on them): "
+                         "the summary gives the fresh and the seen seeds apart")
     ap.add_argument("--baseline-rev", default=None, help="also run the detector of this git revision")
     ap.add_argument("--levels", nargs="+", default=["series", "total"], choices=["series", "total"],
                     help="watch each series (per-resource monitor) and/or their total (one monitor of the set)")
@@ -287,16 +294,23 @@ def main() -> None:
                 per_seed[level].append(tallies)
         for level in args.levels:
             summary.append((f"{name} [{level}]", per_seed[level]))
-    print(f"\nover seeds (mean / worst), load average {os.getloadavg()}")
-    print(f"  {'series':<71} {'rule':<22} {'precision':>13} {'recall':>13} {'false alarms':>13} {'mean delay':>10}")
-    for name, per_seed in summary:
-        for label in per_seed[0]:
-            p = [t[label].precision() for t in per_seed]
-            r = [t[label].recall() for t in per_seed]
-            fa = [t[label].fp + t[label].background for t in per_seed]
-            d = [np.mean(t[label].delays) for t in per_seed if t[label].delays]
-            print(f"  {name:<71} {label:<22} {np.mean(p):>6.3f}/{min(p):.3f} {np.mean(r):>6.3f}/{min(r):.3f} "
-                  f"{np.mean(fa):>7.1f}/{max(fa):>4d} {np.mean(d) if d else float('nan'):>10.2f}")
+    seen = [s in set(args.seen) for s in args.seeds]
+    groups = [("", [True] * len(args.seeds))] if not any(seen) or all(seen) else \
+        [("fresh seeds", [not x for x in seen]), ("seen seeds", seen)]
+    for group, keep in groups:
+        chosen = [s for s, k in zip(args.seeds, keep, strict=True) if k]
+        print(f"\nover {group or 'seeds'} {' '.join(map(str, chosen))} (mean / worst), load average {os.getloadavg()}")
+        print(f"  {'series':<71} {'rule':<22} {'precision':>13} {'recall':>13} {'false alarms':>13} "
+              f"{'mean delay':>10}")
+        for name, per_seed in summary:
+            per_seed = [t for t, k in zip(per_seed, keep, strict=True) if k]
+            for label in per_seed[0]:
+                p = [t[label].precision() for t in per_seed]
+                r = [t[label].recall() for t in per_seed]
+                fa = [t[label].fp + t[label].background for t in per_seed]
+                d = [np.mean(t[label].delays) for t in per_seed if t[label].delays]
+                print(f"  {name:<71} {label:<22} {np.mean(p):>6.3f}/{min(p):.3f} {np.mean(r):>6.3f}/{min(r):.3f} "
+                      f"{np.mean(fa):>7.1f}/{max(fa):>4d} {np.mean(d) if d else float('nan'):>10.2f}")
 
 
 if __name__ == "__main__":
