@@ -187,6 +187,19 @@ def test_bad_inference_component_exit_2(tmp_path, ic, extra, needle):
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_copy_larger_than_its_instance_exit_2_with_the_line(tmp_path, command):
+    tr = _trace(tmp_path, 0.5)
+    ic = ("inference_component: {accelerators_per_copy: 3, accelerators_per_instance: 2,\n"
+          "    managed_instance_scaling: {max_instance_count: 2}}")
+    s = _scenario(tmp_path, _endpoint("chat", tr, ic=ic, scaling=""))
+    res = CliRunner().invoke(app, [command, str(s), *(["--no-store", "-q"] if command == "run" else [])])
+    assert res.exit_code == 2, res.output
+    line = next(i for i, text in enumerate(s.read_text().splitlines(), 1) if "accelerators_per_copy" in text)
+    assert f"s.yaml:{line}:" in res.output and "a copy needs 3 accelerators" in res.output and "has 2" in res.output
+    assert "inference_component.accelerators_per_copy" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
 def test_components_disagreeing_on_instances_exit_2(tmp_path, command):
     tr = _trace(tmp_path, 0.5)
     ic1 = "inference_component: {endpoint: shared, managed_instance_scaling: {max_instance_count: 2}}"

@@ -178,7 +178,9 @@ def check_input_files(scenario, *, file: str | None = None, positions=None) -> N
                 resolve(model, base_dir)  # the model fits the instance; a profile table reads
             except InputError as exc:
                 rel = (exc.path or "").split(f"endpoints.{model.name}.", 1)[-1]
-                where = ("instance_type",) if rel == "instance_type" else ("step_model",)
+                where = (("instance_type",) if rel == "instance_type" else
+                         ("inference_component", "accelerators_per_copy") if rel.startswith("inference_component")
+                         else ("step_model",))
                 errors.append(locate(exc, path + where))
             try:
                 missing_tokens(model, base_dir)  # a recorded trace has its token columns

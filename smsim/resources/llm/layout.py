@@ -32,6 +32,25 @@ class Layout:
 
 def resolve(spec, base_dir: str | Path | None = None) -> Layout:
     """The :class:`Layout` of an ``llm`` endpoint spec."""
+    layout = _resolve(spec, base_dir)
+    copy_accelerators(spec, layout)  # an inference component's copy fits its instance
+    return layout
+
+
+def copy_accelerators(spec, layout: Layout) -> tuple[int, int]:
+    """``(accelerators one copy holds, accelerators one instance has)`` for an inference
+    component; raises :class:`InputError` when a copy needs more than an instance has."""
+    ic = spec.inference_component
+    need = (ic.accelerators_per_copy if ic is not None else None) or layout.tp or 1
+    per_instance = ((ic.accelerators_per_instance if ic is not None else None) or layout.accelerators_per_instance
+                    or (spec.copies_per_instance or 1) * need)
+    if need > per_instance:
+        raise InputError(f"a copy needs {need} accelerators; {spec.instance_type} has {per_instance}",
+                         path=f"endpoints.{spec.name}.inference_component.accelerators_per_copy")
+    return need, per_instance
+
+
+def _resolve(spec, base_dir: str | Path | None) -> Layout:
     sm = spec.step_model
     if sm.kind != "roofline":
         model = step_model(sm, base_dir)
@@ -55,4 +74,4 @@ def resolve(spec, base_dir: str | Path | None = None) -> Layout:
     return Layout(model, form_of(model), int(kv), int(copies), float(load), hw.tp, int(hw.instance.count))
 
 
-__all__ = ["Layout", "resolve"]
+__all__ = ["Layout", "copy_accelerators", "resolve"]

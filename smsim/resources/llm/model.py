@@ -29,7 +29,7 @@ import pandas as pd
 from smsim.core.engine import ResourceResult, SimContext
 from smsim.resources.llm.components import CopyScaler, pool_for
 from smsim.resources.llm.engine import EngineConfig, ServingEngine
-from smsim.resources.llm.layout import Layout, resolve
+from smsim.resources.llm.layout import Layout, copy_accelerators, resolve
 from smsim.resources.llm.metrics import TokenMetrics
 from smsim.resources.llm.requests import TokenRequests, load_hashes
 from smsim.resources.realtime.metering import EndpointMeter, max_concurrent
@@ -76,15 +76,7 @@ class LlmDataPlane:
                   meter=EndpointMeter(ctx.meter, spec.name), tags=ctx.tags_for(spec))
         self.pool = None
         if spec.inference_component is not None:
-            ic = spec.inference_component
-            need = ic.accelerators_per_copy or self.layout.tp or 1
-            per_instance = (ic.accelerators_per_instance or self.layout.accelerators_per_instance
-                            or (spec.copies_per_instance or 1) * need)
-            if need > per_instance:
-                from smsim.errors import InputError
-
-                raise InputError(f"a copy needs {need} accelerators; an instance has {per_instance}",
-                                 path=f"endpoints.{spec.name}.inference_component.accelerators_per_copy")
+            need, per_instance = copy_accelerators(spec, self.layout)
             self.pool = pool_for(spec, ctx, per_instance)
             self.need = need
             self.scaler = CopyScaler(ctx.env, spec.scaling(), self, pool=self.pool, accelerators_per_copy=need,
