@@ -45,3 +45,25 @@ def test_auto_switches_only_past_the_backtest_and_only_when_stationary():
     verdict = long_horizon_stationarity(walk, 365)
     assert verdict is not None and not verdict.stationary
     assert not forecast_series(walk, 365, model="auto").model.startswith("arma")
+
+
+
+def test_a_slow_trend_under_a_daily_cycle_is_not_called_stationary():
+    """The bundled projection history (eight weeks of hourly requests growing about 2 % a week
+    under a deep daily cycle): hour by hour ADF and KPSS call it stationary, its 56 daily totals
+    keep a unit root, so auto keeps the models that can follow a trend."""
+    from pathlib import Path
+
+    from smsim.forecast.stationarity import check_stationarity
+
+    frame = pd.read_csv(Path(__file__).resolve().parents[1] / "scenarios" / "data" / "projection_history.csv")
+    y = pd.Series(frame["count"].to_numpy(float),
+                  index=pd.DatetimeIndex(pd.to_datetime(frame["timestamp"]).dt.tz_localize(None), freq="h"))
+    assert check_stationarity(y.to_numpy()).stationary  # the hourly tests alone are fooled
+    verdict = long_horizon_stationarity(y, 24 * 90)
+    assert verdict is not None and not verdict.stationary
+    daily = verdict.summary()["daily_totals"]
+    assert daily["n"] == 56 and not daily["stationary"] and daily["adf_p"] > 0.5
+    assert not forecast_series(y, 24 * 90, model="auto").model.startswith("arma")
+    # fewer than 28 whole days: the totals are not tested, the hourly verdict stands
+    assert "daily_totals" not in long_horizon_stationarity(y.iloc[: 21 * 24], 24 * 90).summary()

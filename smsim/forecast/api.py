@@ -33,7 +33,7 @@ from smsim.forecast.series import (
     read_series,
     season_lengths,
 )
-from smsim.forecast.stationarity import Stationarity, check_stationarity
+from smsim.forecast.stationarity import Stationarity, check_series_stationarity
 from smsim.notices import SmsimWarning
 from smsim.rng import stream
 
@@ -109,7 +109,7 @@ def long_horizon_stationarity(y: pd.Series, horizon: int, seasons: Sequence[int]
         seasons = season_lengths(detect_freq(y.index), len(y))
     if horizon <= backtest_steps(len(y), horizon, seasons, n_origins):
         return None
-    return check_stationarity(y.to_numpy(dtype=float))
+    return check_series_stationarity(y)
 
 
 def check_values(y: pd.Series) -> None:
