@@ -194,3 +194,19 @@ def test_waits_in_a_long_backlog_spread_as_the_request_kernels_do():
     kernel_w = np.concatenate(kernel_w)
     assert mean == pytest.approx(kernel_w.mean(), rel=0.01)
     assert sd == pytest.approx(kernel_w.std(), rel=0.2)
+
+
+def test_weighted_quantiles_and_served_latencies_by_hand():
+    from smsim.core.virtual_wait import served_latencies, wait_edges, wait_reps, weighted_quantiles
+
+    # values 1, 2, 3 with weights 1, 1, 2: the median is the first value whose cumulative weight reaches 2
+    assert weighted_quantiles(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 2.0]), (0.25, 0.5, 0.51, 1.0)) == [
+        1.0, 2.0, 3.0, 3.0]
+    assert np.isnan(weighted_quantiles(np.zeros(0), np.zeros(0), (0.5,))[0])
+    edges = wait_edges(10.0, 16)
+    mass = np.zeros(edges.size)  # one mass per wait bin, as virtual_waits fills it
+    mass[0] = 0.75  # no wait
+    mass[-1] = 0.25  # waited to the deadline: no service fits
+    lat, weight = served_latencies(mass, edges, np.array([1.0, 3.0]), 10.0)
+    assert wait_reps(edges)[0] == 0.0
+    assert list(lat[weight > 0]) == [1.0, 3.0] and list(weight[weight > 0]) == [0.375, 0.375]

@@ -85,6 +85,28 @@ def wait_reps(edges: np.ndarray) -> np.ndarray:
     return reps
 
 
+def served_latencies(mass: np.ndarray, edges: np.ndarray, pts: np.ndarray,
+                     timeout: float) -> tuple[np.ndarray, np.ndarray]:
+    """The latency distribution of the requests a FIFO queue serves, sorted: each wait bin's
+    representative wait plus each service point, weighted by the bin's mass over the points,
+    where the service fits the time left before ``timeout`` (the others time out)."""
+    reps = wait_reps(edges)
+    fits = pts[None, :] <= (timeout - reps)[:, None]
+    lat = (reps[:, None] + pts[None, :])[fits]
+    weight = np.broadcast_to(mass[:, None] / pts.size, fits.shape)[fits]
+    order = np.argsort(lat, kind="stable")
+    return lat[order], weight[order]
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, probs) -> list[float]:
+    """Quantiles ``probs`` of the discrete distribution ``values`` (sorted) with ``weights``;
+    nan when it has no weight."""
+    cum = np.cumsum(weights)
+    total = cum[-1] if cum.size else 0.0
+    return [float(values[min(np.searchsorted(cum, p * total), values.size - 1)]) if total > 0 else math.nan
+            for p in probs]
+
+
 @numba.njit(cache=True)
 def _add_uniform(mass, edges, a, b, w):
     """Add weight ``w`` spread uniformly over ``[a, b]`` (an atom when ``b - a`` is tiny)."""

@@ -25,7 +25,14 @@ import pandas as pd
 
 from smsim.core.engine import SimContext
 from smsim.core.fluid import N_THETA, ServiceModel, tail_mass
-from smsim.core.virtual_wait import SLOT_S, SLOT_TIMES_S, virtual_waits, wait_edges, wait_reps
+from smsim.core.virtual_wait import (
+    SLOT_S,
+    SLOT_TIMES_S,
+    virtual_waits,
+    wait_edges,
+    wait_reps,
+    weighted_quantiles,
+)
 from smsim.resources.scaling.fluid import simulate_fluid
 from smsim.workload.counts import minute_counts
 from smsim.workload.spec import materialize
@@ -99,17 +106,14 @@ def run(spec, profile, ctx: SimContext, tags: dict) -> tuple[dict, pd.DataFrame]
     reps = wait_reps(edges)
     n = float(arrivals.sum())
     ok = 1.0 - failed_share
-    cum = np.cumsum(mass)
-    qt = [float(reps[min(np.searchsorted(cum, p * cum[-1]), reps.size - 1)]) if cum[-1] > 0 else math.nan
-          for p in (0.5, 0.9, 0.99)]
+    qt = weighted_quantiles(reps, mass, (0.5, 0.9, 0.99))
     ok_pts = pts_raw[pts_raw <= cap]
     lat = (reps[:, None] + ok_pts[None, :]).ravel() if ok_pts.size else np.zeros(0)
     weight = np.repeat(mass, ok_pts.size) / pts.size if ok_pts.size else np.zeros(0)
     order = np.argsort(lat, kind="stable")
     lat, weight = lat[order], weight[order]
-    wcum = np.cumsum(weight)
-    q = [float(lat[min(np.searchsorted(wcum, p * wcum[-1]), lat.size - 1)]) if wcum.size and wcum[-1] > 0
-         else math.nan for p in (0.5, 0.9, 0.99)]
+    q = weighted_quantiles(lat, weight, (0.5, 0.9, 0.99))
+    served_weight = float(np.cumsum(weight)[-1]) if weight.size else 0.0
     started = float(mass.sum())  # waits beyond MAX_WAIT_S are still queued
     served = started * ok
     failed = started * failed_share
@@ -129,7 +133,7 @@ def run(spec, profile, ctx: SimContext, tags: dict) -> tuple[dict, pd.DataFrame]
         "latency_p50_s": q[0],
         "latency_p90_s": q[1],
         "latency_p99_s": q[2],
-        "latency_mean_s": float((lat * weight).sum() / wcum[-1]) if wcum.size and wcum[-1] > 0 else math.nan,
+        "latency_mean_s": float((lat * weight).sum() / served_weight) if served_weight > 0 else math.nan,
         "queue_time_p50_s": qt[0],
         "queue_time_p90_s": qt[1],
         "queue_time_p99_s": qt[2],

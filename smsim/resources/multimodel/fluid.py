@@ -33,7 +33,13 @@ import pandas as pd
 
 from smsim.core.engine import SimContext
 from smsim.core.fluid import N_THETA, ServiceModel, tail_mass
-from smsim.core.virtual_wait import SLOT_S, virtual_waits, wait_edges, wait_reps
+from smsim.core.virtual_wait import (
+    SLOT_S,
+    served_latencies,
+    virtual_waits,
+    wait_edges,
+    weighted_quantiles,
+)
 from smsim.resources.multimodel.cache import che_hits, fleet_cache
 from smsim.resources.scaling.fluid import simulate_fluid
 from smsim.workload.counts import minute_counts
@@ -131,15 +137,9 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
         p_wait, served_min, timed_min)
     mass[1:] += tail_mass(theta_weight, edges)
     mass[-1] = 0.0
-    reps = wait_reps(edges)
-    fits = pts[None, :] <= (timeout - reps)[:, None]
-    lat = (reps[:, None] + pts[None, :])[fits]
-    weight = np.broadcast_to(mass[:, None] / pts.size, fits.shape)[fits]
-    order = np.argsort(lat, kind="stable")
-    lat, weight = lat[order], weight[order]
-    wcum = np.cumsum(weight)
-    q = [float(lat[min(np.searchsorted(wcum, p * wcum[-1]), lat.size - 1)]) if wcum.size and wcum[-1] > 0
-         else math.nan for p in (0.5, 0.9, 0.99)]
+    lat, weight = served_latencies(mass, edges, pts, timeout)
+    q = weighted_quantiles(lat, weight, (0.5, 0.9, 0.99))
+    served_weight = float(np.cumsum(weight)[-1]) if weight.size else 0.0
     n = float(counts.sum())
     served = float(served_min.sum())
     # loads: misses that load, plus each model's first request on each instance it reaches
@@ -171,7 +171,7 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
         "latency_p50_s": q[0],
         "latency_p90_s": q[1],
         "latency_p99_s": q[2],
-        "latency_mean_s": float((lat * weight).sum() / wcum[-1]) if wcum.size and wcum[-1] > 0 else math.nan,
+        "latency_mean_s": float((lat * weight).sum() / served_weight) if served_weight > 0 else math.nan,
         "cache_hit_rate": 1.0 - t_loads / (n - float(dropped_min.sum())) if n > dropped_min.sum() else math.nan,
         "loads": t_loads,
         "cold_starts": t_loads,

@@ -51,9 +51,10 @@ from smsim.core.virtual_wait import (
     ROUTING_CODE,
     SLOT_S,
     SLOT_TIMES_S,
+    served_latencies,
     virtual_waits,
     wait_edges,
-    wait_reps,
+    weighted_quantiles,
 )
 from smsim.resources.realtime.metering import (
     COMPONENT,
@@ -200,17 +201,8 @@ class FluidTier:
             mass, theta_weight, wait_mean, p_wait, served, timed_out)
         mass[1:] += tail_mass(theta_weight, edges)
         mass[-1] = 0.0  # waits beyond the timeout are timeouts, counted in ``timed_out``
-        reps = wait_reps(edges)
-        # a request that starts after waiting w is served when its service fits the time left
-        fits = pts[None, :] <= (timeout - reps)[:, None]
-        lat = (reps[:, None] + pts[None, :])[fits]
-        weight = np.broadcast_to(mass[:, None] / pts.size, fits.shape)[fits]
-        order = np.argsort(lat, kind="stable")
-        lat, weight = lat[order], weight[order]
-        cum = np.cumsum(weight)
-        total = cum[-1] if cum.size else 0.0
-        q = [float(lat[min(np.searchsorted(cum, p * total), lat.size - 1)]) if total > 0 else math.nan
-             for p in (0.5, 0.9, 0.99, 0.999)]
+        lat, weight = served_latencies(mass, edges, pts, float(timeout))
+        q = weighted_quantiles(lat, weight, (0.5, 0.9, 0.99, 0.999))
         offered = float(arrivals.sum())
         failed_no_capacity = float(no_capacity.sum())
         requests = offered + failed_no_capacity
