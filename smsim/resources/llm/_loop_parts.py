@@ -137,17 +137,22 @@ def step_time(kind, pieces, gp, gd, table, p, d, kv):
 
 
 @_JIT
+def cache_entry(c, block_hash, ehash, ci):
+    """The index of ``block_hash`` among copy ``c``'s cached entries, or -1."""
+    for e in range(ci[c, CI_NENT]):
+        if ehash[c, e] == block_hash:
+            return e
+    return -1
+
+
+@_JIT
 def prefix_match(c, g, hflat, hoff, ehash, elast, ci, now, touch):
     """Leading hash blocks of request ``g`` cached on copy ``c`` (optionally marking them used)."""
     n = 0
     if g < 0:
         return 0
     for h in range(hoff[g], hoff[g + 1]):
-        found = -1
-        for e in range(ci[c, CI_NENT]):
-            if ehash[c, e] == hflat[h]:
-                found = e
-                break
+        found = cache_entry(c, hflat[h], ehash, ci)
         if found < 0:
             break
         if touch:
@@ -175,11 +180,7 @@ def cache_insert(c, g, hflat, hoff, ehash, elast, ci, now, cap_blocks, ent_block
     if g < 0:
         return
     for h in range(hoff[g], hoff[g + 1]):
-        found = -1
-        for e in range(ci[c, CI_NENT]):
-            if ehash[c, e] == hflat[h]:
-                found = e
-                break
+        found = cache_entry(c, hflat[h], ehash, ci)
         if found >= 0:
             elast[c, found] = now
         elif ci[c, CI_NENT] < ehash.shape[1]:
