@@ -9,19 +9,21 @@
   (requests overflow to the least loaded instance; Che's approximation per instance under an
   even share, loads up to the busy share a thrashing fleet runs at, the other misses dropped
   for memory), plus one load per model and instance the first time it is asked for there.
-* **Queue**: the fleet's workers as one pooled queue, or one queue per instance when the fleet
-  thrashes (its requests go to whichever instance is least loaded, not to a free worker) (the
-  scaling loop of :func:`smsim.resources.scaling.fluid.simulate_fluid` and the FIFO virtual
-  waiting time of :mod:`smsim.core.virtual_wait`), each request taking its model's service time
-  plus, on a miss that loads, its load time, from the mixture's quantile points; requests
-  dropped for memory are not queued.
+* **Queue**: the fleet's workers as one pooled queue (the scaling loop of
+  :func:`smsim.resources.scaling.fluid.simulate_fluid` and the FIFO virtual waiting time of
+  :mod:`smsim.core.virtual_wait`), each request taking its model's service time plus, on a miss
+  that loads, its load time, from the mixture's quantile points; requests dropped for memory
+  are not queued. When the fleet thrashes its workers stay busy and memory drops, not spare
+  capacity, bound the queues: the latency is then the wait of
+  :mod:`smsim.resources.multimodel.thrash` (a birth-death chain whose misses are let in less
+  the more an instance holds) plus a hit's service or a miss's load and service.
 
 What it ignores: the regime changing within a run (it is chosen once, for the mean fleet; a
-fleet near the boundary can be in either); on a thrashing fleet, that most requests wait for a
-model still loading and that memory drops bound the queues (its p90 and p99 run high); service
-profiles that depend on tokens or payload
-(their base distribution is used). ``benchmarks/bench_kinds_fluid.py`` measures the error
-against the request tier.
+fleet near the boundary can be in either); on a thrashing fleet, hits that wait for their model
+still loading and the fleet size changing within the run; service profiles that depend on
+tokens or payload (their base distribution is used). ``benchmarks/bench_kinds_fluid.py``
+measures the error against the request tier, ``benchmarks/bench_mm_thrash.py`` the parts of a
+thrashing fleet's latency in both tiers.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from smsim.core.virtual_wait import (
     weighted_quantiles,
 )
 from smsim.resources.multimodel.cache import che_hits, fleet_cache
+from smsim.resources.multimodel.thrash import latency_mixture, solve
 from smsim.resources.scaling.fluid import simulate_fluid
 from smsim.workload.counts import minute_counts
 from smsim.workload.spec import MixWorkload, materialize
@@ -81,6 +84,37 @@ def model_counts(spec, ctx: SimContext, n_min: int) -> np.ndarray:
     return out
 
 
+def mixture_points(x: np.ndarray, weight: np.ndarray, n: int = N_POINTS) -> np.ndarray:
+    """``n`` equally likely points standing for the distribution of ``x`` under ``weight``
+    (its quantiles at ``(i + 0.5) / n``); empty when the weights are all zero."""
+    order = np.argsort(x, kind="stable")
+    x, cum = x[order], np.cumsum(weight[order])
+    if x.size == 0 or cum[-1] <= 0:
+        return np.zeros(0)
+    return x[np.minimum(np.searchsorted(cum, (np.arange(n) + 0.5) / n * cum[-1]), x.size - 1)]
+
+
+def thrash_latencies(endpoint, fc, share: np.ndarray, svc_mean: np.ndarray, rate_per_s: float, n_inst: float,
+                     own_s: tuple[np.ndarray, np.ndarray], timeout_s: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Served latencies (points, weights summing to 1) of a thrashing fleet and the share of
+    taken requests that time out: the queue of :func:`smsim.resources.multimodel.thrash.solve`
+    for the mean fleet plus a hit's service (``own_s[0]``) or a miss's load and service
+    (``own_s[1]``), each as equally likely points."""
+    spec = endpoint.spec
+    mem = np.array([ms.memory_gb for ms in endpoint.model_specs], dtype=float)
+    load = np.array([ms.load_time_s for ms in endpoint.model_specs], dtype=float)
+    hit = float((share * fc.hits).sum())
+    miss_w = share * (1.0 - fc.hits)
+    load_s = float((miss_w * load).sum() / miss_w.sum()) if miss_w.sum() > 0 else 0.0
+    service_s = float((share * svc_mean).sum())
+    slots = int(endpoint.capacity_gb / max(float((share * mem).sum()), 1e-9) + 1e-9)
+    queue = solve(rate_per_s * hit / n_inst, rate_per_s * (1.0 - hit) / n_inst, service_s, load_s, service_s, slots,
+                  n_inst, int(spec.concurrency_per_instance), timeout_s)
+    lat, weight = latency_mixture(queue.wait_s, [queue.hit_weight, queue.miss_weight], list(own_s))
+    ok = lat <= timeout_s
+    return lat[ok], weight[ok], float(weight[~ok].sum())
+
+
 def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
     """Simulate the endpoint of :class:`smsim.resources.multimodel.model.MultiModelEndpoint`
     ``endpoint`` per minute and meter its instances: ``(metrics, series)``."""
@@ -106,11 +140,7 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
         parts = [np.concatenate([s, s + load[m]]) for m, s in enumerate(svc)]
         w = [np.concatenate([np.full(s.size, share[m] * fc.hits[m] / s.size),
                              np.full(s.size, share[m] * fc.loads[m] / s.size)]) for m, s in enumerate(svc)]
-        x, wx = np.concatenate(parts), np.concatenate(w)
-        order = np.argsort(x, kind="stable")
-        x, wx = x[order], wx[order]
-        cum = np.cumsum(wx)
-        pts = x[np.minimum(np.searchsorted(cum, (np.arange(N_POINTS) + 0.5) / N_POINTS * cum[-1]), x.size - 1)]
+        pts = mixture_points(np.concatenate(parts), np.concatenate(w))
         mean_s = max(float(pts.mean()), 1e-9)
         model = ServiceModel(mean_s, float(pts.var() / mean_s**2), 1.0, conc, float(spec.invocation_timeout_s),
                              tuple(pts.tolist()))
@@ -138,6 +168,17 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
     mass[1:] += tail_mass(theta_weight, edges)
     mass[-1] = 0.0
     lat, weight = served_latencies(mass, edges, pts, timeout)
+    if fc.thrashing:  # waits bounded by memory drops (smsim.resources.multimodel.thrash)
+        per_point = [share[k] / x.size for k, x in enumerate(svc)]
+        own = (mixture_points(np.concatenate(svc), np.concatenate([np.full(x.size, per_point[k] * fc.hits[k])
+                                                                   for k, x in enumerate(svc)])),
+               mixture_points(np.concatenate([x + load[k] for k, x in enumerate(svc)]),
+                              np.concatenate([np.full(x.size, per_point[k] * fc.loads[k]) for k, x in enumerate(svc)])))
+        lat, weight, timed_share = thrash_latencies(endpoint, fc, share, svc_mean, total.sum() / horizon, n_inst,
+                                                    own, timeout)
+        taken = served_min + timed_min  # every request the queue took, served or not
+        served_min, timed_min = taken * (1.0 - timed_share), taken * timed_share
+        weight = weight * float(served_min.sum()) / max(float(weight.sum()), 1e-300)
     q = weighted_quantiles(lat, weight, (0.5, 0.9, 0.99))
     served_weight = float(np.cumsum(weight)[-1]) if weight.size else 0.0
     n = float(counts.sum())
