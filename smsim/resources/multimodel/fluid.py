@@ -94,12 +94,14 @@ def mixture_points(x: np.ndarray, weight: np.ndarray, n: int = N_POINTS) -> np.n
     return x[np.minimum(np.searchsorted(cum, (np.arange(n) + 0.5) / n * cum[-1]), x.size - 1)]
 
 
-def thrash_latencies(endpoint, fc, share: np.ndarray, svc_mean: np.ndarray, rate_per_s: float, n_inst: float,
-                     own_s: tuple[np.ndarray, np.ndarray], timeout_s: float) -> tuple[np.ndarray, np.ndarray, float]:
+def thrash_latencies(endpoint, fc, share: np.ndarray, svc_mean: np.ndarray, arrivals: np.ndarray,
+                     in_service: np.ndarray, own_s: tuple[np.ndarray, np.ndarray],
+                     timeout_s: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Served latencies (points, weights summing to 1) of a thrashing fleet and the share of
-    taken requests that time out: the queue of :func:`smsim.resources.multimodel.thrash.solve`
-    for the mean fleet plus a hit's service (``own_s[0]``) or a miss's load and service
-    (``own_s[1]``), each as equally likely points."""
+    taken requests that time out: for each fleet size the run has (minutes by instances in
+    service, ``arrivals`` per minute), the queue of :func:`smsim.resources.multimodel.thrash.solve`
+    at those minutes' mean rate plus a hit's service (``own_s[0]``) or a miss's load and service
+    (``own_s[1]``), weighted by the minutes' arrivals."""
     spec = endpoint.spec
     mem = np.array([ms.memory_gb for ms in endpoint.model_specs], dtype=float)
     load = np.array([ms.load_time_s for ms in endpoint.model_specs], dtype=float)
@@ -108,9 +110,22 @@ def thrash_latencies(endpoint, fc, share: np.ndarray, svc_mean: np.ndarray, rate
     load_s = float((miss_w * load).sum() / miss_w.sum()) if miss_w.sum() > 0 else 0.0
     service_s = float((share * svc_mean).sum())
     slots = int(endpoint.capacity_gb / max(float((share * mem).sum()), 1e-9) + 1e-9)
-    queue = solve(rate_per_s * hit / n_inst, rate_per_s * (1.0 - hit) / n_inst, service_s, load_s, service_s, slots,
-                  n_inst, int(spec.concurrency_per_instance), timeout_s)
-    lat, weight = latency_mixture(queue.wait_s, [queue.hit_weight, queue.miss_weight], list(own_s))
+    size = np.rint(in_service)
+    lats, weights = [], []
+    for n in np.unique(size[(size >= 1) & (arrivals > 0)]):
+        sel = size == n
+        rate = float(arrivals[sel].sum()) / (60.0 * sel.sum())
+        queue = solve(rate * hit / n, rate * (1.0 - hit) / n, service_s, load_s, service_s, slots, float(n),
+                      int(spec.concurrency_per_instance), timeout_s)
+        lat, weight = latency_mixture(queue.wait_s, [queue.hit_weight, queue.miss_weight], list(own_s))
+        lats.append(lat)
+        weights.append(weight * float(arrivals[sel].sum()))
+    if not lats:
+        return np.zeros(0), np.zeros(0), 0.0
+    lat, weight = np.concatenate(lats), np.concatenate(weights)
+    weight /= weight.sum()
+    order = np.argsort(lat, kind="stable")
+    lat, weight = lat[order], weight[order]
     ok = lat <= timeout_s
     return lat[ok], weight[ok], float(weight[~ok].sum())
 
@@ -174,8 +189,7 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
                                                                    for k, x in enumerate(svc)])),
                mixture_points(np.concatenate([x + load[k] for k, x in enumerate(svc)]),
                               np.concatenate([np.full(x.size, per_point[k] * fc.loads[k]) for k, x in enumerate(svc)])))
-        lat, weight, timed_share = thrash_latencies(endpoint, fc, share, svc_mean, total.sum() / horizon, n_inst,
-                                                    own, timeout)
+        lat, weight, timed_share = thrash_latencies(endpoint, fc, share, svc_mean, per_min, in_service, own, timeout)
         taken = served_min + timed_min  # every request the queue took, served or not
         served_min, timed_min = taken * (1.0 - timed_share), taken * timed_share
         weight = weight * float(served_min.sum()) / max(float(weight.sum()), 1e-300)

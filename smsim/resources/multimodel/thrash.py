@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import comb
+from scipy.special import comb, gammaln
 from scipy.stats import binom
 
 #: Passes of the fixed point between the loading share of held requests and the waits.
@@ -49,15 +49,31 @@ def cover_probability(slots: int, specific: int, balls: np.ndarray) -> np.ndarra
     return np.clip(out, 0.0, 1.0)
 
 
+class Admission:
+    """``a(N)`` for ``N = 0 .. n_max - 1``: the probability that a miss finds a cached model with
+    nothing in flight on an instance holding ``N`` requests of which a share ``f`` load,
+    ``sum_{j <= slots} Binom(j; N, f) (1 - P(N - j hits cover the slots - j left))``. The
+    coverage terms do not depend on ``f`` and are computed once."""
+
+    def __init__(self, n_max: int, slots: int) -> None:
+        n = np.arange(n_max, dtype=float)
+        j = np.arange(slots + 1, dtype=float)[:, None]
+        self.n, self.j = n, j
+        self.log_comb = np.where(n >= j, gammaln(n + 1) - gammaln(j + 1) - gammaln(np.maximum(n - j, 0) + 1), -np.inf)
+        self.open = np.zeros((slots + 1, n_max))  # P(some slot left idle | j loading)
+        for jj in range(slots):
+            self.open[jj] = 1.0 - cover_probability(slots, slots - jj, np.maximum(n - jj, 0.0))
+        self.open[:, n < slots] = 1.0
+
+    def __call__(self, load_share: float) -> np.ndarray:
+        f = min(max(load_share, 1e-300), 1.0 - 1e-16)
+        pmf = np.exp(self.log_comb + self.j * np.log(f) + (self.n - self.j) * np.log1p(-f))
+        return np.where(self.n < self.j.size - 1, 1.0, np.clip((pmf * self.open).sum(axis=0), 0.0, 1.0))
+
+
 def admit_probability(n_max: int, slots: int, load_share: float) -> np.ndarray:
-    """``a(N)`` for ``N = 0 .. n_max - 1``: the probability that a miss finds a cached model
-    with nothing in flight on an instance holding ``N`` requests, ``load_share`` of which load."""
-    n = np.arange(n_max, dtype=float)
-    full = binom.sf(slots, n, load_share)  # more loading requests than slots
-    for j in range(slots + 1):  # j loading requests, each on a slot of its own; hits cover the rest
-        covered = np.ones_like(n) if j == slots else cover_probability(slots, slots - j, np.maximum(n - j, 0.0))
-        full += binom.pmf(j, n, load_share) * covered * (n >= j)
-    return np.where(n < slots, 1.0, np.clip(1.0 - full, 0.0, 1.0))
+    """``a(N)`` of :class:`Admission` for one loading share."""
+    return Admission(n_max, slots)(load_share)
 
 
 @dataclass(frozen=True)
@@ -74,15 +90,15 @@ class ThrashQueue:
     miss_weight: np.ndarray
 
 
-def _chain(admit: float, hit_rate: float, miss_rate: float, hit_work: float, miss_work: float, slots: int,
-           instances: float, workers: int, n_max: int):
+def _chain(admit: float, hit_rate: float, miss_rate: float, hit_work: float, miss_work: float,
+           admission: Admission, instances: float, workers: int, n_max: int):
     f = miss_rate * admit / max(hit_rate + miss_rate * admit, 1e-300)
     work = (hit_rate * hit_work + miss_rate * admit * miss_work) / max(hit_rate + miss_rate * admit, 1e-300)
     t_max = int(np.ceil(n_max * instances))
     per = np.arange(t_max) / instances
     held = f
     for _ in range(HELD_PASSES):  # held requests are weighted by their time in system (Little's law)
-        a = admit_probability(n_max, slots, held)
+        a = admission(held)
         a_t = np.interp(per, np.arange(n_max), a)
         up = instances * (hit_rate + miss_rate * a_t[:-1])
         down = np.minimum(np.arange(1, t_max), workers * instances) / work
@@ -104,17 +120,19 @@ def solve(hit_rate: float, miss_rate: float, hit_work_s: float, load_s: float, s
     miss_work = load_s + service_s
     n_max = int(np.ceil(workers * timeout_s / max(min(hit_work_s, miss_work), 1e-3))) + workers + 1
     n_max = min(max(n_max, slots + 2), 4000)
+    admission = Admission(n_max, slots)
     lo, hi = 0.0, 1.0
-    for _ in range(40):  # admitted share: a(N) averaged over the chain it drives
+    for _ in range(25):  # admitted share: a(N) averaged over the chain it drives
         mid = (lo + hi) / 2
-        p, per, a_t, f, work = _chain(mid, hit_rate, miss_rate, hit_work_s, miss_work, slots, instances, workers,
+        p, per, a_t, f, work = _chain(mid, hit_rate, miss_rate, hit_work_s, miss_work, admission, instances, workers,
                                       n_max)
         if float((p * a_t).sum()) > mid:
             lo = mid
         else:
             hi = mid
     admit = (lo + hi) / 2
-    p, per, a_t, f, work = _chain(admit, hit_rate, miss_rate, hit_work_s, miss_work, slots, instances, workers, n_max)
+    p, per, a_t, f, work = _chain(admit, hit_rate, miss_rate, hit_work_s, miss_work, admission, instances, workers,
+                                  n_max)
     # an arriving request sees T: admitted if a hit, or a miss let in
     hits_seen, misses_seen = p * hit_rate, p * miss_rate * a_t
     norm = hits_seen.sum() + misses_seen.sum()
@@ -163,4 +181,4 @@ def latency_mixture(wait_s: np.ndarray, weights: list[np.ndarray], own_s: list[n
     return lat[order], weight[order]
 
 
-__all__ = ["ThrashQueue", "admit_probability", "cover_probability", "latency_mixture", "solve"]
+__all__ = ["Admission", "ThrashQueue", "admit_probability", "cover_probability", "latency_mixture", "solve"]
