@@ -184,8 +184,8 @@ def test_multi_model_fluid_follows_a_thrashing_fleet():
 
 
 def test_a_thrashing_fluid_fleet_is_warned_about_and_a_partitioned_one_is_not():
-    """The fluid tier's latency on a thrashing multi-model fleet is far from the request tier's,
-    so the run's summary says so; a fleet whose caches hold the catalogue gets no warning."""
+    """The fluid tier's latency on a thrashing multi-model fleet can be far from the request
+    tier's, so the run's summary says so; a fleet whose caches hold the catalogue gets no warning."""
     from smsim.run import run_scenario
 
     def warnings(cache_gb):
