@@ -6,23 +6,31 @@ same arrivals below 2e6 expected requests) and prints the means side by side: co
 own figure (throttle and cold-start rates, cache hit rate, instance-hours), p50/p90/p99, SLA
 attainment, wall time. Then one year of each kind in the fluid form is timed (target < 5 s).
 
-Run: ``python benchmarks/bench_kinds_fluid.py`` (``--seeds N``, ``--only async,multi``, ``--no-year``)
+``--before REV`` also runs the multi-model cases with the fluid form of git revision REV
+(``smsim/resources/multimodel/fluid.py`` read with ``git show``) and prints its row under the
+current one, against the same request-tier means.
+
+Run: ``python benchmarks/bench_kinds_fluid.py`` (``--seeds N``, ``--first-seed S``, ``--only async,multi``,
+``--no-year``, ``--before REV``)
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
+import types
 
 import numpy as np
 
+import smsim.resources.multimodel.fluid as mm_fluid
 from smsim import api
 from smsim.resources.registry import simulate
 from smsim.scenario.schema import Scenario
 
 MODELS = [{"name": f"m{k}", "memory_gb": 4.0, "load_time_s": 8.0,
-           "latency": {"*": {"kind": "gamma", "mean_s": 0.2, "cv": 1.0}}} for k in range(12)] + [
+           "latency": {"*": {"kind": "gamma", "mean_s": 0.2, "cv": 1.0}}} for k in range(16)] + [
     {"name": "slow", "latency": {"*": {"kind": "lognormal", "median_s": 8.0, "p99_s": 40.0}}},
     {"name": "small", "latency": {"*": {"kind": "lognormal", "median_s": 0.15, "p99_s": 0.6}}}]
 SEASONAL = {"kind": "seasonal", "base_rate_per_s": 1.0, "daily_amplitude": 0.8}
@@ -64,6 +72,8 @@ CASES = [
     ("async trickle 1d (scale to zero)", async_({"kind": "poisson", "rate_per_s": 0.05}), "1d", "instance_hours"),
     ("multi-model, 4 models fit 1d", mme(4), "1d", "cache_hit_rate"),
     ("multi-model, 12 models thrash 1d", mme(12), "1d", "cache_hit_rate"),
+    ("multi-model, 16 models thrash 1d", mme(16), "1d", "cache_hit_rate"),
+    ("multi-model, 12 models thrash, 16 GB cache 1d", {**mme(12), "cache_memory_gb": 16.0}, "1d", "cache_hit_rate"),
 ]
 KEYS = ("cost_usd", "latency_p50_s", "latency_p90_s", "latency_p99_s", "sla_attainment")
 
@@ -94,9 +104,29 @@ def year_scenarios() -> list[tuple[str, dict]]:
                 f"m{k}": {**seasonal, "base_rate_per_s": 5.0 / (k + 1)} for k in range(4)}}})]
 
 
+def fluid_of(rev: str):
+    """The multi-model fluid module as it was at git revision ``rev``."""
+    src = subprocess.run(["git", "show", f"{rev}:smsim/resources/multimodel/fluid.py"], capture_output=True, text=True,
+                         check=True, cwd=os.path.dirname(os.path.abspath(__file__))).stdout
+    module = types.ModuleType(f"mm_fluid_{rev}")
+    exec(compile(src, f"fluid.py@{rev}", "exec"), module.__dict__)
+    return module
+
+
+def row(label: str, own: str, r: dict, f: dict, wr: float, wf: float) -> str:
+    q = " | ".join(f"{r[k]:.3f} / {f[k]:.3f} ({rel(f[k], r[k])})" for k in KEYS[1:4])
+    return (f"| {label} | {own} | {r[own]:.4g} | {f[own]:.4g} | {rel(f[own], r[own])} | {r['cost_usd']:.2f} | "
+            f"{f['cost_usd']:.2f} | {rel(f['cost_usd'], r['cost_usd'])} | {q} | {r['sla_attainment']:.4f} / "
+            f"{f['sla_attainment']:.4f} ({100 * (f['sla_attainment'] - r['sla_attainment']):+.2f} pt) | "
+            f"{wr:.2f} / {wf:.2f} |")
+
+
 def main() -> None:
     n_seeds = int(sys.argv[sys.argv.index("--seeds") + 1]) if "--seeds" in sys.argv else 3
-    seeds = list(range(1, 1 + n_seeds))
+    first = int(sys.argv[sys.argv.index("--first-seed") + 1]) if "--first-seed" in sys.argv else 1
+    seeds = list(range(first, first + n_seeds))
+    before = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
+    old_fluid = fluid_of(before) if before else None
     head = ("| case | own figure | request | fluid | err | cost req $ | cost fluid $ | err | p50 req / fluid s "
             "| p90 req / fluid s | p99 req / fluid s | SLA req / fluid | wall req / fluid s |")
     print(f"means over seeds {seeds[0]}-{seeds[-1]}")
@@ -108,11 +138,14 @@ def main() -> None:
             continue
         r, wr = mean_over(ep, duration, "request", seeds, own)
         f, wf = mean_over(ep, duration, "fluid", seeds, own)
-        q = " | ".join(f"{r[k]:.3f} / {f[k]:.3f} ({rel(f[k], r[k])})" for k in KEYS[1:4])
-        print(f"| {label} | {own} | {r[own]:.4g} | {f[own]:.4g} | {rel(f[own], r[own])} | {r['cost_usd']:.2f} | "
-              f"{f['cost_usd']:.2f} | {rel(f['cost_usd'], r['cost_usd'])} | {q} | {r['sla_attainment']:.4f} / "
-              f"{f['sla_attainment']:.4f} ({100 * (f['sla_attainment'] - r['sla_attainment']):+.2f} pt) | "
-              f"{wr:.2f} / {wf:.2f} |", flush=True)
+        print(row(label, own, r, f, wr, wf), flush=True)
+        if old_fluid is not None and ep["kind"] == "multi_model":
+            current, mm_fluid.run = mm_fluid.run, old_fluid.run
+            try:
+                b, wb = mean_over(ep, duration, "fluid", seeds, own)
+            finally:
+                mm_fluid.run = current
+            print(row(f"{label} (fluid @{before})", own, r, b, wr, wb), flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     if "--no-year" in sys.argv:
         return
