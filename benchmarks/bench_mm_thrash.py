@@ -7,7 +7,8 @@ each served request's latency into its queue wait (until a worker takes it), its
 load in progress (a hit on a model still loading on that instance), its own load (a miss) and
 its service. It prints the distribution of each part for hits and misses, how often a miss is
 let in (not dropped for memory) against the requests its instance holds, and the same parts as
-the fluid form models them (:mod:`smsim.resources.multimodel.thrash`), then both tiers' p50,
+the fluid form models them (:mod:`smsim.resources.multimodel.thrash`, the chain of the fleet
+size nearest the mean fleet), then both tiers' p50,
 p90, p99 and SLA attainment.
 
 Run: ``python benchmarks/bench_mm_thrash.py`` (``--models N``, ``--cache-gb G``, ``--rate R``,
@@ -119,7 +120,9 @@ def main() -> None:
     if not queues:
         print("the fluid form did not thrash; nothing more to compare")
         return
-    (hit_rate, miss_rate, hit_work, load_s, service_s, slots, n_inst, workers, timeout), q = queues[0]
+    mean_fleet = flu["instance_hours"] / 24.0  # the chain of the fleet size nearest the mean one
+    (hit_rate, miss_rate, hit_work, load_s, service_s, slots, n_inst, workers, timeout), q = min(
+        queues, key=lambda x: abs(x[0][6] - mean_fleet))
     a_model = admit_probability(64, slots, q.load_share)
     print(f"\nmisses let in, by requests held at the instance (request tier / fluid model a(N), slots {slots}):")
     print("  N      " + " ".join(f"{v:>5d}" for v in range(0, 26, 2)))
