@@ -101,7 +101,8 @@ def year_scenarios() -> list[tuple[str, dict]]:
     seasonal = {"kind": "seasonal", "base_rate_per_s": 5.0, "daily_amplitude": 0.7, "weekend_factor": 0.6}
     return [("serverless", serverless(seasonal, max_concurrency=20)), ("async", async_(seasonal)),
             ("multi-model", {**mme(4), "workload": {"kind": "mix", "models": {
-                f"m{k}": {**seasonal, "base_rate_per_s": 5.0 / (k + 1)} for k in range(4)}}})]
+                f"m{k}": {**seasonal, "base_rate_per_s": 5.0 / (k + 1)} for k in range(4)}}}),
+            ("multi-model, thrashing", mme(12))]
 
 
 def fluid_of(rev: str):

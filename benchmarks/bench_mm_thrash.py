@@ -131,6 +131,11 @@ def main() -> None:
            for v in range(0, 26, 2)]
     print("  request " + " ".join(f"{x:5.2f}" for x in emp))
     print("  fluid   " + " ".join(f"{(a_model[v] + a_model[v + 1]) / 2:5.2f}" for v in range(0, 26, 2)))
+    hit_wait = [p["queue"][served & p["hit"] & (held >= v) & (held < v + 2)] for v in range(0, 26, 2)]
+    print("  hits' mean queue wait s, request " + " ".join(f"{x.mean():5.1f}" if x.size else "    -" for x in hit_wait))
+    k = np.maximum(np.arange(0, 26, 2) + 0.5 - workers + 1, 0.0)  # the chain's mean wait at N: k (f load + service) / c
+    print("  hits' mean queue wait s, fluid   " + " ".join(
+        f"{x:5.1f}" for x in k * (q.load_share * load_s + service_s) / workers))
     occ = q.occupancy / q.occupancy.sum()
     print(f"  requests held when a request is taken: mean {held[p['out'] <= 1].mean():.2f} (request) / "
           f"{(occ * np.arange(occ.size)).sum():.2f} (fluid); misses let in {np.mean(p['out'][tried] != 4):.3f} / "
