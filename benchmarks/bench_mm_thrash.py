@@ -123,7 +123,7 @@ def main() -> None:
     mean_fleet = flu["instance_hours"] / 24.0  # the chain of the fleet size nearest the mean one
     (hit_rate, miss_rate, hit_work, load_s, service_s, slots, n_inst, workers, timeout), q = min(
         queues, key=lambda x: abs(x[0][6] - mean_fleet))
-    a_model = admit_probability(64, slots, q.load_share)
+    a_model = admit_probability(64, slots, q.held_load_share)
     print(f"\nmisses let in, by requests held at the instance (request tier / fluid model a(N), slots {slots}):")
     print("  N      " + " ".join(f"{v:>5d}" for v in range(0, 26, 2)))
     emp = [1 - np.mean(p["out"][tried & (held >= v) & (held < v + 2)] == 4) if np.any(tried & (held >= v)

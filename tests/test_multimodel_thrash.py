@@ -7,9 +7,14 @@ import numpy as np
 import pytest
 
 from smsim.core.virtual_wait import weighted_quantiles
+from smsim.resources.multimodel.thrash import (
+    admit_probability,
+    cover_probability,
+    latency_mixture,
+    solve,
+)
 from smsim.resources.registry import simulate
 from smsim.scenario.schema import Scenario
-from smsim.resources.multimodel.thrash import admit_probability, cover_probability, latency_mixture, solve
 
 
 def test_cover_probability_by_hand():
@@ -82,7 +87,7 @@ def test_misses_see_shorter_queues_and_the_workers_fill():
     assert miss_wait < hit_wait
     work = hit_rate * 0.2 + miss_rate * q.admitted_misses * 8.2
     assert 0.95 * 2 < work <= 2.0
-    a = admit_probability(40, 6, q.load_share)
+    a = admit_probability(40, 6, q.held_load_share)
     assert (np.diff(a) <= 1e-12).all() and a[5] == 1.0 and a[30] < 0.1
 
 

@@ -12,19 +12,26 @@ The model, with every parameter taken from the endpoint:
 * **admission**: an instance holding ``N`` requests caches ``slots`` models (cache over mean
   model size). Each of its outstanding misses holds a slot of its own; each outstanding hit is
   on one of the cached models, uniformly. A miss is admitted unless the two together cover
-  every slot: ``a(N) = 1 - sum_j Binom(j; N, f) P(N - j hits cover slots - j)``, with ``f``
-  the share of admitted requests that load.
+  every slot: ``a(N) = sum_j Binom(j; N, h) (1 - P(N - j hits over the slots cover the
+  slots - j the loads leave))``, with ``h`` the share of held requests that load: the share
+  ``f`` of admitted requests that load, weighted by time in system (Little's law), which
+  needs the waits, so it is iterated with them.
 * **queue**: the least-loaded routing keeps the instances level, so the fleet's outstanding
   requests ``T`` form one birth-death chain: arrivals at the hit rate plus the miss rate times
   ``a(T / instances)``, completions at ``min(T, workers) / mean work``. ``f`` and the mean
-  work follow from the admitted share, solved as a fixed point.
+  work follow from the admitted share of misses, solved as a fixed point (bisection).
 * **wait**: an admitted request finding ``N`` at its instance waits for ``N - c + 1`` requests
   ahead on ``c`` workers; ``j`` of them load (binomial in ``f``): ``(j load + (N - c + 1)
-  service) / c``, capped at the invocation timeout.
+  service) / c``, capped at the invocation timeout. A hit then takes its service, a miss its
+  load and service; a miss finding ``N`` is let in with probability ``a(N)``, so misses see
+  shorter queues than hits.
 
 What it ignores: hits waiting for a model still loading on their instance (a few percent of
-hits; they wait the residual of a load), the spread of the service times of the requests
-ahead, and the fleet size changing during the run (it takes the mean fleet).
+hits; they wait the residual of a load and hold a worker meanwhile, so fewer misses get in than
+here), that the request tier's wait stops growing with ``N`` once an instance holds a few
+times its workers (few loads are held however many short hits pile up; here the wait grows
+with ``N``), the spread of the service times of the requests ahead, and transients: the
+chain is the steady state of one fleet size (the fluid form runs one per fleet size).
 """
 
 from __future__ import annotations
@@ -84,7 +91,8 @@ class ThrashQueue:
 
     occupancy: np.ndarray  # P(N) seen by an admitted request, N = 0 ..
     admitted_misses: float
-    load_share: float
+    load_share: float  # of admitted requests
+    held_load_share: float  # of held requests (by time in system), the one a(N) is taken at
     wait_s: np.ndarray
     hit_weight: np.ndarray  # probability of each wait and a hit; with miss_weight, sums to 1
     miss_weight: np.ndarray
@@ -98,6 +106,7 @@ def _chain(admit: float, hit_rate: float, miss_rate: float, hit_work: float, mis
     per = np.arange(t_max) / instances
     held = f
     for _ in range(HELD_PASSES):  # held requests are weighted by their time in system (Little's law)
+        held_used = held
         a = admission(held)
         a_t = np.interp(per, np.arange(n_max), a)
         up = instances * (hit_rate + miss_rate * a_t[:-1])
@@ -108,7 +117,7 @@ def _chain(admit: float, hit_rate: float, miss_rate: float, hit_work: float, mis
         wait = float((p * np.maximum(per - workers + 1, 0.0)).sum()) * work / workers
         t_miss, t_hit = wait + miss_work, wait + hit_work
         held = f * t_miss / (f * t_miss + (1 - f) * t_hit)
-    return p, per, a_t, f, work
+    return p, per, a_t, f, work, held_used
 
 
 def solve(hit_rate: float, miss_rate: float, hit_work_s: float, load_s: float, service_s: float, slots: int,
@@ -124,14 +133,14 @@ def solve(hit_rate: float, miss_rate: float, hit_work_s: float, load_s: float, s
     lo, hi = 0.0, 1.0
     for _ in range(25):  # admitted share: a(N) averaged over the chain it drives
         mid = (lo + hi) / 2
-        p, per, a_t, f, work = _chain(mid, hit_rate, miss_rate, hit_work_s, miss_work, admission, instances, workers,
+        p, per, a_t, f, work, _ = _chain(mid, hit_rate, miss_rate, hit_work_s, miss_work, admission, instances, workers,
                                       n_max)
         if float((p * a_t).sum()) > mid:
             lo = mid
         else:
             hi = mid
     admit = (lo + hi) / 2
-    p, per, a_t, f, work = _chain(admit, hit_rate, miss_rate, hit_work_s, miss_work, admission, instances, workers,
+    p, per, a_t, f, work, held = _chain(admit, hit_rate, miss_rate, hit_work_s, miss_work, admission, instances, workers,
                                   n_max)
     # an arriving request sees T: admitted if a hit, or a miss let in
     hits_seen, misses_seen = p * hit_rate, p * miss_rate * a_t
@@ -159,7 +168,7 @@ def solve(hit_rate: float, miss_rate: float, hit_work_s: float, load_s: float, s
     hw, mw = np.hstack(hit_w), np.hstack(miss_w)
     keep = hw + mw > 1e-14
     total = hw[keep].sum() + mw[keep].sum()
-    return ThrashQueue(hit_occ + miss_occ, admit, f, w[keep], hw[keep] / total, mw[keep] / total)
+    return ThrashQueue(hit_occ + miss_occ, admit, f, held, w[keep], hw[keep] / total, mw[keep] / total)
 
 
 def latency_mixture(wait_s: np.ndarray, weights: list[np.ndarray], own_s: list[np.ndarray],
