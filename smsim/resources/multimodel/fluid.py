@@ -15,12 +15,15 @@
   that loads, its load time, from the mixture's quantile points; requests dropped for memory
   are not queued. When the fleet thrashes its workers stay busy and memory drops, not spare
   capacity, bound the queues: the latency is then the wait of
-  :mod:`smsim.resources.multimodel.thrash` (a birth-death chain whose misses are let in less
-  the more an instance holds) plus a hit's service or a miss's load and service.
+  :mod:`smsim.resources.multimodel.thrash` (a birth-death chain per fleet size the run has,
+  whose misses are let in less the more an instance holds) plus a hit's service or a miss's
+  load and service, and the virtual-wait pass (one queue per instance) only counts the
+  requests the queues take.
 
 What it ignores: the regime changing within a run (it is chosen once, for the mean fleet; a
 fleet near the boundary can be in either); on a thrashing fleet, hits that wait for their model
-still loading and the fleet size changing within the run; service profiles that depend on
+still loading, the request tier's wait levelling off as an instance holds more, and transients
+within a fleet size; service profiles that depend on
 tokens or payload (their base distribution is used). ``benchmarks/bench_kinds_fluid.py``
 measures the error against the request tier, ``benchmarks/bench_mm_thrash.py`` the parts of a
 thrashing fleet's latency in both tiers.
