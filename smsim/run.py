@@ -179,11 +179,11 @@ def sizing_warnings(resources: list[dict[str, Any]]) -> list[str]:
 def fidelity_warnings(resources: list[dict[str, Any]]) -> list[str]:
     """One sentence per resource whose fluid-tier latency can be far from the request tier's: a
     multi-model fleet whose caches thrash (benchmarks/bench_kinds_fluid.py measures its cost and
-    hit rate close; its latency within 10 % on some fleets and about 20 % off, or several points
-    of SLA attainment, on others)."""
+    hit rate close; its latency within 10 % on some fleets and 20 % or more off, or several
+    points of SLA attainment, on others, and further while the fleet scales)."""
     return [f"{r['resource_id']}: its model caches thrash, where the fluid tier's cost and cache hit rate "
-            f"are close to the request tier's but its latency quantiles and SLA attainment can be 20 % or "
-            f"several points off; run it with fidelity: request before trusting its latency or SLA attainment"
+            f"are close to the request tier's but its latency quantiles and SLA attainment can be far "
+            f"from it (20 % or more, or several points); run it with fidelity: request before trusting its latency or SLA attainment"
             for r in resources if r.get("fidelity") == "fluid" and r.get("cache_regime") == "thrashing"]
 
 
