@@ -108,7 +108,7 @@ def within_goal(r: dict, f: dict) -> bool:
 #: Seeds per workload unless ``--seeds`` is given: many for workloads under FEW_REQUESTS requests,
 #: whose runs are cheap and whose quantiles move most between seeds (one backlog episode).
 FEW_REQUESTS = 100_000
-SEEDS_FEW = 30
+SEEDS_FEW = 100
 SEEDS_MANY = 5
 FIRST_SEED = 11
 

@@ -517,9 +517,13 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                             if n_paths > 0:
                                 _add_uniform(path_mass[n_paths], edges, lo_w, min(w + h, timeout_s), n)
                         # one run draws one path: its wait is the slot's, shifted by the path's
-                        # deviation (no wait below zero; past the deadline it times out)
+                        # deviation (no wait below zero); a deadline holds it, as it holds the
+                        # head: what a slow path would queue beyond it leaves (reflected there)
+                        top = timeout_s - slot_s / 2.0
                         for p in range(n_paths):
-                            wp = min(w + dev[g, p], timeout_s)
+                            if w + dev[g, p] > top:
+                                dev[g, p] = top - w
+                            wp = w + dev[g, p]
                             if wp <= 0.0:
                                 path_mass[p, 0] += n
                             else:
