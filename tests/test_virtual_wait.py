@@ -244,6 +244,21 @@ def test_backlog_paths_deviate_as_the_departures_of_busy_servers():
     assert np.allclose(flat[:k], flat[k], atol=1e-9)
 
 
+def test_backlog_paths_are_held_at_the_deadline():
+    """Three times the service rate for five minutes with a 20 s timeout: the head waits out its
+    deadline; every path starts what the fluid starts, none of them at or past the timeout."""
+    k = 16
+    edges = wait_edges(20.0, 512)
+    path_mass = np.zeros((k + 1, edges.size))
+    pts = np.array([0.5] * 32 + [1.5] * 32)
+    waits([1800.0] * 5, [10] * 5, points=pts, timeout_s=20.0, path_mass=path_mass, path_seed=5)
+    assert path_mass[k].sum() > 200
+    assert path_mass[:k].sum(axis=1) == pytest.approx(np.full(k, path_mass[k].sum()))
+    assert path_mass[:k, -1].sum() == 0.0
+    reps = wait_reps(edges)
+    assert (path_mass[:k] @ reps / path_mass[k].sum()).max() < 20.0
+
+
 def test_path_quantiles_average_the_runs_quantiles_by_hand():
     """Two runs: every request waits 1 s in one, 3 s in the other, then a 1 s service. Pooled, the
     median latency is that of the faster run (half the requests, cumulated first); the mean of
