@@ -18,9 +18,10 @@ NO_BATCHES = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros
 
 
 def waits(arrivals, servers, *, mean_s=1.0, points=None, f=1.0, timeout_s=3600.0, routing="shared",
-          times=None, slot_s=1.0):
+          times=None, slot_s=1.0, path_mass=None, path_seed=0):
     """``(reps, mass, per-minute mean wait, started, abandoned)`` of :func:`virtual_waits`; checks
-    conservation: every offered request is served, timed out or still queued at the end."""
+    conservation: every offered request is served, timed out or still queued at the end.
+    ``path_mass`` (``K + 1`` rows of the 512-bin grid) gets the backlog's sample paths."""
     arrivals = np.asarray(arrivals, dtype=float)
     n = arrivals.size
     pts = np.full(64, mean_s) if points is None else np.sort(np.asarray(points, dtype=float))
@@ -36,7 +37,9 @@ def waits(arrivals, servers, *, mean_s=1.0, points=None, f=1.0, timeout_s=3600.0
     served, timed_out = np.zeros(n), np.zeros(n)
     started, abandoned, queued = virtual_waits(arrivals, np.asarray(servers, dtype=float), 1.0, mean_s, f, f, timeout_s,
                                                ROUTING_CODE[routing], t_arr, t_first, pts, prefix, edges, *NO_BATCHES,
-                                               slot_s, mass, tw, wm, pw, served, timed_out)
+                                               slot_s, mass, tw, wm, pw, served, timed_out,
+                                               np.zeros((1, edges.size)) if path_mass is None else path_mass,
+                                               path_seed)
     assert served.sum() + timed_out.sum() + queued == pytest.approx(arrivals.sum(), rel=1e-9)
     mass[1:] += tail_mass(tw, edges)
     return wait_reps(edges), mass, wm, started, abandoned
@@ -210,3 +213,68 @@ def test_weighted_quantiles_and_served_latencies_by_hand():
     lat, weight = served_latencies(mass, edges, np.array([1.0, 3.0]), 10.0)
     assert wait_reps(edges)[0] == 0.0
     assert list(lat[weight > 0]) == [1.0, 3.0] and list(weight[weight > 0]) == [0.375, 0.375]
+
+
+def test_backlog_paths_deviate_as_the_departures_of_busy_servers():
+    """10 servers, service 0.5 or 1.5 s (mean 1, cs2 0.25), arrivals at twice their rate for a
+    minute: a backlog from t = 0 to 120 s whose starts are spread evenly over it. In one run the
+    departures of c busy servers deviate from their mean like a Brownian motion of variance
+    t cs2 E[S] / c (renewal central limit theorem, superposed over the servers), so a path's mean
+    backlog wait is off the fluid's by the time average of that motion over the backlog, of
+    variance (cs2 E[S] / c) T / 3 = 0.025 x 120 / 3 = 1.0 s^2; antithetic pairs average to the
+    fluid's exactly."""
+    k = 400
+    edges = wait_edges(3600.0, 512)
+    path_mass = np.zeros((k + 1, edges.size))
+    pts = np.array([0.5] * 32 + [1.5] * 32)
+    reps, mass, _, started, _ = waits([1200.0, 0.0, 0.0], [10, 10, 10], points=pts, path_mass=path_mass,
+                                      path_seed=3)
+    assert started == pytest.approx(1200.0)
+    n = path_mass[k].sum()
+    assert n > 1000 and path_mass[:k].sum(axis=1) == pytest.approx(np.full(k, n))  # every path has every start
+    dev = (path_mass[:k] @ reps - path_mass[k] @ reps) / n
+    assert abs(dev.mean()) < 0.01
+    assert dev.var() == pytest.approx(1.0, rel=0.3)
+    # the same seed draws the same paths; deterministic service draws none
+    again = np.zeros_like(path_mass)
+    waits([1200.0, 0.0, 0.0], [10, 10, 10], points=pts, path_mass=again, path_seed=3)
+    assert np.array_equal(again, path_mass)
+    flat = np.zeros_like(path_mass)
+    waits([1200.0, 0.0, 0.0], [10, 10, 10], path_mass=flat, path_seed=3)
+    assert np.allclose(flat[:k], flat[k], atol=1e-9)
+
+
+def test_backlog_paths_are_held_at_the_deadline():
+    """Three times the service rate for five minutes with a 20 s timeout: the head waits out its
+    deadline; every path starts what the fluid starts, none of them at or past the timeout."""
+    k = 16
+    edges = wait_edges(20.0, 512)
+    path_mass = np.zeros((k + 1, edges.size))
+    pts = np.array([0.5] * 32 + [1.5] * 32)
+    waits([1800.0] * 5, [10] * 5, points=pts, timeout_s=20.0, path_mass=path_mass, path_seed=5)
+    assert path_mass[k].sum() > 200
+    assert path_mass[:k].sum(axis=1) == pytest.approx(np.full(k, path_mass[k].sum()))
+    assert path_mass[:k, -1].sum() == 0.0
+    reps = wait_reps(edges)
+    assert (path_mass[:k] @ reps / path_mass[k].sum()).max() < 20.0
+
+
+def test_path_quantiles_average_the_runs_quantiles_by_hand():
+    """Two runs: every request waits 1 s in one, 3 s in the other, then a 1 s service. Pooled, the
+    median latency is that of the faster run (half the requests, cumulated first); the mean of
+    the two runs' medians is halfway between them."""
+    from smsim.core.virtual_wait import path_quantiles, served_latencies, weighted_quantiles
+
+    edges = wait_edges(10.0, 64)
+    reps = wait_reps(edges)
+    j1, j3 = (int(np.searchsorted(edges, w, side="right")) for w in (1.0, 3.0))
+    path_mass = np.zeros((3, edges.size))
+    path_mass[0, j1] = path_mass[1, j3] = 100.0
+    path_mass[2] = (path_mass[0] + path_mass[1]) / 2  # the pooled (spread) row
+    mass = path_mass[2].copy()
+    pts = np.array([1.0])
+    pooled = weighted_quantiles(*served_latencies(mass, edges, pts, 10.0), (0.5,))[0]
+    assert pooled == pytest.approx(reps[j1] + 1.0)
+    runs = path_quantiles(mass, path_mass, edges, pts, 10.0, (0.5, 0.99))
+    assert runs == pytest.approx([(reps[j1] + reps[j3]) / 2 + 1.0] * 2)
+    assert 0.9 < reps[j1] < 1.1 and 2.9 < reps[j3] < 3.1

@@ -21,8 +21,15 @@ Two parts make the wait of a request:
   matters when a mean service is long against the slot. A backlog's departures are a sum of
   service times, so after ``t`` seconds of backlog its waits are uncertain by
   ``sqrt(t cs2 E[S] / c)`` seconds: each start's wait is spread that much (uniformly, no
-  further than its deadline; those the spread would put below zero start at once). One run of
-  the request tier is one draw of that; the fluid tier gives the spread over runs.
+  further than its deadline; those the spread would put below zero start at once): the waits
+  pooled over runs. One run draws one path of that deviation, shared by the requests close in
+  time, so a run's quantile moves with it and the mean of runs' quantiles is not the pooled
+  quantile (on a single backlog episode the pooled p99 is several percent higher). The pass
+  therefore also follows ``K`` sample paths of the deviation (a Brownian motion of variance rate
+  ``cs2 E[S] / c``: the renewal central limit theorem for the departures of ``c`` busy servers,
+  Cox, *Renewal Theory*, 1962), each shifting the backlog's waits, whose quantiles a
+  caller averages (:func:`path_quantiles`); SLA attainment and timeouts, means over runs, keep
+  the pooled spread.
 * **The stochastic queue** of requests that find no backlog (Poisson arrivals, variable service
   times): Erlang C's probability of waiting times an exponential tail. Its scale relaxes toward
   Allen-Cunneen's stationary ``f / (c mu - lambda)`` (``f = (ca2 + cs2) / 2``) no faster than a
@@ -56,6 +63,9 @@ from smsim.core.fluid import LOG_THETA_LO, LOG_THETA_STEP, N_THETA, erlang_c, sa
 #: at known times (a finer slot resolves bursts and batches a few seconds apart).
 SLOT_S = 1.0
 SLOT_TIMES_S = 0.5
+#: Sample paths of a backlog's departures whose quantiles the realtime fluid tier averages
+#: (antithetic pairs: a deviation and its opposite).
+N_PATHS = 64
 
 ROUTING_CODE = {"shared": 0, "random": 1, "least_outstanding": 2}
 
@@ -105,6 +115,44 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, probs) -> list[f
     total = cum[-1] if cum.size else 0.0
     return [float(values[min(np.searchsorted(cum, p * total), values.size - 1)]) if total > 0 else math.nan
             for p in probs]
+
+
+def path_quantiles(mass: np.ndarray, path_mass: np.ndarray, edges: np.ndarray, pts: np.ndarray, timeout: float,
+                   probs) -> list[float]:
+    """Quantiles ``probs`` of the served latency averaged over the sample paths of
+    :func:`virtual_waits` (``path_mass``): a run's quantile is that of one path of the backlog's
+    departures, and a deviation that shifts a whole backlog episode in one run shifts its
+    quantiles with it, so their mean over runs is not the quantile of the spread (pooled) waits.
+    ``mass`` is the pooled wait distribution (timeouts in its last bin are dropped)."""
+    n_paths = path_mass.shape[0] - 1
+    reps = wait_reps(edges)
+    fits = pts[None, :] <= (timeout - reps)[:, None]
+    lat = (reps[:, None] + pts[None, :])[fits]
+    rows = np.broadcast_to(np.arange(reps.size)[:, None], fits.shape)[fits]
+    order = np.argsort(lat, kind="stable")
+    lat, rows = lat[order], rows[order]
+    base = np.maximum(mass - path_mass[n_paths], 0.0)
+    total = np.zeros(len(probs))
+    for k in range(n_paths):
+        m = base + path_mass[k]
+        m[-1] = 0.0
+        total += weighted_quantiles(lat, m[rows], probs)
+    return (total / n_paths).tolist()
+
+
+@numba.njit(cache=True)
+def _normal(state):
+    """A standard normal from the SplitMix64 stream ``state`` (one uint64, advanced in place):
+    Box-Muller on two 53-bit uniforms. Seeded by the caller, so runs are reproducible."""
+    u = np.zeros(2)
+    for i in range(2):
+        state[0] += np.uint64(0x9E3779B97F4A7C15)
+        z = state[0]
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        u[i] = ((z >> np.uint64(11)) + np.uint64(1)) * (1.0 / 9007199254740993.0)
+    return math.sqrt(-2.0 * math.log(u[0])) * math.cos(2.0 * math.pi * u[1])
 
 
 @numba.njit(cache=True)
@@ -217,7 +265,7 @@ def _stochastic(lam, c_eff, mu, f, f_growth, conc, mode, y0, dt):
 @numba.njit(cache=True)
 def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mode, t_arr, t_first, svc_q, svc_prefix,
                   edges, g_minute, g_pos, g_count, slot_s, out_mass, theta_weight, out_wait, out_pwait, out_served,
-                  out_timed_out):
+                  out_timed_out, path_mass, path_seed):
     """Accumulate the wait distribution of the requests that start into ``out_mass`` (bins of
     :func:`wait_edges`, bin 0 the atom at 0) and ``theta_weight`` (exponential tails pooled on
     the log grid of :mod:`smsim.core.fluid`); per minute, the mean wait of its arrivals'
@@ -235,6 +283,10 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
     known (a trace; ``t_first[k]`` indexes minute ``k``'s first), else empty: arrivals are
     uniform in the minute. ``g_minute, g_pos, g_count``: requests at position ``g_pos >= 1`` of
     a batch of simultaneous arrivals, in calm minutes delayed ``(g_pos - c + 1) E[S] / c`` first.
+    ``path_mass`` (``K + 1`` rows, ``K`` even, may be 0) gets the waits of the backlog's starts
+    that ``out_mass`` spreads, once as spread (row ``K``) and once per sample path of the
+    departures' deviation (rows ``0..K-1``; antithetic pairs, drawn from ``path_seed``), so that
+    a caller can average the quantiles of ``K`` runs (:func:`path_quantiles`).
     Returns ``(started, abandoned, queued at the end)`` of the deterministic part.
     """
     mu = 1.0 / mean_s
@@ -257,6 +309,9 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
     since = np.zeros(2, dtype=np.int64)  # slot in which the group's backlog formed
     gN, gH = 0, 1
     slot_a = np.zeros(per_min)
+    n_paths = path_mass.shape[0] - 1 if path_mass.shape[0] > 2 else 0
+    dev = np.zeros((2, max(n_paths, 1)))  # the departures' deviation (s of wait) per group and path
+    rng_state = np.full(1, np.uint64(path_seed))
     y = 0.0
     c_prev = 0.0
     have_times = t_arr.shape[0] > 0
@@ -370,6 +425,14 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                 if content[g] <= 1e-9:
                     head[g] = S
                     since[g] = S
+                    for p in range(n_paths):
+                        dev[g, p] = 0.0
+                elif n_paths > 0:  # one slot more of departures: each path's deviation walks on
+                    sd = math.sqrt(slot_s * svc_cs2 * mean_s / max(cap[g], 1.0))
+                    for p in range(0, n_paths, 2):
+                        z = sd * _normal(rng_state)
+                        dev[g, p] += z
+                        dev[g, p + 1] -= z
                 ring[g, S % R] = add
                 content[g] += add
                 # those older than the timeout leave
@@ -445,8 +508,27 @@ def virtual_waits(arrivals, in_service, conc, mean_s, f, f_growth, timeout_s, mo
                         if lo_w < 0.0:  # those the spread empties the queue for start at once
                             out_mass[0] += n * (-lo_w) / (2.0 * h)
                             _add_uniform(out_mass, edges, 0.0, min(w + h, timeout_s), n * (w + h) / (2.0 * h))
+                            if n_paths > 0:
+                                path_mass[n_paths, 0] += n * (-lo_w) / (2.0 * h)
+                                _add_uniform(path_mass[n_paths], edges, 0.0, min(w + h, timeout_s),
+                                             n * (w + h) / (2.0 * h))
                         else:
                             _add_uniform(out_mass, edges, lo_w, min(w + h, timeout_s), n)
+                            if n_paths > 0:
+                                _add_uniform(path_mass[n_paths], edges, lo_w, min(w + h, timeout_s), n)
+                        # one run draws one path: its wait is the slot's, shifted by the path's
+                        # deviation (no wait below zero); a deadline holds it, as it holds the
+                        # head: what a slow path would queue beyond it leaves (reflected there)
+                        top = timeout_s - slot_s / 2.0
+                        for p in range(n_paths):
+                            if w + dev[g, p] > top:
+                                dev[g, p] = top - w
+                            wp = w + dev[g, p]
+                            if wp <= 0.0:
+                                path_mass[p, 0] += n
+                            else:
+                                _add_uniform(path_mass[p], edges, max(wp - slot_s / 2.0, 0.0),
+                                             min(wp + slot_s / 2.0, timeout_s), n)
                         w_sum += n * w
                         wait_n += n
                     n_sum += n

@@ -100,7 +100,7 @@ def run(spec, profile, ctx: SimContext, tags: dict) -> tuple[dict, pd.DataFrame]
     f = (ca2_w + scv) / 2.0
     virtual_waits(arrivals, in_service, float(spec.concurrency_per_instance), mean_s, f, scv / 2.0 if t_arr.size else f,
                   max_wait, 0, t_arr, t_first, pts, prefix, edges, *no_batches, slot, mass, theta_weight, wait_mean,
-                  p_wait, np.zeros(n_min), np.zeros(n_min))
+                  p_wait, np.zeros(n_min), np.zeros(n_min), np.zeros((1, N_WAIT_BINS)), 0)
     mass[1:] += tail_mass(theta_weight, edges)
     mass[-1] = 0.0
     reps = wait_reps(edges)

@@ -182,7 +182,7 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
         arrivals, in_service, float(conc), mean_s, (1.0 + model.service_scv) / 2.0,
         (1.0 + model.service_scv) / 2.0, timeout, 1 if fc.thrashing else 0, np.zeros(0),
         np.zeros(n_min + 1, dtype=np.int64), pts, prefix, edges, *no_batches, SLOT_S, mass, theta_weight, wait_mean,
-        p_wait, served_min, timed_min)
+        p_wait, served_min, timed_min, np.zeros((1, N_WAIT_BINS)), 0)
     mass[1:] += tail_mass(theta_weight, edges)
     mass[-1] = 0.0
     lat, weight = served_latencies(mass, edges, pts, timeout)

@@ -20,7 +20,10 @@ time of :mod:`smsim.core.virtual_wait`, run afterwards over the minutes' offered
 arrivals and in-service instances: a deterministic backlog in slots (1 s, or 0.5 s where the
 arrival times are known: generated exactly or a trace, whose bursts and batches it then sees
 inside the minute), with deadlines and the routing's hold on a backlog when servers are added,
-plus a stochastic Erlang C wait whose scale cannot grow faster than a minute allows. Where the
+plus a stochastic Erlang C wait whose scale cannot grow faster than a minute allows. When a
+backlog forms, the latency quantiles are the mean over :data:`N_PATHS` sample paths of its
+departures' deviation of each path's quantiles (what the mean over request-tier runs is), drawn
+from the endpoint's own seed; SLA attainment and timeouts come from the pooled waits. Where the
 arrival times are known, their burstiness is in the slots and the stochastic part takes Poisson
 arrivals within a slot; otherwise the arrival scv of the counts (1 for synthetic generators).
 In calm minutes of a trace, a request at position ``j`` (from 0) of a batch of simultaneous
@@ -48,9 +51,11 @@ import pandas as pd
 from smsim.core.engine import SimContext
 from smsim.core.fluid import N_THETA, ServiceModel, tail_mass
 from smsim.core.virtual_wait import (
+    N_PATHS,
     ROUTING_CODE,
     SLOT_S,
     SLOT_TIMES_S,
+    path_quantiles,
     served_latencies,
     virtual_waits,
     wait_edges,
@@ -195,14 +200,20 @@ class FluidTier:
         ca2, slot = (1.0, SLOT_TIMES_S) if t_arr.size else (self.arrival_scv, SLOT_S)
         served = np.zeros(arrivals.size)
         timed_out = np.zeros(arrivals.size)
+        path_mass = np.zeros((N_PATHS + 1, N_WAIT_BINS))
         _, _, queued_end = virtual_waits(
             arrivals, in_service, float(s.concurrency_per_instance), self.mean_s, (ca2 + self.scv) / 2.0,
             (self.scv / 2.0 if t_arr.size else (ca2 + self.scv) / 2.0), float(timeout), ROUTING_CODE[s.routing], t_arr, t_first, pts, prefix, edges, g_minute, g_pos, g_count, slot,
-            mass, theta_weight, wait_mean, p_wait, served, timed_out)
+            mass, theta_weight, wait_mean, p_wait, served, timed_out, path_mass,
+            int(ctx.rng("endpoint", s.name, "backlog paths").integers(2**31)))
         mass[1:] += tail_mass(theta_weight, edges)
         mass[-1] = 0.0  # waits beyond the timeout are timeouts, counted in ``timed_out``
         lat, weight = served_latencies(mass, edges, pts, float(timeout))
-        q = weighted_quantiles(lat, weight, (0.5, 0.9, 0.99, 0.999))
+        probs = (0.5, 0.9, 0.99, 0.999)
+        if path_mass[N_PATHS].sum() > 0.0:  # a backlog: the mean of the runs' quantiles
+            q = path_quantiles(mass, path_mass, edges, pts, float(timeout), probs)
+        else:
+            q = weighted_quantiles(lat, weight, probs)
         offered = float(arrivals.sum())
         failed_no_capacity = float(no_capacity.sum())
         requests = offered + failed_no_capacity
