@@ -586,11 +586,11 @@ def sweep_abandoned(folder: str | os.PathLike, *, older_than_s: float = ABANDONE
     midway leaves a name the next sweep recognises."""
     removed = []
     for entry in abandoned(folder, older_than_s=older_than_s):
-        trash = Path(tempfile.mkdtemp(prefix=_writer_prefix("abandoned"), suffix=".removing", dir=entry.parent))
-        os.rmdir(trash)
         try:
+            trash = Path(tempfile.mkdtemp(prefix=_writer_prefix("abandoned"), suffix=".removing", dir=entry.parent))
+            os.rmdir(trash)
             os.replace(entry, trash)
-        except FileNotFoundError:  # another sweep took it
+        except OSError:  # another sweep took it, or it is not ours to remove: never fatal
             continue
         _remove_tree(trash)
         removed.append(entry.name)
