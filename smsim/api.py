@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from smsim import atomic
+from smsim.errors import InputError
 from smsim.pricing.catalog import catalog_for
 from smsim.run import (
     RunResult,
@@ -188,11 +189,55 @@ def assess_bill(bill: str | Path, **options):
     return assess(bill, **options)
 
 
-def budget_report(target: str | Path, **options):
-    """Budgets evaluated over a scenario, run or projection folder, or bill
-    (:func:`smsim.budgets.api.budget_report`), running or projecting a scenario with smsim's own
-    :func:`run_scenario` and :func:`smsim.project.api.project_scenario`."""
-    from smsim.budgets.api import budget_report as report
-    from smsim.project.api import project_scenario
+def load_budgets_file(path: str | Path):
+    """A YAML file with a ``budgets:`` list, as a :class:`smsim.budgets.api.BudgetsSource` whose
+    errors found later point into the file."""
+    from smsim.budgets.api import BudgetsSource
+    from smsim.budgets.spec import BudgetsFile
+    from smsim.scenario.load import load_model, position_of
 
-    return report(target, run_scenario=run_scenario, project_scenario=project_scenario, **options)
+    model, built = load_model(path, BudgetsFile)
+    return BudgetsSource(list(model.budgets), str(path), lambda loc: position_of(built, loc))
+
+
+def _budgets(budgets_file, scenario_budgets, source: str):
+    """The budgets of ``budgets_file`` when given, else the scenario's; at least one."""
+    from smsim.budgets.api import BudgetsSource, require_budgets
+
+    return require_budgets(load_budgets_file(budgets_file) if budgets_file is not None
+                           else BudgetsSource(list(scenario_budgets or []), source))
+
+
+def budget_report(target: str | Path, *, budgets_file: str | Path | None = None, project: str | None = None,
+                  n_paths: int = 50, seed: int | None = None, jobs: int = 1):
+    """Budgets evaluated over ``target`` (:mod:`smsim.budgets.api`): a scenario (run, or projected
+    ``project`` ahead over ``n_paths`` paths), a run or projection folder, or a bill (CSV/Parquet).
+
+    The budgets come from ``budgets_file`` (a YAML file with a ``budgets:`` list) when given, else
+    from the scenario (a folder's ``scenario.resolved.yaml``)."""
+    from smsim.budgets import api as budgets
+
+    target = Path(target)
+    if not target.exists():
+        raise FileNotFoundError(2, "no such file", str(target))
+    if target.is_dir():
+        summary = budgets.read_folder_summary(target)
+        scenario_budgets = None
+        resolved = target / "scenario.resolved.yaml"
+        if budgets_file is None and resolved.exists():
+            scenario_budgets = load_scenario(resolved).budgets
+        found = _budgets(budgets_file, scenario_budgets, str(resolved))
+        return budgets.folder_report(target, summary, found, budgets_file)
+    if target.suffix.lower() in (".yaml", ".yml"):
+        scenario = load_scenario(target)
+        found = _budgets(budgets_file, scenario.budgets, str(target))
+        if project is not None:
+            from smsim.project.api import project_scenario
+
+            proj = project_scenario(scenario, project, n_paths=n_paths, seed=seed, jobs=jobs, keep_ledgers=True)
+            return budgets.projection_report(proj, found.budgets, str(target))
+        return budgets.run_report(scenario, run_scenario(scenario, seed=seed), found.budgets, str(target))
+    if target.suffix.lower() in (".csv", ".parquet"):
+        return budgets.bill_report(target, _budgets(budgets_file, None, str(target)))
+    raise InputError("expected a scenario (.yaml), a run or projection folder, or a bill (.csv, .parquet)",
+                     file=str(target))

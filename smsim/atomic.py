@@ -19,7 +19,9 @@ A refusal is an :class:`~smsim.errors.InputError` (exit code 2) naming the path 
 there. A write builds the result in a hidden temporary sibling and swaps it in by renaming: a
 folder with one atomic exchange where the OS has one (``renameat2`` on Linux), otherwise by
 moving the old one aside first and back if the second rename fails. An interrupt at any step
-leaves the old complete result or the new complete one at the path, never neither.
+leaves the old complete result or the new complete one at the path, never neither. A
+temporary's name says which process on which host writes it, so what a killed process left can
+be found and removed without touching a write in progress (:func:`sweep_abandoned`).
 """
 
 from __future__ import annotations
@@ -29,11 +31,15 @@ import ctypes
 import ctypes.util
 import errno
 import glob
+import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 import stat
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -43,6 +49,12 @@ from smsim.errors import InputError
 MARKER = "_SUCCESS"
 #: Stop looking through a foreign folder after this many entries (the answer is known by then).
 _SCAN_LIMIT = 10_000
+#: A hidden temporary whose writer cannot be checked (another host, or no writer in its name) is
+#: abandoned once nothing in it has changed for this long.
+ABANDONED_AFTER_S = 24 * 3600.0
+#: ``.<target>.w<pid>-<host>.<random>.tmp`` (a write) or ``....removing`` (a removal); group
+#: ``writer`` is missing from the names of temporaries written before writers were named.
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+?)\.(?:w(?P<pid>\d+)-(?P<host>[0-9a-f]{8})\.)?[a-z0-9_]+\.(?:tmp|removing)$")
 
 
 def _reached(step: str) -> None:
@@ -254,14 +266,26 @@ def _make_parents(target: Path) -> None:
         raise InputError(f"cannot write to {target}: {exc.strerror or exc}") from None
 
 
+def _host() -> str:
+    """This machine, as 8 hex digits (a host name may hold dots and dashes; a name must parse)."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _writer_prefix(name: str) -> str:
+    """``.<name>.w<pid>-<host>.``: a temporary's name says which process writes it, so a
+    process killed midway can be told from one still writing (:func:`sweep_abandoned`)."""
+    return f".{name}.w{os.getpid()}-{_host()}."
+
+
 def _temp(target: Path, folder: bool) -> Path:
     """A hidden temporary sibling of ``target`` (same file system, so the final rename is atomic)."""
+    prefix = _writer_prefix(target.name)
     try:
         if folder:
-            tmp = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            tmp = tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent)
             os.chmod(tmp, 0o777 & ~_umask())
         else:
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
             os.close(fd)
             os.chmod(tmp, 0o666 & ~_umask())
     except OSError as exc:
@@ -476,7 +500,98 @@ def discard_dir(folder: str | os.PathLike) -> None:
     """Remove a folder smsim owns (a results store's run): renamed away first, so it vanishes at
     once and a crash never leaves half of it under its name."""
     folder = Path(folder)
-    trash = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".removing", dir=folder.parent))
+    trash = Path(tempfile.mkdtemp(prefix=_writer_prefix(folder.name), suffix=".removing", dir=folder.parent))
     os.rmdir(trash)
     os.replace(folder, trash)
     _remove_tree(trash)
+
+
+# -- temporaries left by killed writers --------------------------------------------------------
+
+
+def _started_at(pid: int) -> float | None:
+    """When process ``pid`` started (epoch seconds, to about a second), where ``/proc`` says."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        with open("/proc/stat", encoding="ascii") as fh:
+            boot = next(float(line.split()[1]) for line in fh if line.startswith("btime "))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _writer_alive(pid: int, created_by: float) -> bool:
+    """Whether process ``pid`` of this host may still be writing a temporary that existed at
+    ``created_by``: it exists, and did not start after that (a later process only reuses the id)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        pass
+    started = _started_at(pid)
+    return started is None or started <= created_by + 2.0  # /proc's boot time is whole seconds
+
+
+def _last_change(path: Path) -> float:
+    """The newest modification time in ``path`` (a writer still at work keeps it recent)."""
+    newest = os.lstat(path).st_mtime
+    if os.path.isdir(path) and not os.path.islink(path):
+        for root, dirs, files in os.walk(path):
+            for name in dirs + files:
+                with contextlib.suppress(OSError):
+                    newest = max(newest, os.lstat(os.path.join(root, name)).st_mtime)
+    return newest
+
+
+def temp_target(name: str) -> str | None:
+    """The name a hidden temporary named ``name`` was to be renamed to (None: not a temporary)."""
+    match = _TEMP_NAME.match(name)
+    return match["target"] if match else None
+
+
+def abandoned(folder: str | os.PathLike, *, older_than_s: float = ABANDONED_AFTER_S) -> list[Path]:
+    """The hidden temporaries in ``folder`` whose writer is gone: killed midway, they would stay
+    forever, since nothing reads them and nothing else removes them.
+
+    A temporary written on this host is abandoned when the process named in it no longer runs
+    (or runs but started after the temporary appeared: its id was reused). One from another host
+    sharing the folder, or without a writer in its name, is abandoned only when nothing in it has
+    changed for ``older_than_s`` seconds. A temporary of a process still running is never listed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    now, host, found = time.time(), _host(), []
+    for entry in sorted(folder.iterdir()):
+        match = _TEMP_NAME.match(entry.name)
+        if not match:
+            continue
+        try:
+            if match["pid"] is not None and match["host"] == host:
+                gone = not _writer_alive(int(match["pid"]), os.lstat(entry).st_mtime)
+            else:
+                gone = now - _last_change(entry) > older_than_s
+        except FileNotFoundError:  # its writer finished meanwhile
+            continue
+        if gone:
+            found.append(entry)
+    return found
+
+
+def sweep_abandoned(folder: str | os.PathLike, *, older_than_s: float = ABANDONED_AFTER_S) -> list[str]:
+    """Remove :func:`abandoned` temporaries; returns their names. Each is first renamed to a
+    removal name of this process, so two sweeps never remove the same one and a sweep killed
+    midway leaves a name the next sweep recognises."""
+    removed = []
+    for entry in abandoned(folder, older_than_s=older_than_s):
+        try:
+            trash = Path(tempfile.mkdtemp(prefix=_writer_prefix("abandoned"), suffix=".removing", dir=entry.parent))
+            os.rmdir(trash)
+            os.replace(entry, trash)
+        except OSError:  # another sweep took it, or it is not ours to remove: never fatal
+            continue
+        _remove_tree(trash)
+        removed.append(entry.name)
+    return removed

@@ -71,6 +71,10 @@ def test_an_interrupted_write_leaves_no_run_that_looks_complete(tmp_path, result
     seen = store.query("select distinct run_id from ledger")["run_id"].tolist()
     assert seen == [kept]
     assert store.costs(["run_id"])["run_id"].tolist() == [kept]
+    # its writer is gone: the next recording (or smsim runs gc) removes the hidden temporary
+    hidden = [p.name for p in leftovers if p.name.startswith(".")]
+    reserved = [p.name for p in leftovers if not p.name.startswith(".")]
+    assert len(hidden) == 1 and len(reserved) == 1 and store.gc() == hidden + reserved
     # and an exception or Ctrl-C inside the write leaves no folder at all
     from smsim.store import store as store_mod
 

@@ -6,6 +6,7 @@
 * :mod:`smsim.budgets.spend`: the hourly spend a budget counts (filters, cost type);
 * :mod:`smsim.budgets.alerts`: when each threshold fires on a timeline;
 * :mod:`smsim.budgets.risk`: probability and P50/P90 date of a breach over projection paths;
-* :mod:`smsim.budgets.api`: budgets over a run, bill or projection (``smsim budget`` calls it
-  through :func:`smsim.api.budget_report`, which passes in the run and projection functions).
+* :mod:`smsim.budgets.api`: budgets over a run, bill or projection, once loaded
+  (:func:`smsim.api.budget_report`, which ``smsim budget`` calls, reads the scenario or budgets
+  file and runs or projects the scenario).
 """

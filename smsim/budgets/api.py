@@ -1,11 +1,12 @@
-"""Budgets over what smsim can read: a scenario (run, or projected with ``project=``), a run
-folder (``smsim run --out``), a projection folder (``smsim project --out``) or an imported bill
-(a CUR-shaped CSV or Parquet file).
+"""Budgets over what smsim can read: a run (with its scenario), a run folder (``smsim run
+--out``), a projection (in memory, or a folder written by ``smsim project --out``) or an imported
+bill (a CUR-shaped CSV or Parquet file).
 
-The budgets come from ``budgets_file`` (a YAML file with a ``budgets:`` list) when given, else from
-the scenario (a run or projection folder's ``scenario.resolved.yaml``). A projection folder keeps
-each path's total hourly spend only, so its budgets cannot filter; project the scenario with
-``project=`` for filtered budgets over paths.
+The budgets arrive loaded (:class:`BudgetsSource`): reading scenarios and budget files, and
+running or projecting a scenario, is done above, by :func:`smsim.api.budget_report`, since the
+scenario model itself imports :mod:`smsim.budgets.spec`. A projection folder keeps each path's
+total hourly spend only, so its budgets cannot filter; project the scenario for filtered
+budgets over paths.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 from smsim.billing.views import read_run_ledger
 from smsim.budgets.alerts import Alert, evaluate_timeline
 from smsim.budgets.risk import breach_risk
-from smsim.budgets.spec import Budget, BudgetsFile
+from smsim.budgets.spec import Budget
 from smsim.budgets.spend import hourly_spend
 from smsim.errors import InputError
 
@@ -66,19 +67,21 @@ class BudgetReport:
 
 @dataclass
 class BudgetsSource:
-    """Budgets and where they were read from (the loader's position index locates errors found
-    only once the bill is read, such as a tag filter on a tag the bill does not carry)."""
+    """Budgets and where they were read from. ``locate`` gives the line and column of a place
+    in ``file`` (the loader's position index), for errors found only once the bill is read,
+    such as a tag filter on a tag the bill does not carry."""
 
     budgets: list[Budget]
     file: str | None = None
-    positions: object = None
+    locate: Callable[[tuple], tuple[int | None, int | None]] | None = None
 
 
-def load_budgets_file(path: str | Path) -> BudgetsSource:
-    from smsim.scenario.load import load_model
-
-    model, built = load_model(path, BudgetsFile)
-    return BudgetsSource(list(model.budgets), str(path), built)
+def require_budgets(source: BudgetsSource) -> BudgetsSource:
+    """``source``, unless it holds no budget (an error pointing at where they were looked for)."""
+    if not source.budgets:
+        raise InputError("no budgets: add a budgets: section to the scenario or pass --budgets FILE",
+                         file=source.file, path="budgets")
+    return source
 
 
 def check_tags(source: BudgetsSource, ledger: pd.DataFrame) -> None:
@@ -89,10 +92,8 @@ def check_tags(source: BudgetsSource, ledger: pd.DataFrame) -> None:
     known = {c[len(TAG_PREFIX):] for c in ledger.columns if c.startswith(TAG_PREFIX)}
     for loc, _key, message in tag_filter_errors(source.budgets, known):
         line = column = None
-        if source.positions is not None:
-            from smsim.scenario.load import position_of
-
-            line, column = position_of(source.positions, loc)
+        if source.locate is not None:
+            line, column = source.locate(loc)
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
         raise InputError(message, file=source.file, line=line, column=column, path=path)
 
@@ -125,72 +126,41 @@ def evaluate_paths(spend_by_budget: dict[str, np.ndarray], budgets: list[Budget]
     return report
 
 
-def _budgets(budgets_file, scenario_budgets, source: str) -> BudgetsSource:
-    found = (load_budgets_file(budgets_file) if budgets_file is not None
-             else BudgetsSource(list(scenario_budgets or []), source))
-    if not found.budgets:
-        raise InputError("no budgets: add a budgets: section to the scenario or pass --budgets FILE",
-                         file=str(budgets_file or source), path="budgets")
-    return found
+def read_folder_summary(folder: Path) -> dict:
+    """The ``summary.json`` of a run or projection folder."""
+    summary_path = folder / "summary.json"
+    if not summary_path.exists():
+        raise InputError("not a run or projection folder (no summary.json)", file=str(folder))
+    return json.loads(summary_path.read_text())
 
 
-def budget_report(target: str | Path, *, budgets_file: str | Path | None = None, project: str | None = None,
-                  n_paths: int = 50, seed: int | None = None, jobs: int = 1,
-                  run_scenario: Callable | None = None, project_scenario: Callable | None = None) -> BudgetReport:
-    """Evaluate budgets over ``target`` (see the module docstring).
+def folder_report(folder: Path, summary: dict, found: BudgetsSource, budgets_file=None) -> BudgetReport:
+    """Budgets over a run folder's ledger, or over a projection folder's paths."""
+    budgets = found.budgets
+    start = pd.Timestamp(summary["horizon"]["start"])
+    if summary.get("kind") == "project":
+        return _projection_folder(folder, budgets, start, budgets_file)
+    end = start + pd.Timedelta(seconds=float(summary["horizon"]["duration_s"]))
+    ledger = read_run_ledger(folder)
+    check_tags(found, ledger)
+    return evaluate_ledger(ledger, budgets, start=start, end=end, source=str(folder))
 
-    A scenario target is run with ``run_scenario(scenario, seed=)`` or projected with
-    ``project_scenario(scenario, horizon, ...)``: the functions are passed in (by
-    :func:`smsim.api.budget_report`) because they live in the layers above budgets, which the
-    scenario model itself imports."""
-    target = Path(target)
-    if not target.exists():
-        raise FileNotFoundError(2, "no such file", str(target))
-    if target.is_dir():
-        summary_path = target / "summary.json"
-        if not summary_path.exists():
-            raise InputError("not a run or projection folder (no summary.json)", file=str(target))
-        summary = json.loads(summary_path.read_text())
-        scenario_budgets = None
-        resolved = target / "scenario.resolved.yaml"
-        if budgets_file is None and resolved.exists():
-            from smsim.scenario import load_scenario
 
-            scenario_budgets = load_scenario(resolved).budgets
-        found = _budgets(budgets_file, scenario_budgets, str(resolved))
-        budgets = found.budgets
-        start = pd.Timestamp(summary["horizon"]["start"])
-        if summary.get("kind") == "project":
-            return _projection_folder(target, budgets, start, budgets_file)
-        end = start + pd.Timedelta(seconds=float(summary["horizon"]["duration_s"]))
-        ledger = read_run_ledger(target)
-        check_tags(found, ledger)
-        return evaluate_ledger(ledger, budgets, start=start, end=end, source=str(target))
-    if target.suffix.lower() in (".yaml", ".yml"):
-        from smsim.scenario import load_scenario
+def run_report(scenario, result, budgets: list[Budget], source: str) -> BudgetReport:
+    """Budgets over the run ``result`` of ``scenario``, with the what-if of their actions."""
+    start = pd.Timestamp(scenario.horizon.start)
+    end = start + pd.Timedelta(seconds=scenario.horizon.duration_s)
+    report = evaluate_ledger(result.ledger, budgets, start=start, end=end, source=source)
+    if any(b.actions for b in budgets):
+        _with_actions(report, result, budgets, start, end)
+    return report
 
-        scenario = load_scenario(target)
-        budgets = _budgets(budgets_file, scenario.budgets, str(target)).budgets
-        if project is not None:
-            if project_scenario is None:
-                raise TypeError("budget_report needs project_scenario= to project a scenario")
-            return _project(project_scenario, scenario, budgets, project, n_paths, seed, jobs, str(target))
-        if run_scenario is None:
-            raise TypeError("budget_report needs run_scenario= to run a scenario")
-        result = run_scenario(scenario, seed=seed)
-        start = pd.Timestamp(scenario.horizon.start)
-        end = start + pd.Timedelta(seconds=scenario.horizon.duration_s)
-        report = evaluate_ledger(result.ledger, budgets, start=start, end=end, source=str(target))
-        if any(b.actions for b in budgets):
-            _with_actions(report, result, budgets, start, end)
-        return report
-    if target.suffix.lower() in (".csv", ".parquet"):
-        found = _budgets(budgets_file, None, str(target))
-        ledger = pd.read_parquet(target) if target.suffix.lower() == ".parquet" else pd.read_csv(target)
-        check_tags(found, ledger)
-        return evaluate_ledger(ledger, found.budgets, source=str(target))
-    raise InputError("expected a scenario (.yaml), a run or projection folder, or a bill (.csv, .parquet)",
-                     file=str(target))
+
+def bill_report(path: Path, found: BudgetsSource) -> BudgetReport:
+    """Budgets over an imported bill (CUR-shaped CSV or Parquet)."""
+    ledger = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    check_tags(found, ledger)
+    return evaluate_ledger(ledger, found.budgets, source=str(path))
 
 
 def _with_actions(report: BudgetReport, result, budgets: list[Budget], start, end) -> None:
@@ -225,8 +195,8 @@ def _projection_folder(folder: Path, budgets: list[Budget], start, budgets_file)
                           source=str(folder))
 
 
-def _project(project_scenario, scenario, budgets, horizon, n_paths, seed, jobs, source) -> BudgetReport:
-    proj = project_scenario(scenario, horizon, n_paths=n_paths, seed=seed, jobs=jobs, keep_ledgers=True)
+def projection_report(proj, budgets: list[Budget], source: str) -> BudgetReport:
+    """Breach risk of every budget over a projection kept with its paths' ledgers."""
     start = proj.start.tz_localize("UTC")
     end = start + pd.Timedelta(hours=proj.hours)
     matrices = {}

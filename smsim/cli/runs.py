@@ -1,4 +1,4 @@
-"""``smsim runs list|show|rm|query|costs``: the results store."""
+"""``smsim runs list|show|rm|gc|query|costs``: the results store."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from smsim.atomic import ABANDONED_AFTER_S
 from smsim.cli._common import handles_errors, print_json, stdout, styled
 
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="results store folder (default $SMSIM_STORE or ./.smsim/runs)")]
@@ -33,7 +34,7 @@ def _frame_table(frame, title: str | None = None):
 
 
 def register(app: typer.Typer) -> None:
-    runs = typer.Typer(help="List, show, remove and query recorded runs.", no_args_is_help=True)
+    runs = typer.Typer(help="List, show, remove, clean and query recorded runs.", no_args_is_help=True)
     app.add_typer(runs, name="runs")
 
     @runs.command("list")
@@ -84,6 +85,22 @@ def register(app: typer.Typer) -> None:
         from smsim.store import Store
 
         stdout.print(f"removed {Store(store).remove(run_id)}")
+
+    @runs.command("gc")
+    @handles_errors
+    def gc(
+        store: StoreOpt = None,
+        older_than_s: Annotated[float, typer.Option(
+            "--older-than-s", min=0.0,
+            help="age after which a temporary of another host (shared store) counts as abandoned")] = ABANDONED_AFTER_S,
+    ) -> None:
+        """Remove what killed recordings left behind; recordings in progress are kept."""
+        from smsim.store import Store
+
+        removed = Store(store).gc(older_than_s=older_than_s)
+        for name in removed:
+            stdout.print(f"removed {name}", highlight=False)
+        stdout.print(f"{len(removed)} leftover(s) removed from {Store(store).path}", highlight=False)
 
     @runs.command("query")
     @handles_errors

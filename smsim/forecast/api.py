@@ -184,11 +184,15 @@ def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
             candidates = {name: bt.mase}
         except Exception:  # noqa: BLE001 - too short or unfit: keep model-based widths
             bt = None
-    cal = calibrate(bt.errors, bt.sd, levels, float(np.max(np.abs(bt.actual)))) \
-        if bt is not None and bt.actual.size else \
-        Calibration.model_based(levels)
-    return _Fitted(fitted, name, cal, bt, candidates, nonneg, stationarity,
+    return _Fitted(fitted, name, _calibration(bt, levels), bt, candidates, nonneg, stationarity,
                    _range_notes(y) + _model_notes(name, fitted))
+
+
+def _calibration(bt: Backtest | None, levels: Sequence[float]) -> Calibration:
+    """The bands' widths at ``levels`` from the backtest (the model's own without one)."""
+    if bt is not None and bt.actual.size:
+        return calibrate(bt.errors, bt.sd, levels, float(np.max(np.abs(bt.actual))))
+    return Calibration.model_based(levels)
 
 
 def forecast_series(
@@ -209,6 +213,10 @@ def forecast_series(
     """
     levels = tuple(float(lv) for lv in levels)
     f = _fit(y, horizon, levels, model, season_lengths, n_origins, nonnegative)
+    return _forecast(f, y, horizon, unique_id)
+
+
+def _forecast(f: _Fitted, y: pd.Series, horizon: int, unique_id: str | None) -> ForecastResult:
     mean, sd = f.model.predict_moments(horizon)
     frame = interval_frame(f.model.future_index(horizon), mean, f.calibration.half_widths(sd))
     if f.nonnegative:
@@ -258,14 +266,42 @@ def sample_paths_fitted(y: pd.Series, horizon: int, n_paths: int, seed: int, mod
     The model's :meth:`~smsim.forecast.models.base.Forecaster.fixed` copy can be refitted at
     earlier origins to backtest exactly the chosen form (projection calibration does so).
     """
-    f = _fit(y, horizon, (80.0, 95.0), model, season_lengths, n_origins, nonnegative)
+    f = _fit(y, horizon, PATH_LEVELS, model, season_lengths, n_origins, nonnegative)
+    return _paths(f, f.calibration, y, horizon, n_paths, seed), f.model
+
+
+#: The levels whose calibration scales sample paths (the 80 % band's, :attr:`Calibration.path_scale`).
+PATH_LEVELS = (80.0, 95.0)
+
+
+def _paths(f: _Fitted, cal: Calibration, y: pd.Series, horizon: int, n_paths: int, seed: int) -> np.ndarray:
     rng = stream(seed, "forecast", "paths", str(y.name or "series"))
     mean, _ = f.model.predict_moments(horizon)
     paths = f.model.simulate(horizon, n_paths, rng)
-    paths = mean + (paths - mean) * f.calibration.path_scale
+    paths = mean + (paths - mean) * cal.path_scale
     for note in _range_notes(y) + _model_notes(f.name, f.model):  # incl. the simulation's
-        warnings.warn(SmsimWarning(note), stacklevel=3)
-    return (np.maximum(paths, 0.0) if f.nonnegative else paths), f.model
+        warnings.warn(SmsimWarning(note), stacklevel=4)
+    return np.maximum(paths, 0.0) if f.nonnegative else paths
+
+
+def forecast_with_paths(
+    y: pd.Series, horizon: int, n_paths: int, seed: int, levels: Sequence[float] = (80, 95),
+    model: str = "auto", *, season_lengths: Sequence[int] | None = None, n_origins: int = 4,
+    nonnegative: bool | None = None, unique_id: str | None = None,
+) -> tuple[ForecastResult, np.ndarray, Forecaster]:
+    """:func:`forecast_series` and :func:`sample_paths_fitted` from one fit.
+
+    Choosing the model (``auto``: a rolling-origin backtest of every candidate) is most of the
+    cost of either; here it is done once and both use the chosen model, so the results equal
+    the two calls' (selection is deterministic) in about half the time.
+    """
+    levels = tuple(float(lv) for lv in levels)
+    f = _fit(y, horizon, levels, model, season_lengths, n_origins, nonnegative)
+    cal = f.calibration if levels == PATH_LEVELS else _calibration(f.backtest, PATH_LEVELS)
+    # paths first: the simulation's warnings are reported as sample_paths reports them, and the
+    # forecast's notes were taken at the fit
+    paths = _paths(f, cal, y, horizon, n_paths, seed)
+    return _forecast(f, y, horizon, unique_id), paths, f.model
 
 
 def _one(uid, y, horizon, levels, model, n_origins) -> ForecastResult:

@@ -2,9 +2,9 @@
 
 For every endpoint with a history (:mod:`smsim.workload.history`) the hourly invocations are
 forecast from the end of the history to the end of the projection with
-:func:`smsim.forecast.sample_paths` (``model="auto"`` picks the model by backtest once, with
-:func:`smsim.forecast.forecast_series`, whose backtest accuracy and interval coverage go into
-the projection summary). Each path is then made into per-minute counts:
+:func:`smsim.forecast.forecast_with_paths`: ``model="auto"`` picks the model by backtest once,
+and that model gives both the forecast (whose backtest accuracy and interval coverage go into
+the projection summary) and the paths. Each path is then made into per-minute counts:
 
 * the path's hourly value is rounded to a whole number of requests;
 * the hour's requests are spread over its 60 minutes with the history's intra-hour shape,
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smsim.forecast import ForecastResult, forecast_series, sample_paths_fitted
+from smsim.forecast import ForecastResult, forecast_with_paths
 from smsim.rng import replication_seeds
 from smsim.workload.history import History
 
@@ -70,11 +70,10 @@ def draw_paths(hist: History, start: pd.Timestamp, hours: int, n_paths: int, see
     gap = int((start - hist.end) / pd.Timedelta(hours=1))
     total = gap + hours
     y = hist.hourly.rename(hist.endpoint)
-    fitted = forecast_series(y, total, levels=(80, 95), model=model, nonnegative=True,
-                             unique_id=hist.endpoint)
-    # the same choice as the forecast's (selection is deterministic); the chosen name itself
-    # may be a transform or an ensemble of fitted members, which no name alone rebuilds
-    paths, drew = sample_paths_fitted(y, total, n_paths, seed, model, nonnegative=True)
+    # one selection for both; the chosen model (which may be a transform or an ensemble of
+    # fitted members, which no name alone rebuilds) is what calibration refits
+    fitted, paths, drew = forecast_with_paths(y, total, n_paths, seed, levels=(80, 95), model=model,
+                                              nonnegative=True, unique_id=hist.endpoint)
     paths = paths[:, gap:]
     info = None
     if calibrate:

@@ -27,6 +27,10 @@ into place (``smsim.atomic.atomic_dir``) so a half-written run is never visible;
 rewritten atomically under an exclusive ``flock``; and the index is a cache: whenever its run
 ids differ from the complete folders on disk (a command killed between the two steps, a folder
 removed by hand) it is rebuilt from the per-run ``run.parquet`` files.
+
+A recording killed midway leaves its hidden temporary folder (and its empty reserved run
+folder) behind. Every recording first removes those whose writer is gone (:meth:`Store.gc`,
+also ``smsim runs gc``); a recording still in progress in another process is never touched.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ from smsim.store.series import write_series
 STORE_ENV = "SMSIM_STORE"
 #: Store folder relative to the current directory when nothing else is given.
 DEFAULT_STORE = Path(".smsim") / "runs"
+#: A reserved run folder with no temporary beside it and still empty after this long lost its
+#: writer (a live one creates its hidden temporary within milliseconds of reserving the id).
+_RESERVED_GRACE_S = 60.0
 
 
 def default_store_path(explicit: str | Path | None = None) -> Path:
@@ -107,6 +114,7 @@ class Store:
     def record_record(self, rec: Record) -> str:
         if rec.kind not in KINDS:
             raise InputError(f"unknown record kind {rec.kind!r}; expected one of {', '.join(KINDS)}")
+        self.gc()
         created = datetime.now(UTC)
         run_id = self._claim_id(created)
         try:
@@ -172,6 +180,26 @@ class Store:
             self._write_index(index[index["run_id"] != run_id])
             atomic.discard_dir(folder)
         return run_id
+
+    def gc(self, *, older_than_s: float = atomic.ABANDONED_AFTER_S) -> list[str]:
+        """Remove what killed recordings left: hidden temporaries whose writer is gone
+        (:func:`smsim.atomic.abandoned`; ``older_than_s`` applies to those of other hosts) and
+        reserved run folders left empty. Complete runs are never touched. Returns the names."""
+        if not self.path.is_dir():
+            return []
+        removed = atomic.sweep_abandoned(self.path, older_than_s=older_than_s)
+        orphaned = {atomic.temp_target(name) for name in removed}  # their writers reserved these
+        hidden = [p.name for p in self.path.iterdir() if p.name.startswith(".")]
+        now = datetime.now(UTC).timestamp()
+        for folder in sorted(self.path.iterdir()):
+            if (folder.name.startswith(".") or not folder.is_dir() or (folder / "_SUCCESS").exists()
+                    or any(h.startswith(f".{folder.name}.") for h in hidden)):
+                continue
+            with contextlib.suppress(OSError):  # not empty (not ours), or gone meanwhile
+                if folder.name in orphaned or now - folder.stat().st_mtime > _RESERVED_GRACE_S:
+                    folder.rmdir()
+                    removed.append(folder.name)
+        return removed
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -1,0 +1,168 @@
+"""What killed recordings leave in the results store is removed; recordings in progress and
+complete runs are not."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from smsim import atomic
+from smsim.store import Record, Store
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: A recording's write, as ``Store.record_record`` does it: reserve the id, build the folder aside.
+_WRITER = """
+import sys, time
+from pathlib import Path
+from smsim import atomic
+target = Path(sys.argv[1])
+target.mkdir(parents=True)
+with atomic.atomic_dir(target, check=False) as tmp:
+    (tmp / "ledger.parquet").write_bytes(b"half a ledger")
+    print("writing", flush=True)
+    time.sleep(600)
+"""
+
+
+def _start_writer(target: Path) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)], cwd=REPO, stdout=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    return proc
+
+
+@pytest.fixture
+def writers():
+    procs: list[subprocess.Popen] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def _record() -> Record:
+    summary = {"scenario": "a", "seed": 1, "total_cost_usd": 2.5,
+               "resources": [{"resource_id": "r-a", "kind": "fleet", "section": "fleets", "cost_usd": 2.5}]}
+    ledger = pd.DataFrame({"lineItem/ResourceId": ["r-a"], "lineItem/UnblendedCost": [2.5]})
+    return Record(kind="run", summary=summary, scenario_yaml="name: a\n", ledger=ledger)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _age(path: Path, seconds: float) -> None:
+    for p in [path, *path.rglob("*")]:
+        os.utime(p, (time.time() - seconds, time.time() - seconds))
+
+
+def _hidden(store: Store, run_id: str) -> list[Path]:
+    return sorted(store.path.glob(f".{run_id}.*.tmp"))
+
+
+def test_a_killed_recording_is_removed_a_live_one_kept_complete_runs_untouched(tmp_path, writers):
+    store = Store(tmp_path / "st")
+    done = store.record(_record())
+    before = _tree(store.path / done)
+
+    killed = _start_writer(store.path / "20260101T000000Z-killed")
+    writers.append(killed)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()  # reaped: its pid no longer exists
+    live = _start_writer(store.path / "20260101T000000Z-live")
+    writers.append(live)
+    # the killed writer's temporary names its pid and this host; the reserved folder stays empty
+    (left,) = _hidden(store, "20260101T000000Z-killed")
+    assert f".w{killed.pid}-" in left.name and (left / "ledger.parquet").exists()
+    _age(store.path / "20260101T000000Z-live", 120)  # reserved long ago, but its writer runs
+
+    removed = store.gc()
+
+    assert removed == [left.name, "20260101T000000Z-killed"]
+    assert not (store.path / "20260101T000000Z-killed").exists() and _hidden(store, "20260101T000000Z-killed") == []
+    (kept,) = _hidden(store, "20260101T000000Z-live")  # in progress: untouched
+    assert f".w{live.pid}-" in kept.name and (kept / "ledger.parquet").read_bytes() == b"half a ledger"
+    assert (store.path / "20260101T000000Z-live").is_dir()
+    assert _tree(store.path / done) == before
+    assert list(store.list()["run_id"]) == [done]
+    assert sorted(p.name for p in store.path.iterdir() if not p.name.startswith(".")) == sorted(
+        [done, "index.parquet", "20260101T000000Z-live"])
+    assert store.gc() == []  # nothing more to do while the live writer runs
+
+
+def test_recording_sweeps_a_dead_writers_temporary(tmp_path, writers):
+    store = Store(tmp_path / "st")
+    proc = _start_writer(store.path / "20260101T000000Z-killed")
+    proc.kill()
+    proc.wait()
+    assert len(_hidden(store, "20260101T000000Z-killed")) == 1
+    store.record(_record())
+    assert _hidden(store, "20260101T000000Z-killed") == []
+    assert not (store.path / "20260101T000000Z-killed").exists()
+
+
+def test_an_empty_reserved_folder_without_a_temporary_goes_after_a_minute(tmp_path):
+    store = Store(tmp_path / "st")
+    done = store.record(_record())
+    (store.path / "20260101T000000Z-reserved").mkdir()
+    (store.path / "20260101T000000Z-users").mkdir()
+    (store.path / "20260101T000000Z-users" / "notes.txt").write_text("mine")
+    assert store.gc() == []  # just reserved: its writer is about to create the temporary
+    _age(store.path / "20260101T000000Z-reserved", 120)
+    _age(store.path / "20260101T000000Z-users", 120)
+    assert store.gc() == ["20260101T000000Z-reserved"]
+    assert (store.path / "20260101T000000Z-users" / "notes.txt").read_text() == "mine"  # not empty: kept
+    assert list(store.list()["run_id"]) == [done]
+
+
+def test_a_reused_pid_does_not_keep_a_temporary_alive(tmp_path):
+    """This process is alive, but it started after a temporary an hour old appeared: not its writer."""
+    if atomic._started_at(os.getpid()) is None:
+        pytest.skip("no /proc here: a process's start time is unknown, so a live pid is trusted")
+    tmp = Path(atomic._temp(tmp_path / "run", folder=True))
+    assert atomic.abandoned(tmp_path) == []  # fresh, and this process is writing it
+    _age(tmp, 3600 + time.time() - atomic._started_at(os.getpid()))
+    assert atomic.abandoned(tmp_path) == [tmp]
+
+
+def test_temporaries_of_other_hosts_or_unnamed_writers_go_only_when_old(tmp_path):
+    other = tmp_path / ".run.w1-00000000.abcd1234.tmp"
+    unnamed = tmp_path / ".index.parquet.k2x9_a7q.tmp"  # a file, as a killed index write leaves
+    other.mkdir()
+    (other / "ledger.parquet").write_bytes(b"x")
+    unnamed.write_bytes(b"x")
+    (tmp_path / ".lock").write_bytes(b"")
+    assert atomic.abandoned(tmp_path) == []
+    _age(other, 7200)
+    _age(unnamed, 7200)
+    assert atomic.abandoned(tmp_path) == []  # within the default day
+    assert atomic.sweep_abandoned(tmp_path, older_than_s=3600) == [unnamed.name, other.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
+
+
+def test_runs_gc_command(tmp_path, writers):
+    from smsim.cli import app
+
+    store = Store(tmp_path / "st")
+    done = store.record(_record())
+    proc = _start_writer(store.path / "20260101T000000Z-killed")
+    proc.kill()
+    proc.wait()
+    (left,) = _hidden(store, "20260101T000000Z-killed")
+    result = CliRunner().invoke(app, ["runs", "gc", "--store", str(store.path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == [f"removed {left.name}", "removed 20260101T000000Z-killed"]
+    assert "2 leftover(s) removed from" in result.output
+    assert list(store.list()["run_id"]) == [done]
+    bad = CliRunner().invoke(app, ["runs", "gc", "--store", str(store.path), "--older-than-s", "-1"])
+    assert bad.exit_code == 2
