@@ -23,6 +23,9 @@ that window, nominal; a 1-year plan, so this scores its first two months):
 
 Beside the lookbacks and the single purchase (``smsim``), the ladder of :mod:`smsim.commit.ladder`
 with a review every 14 days (the traces are too short for monthly reviews to matter in 56 days).
+Both are sized twice on the same paths: without the level prior of :mod:`smsim.commit.levelprior`
+(``smsim0``, ``ladder0``) and with it (``smsim``, ``ladder``; it applies to histories under 28
+days, i.e. the short-history case).
 "share of hindsight optimum" divides realized savings summed over origins by those of the best
 single commitment bought at the origin knowing the window's usage; a ladder buys later too, so it
 can exceed 1.
