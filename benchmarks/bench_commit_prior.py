@@ -9,7 +9,8 @@ This is a stated belief about fleets, not a fit to any trace; the real traces of
 
 For each fleet and history length (14 and 56 days) it forecasts once (``auto``), then for each
 prior step ``s`` sizes at d = 0.20 and 0.44 exactly as ``smsim commit`` does (same paths, floor
-of step ``s``) and scores the single purchase and the ladder (reviews every 14 days) on the next
+of step ``s``; it applies to histories under 28 days, so the 56-day rows are the same for every
+``s`` and show what the forecast alone does) and scores the single purchase and the ladder (reviews every 14 days) on the next
 56 days, as ``bench_commit.py`` scores the traces. Shares are realized savings summed over fleets
 / those of the hindsight optimum.
 

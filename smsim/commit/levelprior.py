@@ -23,7 +23,8 @@ choice (backtest, and the stationarity tests hour by hour and day by day) stands
 
 ``s`` = 0.08 was chosen on simulated fleets only (``benchmarks/bench_commit_prior.py``: fleets
 whose level holds for about a month at a time and then moves by a factor of about two; among
-0-0.18 it gave the ladder the largest share of the hindsight savings with 14 days of history), never on the real traces
+0-0.18 it gave the ladder the largest share of the hindsight savings with 14 days of history,
+averaged over discounts of 0.20 and 0.44), never on the real traces
 the savings-plan benchmark scores. Over 56 days it puts the level's log sd at 0.6; over a
 1-year term at 1.5: applied to every history, it took the year-long purchase of a steadily
 growing fleet with 60 days of history, which the forecast reads correctly, below what the
