@@ -23,6 +23,9 @@ that window, nominal; a 1-year plan, so this scores its first two months):
 
 Beside the lookbacks and the single purchase (``smsim``), the ladder of :mod:`smsim.commit.ladder`
 with a review every 14 days (the traces are too short for monthly reviews to matter in 56 days).
+Both are sized twice on the same paths: without the level prior of :mod:`smsim.commit.levelprior`
+(``smsim0``, ``ladder0``) and with it (``smsim``, ``ladder``; it applies to histories under 28
+days, i.e. the short-history case).
 "share of hindsight optimum" divides realized savings summed over origins by those of the best
 single commitment bought at the origin knowing the window's usage; a ladder buys later too, so it
 can exceed 1.
@@ -52,6 +55,7 @@ from smsim import notices
 from smsim.commit.adapters import usage_paths
 from smsim.commit.api import recommend_commitment
 from smsim.commit.ladder import evaluate_ladder, first_tranche
+from smsim.commit.levelprior import LEVEL_PRIOR_SD_PER_DAY, level_floor_paths, level_prior_applies
 from smsim.commit.usage import usage_from_series
 
 DATA = Path(os.environ.get("SMSIM_REAL_DATA_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
@@ -131,22 +135,27 @@ def run_case(case: str, name: str, series: pd.Series, origin_day: int, history_d
     with notices.record():  # the forecast's fit warnings, as recommend_commitment keeps them
         paths, model = usage_paths(history, len(actual), n_paths, seed, "auto")
     rows = []
+    floored = level_floor_paths(paths, LEVEL_PRIOR_SD_PER_DAY, 0) if level_prior_applies(len(history)) else paths
     for d in DISCOUNTS:
-        result = recommend_commitment(
-            usage_from_series(history), discount=d, horizon_hours=len(actual), paths=paths, model=model,
-            actual=usage_from_series(actual), stage_at_hours=None, ladder_every_hours=REVIEW_DAYS * 24,
-        )
+        kw = dict(discount=d, horizon_hours=len(actual), paths=paths, model=model, actual=usage_from_series(actual),
+                  stage_at_hours=None, ladder_every_hours=REVIEW_DAYS * 24)
+        before = recommend_commitment(usage_from_series(history), level_prior_sd_per_day=0.0, **kw)
+        result = recommend_commitment(usage_from_series(history), **kw)
         ev = result.evaluation
         row = {"case": case, "series": name, "origin_day": origin_day, "d": d}
         for key, label in (("hindsight_optimum", "best"), ("smsim", "smsim"), ("ladder", "ladder"),
                            ("lookback_7d", "lb7"), ("lookback_30d", "lb30"), ("lookback_60d", "lb60")):
             row[f"{label}_sav"] = ev[key]["realized_savings_usd"]
+        row["smsim0_sav"] = before.evaluation["smsim"]["realized_savings_usd"]
+        row["ladder0_sav"] = before.evaluation["ladder"]["realized_savings_usd"]
+        row["smsim0_c"] = before.recommended_usd_per_hour
+        row["ladder0_first_c"] = before.evaluation["ladder"]["first_usd_per_hour"]
         row["smsim_c"] = result.recommended_usd_per_hour
         row["ladder_first_c"] = ev["ladder"]["first_usd_per_hour"]
         row["ladder_final_c"] = ev["ladder"]["final_usd_per_hour"]
         row["best_c"] = ev["hindsight_optimum"]["commitment_usd_per_hour"]
         for q in SENSITIVITY_QUANTILES:  # the ladder's two settings, around the defaults
-            first = min(first_tranche(paths, result.terms, q), result.recommended_usd_per_hour)
+            first = min(first_tranche(floored, result.terms, q), result.recommended_usd_per_hour)
             for every in SENSITIVITY_REVIEW_DAYS:
                 lad = evaluate_ladder(actual.to_numpy(), history.to_numpy(), first, every * 24, result.terms)
                 row[f"ladder_q{q:.2f}_{every}d_sav"] = float(lad.outcome.savings_usd[0])
@@ -154,7 +163,7 @@ def run_case(case: str, name: str, series: pd.Series, origin_day: int, history_d
     return rows
 
 
-METHODS = ("best", "smsim", "ladder", "lb7", "lb30", "lb60")
+METHODS = ("best", "smsim0", "smsim", "ladder0", "ladder", "lb7", "lb30", "lb60")
 
 
 def summarise_cases(table: pd.DataFrame) -> pd.DataFrame:
@@ -167,7 +176,8 @@ def summarise_cases(table: pd.DataFrame) -> pd.DataFrame:
         row.update({f"{m}_usd": g[f"{m}_sav"].sum() for m in METHODS})
         row.update({f"{m}_share": g[f"{m}_sav"].sum() / best for m in METHODS[1:]})
         top_lookback = g[["lb7_sav", "lb30_sav", "lb60_sav"]].max(axis=1)
-        row["ladder_wins"] = f"{int((g['ladder_sav'] >= top_lookback - 1e-6).sum())}/{len(g)}"
+        for m in ("ladder0", "ladder"):
+            row[f"{m}_wins"] = f"{int((g[f'{m}_sav'] >= top_lookback - 1e-6).sum())}/{len(g)}"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -204,7 +214,14 @@ def steady_cases(n_paths: int, seed: int) -> pd.DataFrame:
         result = recommend_commitment(usage_from_series(history), discount=STEADY_DISCOUNT, n_paths=n_paths,
                                       seed=seed, actual=usage_from_series(actual), stage_at_hours=None)
         ev = result.evaluation
-        row = {"process_seed": process_seed}
+        # without the level prior: the same call when the prior did not apply (then nothing differs)
+        before = result if not result.level_prior["applied"] else recommend_commitment(
+            usage_from_series(history), discount=STEADY_DISCOUNT, n_paths=n_paths, seed=seed,
+            actual=usage_from_series(actual), stage_at_hours=None, level_prior_sd_per_day=0.0)
+        row = {"process_seed": process_seed, "prior_applied": result.level_prior["applied"]}
+        row["smsim0_c"] = before.recommended_usd_per_hour
+        row["smsim0_sav"] = before.evaluation["smsim"]["realized_savings_usd"]
+        row["ladder0_sav"] = before.evaluation["ladder"]["realized_savings_usd"]
         for key, label in (("hindsight_optimum", "best"), ("smsim", "smsim"), ("lookback_7d", "lb7"),
                            ("lookback_30d", "lb30"), ("lookback_60d", "lb60")):
             row[f"{label}_c"] = ev[key]["commitment_usd_per_hour"]
@@ -249,7 +266,8 @@ def main(n_paths: int = 200, seed: int = 0, data: Path | None = None, steady_onl
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 40)
-    cols = ["case", "series", "origin_day", "d", "best_c", "smsim_c", "ladder_first_c", "ladder_final_c",
+    cols = ["case", "series", "origin_day", "d", "best_c", "smsim0_c", "smsim_c", "ladder0_first_c", "ladder_first_c",
+            "ladder_final_c",
             *(f"{m}_sav" for m in METHODS)]
     print(f"\nrolling origins every {ORIGIN_STEP_DAYS} days, each scored on the next {EVAL_DAYS} days of actual usage; "
           f"ladder reviews every {REVIEW_DAYS} days; commitments USD/h, realized savings USD:")
@@ -260,12 +278,15 @@ def main(n_paths: int = 200, seed: int = 0, data: Path | None = None, steady_onl
           .round({f"{m}_usd": 0 for m in METHODS}).to_string(index=False))
     print("\nshare of hindsight optimum (realized savings summed over origins / the best single commitment's), "
           "and origins where the ladder did at least as well as every lookback:")
-    print(summary[["case", "d", *(f"{m}_share" for m in METHODS[1:]), "ladder_wins"]].round(3).to_string(index=False))
+    print(summary[["case", "d", *(f"{m}_share" for m in METHODS[1:]), "ladder0_wins", "ladder_wins"]]
+          .round(3).to_string(index=False))
+    print(f"smsim0, ladder0: without the level prior; smsim, ladder: with it ({LEVEL_PRIOR_SD_PER_DAY} per day, "
+          "applied to histories under 28 days)")
     sens = [c for c in table.columns if c.startswith("ladder_q")]
     shares = table.groupby(["case", "d"], sort=False)[sens].sum().div(
         table.groupby(["case", "d"], sort=False)["best_sav"].sum(), axis=0)
     shares.columns = [c[len("ladder_"):-len("_sav")] for c in sens]
-    print("\nladder sensitivity: share of hindsight optimum by first-tranche quantile (q) and review interval "
+    print("\nladder sensitivity (with the level prior): share of hindsight optimum by first-tranche quantile (q) and review interval "
           f"(defaults q0.25, reviews {REVIEW_DAYS}d here):")
     print(shares.round(3).to_string())
     print(f"cases: {time.perf_counter() - t0:.1f} s in all, load average {os.getloadavg()}", file=sys.stderr)

@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
         cost_of_capital: Annotated[float, typer.Option("--cost-of-capital", help="annual rate to discount cash flows, e.g. 0.08")] = 0.0,
         stage_at: Annotated[str, typer.Option("--stage-at", help="when a staged plan tops up ('0' = no staged plan)")] = "3mo",
         ladder_every: Annotated[str, typer.Option("--ladder-every", help="review interval of a laddered purchase: a first tranche now, top-ups once usage grows ('0' = no ladder)")] = "1mo",
+        level_prior: Annotated[float | None, typer.Option("--level-prior", help="smallest daily step of the usage level (log scale) assumed when the history cannot show how far it moves ('0' = none); default 0.08")] = None,
         evaluate: Annotated[Path | None, typer.Option("--evaluate", help="actual usage over the horizon: score every recommendation in hindsight")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
         plot: Annotated[Path | None, typer.Option("--plot", help="write the savings-vs-commitment curve (PNG)")] = None,
@@ -53,6 +54,7 @@ def register(app: typer.Typer) -> None:
             existing_usd_per_hour=existing, n_paths=paths, seed=seed, cost_of_capital_per_year=cost_of_capital,
             actual=evaluate, stage_at_hours=_hours(stage_at, "--stage-at") or None,
             sum_duplicates=sum_duplicates, ladder_every_hours=_hours(ladder_every, "--ladder-every"),
+            **({} if level_prior is None else {"level_prior_sd_per_day": level_prior}),
         )
         if plot is not None:
             from smsim.commit.report import plot_curve

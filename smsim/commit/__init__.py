@@ -5,6 +5,7 @@
 - :mod:`smsim.commit.lookback`: AWS-style 7/30/60-day recommendations, for comparison.
 - :mod:`smsim.commit.staged`: buy part now and top up once later.
 - :mod:`smsim.commit.ladder`: buy in tranches, topping up at each review once usage has grown.
+- :mod:`smsim.commit.levelprior`: a floor under the level's spread when the history cannot show it.
 """
 
 from smsim.commit.economics import Existing, Outcome, PlanTerms, Tranche, evaluate

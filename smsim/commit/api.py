@@ -28,6 +28,7 @@ from smsim.commit.economics import (
     residual_after_existing,
 )
 from smsim.commit.ladder import FIRST_QUANTILE, LadderResult, evaluate_ladder, first_tranche
+from smsim.commit.levelprior import LEVEL_PRIOR_SD_PER_DAY, level_floor_paths, level_prior_applies
 from smsim.commit.lookback import LOOKBACK_DAYS, lookback_recommendations
 from smsim.commit.sizing import Curve, optimal_commitment, savings_curve
 from smsim.commit.staged import best_staged, evaluate_staged
@@ -77,6 +78,7 @@ class CommitResult:
     staged: dict[str, Any] | None
     curve: Curve
     ladder: dict[str, Any] | None = None
+    level_prior: dict[str, Any] | None = None
     evaluation: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -94,6 +96,7 @@ class CommitResult:
             "lookback": self.lookback,
             "staged": self.staged,
             "ladder": self.ladder,
+            "level_prior": self.level_prior,
             "evaluation": self.evaluation,
             "plan": {
                 "term": self.terms.term,
@@ -166,6 +169,7 @@ def recommend_commitment(
     sum_duplicates: bool = False,
     ladder_every_hours: int | None = 730,
     paths: np.ndarray | None = None,
+    level_prior_sd_per_day: float = LEVEL_PRIOR_SD_PER_DAY,
 ) -> CommitResult:
     """Size a savings-plan commitment for the usage in ``source`` (see the module doc).
 
@@ -174,7 +178,9 @@ def recommend_commitment(
     converge, one value dwarfing the rest) end up in ``notes``, in plain words.
     ``ladder_every_hours`` is the ladder's review interval (None or 0: no ladder). ``paths``
     (shape ``(n_paths, horizon)``) replaces the forecast, e.g. to size several discounts on one
-    forecast; ``model`` then only labels them.
+    forecast; ``model`` then only labels them. With fewer than 28 days of history, the
+    paths' level spread is floored at a random walk of ``level_prior_sd_per_day`` per day
+    (:mod:`smsim.commit.levelprior`; 0 turns it off), given paths included.
     """
     usage = _load(source, sum_duplicates)
     terms, discount_source = resolve_terms(usage, term, payment, discount, cost_of_capital_per_year, catalog)
@@ -218,6 +224,18 @@ def recommend_commitment(
     if not np.all(np.isfinite(paths)) or float(np.max(paths, initial=0.0)) > MAX_ABS_VALUE:
         raise InputError(f"the usage forecast overflows (largest hourly value {np.max(paths):g} USD); "
                          "check the usage for a unit or export error", file=usage.source)
+    if not (np.isfinite(level_prior_sd_per_day) and 0.0 <= level_prior_sd_per_day <= 1.0):
+        raise InputError(f"the level prior's daily step must be in [0, 1] (log scale), found {level_prior_sd_per_day}",
+                         path="--level-prior")
+    level_doc = {"sd_per_day": float(level_prior_sd_per_day), "applied": False}
+    if level_prior_sd_per_day > 0 and level_prior_applies(len(history)):
+        widened = level_floor_paths(paths, level_prior_sd_per_day, seed)
+        if not np.array_equal(widened, paths):
+            paths = widened
+            level_doc["applied"] = True
+            notes.append(f"{len(history) / 24:.0f} days of history cannot show how far the level moves over "
+                         f"{horizon / 24:.0f} days: the paths' level spread was widened to a random walk of "
+                         f"{level_prior_sd_per_day:g} per day on the log scale (--level-prior)")
     residual_paths, _ = residual_after_existing(paths, existing)
     best = optimal_commitment(residual_paths, terms)
     c_star = best.commitment_usd_per_hour
@@ -275,7 +293,7 @@ def recommend_commitment(
         discount_source=discount_source, existing_usd_per_hour=float(existing_usd_per_hour),
         history_hours=len(history), recommended_usd_per_hour=c_star,
         recommended=_summary(rec_outcome), break_even=break_even, lookback=lookback_doc,
-        staged=staged_doc, curve=curve, ladder=ladder_doc, notes=notes,
+        staged=staged_doc, curve=curve, ladder=ladder_doc, level_prior=level_doc, notes=notes,
     )
     if actual is not None:
         result.evaluation = evaluate_in_hindsight(
