@@ -168,3 +168,18 @@ def test_cli_reports_the_prior_and_refuses_a_bad_step(tmp_path):
     assert doc["recommended_commitment_usd_per_hour"] < off["recommended_commitment_usd_per_hour"]
     bad = runner.invoke(app, [*args, "--level-prior", "-1"])
     assert bad.exit_code == 2 and "level prior" in bad.output and "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize("blow_up", [np.inf, 8.46e30])
+def test_a_diverging_usage_forecast_is_an_input_error_naming_the_model(monkeypatch, blow_up):
+    """A forecast whose paths run to infinity (or to 10^30 USD/h) is refused in words, not a traceback."""
+    import smsim.forecast as forecast
+
+    def diverging(y, horizon, n_paths, seed, model):
+        paths = np.full((n_paths, horizon), 10.0)
+        paths[0, -1] = blow_up
+        return paths
+
+    monkeypatch.setattr(forecast, "sample_paths", diverging)
+    with pytest.raises(InputError, match=r"usage forecast \(smsim.forecast:auto\) diverged"):
+        recommend_commitment(_flat_history(7, 10.0), discount=0.2, horizon_hours=240, n_paths=5)

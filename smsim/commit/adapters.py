@@ -29,7 +29,7 @@ def usage_paths(y: pd.Series, horizon: int, n_paths: int, seed: int, model: str 
             sample_paths = None
         if sample_paths is not None:
             paths = np.asarray(sample_paths(y, horizon=horizon, n_paths=n_paths, seed=seed, model=model), dtype=float)
-            if paths.shape != (n_paths, horizon) or not np.all(np.isfinite(paths)):
+            if paths.shape != (n_paths, horizon):  # non-finite paths are judged by the caller
                 raise RuntimeError(f"smsim.forecast.sample_paths returned shape {paths.shape}, expected {(n_paths, horizon)}")
             return np.maximum(paths, 0.0), f"smsim.forecast:{model}"
         if model != "auto":

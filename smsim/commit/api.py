@@ -222,8 +222,9 @@ def recommend_commitment(
                          f"< {verdict.kpss_critical:g} at 1%): paths beyond the backtested horizon come from "
                          "a stationary model, whose spread stays bounded over the term")
     if not np.all(np.isfinite(paths)) or float(np.max(paths, initial=0.0)) > MAX_ABS_VALUE:
-        raise InputError(f"the usage forecast overflows (largest hourly value {np.max(paths):g} USD); "
-                         "check the usage for a unit or export error", file=usage.source)
+        raise InputError(f"the usage forecast ({model_name}) diverged (largest hourly value {np.max(paths):g} "
+                         "USD): check the usage for a unit or export error, or choose another --model",
+                         file=usage.source)
     if not (np.isfinite(level_prior_sd_per_day) and 0.0 <= level_prior_sd_per_day <= 1.0):
         raise InputError(f"the level prior's daily step must be in [0, 1] (log scale), found {level_prior_sd_per_day}",
                          path="--level-prior")
