@@ -22,7 +22,7 @@ from smsim.commit.economics import PlanTerms
 from smsim.commit.levelprior import level_floor_paths, level_prior_applies
 from smsim.commit.sizing import optimal_commitment
 from smsim.errors import InputError
-from smsim.forecast.stationarity import check_series_stationarity
+from smsim.forecast.stationarity import check_series_stationarity, check_stationarity
 
 
 def _hourly(values, start: str = "2026-01-05") -> pd.Series:
@@ -98,7 +98,9 @@ def _flat_history(days: int, level: float, seed: int = 0) -> pd.Series:
 
 def test_two_flat_weeks_are_no_evidence_of_a_bounded_level():
     history = _flat_history(14, 371.0)
-    assert check_series_stationarity(history).stationary  # the hourly tests pass on 14 days
+    assert check_stationarity(history.to_numpy()).stationary  # the hourly tests pass on 14 days
+    verdict = check_series_stationarity(history)  # but 14 daily totals are too few to test
+    assert not verdict.stationary and verdict.daily is not None and verdict.daily.n == 14
     assert level_prior_applies(len(history))  # but the daily totals need 28 days to be tested
     assert level_prior_applies(28 * 24 - 1) and not level_prior_applies(28 * 24)
 

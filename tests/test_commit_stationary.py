@@ -132,12 +132,15 @@ def test_fallback_paths_revert_for_a_steady_fleet(steady):
     assert expected_yearly_savings(result.recommended_usd_per_hour) >= 0.8 * BEST_SAVINGS
 
 
-def test_history_too_short_to_backtest_still_gets_the_stationary_model():
+def test_history_too_short_to_test_gets_a_model_whose_spread_grows():
     # two weeks of hourly usage: no backtest origin fits (a training window needs two weekly
-    # cycles), so nothing is scored; auto must still return a (stationary) model
+    # cycles), and 14 daily totals are too few to test for a bounded level, so auto must still
+    # return a model, one whose spread a year out is not held to what two weeks showed
     from smsim.forecast.api import sample_paths
 
     history = _hourly(G5 * _steady_counts(14 * 24, seed=5))
     paths = sample_paths(history, YEAR, 20, seed=1)
     assert paths.shape == (20, YEAR) and np.isfinite(paths).all()
-    assert paths[:, -720:].max() < 3 * history.max()
+    last_month = paths[:, -720:]
+    assert np.median(last_month) < 3 * history.max()  # centred where the history was
+    assert np.percentile(last_month, 90) > 3 * history.max()  # but not sure it stays there

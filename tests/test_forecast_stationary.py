@@ -65,5 +65,8 @@ def test_a_slow_trend_under_a_daily_cycle_is_not_called_stationary():
     daily = verdict.summary()["daily_totals"]
     assert daily["n"] == 56 and not daily["stationary"] and daily["adf_p"] > 0.5
     assert not forecast_series(y, 24 * 90, model="auto").model.startswith("arma")
-    # fewer than 28 whole days: the totals are not tested, the hourly verdict stands
-    assert "daily_totals" not in long_horizon_stationarity(y.iloc[: 21 * 24], 24 * 90).summary()
+    # fewer than 28 whole days: the totals cannot be tested, so the series is not called stationary
+    short = long_horizon_stationarity(y.iloc[: 21 * 24], 24 * 90)
+    assert not short.stationary
+    assert short.summary()["daily_totals"] == {"stationary": False, "adf_p": None, "kpss_stat": None,
+                                               "kpss_critical_1pct": None, "n": 21}
