@@ -34,8 +34,8 @@ when the detector accepts the new level).
 reported on: the summary then gives the fresh seeds, the honest test of a change, apart from
 the seen ones.
 
-``--baseline-rev REV`` adds the detector as it was at git revision REV (read with ``git show``),
-so before and after are measured in the same run.
+``--baseline-rev REV [REV ...]`` adds the detector as it was at each git revision REV (read
+with ``git show``), so before and after are measured in the same run.
 
 ``--levels``: ``series`` watches each series (a per-resource monitor: the anomaly's size is
 relative to the whole set's spend, so on a small or noisy series it may be far below that
@@ -276,7 +276,7 @@ def main() -> None:
     ap.add_argument("--seen", type=int, nargs="*", default=[],
                     help="those of --seeds already looked at (settings chosen or figures reported on them): "
                          "the summary gives the fresh and the seen seeds apart")
-    ap.add_argument("--baseline-rev", default=None, help="also run the detector of this git revision")
+    ap.add_argument("--baseline-rev", nargs="*", default=[], help="also run the detector of these git revisions")
     ap.add_argument("--levels", nargs="+", default=["series", "total"], choices=["series", "total"],
                     help="watch each series (per-resource monitor) and/or their total (one monitor of the set)")
     args = ap.parse_args()
@@ -284,9 +284,9 @@ def main() -> None:
     summary = []
     for name, freq, load in series_sets(args):
         rules = {"detector": lambda v, f=freq: detect(v, f)}
-        if args.baseline_rev:
-            old = baseline_detector(args.baseline_rev)
-            rules[f"detector @{args.baseline_rev[:7]}"] = lambda v, f=freq, old=old: old(v, f)
+        for rev in args.baseline_rev:
+            old = baseline_detector(rev)
+            rules[f"detector @{rev[:7]}"] = lambda v, f=freq, old=old: old(v, f)
         rules["day-over-day > 20%"] = lambda v, lag=(24 if freq == "h" else 1): day_over_day(v, lag=lag)
         per_seed = {level: [] for level in args.levels}
         for s in args.seeds:
