@@ -245,9 +245,21 @@ def test_a_slow_runaway_is_left_to_the_cusum(seed):
     assert not expected_and_spread(v, cusum=False, **kw)[2].any()
     _, _, flags, found = expected_and_spread(v, cusum=True, **kw)
     (start, *_) = np.flatnonzero(found >= 0)
-    # found by the 11th day; its start, the CUSUM's change point, reaches back at most six days
-    # (a period holds the day it was found on): towards the climb's first day, 42
-    assert 42 <= found[start] <= 52 and max(42, found[start] - 6) == start and not flags[:start].any()
+    # found by the 11th day; its start, the CUSUM's change point, is earlier, but not before the
+    # climb's first day, 42 (a ramp's most significant rise is its steeper end)
+    assert 42 <= found[start] <= 52 and 42 <= start < found[start] and not flags[:start].any()
+
+
+def test_shift_start_takes_the_rise_not_the_ordinary_high_steps_before_it():
+    from smsim.anomalies.detector import shift_start
+
+    # a CUSUM (reference 0.5) over these is above zero from the first step: Page's estimate is 0
+    x = np.array([0.7, 0.7, 0.7, 0.7, 3.0, 3.0, 3.0])
+    # sums from the end 3, 6, 9, 9.7, 10.4, 11.1, 11.8; S^2 / n: 9, 18, 27, 23.5, 21.6, 20.5, 19.9
+    assert shift_start(x) == 4
+    assert shift_start(np.array([2.0, 2.0])) == 0  # S^2 / n: 4 from the last, 8 from the first
+    assert shift_start(np.array([1.0, 2.0, 3.0])) == 1  # 9, 12.5, 12: a ramp's start comes late
+    assert shift_start(np.array([-1.0, 5.0])) == 1
 
 
 def test_change_point_is_the_step_after_the_cusums_last_zero():

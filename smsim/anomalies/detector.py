@@ -38,10 +38,12 @@ as a new endpoint, stops alarming). Consecutive anomalous steps form one anomaly
 start, end, actual and expected spend.
 
 Start: a point-test anomaly starts on its step. When the summed evidence finds it (the sums or
-the CUSUM), the rise began earlier, so its start is estimated as the change point (Page 1954):
-for the CUSUM the step after the statistic was last zero, for a ``k``-step sum the step of its
-window from which the standardized excess, less the CUSUM's reference, sums highest (the same
-estimate over the window). From the start the steps are anomalous after the fact: kept out of
+the CUSUM), the rise began earlier, so its start is estimated as the change point: for a
+``k``-step sum the step of its window from which the standardized excess, less the CUSUM's
+reference, sums highest (Page's 1954 estimate over the window); for the CUSUM, among the steps
+since its statistic was last zero (Page's estimate, which also takes in ordinary high steps
+that kept it above zero), the start of the most significant rise, the likelihood-ratio estimate
+of a shift of unknown size (Hinkley 1970). From the start the steps are anomalous after the fact: kept out of
 the baseline and of the errors, counted in the anomaly's duration, its spend and its root
 causes. The start reaches back at most ``adapt_steps - 1`` steps, so a period of anomalous
 steps still contains the one it was found on. Hourly spend keeps the first flagged step: the
@@ -166,6 +168,17 @@ def change_point(x: np.ndarray, k: float = CUSUM_K) -> int:
     return len(suffix) - 1 - int(np.argmax(suffix))
 
 
+def shift_start(x: np.ndarray) -> int:
+    """Index in ``x`` (standardized excesses, the last one the alarm's) where a shift of unknown
+    size most likely began: the start of the suffix whose sum ``S`` is positive and ``S^2 / n``
+    (``n`` its length) largest, the latest on a tie (Hinkley 1970, a normal mean's change point).
+    Over the steps since a CUSUM was last zero it picks the rise that carried it over, not the
+    ordinary high steps before it that only kept it above zero."""
+    tail = np.cumsum(np.asarray(x, float)[::-1])
+    score = np.where(tail > 0, tail ** 2 / np.arange(1, len(tail) + 1), -np.inf)
+    return len(tail) - 1 - int(np.argmax(score))
+
+
 def _sums(x: np.ndarray, k: int) -> np.ndarray:
     """Sums of ``k`` consecutive values (NaN where one is NaN)."""
     return x if k == 1 else np.convolve(x, np.ones(k), mode="valid")
@@ -233,7 +246,7 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
         level_sum = max(0.0, level_sum + unit[t] - CUSUM_K)
         start = t
         if not anomalous and level_sum > h:
-            anomalous, start = True, zero_after
+            anomalous, start = True, zero_after + shift_start(unit[zero_after:t + 1])
         for k in horizons:
             if anomalous or k == 1 or t - k < min_window:
                 continue
