@@ -23,14 +23,19 @@ false alarm. Real series have unlabelled events of their own (a 32-GPU job start
 jump in spend), so each rule also runs on the clean series (``alarms on clean series``, once
 per seed): false alarms that start within one step of such an alarm are counted in ``on
 clean``, and ``precision*`` leaves them out. Delay = steps from the anomaly's start to the end
-of the first detected step.
+of the step its first detection was found on. Start error = the detection's reported start
+minus the injected start (mean, and the share exactly on it); ``early`` counts detections found
+within an anomaly's first period whose start was put before it (so they are not matched).
+Impact error = the reported impact over the injected extra spend, less 1 (the injected extra
+spend over all its steps; for a level shift, which never ends, up to the detection's end,
+when the detector accepts the new level).
 
 ``--seen`` names the seeds among ``--seeds`` that settings were already chosen or figures
 reported on: the summary then gives the fresh seeds, the honest test of a change, apart from
 the seen ones.
 
-``--baseline-rev REV`` adds the detector as it was at git revision REV (read with ``git show``),
-so before and after are measured in the same run.
+``--baseline-rev REV [REV ...]`` adds the detector as it was at each git revision REV (read
+with ``git show``), so before and after are measured in the same run.
 
 ``--levels``: ``series`` watches each series (a per-resource monitor: the anomaly's size is
 relative to the whole set's spend, so on a small or noisy series it may be far below that
@@ -91,7 +96,8 @@ def _length(kind: str, freq: str, rng: np.random.Generator, steps: int) -> int:
 
 def inject(base: np.ndarray, freq: str, rng: np.random.Generator, n: int, min_size: float, max_size: float):
     """``(series, truth)``: ``base`` with ``n`` anomalies added; truth rows are ``(kind, series,
-    start, last, size)`` with ``last`` the last step a detection may start on."""
+    start, last, size, added)`` with ``last`` the last step a detection may start on and
+    ``added`` the extra spend of each step from ``start`` on."""
     data = base.copy()
     steps = data.shape[0]
     total = data.sum(axis=1).mean()
@@ -117,7 +123,7 @@ def inject(base: np.ndarray, freq: str, rng: np.random.Generator, n: int, min_si
         data[d:end, j] += frac * total * shape
         last = min(d + min(length, period), steps) - 1
         free[max(d - period, 0): min(last + period + 1, steps)] = False
-        truth.append((kind, j, d, last, frac))
+        truth.append((kind, j, d, last, frac, frac * total * shape))
     return data, truth
 
 
@@ -128,23 +134,31 @@ class Tally:
     def __init__(self) -> None:
         self.tp = self.fp = self.background = self.clean = 0
         self.delays: list[int] = []
+        self.start_errors: list[int] = []
+        self.impact_errors: list[float] = []
+        self.early = 0
         self.kinds: dict[str, list[int]] = {}
         self.bands = [[0, 0] for _ in BANDS]
 
     def add(self, detections, clean_alarms, truth) -> None:
         hit = set()
-        for j, start in detections:
-            match = [i for i, (_, tj, s, e, _f) in enumerate(truth) if tj == j and s <= start <= e]
+        for j, start, end, found, impact in detections:
+            match = [i for i, (_, tj, s, e, _f, _a) in enumerate(truth) if tj == j and s <= start <= e]
+            self.early += any(tj == j and start < s <= found <= e for _, tj, s, e, _f, _a in truth) and not match
             if match:
                 self.tp += 1
                 if match[0] not in hit:
                     hit.add(match[0])
-                    self.delays.append(start - truth[match[0]][2] + 1)
+                    kind, _, s, _, _, added = truth[match[0]]
+                    self.delays.append(found - s + 1)
+                    self.start_errors.append(start - s)
+                    injected = float(added[:max(end - s + 1, 0)].sum() if kind == "level_shift" else added.sum())
+                    self.impact_errors.append(impact / injected - 1.0)
             elif any(cj == j and cs - 1 <= start <= ce + 1 for cj, cs, ce in clean_alarms):
                 self.background += 1
             else:
                 self.fp += 1
-        for i, (kind, _j, _s, _e, frac) in enumerate(truth):
+        for i, (kind, _j, _s, _e, frac, _a) in enumerate(truth):
             k = self.kinds.setdefault(kind, [0, 0])
             k[0] += i in hit
             k[1] += 1
@@ -174,33 +188,38 @@ def evaluate(base: pd.DataFrame, freq: str, rules: dict, trials: int, per_trial:
     floor = min_impact * values.sum(axis=1).mean() * (24 if freq == "h" else 1)
     watch = (lambda d: d) if level == "series" else (lambda d: d.sum(axis=1, keepdims=True))
 
-    def run(fn, data):
-        return [(j, ep.start, ep.end) for j in range(data.shape[1]) for ep in fn(data[:, j])
-                if ep.impact_usd >= floor]
+    def run(fn, data):  # (series, start, end, step found on, impact); a detector without the last: its start
+        return [(j, ep.start, ep.end, getattr(ep, "detected", ep.start), ep.impact_usd)
+                for j in range(data.shape[1]) for ep in fn(data[:, j]) if ep.impact_usd >= floor]
 
     tallies = {label: Tally() for label in rules}
-    clean = {label: run(fn, watch(values)) for label, fn in rules.items()}
+    clean = {label: [(j, s, e) for j, s, e, _, _ in run(fn, watch(values))] for label, fn in rules.items()}
     for label in rules:
         tallies[label].clean = len(clean[label])
     for _ in range(trials):
         data, truth = inject(values, freq, rng, per_trial, min_size, max_size)
         if level != "series":
-            truth = [(kind, 0, d, last, frac) for kind, _j, d, last, frac in truth]
+            truth = [(kind, 0, *rest) for kind, _j, *rest in truth]
         data = watch(data)
         for label, fn in rules.items():
-            tallies[label].add([(j, start) for j, start, _ in run(fn, data)], clean[label], truth)
+            tallies[label].add(run(fn, data), clean[label], truth)
     return tallies
 
 
 def print_tallies(title: str, tallies: dict[str, Tally], unit: str) -> None:
     print(f"\n{title}")
     print(f"  {'rule':<22} {'precision':>9} {'precision*':>10} {'recall':>7} {'false alarms':>12} {'on clean':>8} "
-          f"{'alarms on clean series':>22} {'delay mean/max':>15}  recall by size (10-20/20-35/35-50 %)")
+          f"{'alarms on clean series':>22} {'delay mean/max':>15} {'start err/exact':>16} {'early':>5} "
+          f"{'impact err':>10}  recall by size (10-20/20-35/35-50 %)")
     for label, t in tallies.items():
         delay = f"{np.mean(t.delays):.2f}/{max(t.delays)} {unit}" if t.delays else "-"
+        start = f"{np.mean(t.start_errors):+.2f} {unit}/{np.mean(np.equal(t.start_errors, 0)):.2f}" \
+            if t.start_errors else "-"
+        impact = f"{np.mean(t.impact_errors):+.1%}" if t.impact_errors else "-"
         bands = " / ".join(f"{h}/{n}" for h, n in t.bands)
         print(f"  {label:<22} {t.precision():>9.3f} {t.precision(False):>10.3f} {t.recall():>7.3f} "
-              f"{t.fp + t.background:>12d} {t.background:>8d} {t.clean:>22d} {delay:>15}  {bands}")
+              f"{t.fp + t.background:>12d} {t.background:>8d} {t.clean:>22d} {delay:>15} {start:>16} {t.early:>5d} "
+              f"{impact:>10}  {bands}")
 
 
 def noise(base: pd.DataFrame, freq: str, min_size: float) -> list[tuple[str, float, float, float, float]]:
@@ -257,7 +276,7 @@ def main() -> None:
     ap.add_argument("--seen", type=int, nargs="*", default=[],
                     help="those of --seeds already looked at (settings chosen or figures reported on them): "
                          "the summary gives the fresh and the seen seeds apart")
-    ap.add_argument("--baseline-rev", default=None, help="also run the detector of this git revision")
+    ap.add_argument("--baseline-rev", nargs="*", default=[], help="also run the detector of these git revisions")
     ap.add_argument("--levels", nargs="+", default=["series", "total"], choices=["series", "total"],
                     help="watch each series (per-resource monitor) and/or their total (one monitor of the set)")
     args = ap.parse_args()
@@ -265,9 +284,9 @@ def main() -> None:
     summary = []
     for name, freq, load in series_sets(args):
         rules = {"detector": lambda v, f=freq: detect(v, f)}
-        if args.baseline_rev:
-            old = baseline_detector(args.baseline_rev)
-            rules[f"detector @{args.baseline_rev[:7]}"] = lambda v, f=freq, old=old: old(v, f)
+        for rev in args.baseline_rev:
+            old = baseline_detector(rev)
+            rules[f"detector @{rev[:7]}"] = lambda v, f=freq, old=old: old(v, f)
         rules["day-over-day > 20%"] = lambda v, lag=(24 if freq == "h" else 1): day_over_day(v, lag=lag)
         per_seed = {level: [] for level in args.levels}
         for s in args.seeds:
@@ -301,7 +320,7 @@ def main() -> None:
         chosen = [s for s, k in zip(args.seeds, keep, strict=True) if k]
         print(f"\nover {group or 'seeds'} {' '.join(map(str, chosen))} (mean / worst), load average {os.getloadavg()}")
         print(f"  {'series':<71} {'rule':<22} {'precision':>13} {'recall':>13} {'false alarms':>13} "
-              f"{'mean delay':>10}")
+              f"{'mean delay':>10} {'start err':>9} {'exact':>5} {'|impact err|':>12} {'impact err':>10}")
         for name, per_seed in summary:
             per_seed = [t for t, k in zip(per_seed, keep, strict=True) if k]
             for label in per_seed[0]:
@@ -309,8 +328,14 @@ def main() -> None:
                 r = [t[label].recall() for t in per_seed]
                 fa = [t[label].fp + t[label].background for t in per_seed]
                 d = [np.mean(t[label].delays) for t in per_seed if t[label].delays]
+                # start and impact errors pooled over the seeds' matched anomalies
+                se = [x for t in per_seed for x in t[label].start_errors]
+                ie = [x for t in per_seed for x in t[label].impact_errors]
                 print(f"  {name:<71} {label:<22} {np.mean(p):>6.3f}/{min(p):.3f} {np.mean(r):>6.3f}/{min(r):.3f} "
-                      f"{np.mean(fa):>7.1f}/{max(fa):>4d} {np.mean(d) if d else float('nan'):>10.2f}")
+                      f"{np.mean(fa):>7.1f}/{max(fa):>4d} {np.mean(d) if d else float('nan'):>10.2f} "
+                      f"{np.mean(se) if se else float('nan'):>+9.2f} "
+                      f"{np.mean(np.equal(se, 0)) if se else float('nan'):>5.2f} "
+                      f"{np.mean(np.abs(ie)) if ie else float('nan'):>12.1%} {np.mean(ie) if ie else float('nan'):>+10.1%}")
 
 
 if __name__ == "__main__":

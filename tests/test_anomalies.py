@@ -95,7 +95,7 @@ def test_white_noise_raises_no_alarm_and_the_spread_is_the_forecast_error(seed):
     # the spread is that of out-of-sample errors (about 1.2 sd here: the noise plus the level's
     # and weekly profile's estimation error), not that of in-sample residuals (well under 1 sd)
     v = _noise(seed)
-    _, spread, flags = expected_and_spread(v, period=7, window=28, horizons=(1, 3), min_window=14)
+    _, spread, flags, _ = expected_and_spread(v, period=7, window=28, horizons=(1, 3), min_window=14)
     assert not flags.any()
     assert 5.0 < np.nanmedian(spread[42:]) < 8.0
 
@@ -111,11 +111,14 @@ def test_few_errors_widen_the_threshold_like_a_t_prediction_interval():
 def test_a_lasting_moderate_rise_is_found_by_the_summed_evidence(seed):
     # +12 a day for six days over noise of sd 2 (a spread near 3, a point threshold of 5
     # spreads with 56 errors' MAD): the accumulated evidence (three-day sums, CUSUM) finds it
-    # within its first four days even where no single day clears the threshold
+    # within its first four days even where no single day clears the threshold; its start, the
+    # change point, is within two days of the rise (a high day of noise just before it can
+    # look like its beginning)
     v = _noise(seed, sd=2.0)
     v[90:96] += 12.0
-    expected, spread, flags = expected_and_spread(v, period=7, window=28, horizons=(1, 3), min_window=14)
-    assert 90 <= np.flatnonzero(flags[85:100])[0] + 85 <= 93
+    expected, spread, flags, found = expected_and_spread(v, period=7, window=28, horizons=(1, 3), min_window=14)
+    (start,) = np.flatnonzero(found[85:100] >= 0) + 85
+    assert 90 <= found[start] <= 93 and 88 <= start <= 91
     assert not flags[:88].any()
 
 
@@ -240,5 +243,77 @@ def test_a_slow_runaway_is_left_to_the_cusum(seed):
     v = series_by(cube, "service").iloc[:, 0].to_numpy()
     kw = dict(period=7, window=28, horizons=(1, 3), min_window=14)
     assert not expected_and_spread(v, cusum=False, **kw)[2].any()
-    flags = expected_and_spread(v, cusum=True, **kw)[2]
-    assert 42 <= np.flatnonzero(flags)[0] <= 52 and not flags[:42].any()
+    _, _, flags, found = expected_and_spread(v, cusum=True, **kw)
+    (start, *_) = np.flatnonzero(found >= 0)
+    # found by the 11th day; its start, the CUSUM's change point, is earlier, but not before the
+    # climb's first day, 42 (a ramp's most significant rise is its steeper end)
+    assert 42 <= found[start] <= 52 and 42 <= start < found[start] and not flags[:start].any()
+
+
+def test_shift_start_takes_the_rise_not_the_ordinary_high_steps_before_it():
+    from smsim.anomalies.detector import shift_start
+
+    # a CUSUM (reference 0.5) over these is above zero from the first step: Page's estimate is 0
+    x = np.array([0.7, 0.7, 0.7, 0.7, 3.0, 3.0, 3.0])
+    # sums from the end 3, 6, 9, 9.7, 10.4, 11.1, 11.8; S^2 / n: 9, 18, 27, 23.5, 21.6, 20.5, 19.9
+    assert shift_start(x) == 4
+    assert shift_start(np.array([2.0, 2.0])) == 0  # S^2 / n: 4 from the last, 8 from the first
+    assert shift_start(np.array([1.0, 2.0, 3.0])) == 1  # 9, 12.5, 12: a ramp's start comes late
+    assert shift_start(np.array([-1.0, 5.0])) == 1
+
+
+def test_change_point_is_the_step_after_the_cusums_last_zero():
+    from smsim.anomalies.detector import change_point
+
+    x = np.array([0.2, -0.3, 0.1, 2.0, 1.5, 3.0])
+    # x - 0.5 summed from the end: 2.5, 3.5, 5.0, 4.6, 3.8, 3.5: largest from index 3
+    assert change_point(x) == 3
+    # a one-sided CUSUM over x is 0, 0, 0, 1.5, 2.5, 5.0: last zero at index 2, so the change at 3
+    cusum, last_zero = 0.0, -1
+    for i, xi in enumerate(x):
+        cusum = max(0.0, cusum + xi - 0.5)
+        last_zero = i if cusum == 0.0 else last_zero
+    assert change_point(x) == last_zero + 1
+    assert change_point(np.array([0.5, 1.5])) == 1  # a tie (both suffixes sum to 1): the later start
+    assert change_point(np.array([3.0, -1.0, 0.0])) == 0  # the rise began first, even if the last step fell
+    assert change_point(np.array([0.0, 0.0, 6.0])) == 2  # a one-step rise is its own start
+
+
+def _ramp_bill(days: int = 80) -> pd.DataFrame:
+    """Resource a: 100 USD a day; from day 50 its usage type ``ramp`` adds 5 USD, then 9 a day."""
+    rows = []
+    for d in range(days):
+        stamp = (START + pd.Timedelta(days=d, hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        line = {"lineItem/UsageStartDate": stamp, "lineItem/ResourceId": "a", "lineItem/ProductCode": "AmazonSageMaker"}
+        rows.append({**line, "lineItem/UsageType": "base", "lineItem/UnblendedCost": 100.0})
+        if d >= 50:
+            rows.append({**line, "lineItem/UsageType": "ramp", "lineItem/UnblendedCost": 5.0 if d == 50 else 9.0})
+    return pd.DataFrame(rows)
+
+
+def test_an_anomaly_found_by_the_summed_days_starts_where_the_rise_began():
+    # a flat 100 USD has the spread's floor, 2 USD, and a point threshold near 12 USD (about 34
+    # errors behind the spread): neither +5 nor +9 clears it; the three-day sum does on day 52
+    # (5 + 9 + 9 = 23 USD), and the change point over that window is day 50, the ramp's first
+    v = np.full(80, 100.0)
+    v[50], v[51:] = 105.0, 109.0
+    (ep,) = detect(v, "D")
+    assert (ep.start, ep.detected) == (50, 52)
+    # a period of anomalous days from the start, then the new level is accepted: 50 .. 56
+    assert ep.end == 56 and ep.expected_usd == pytest.approx(700.0) and ep.impact_usd == pytest.approx(5 + 6 * 9)
+    (a,) = anomalies_in_cube(spend_cube(_ramp_bill(), freq="D"), [Monitor(dimension="resource")])
+    day = lambda d: (START + pd.Timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    assert (a["start"], a["detected_at"], a["end"]) == (day(50), day(53), day(57)) and a["steps"] == 7
+    assert a["impact_usd"] == pytest.approx(59.0, abs=1e-6)
+    # the root cause is summed over the same days: the ramp's 59 USD against its absent past
+    assert (a["root_causes"][0]["usage_type"], a["root_causes"][0]["contribution_usd"]) == ("ramp", 59.0)
+
+
+def test_an_hourly_anomaly_starts_where_it_was_flagged():
+    # hourly errors run high for hours on clean spend, so no change point is taken: the start is
+    # the first flagged hour (152, where six hours sum to 5 + 9 + 9 USD over the spread's floor),
+    # the one it was found on; with the change point it would be 150
+    v = np.full(24 * 8, 100.0)
+    v[150], v[151:] = 105.0, 109.0
+    (ep, *_) = detect(v, "h")
+    assert (ep.start, ep.detected) == (152, 152)

@@ -41,7 +41,7 @@ def anomalies_in_cube(cube: pd.DataFrame, monitors: list[Monitor], *, z: float =
                 mask = np.ones(len(cube), bool) if dim == "total" else (cube[dim] == key).to_numpy()
                 out.append({
                     "monitor": dim, "key": key, "start": _iso(steps[ep.start]), "end": _iso(steps[ep.end] + step),
-                    "detected_at": _iso(steps[ep.start] + step), "steps": ep.end - ep.start + 1,
+                    "detected_at": _iso(steps[ep.detected] + step), "steps": ep.end - ep.start + 1,
                     "actual_usd": round(ep.actual_usd, 4), "expected_usd": round(ep.expected_usd, 4),
                     "impact_usd": round(ep.impact_usd, 4),
                     "impact_pct": round(100 * ep.impact_usd / ep.expected_usd, 2) if ep.expected_usd > 0 else None,

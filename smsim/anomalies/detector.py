@@ -36,6 +36,19 @@ values instead of the actual ones, so they do not become the baseline; after ``a
 (a period) such steps in a row the new level is accepted as normal (a deliberate change, such
 as a new endpoint, stops alarming). Consecutive anomalous steps form one anomaly with its
 start, end, actual and expected spend.
+
+Start: a point-test anomaly starts on its step. When the summed evidence finds it (the sums or
+the CUSUM), the rise began earlier, so its start is estimated as the change point: for a
+``k``-step sum the step of its window from which the standardized excess, less the CUSUM's
+reference, sums highest (Page's 1954 estimate over the window); for the CUSUM, among the steps
+since its statistic was last zero (Page's estimate, which also takes in ordinary high steps
+that kept it above zero), the start of the most significant rise, the likelihood-ratio estimate
+of a shift of unknown size (Hinkley 1970). From the start the steps are anomalous after the fact: kept out of
+the baseline and of the errors, counted in the anomaly's duration, its spend and its root
+causes. The start reaches back at most ``adapt_steps - 1`` steps, so a period of anomalous
+steps still contains the one it was found on. Hourly spend keeps the first flagged step: the
+estimate, like the CUSUM, assumes independent errors, and hourly errors of running GPU spend
+run high for hours on clean spend too, so it would reach back into ordinary hours.
 """
 
 from __future__ import annotations
@@ -59,6 +72,10 @@ HORIZONS = {"D": (1, 3), "h": (1, 6, 24)}
 #: (lag-1 autocorrelation about 0.9 on running GPU spend, where a pod runs for hours), so
 #: hourly spend relies on its 6- and 24-hour sums instead
 CUSUM = {"D": True, "h": False}
+#: for the same reason an anomaly of hourly spend starts where it was flagged, not at the
+#: change point: a run of high hourly errors is ordinary, so the estimate would reach back into
+#: clean hours (on the openb pods it turns day-long real rises into anomalies of a day)
+CHANGE_POINT = {"D": True, "h": False}
 #: in-sample residuals understate a forecast's error; until enough out-of-sample errors exist
 #: the in-sample spread is widened by this factor
 INFLATION = 1.5
@@ -93,10 +110,15 @@ def _multiplier(z: float, m: int, efficiency: float = 1.0) -> float:
 
 @dataclass(frozen=True)
 class Episode:
-    start: int  # first anomalous step
+    start: int  # first anomalous step (the change point when the sums or the CUSUM found it)
     end: int  # last anomalous step (inclusive)
     actual_usd: float
     expected_usd: float
+    detected: int = -1  # the step it was found on (its end is when it is known); -1: its start
+
+    def __post_init__(self) -> None:
+        if self.detected < 0:
+            object.__setattr__(self, "detected", self.start)
 
     @property
     def impact_usd(self) -> float:
@@ -137,6 +159,26 @@ def cusum_threshold(z: float, k: float | None = None) -> float:
     return float(brentq(gap, 0.0, 100.0))
 
 
+def change_point(x: np.ndarray, k: float = CUSUM_K) -> int:
+    """Index in ``x`` (standardized excesses, the last one the alarm's) where a rise most likely
+    began: the start of the suffix whose sum of ``x - k`` is largest, the latest on a tie. For
+    a one-sided CUSUM run over ``x`` this is the step after its statistic was last zero, Page's
+    (1954) estimate of the change point."""
+    suffix = np.cumsum((np.asarray(x, float) - k)[::-1])
+    return len(suffix) - 1 - int(np.argmax(suffix))
+
+
+def shift_start(x: np.ndarray) -> int:
+    """Index in ``x`` (standardized excesses, the last one the alarm's) where a shift of unknown
+    size most likely began: the start of the suffix whose sum ``S`` is positive and ``S^2 / n``
+    (``n`` its length) largest, the latest on a tie (Hinkley 1970, a normal mean's change point).
+    Over the steps since a CUSUM was last zero it picks the rise that carried it over, not the
+    ordinary high steps before it that only kept it above zero."""
+    tail = np.cumsum(np.asarray(x, float)[::-1])
+    score = np.where(tail > 0, tail ** 2 / np.arange(1, len(tail) + 1), -np.inf)
+    return len(tail) - 1 - int(np.argmax(score))
+
+
 def _sums(x: np.ndarray, k: int) -> np.ndarray:
     """Sums of ``k`` consecutive values (NaN where one is NaN)."""
     return x if k == 1 else np.convolve(x, np.ones(k), mode="valid")
@@ -146,13 +188,16 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
                         floor_frac: float = 0.02, adapt_steps: int | None = None,
                         seasonal: int = 7, trend: int | None = None, refit_steps: int = 1,
                         horizons: tuple[int, ...] = (1,), error_window: int | None = None,
-                        min_window: int | None = None, continue_z: float = 2.0, cusum: bool = True
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per step: expected spend, spread and the anomaly flag (NaN / False before the warm-up).
+                        min_window: int | None = None, continue_z: float = 2.0, cusum: bool = True,
+                        change_points: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per step: expected spend, spread, the anomaly flag (NaN / False before the warm-up) and,
+    on each anomaly's first step, the step it was found on (-1 elsewhere).
 
     A step is also flagged when its excess over expected summed with that of the previous
     ``k - 1`` normal steps, for a ``k`` in ``horizons``, exceeds ``z`` spreads of such ``k``-step
-    sums of past errors: a moderate lasting rise is evidence that accumulates."""
+    sums of past errors: a moderate lasting rise is evidence that accumulates. With
+    ``change_points``, an anomaly found by such a sum or by the CUSUM starts at its change
+    point (:func:`change_point`)."""
     values = np.asarray(values, dtype=float)
     n = len(values)
     adapt = adapt_steps if adapt_steps is not None else period
@@ -165,8 +210,11 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
     errors = np.full(n, np.nan)  # out-of-sample errors of the steps judged normal
     excess = np.zeros(n)  # the same, 0 where a step was anomalous (its excess no longer counts)
     flags = np.zeros(n, dtype=bool)
+    found = np.full(n, -1)  # on an anomaly's first step, the step it was found on
+    unit = np.zeros(n)  # excess in the CUSUM's units (spreads, each capped at z)
     run = low_run = 0
     level_sum, h = 0.0, (cusum_threshold(z) if cusum else np.inf)
+    zero_after = min_window  # the step after the CUSUM was last zero (or reset)
     fitted_at = -refit_steps
     for t in range(min_window, n):
         if t - fitted_at >= refit_steps:
@@ -194,8 +242,11 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
         anomalous |= run > 0 and deviation > continue_z * s * zm / z
         # CUSUM of standardized excesses (each capped at z, so one spike does not carry it): a
         # slow climb that no single step or k-step sum shows
-        level_sum = max(0.0, level_sum + min(deviation / (s * zm / z), z) - CUSUM_K)
-        anomalous |= level_sum > h
+        unit[t] = min(deviation / (s * zm / z), z)
+        level_sum = max(0.0, level_sum + unit[t] - CUSUM_K)
+        start = t
+        if not anomalous and level_sum > h:
+            anomalous, start = True, zero_after + shift_start(unit[zero_after:t + 1])
         for k in horizons:
             if anomalous or k == 1 or t - k < min_window:
                 continue
@@ -205,6 +256,24 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
                 # overlapping sums are few and alike: never trust them below independent errors' sqrt(k) s
                 total = deviation + excess[t - k + 1:t].sum()
                 anomalous = total - float(np.median(sums)) > zm * max(_error_scale(sums), s * np.sqrt(k))
+                if anomalous:
+                    start = t - k + 1 + change_point(unit[t - k + 1:t + 1])
+        if level_sum == 0.0 or anomalous:
+            zero_after = t + 1
+        if anomalous and run == 0:
+            if change_points and start < t:
+                # a new anomaly: from its change point on, its steps were anomalous (never before the
+                # previous one ended, nor more than a period back, so its period holds this step)
+                start = max(start, t - adapt + 1, int(np.flatnonzero(flags[:t])[-1]) + 1 if flags[:t].any() else 0)
+                flags[start:t] = True
+                clean[start:t] = expected[start:t]
+                errors[start:t] = np.nan
+                excess[start:t] = 0.0
+                run = t - start
+                fitted_at = -refit_steps  # refit without them
+            else:
+                start = t
+            found[start] = t
         if anomalous:
             level_sum = 0.0
             flags[t] = True
@@ -229,39 +298,46 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
         else:
             run = low_run = 0
             errors[t] = excess[t] = deviation
-    return expected, spread, flags
+    return expected, spread, flags, found
 
 
-def episodes(values: np.ndarray, expected: np.ndarray, flags: np.ndarray) -> list[Episode]:
-    """Runs of consecutive anomalous steps."""
+def episodes(values: np.ndarray, expected: np.ndarray, flags: np.ndarray, found: np.ndarray | None = None
+             ) -> list[Episode]:
+    """Runs of consecutive anomalous steps; with ``found`` (the step each anomaly was found on,
+    at its first step), a run is also split where a new anomaly starts."""
     out = []
     idx = np.flatnonzero(flags)
     if not idx.size:
         return out
-    breaks = np.flatnonzero(np.diff(idx) > 1)
+    new = np.diff(idx) > 1
+    if found is not None:
+        new |= found[idx[1:]] >= 0
+    breaks = np.flatnonzero(new)
     starts = np.concatenate([[idx[0]], idx[breaks + 1]])
     ends = np.concatenate([idx[breaks], [idx[-1]]])
     for s, e in zip(starts, ends, strict=True):
-        out.append(Episode(int(s), int(e), float(values[s:e + 1].sum()), float(expected[s:e + 1].sum())))
+        out.append(Episode(int(s), int(e), float(values[s:e + 1].sum()), float(expected[s:e + 1].sum()),
+                           int(found[s]) if found is not None and found[s] >= 0 else int(s)))
     return out
 
 
 def forecast(values: np.ndarray, freq: str = "D", *, z: float = 4.0, window: int | None = None,
-             adapt_steps: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(expected, spread, flags)`` of one series of daily (``freq="D"``) or hourly (``"h"``)
+             adapt_steps: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(expected, spread, flags, found)`` of one series of daily (``freq="D"``) or hourly (``"h"``)
     spend with the settings :func:`detect` uses: the spread is what an anomaly is measured
     against (its signal-to-noise ratio is its size over the spread)."""
     window = window or WINDOW[freq]
     return expected_and_spread(values, period=PERIOD[freq], window=window, z=z, adapt_steps=adapt_steps,
                                refit_steps=REFIT[freq], horizons=HORIZONS[freq], cusum=CUSUM[freq],
+                               change_points=CHANGE_POINT[freq],
                                min_window=START[freq] if window == WINDOW[freq] else window)
 
 
 def detect(values: np.ndarray, freq: str = "D", *, z: float = 4.0, window: int | None = None,
            adapt_steps: int | None = None) -> list[Episode]:
     """Anomalies of one series of daily (``freq="D"``) or hourly (``"h"``) spend."""
-    expected, _, flags = forecast(values, freq, z=z, window=window, adapt_steps=adapt_steps)
-    return episodes(np.asarray(values, float), expected, flags)
+    expected, _, flags, found = forecast(values, freq, z=z, window=window, adapt_steps=adapt_steps)
+    return episodes(np.asarray(values, float), expected, flags, found)
 
 
 def day_over_day(values: np.ndarray, *, threshold: float = 0.2, lag: int = 1) -> list[Episode]:
