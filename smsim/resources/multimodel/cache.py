@@ -10,9 +10,22 @@ two steady regimes, and which one a fleet is in is decided by load, not by cache
   approximation over the whole fleet; every model hits when the catalogue fits the fleet).
 * **Thrashing**: loads keep workers busy, so requests overflow to the least loaded instance,
   which is unrelated to the model: each instance's LRU then sees an even share of every
-  model's traffic (Che's approximation per instance). This regime sustains itself when the
-  work it makes, requests plus loads, reaches the fleet's workers; the fleet then runs at
+  model's traffic (Che's approximation per instance). The fleet then runs at
   :data:`RHO_THRASH` of its workers and the misses it cannot load are dropped for memory.
+
+Which regime a fleet is in: it starts thrashing (empty caches, every request a load) and stays
+there only if thrashing sustains itself at the busy share it runs at. Even while thrashing the
+routing sends a request to an instance caching its model that has a free worker; a request
+overflows, and loads, only when none has one and the least loaded instance does not cache it.
+With each instance caching model ``m`` with probability ``h_m`` (Che per instance, even share)
+and its ``c`` workers all busy with probability ``rho^c`` (workers busy independently at share
+``rho``), a request for ``m`` loads with probability ``(1 - h_m (1 - rho^c))^n (1 - h_m)``. The
+work per worker that makes, ``F(rho) = sum_m lambda_m (s_m + miss_m(rho) L_m) / (n c)``, grows
+with ``rho``; thrashing sustains itself when ``F(RHO_THRASH) >= RHO_THRASH`` (the loads it makes
+at its own busy share keep the workers that busy). Otherwise the fleet drains into the
+partitioned regime. At ``rho = 1`` the routing term vanishes and ``F(1) >= 1`` is the test
+without routing (requests plus even-share loads fill the workers), which calls fleets thrashing
+whose copies of each model on several instances let the routing find a free worker.
 
 Che's approximation (H. Che, Y. Tung, Z. Wang, "Hierarchical Web caching systems: modeling,
 design and experimental results", IEEE JSAC 20(7), 2002; with sizes as in C. Fricker,
@@ -53,6 +66,17 @@ def che_hits(rates: np.ndarray, sizes: np.ndarray, cache: float) -> np.ndarray:
     return 1 - np.exp(-rates * (lo + hi) / 2)
 
 
+def thrash_work(rates: np.ndarray, even: np.ndarray, load_s: np.ndarray, service_s: np.ndarray, instances: float,
+                concurrency: int, busy: float) -> float:
+    """Work (worker-seconds per second) a thrashing fleet of ``instances`` makes when its
+    workers are busy at share ``busy``: each request's service plus, when no instance caching
+    its model (each with probability ``even``) has a free worker and the least loaded one does
+    not cache it, its load."""
+    all_busy = busy ** concurrency
+    miss = (1.0 - even * (1.0 - all_busy)) ** instances * (1.0 - even)
+    return float((rates * (service_s + miss * load_s)).sum())
+
+
 @dataclass(frozen=True)
 class FleetCache:
     """Per model, shares of its requests that hit, load and are dropped for memory (they sum
@@ -72,8 +96,7 @@ def fleet_cache(rates: np.ndarray, sizes: np.ndarray, load_s: np.ndarray, servic
     n = max(float(instances), 1.0)
     workers = n * concurrency
     even = che_hits(rates / n, sizes, cache)
-    thrash_work = float((rates * (service_s + (1.0 - even) * load_s)).sum())
-    if thrash_work < workers:
+    if thrash_work(rates, even, load_s, service_s, n, concurrency, RHO_THRASH) < RHO_THRASH * workers:
         hits = che_hits(rates, sizes, cache * n)
         return FleetCache(hits, 1.0 - hits, np.zeros_like(hits), False)
     # thrashing: hits as under an even share; loads fill the workers up to RHO_THRASH
@@ -83,4 +106,4 @@ def fleet_cache(rates: np.ndarray, sizes: np.ndarray, load_s: np.ndarray, servic
     return FleetCache(even, (1.0 - even) * kappa, (1.0 - even) * (1.0 - kappa), True)
 
 
-__all__ = ["RHO_THRASH", "FleetCache", "che_hits", "fleet_cache"]
+__all__ = ["RHO_THRASH", "FleetCache", "che_hits", "fleet_cache", "thrash_work"]
