@@ -7,8 +7,8 @@ own figure (throttle and cold-start rates, cache hit rate, instance-hours), p50/
 attainment, wall time. Then one year of each kind in the fluid form is timed (target < 5 s).
 
 ``--before REV`` also runs the multi-model cases with the fluid form of git revision REV
-(``smsim/resources/multimodel/fluid.py`` read with ``git show``) and prints its row under the
-current one, against the same request-tier means.
+(``smsim/resources/multimodel/fluid.py`` and its cache regimes, ``cache.py``, read with ``git
+show``) and prints its row under the current one, against the same request-tier means.
 
 Run: ``python benchmarks/bench_kinds_fluid.py`` (``--seeds N``, ``--first-seed S``, ``--only async,multi``,
 ``--no-year``, ``--before REV``)
@@ -105,12 +105,21 @@ def year_scenarios() -> list[tuple[str, dict]]:
             ("multi-model, thrashing", mme(12))]
 
 
+def module_of(rev: str, name: str):
+    """``smsim/resources/multimodel/<name>.py`` as it was at git revision ``rev``."""
+    src = subprocess.run(["git", "show", f"{rev}:smsim/resources/multimodel/{name}.py"], capture_output=True,
+                         text=True, check=True, cwd=os.path.dirname(os.path.abspath(__file__))).stdout
+    module = types.ModuleType(f"mm_{name}_{rev}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(src, f"{name}.py@{rev}", "exec"), module.__dict__)
+    return module
+
+
 def fluid_of(rev: str):
-    """The multi-model fluid module as it was at git revision ``rev``."""
-    src = subprocess.run(["git", "show", f"{rev}:smsim/resources/multimodel/fluid.py"], capture_output=True, text=True,
-                         check=True, cwd=os.path.dirname(os.path.abspath(__file__))).stdout
-    module = types.ModuleType(f"mm_fluid_{rev}")
-    exec(compile(src, f"fluid.py@{rev}", "exec"), module.__dict__)
+    """The multi-model fluid module as it was at git revision ``rev``, with that revision's
+    cache regimes (``cache.py``)."""
+    module = module_of(rev, "fluid")
+    module.fleet_cache = module_of(rev, "cache").fleet_cache
     return module
 
 
