@@ -8,7 +8,7 @@ form's chosen regime, hit rate, and cost and p50 error against the request tier;
 ``--before REV`` also the fluid form with the regime test of ``cache.py`` at git revision REV,
 in the same run.
 
-Run: ``PYTHONPATH=$PWD python benchmarks/bench_mm_regime.py`` (``--seeds N``, ``--before REV``)
+Run: ``PYTHONPATH=$PWD python benchmarks/bench_mm_regime.py`` (``--seeds N``, ``--first-seed S``, ``--before REV``)
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import sys
 import types
 
 import numpy as np
+from bench_kinds_fluid import mme, scenario
 
 import smsim.resources.multimodel.fluid as mm_fluid
-from bench_kinds_fluid import mme, scenario
 from smsim import api
 
 SWEEP = [(1, gb) for gb in (8, 12, 16, 20, 24, 28, 32, 48)] + [(6, gb) for gb in (16, 20, 24, 28)]
@@ -68,7 +68,8 @@ def fluid_cols(f: dict, r: dict) -> str:
 def main() -> None:
     n_seeds = int(sys.argv[sys.argv.index("--seeds") + 1]) if "--seeds" in sys.argv else 3
     before = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
-    seeds = list(range(1, 1 + n_seeds))
+    first = int(sys.argv[sys.argv.index("--first-seed") + 1]) if "--first-seed" in sys.argv else 1
+    seeds = list(range(first, first + n_seeds))
     old = cache_of(before) if before else None
     print(f"means over seeds {seeds[0]}-{seeds[-1]}")
     head = ("| min inst | cache GB | req hit | req dropped | req busy | req p50 s | fluid regime | fluid hit | "

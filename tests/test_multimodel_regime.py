@@ -35,8 +35,9 @@ def test_regime_is_the_one_thrashing_sustains_at_its_busy_share(cache_gb, instan
     routing called them all thrashing); at the busy share a thrashing fleet runs at (0.85) the
     work it makes per worker is 1.22, 0.68, 0.87 and 0.65 for these. The request tier
     (benchmarks/bench_mm_regime.py, seeds 1-3) thrashes all day at 24 GB on 4 instances and
-    partitions at 32 GB on 4 and 24 GB on 6; 20 GB on 6, next to the boundary, thrashes all day
-    on seed 1 and drains into the partitioned regime on seeds 2 and 3."""
+    partitions at 32 GB on 4 and 24 GB on 6 (after thrashing from its cold start); 20 GB on 6,
+    next to the boundary, thrashes all day on seed 1 and drains into the partitioned regime on
+    seeds 2 and 3."""
     even = che_hits(RATES / instances, SIZES, cache_gb)
     assert thrash_work(RATES, even, LOAD, SVC, instances, 2, 1.0) > instances * 2  # the test without routing
     fc = fleet_cache(RATES, SIZES, LOAD, SVC, cache_gb, instances, 2)
