@@ -13,8 +13,12 @@ class ETS(Forecaster):
 
     Initial states come from the usual decomposition heuristic rather than the likelihood:
     estimating 24 seasonal states makes a fit ~20x slower for a negligible gain in AICc.
-    Candidates: additive errors; no, additive or damped trend; no, additive or (for positive
-    data) multiplicative seasonality at the shortest season up to ``MAX_DIRECT_SEASON``.
+    Candidates: no, additive or damped trend; no, additive or (for positive data)
+    multiplicative seasonality at the shortest season up to ``MAX_DIRECT_SEASON``. Errors are
+    additive, except with multiplicative seasonality, which gets multiplicative errors: additive
+    errors with a multiplicative component give models of infinite forecast variance (Hyndman et
+    al., *Forecasting with Exponential Smoothing*, 2008, ch. 15; R forecast's ``ets`` skips them
+    with ``restrict = TRUE``), whose simulated paths over weeks of hours can grow without bound.
     ``seasonal=False`` restricts to non-seasonal forms (used on MSTL remainders).
     """
 
@@ -45,7 +49,7 @@ class ETS(Forecaster):
         best = None
         for trend, damped, seasonal in forms:
             try:
-                res = ETSModel(endog, error="add", trend=trend, damped_trend=damped,
+                res = ETSModel(endog, error=_error(seasonal), trend=trend, damped_trend=damped,
                                seasonal=seasonal, seasonal_periods=m if seasonal else None,
                                initialization_method="heuristic",
                                ).fit(disp=False, maxiter=100)
@@ -57,7 +61,7 @@ class ETS(Forecaster):
             raise FloatingPointError("ets: no form could be fitted")
         self.res_ = best
         self.spec_ = (best.model.trend, bool(best.model.damped_trend), best.model.seasonal)
-        self.form_ = (f"ETS(A,{'Ad' if best.model.damped_trend else (best.model.trend or 'N')[0]},"
+        self.form_ = (f"ETS({_error(best.model.seasonal)[0]},{'Ad' if best.model.damped_trend else (best.model.trend or 'N')[0]},"
                       f"{(best.model.seasonal or 'N')[0]})").upper().replace("AD", "Ad")
 
     def _moments(self, h):
@@ -70,3 +74,8 @@ class ETS(Forecaster):
     def _simulate(self, h, n_paths, rng):
         sim = self.res_.simulate(h, anchor="end", repetitions=n_paths, rng=rng)
         return np.asarray(sim, float).reshape(h, n_paths).T
+
+
+def _error(seasonal: str | None) -> str:
+    """The error type paired with a seasonal type: multiplicative only for multiplicative seasons."""
+    return "mul" if seasonal == "mul" else "add"
