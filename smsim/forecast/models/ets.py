@@ -13,12 +13,12 @@ class ETS(Forecaster):
 
     Initial states come from the usual decomposition heuristic rather than the likelihood:
     estimating 24 seasonal states makes a fit ~20x slower for a negligible gain in AICc.
-    Candidates: no, additive or damped trend; no, additive or (for positive data)
-    multiplicative seasonality at the shortest season up to ``MAX_DIRECT_SEASON``. Errors are
-    additive, except with multiplicative seasonality, which gets multiplicative errors: additive
-    errors with a multiplicative component give models of infinite forecast variance (Hyndman et
-    al., *Forecasting with Exponential Smoothing*, 2008, ch. 15; R forecast's ``ets`` skips them
-    with ``restrict = TRUE``), whose simulated paths over weeks of hours can grow without bound.
+    Candidates: additive errors; no, additive or damped trend; no or additive seasonality at the
+    shortest season up to ``MAX_DIRECT_SEASON``. Multiplicative seasonality is left out: with
+    additive errors it gives a model of infinite forecast variance (Hyndman et al., *Forecasting
+    with Exponential Smoothing*, 2008, ch. 15; R forecast's ``ets`` skips such forms with
+    ``restrict = TRUE``), whose simulated paths over weeks of hours grow without bound. A season
+    that scales with the level is the ``+log1p`` variant's: additive on the log scale.
     ``seasonal=False`` restricts to non-seasonal forms (used on MSTL remainders).
     """
 
@@ -38,18 +38,17 @@ class ETS(Forecaster):
         m = next((s for s in self.seasons_ if s <= MAX_DIRECT_SEASON), None)
         seasonals: list[str | None] = [None]
         if self.seasonal and m and len(y) >= 2 * m + 4:
-            seasonals += ["add"] + (["mul"] if y.min() > 0 else [])
+            seasonals += ["add"]
         forms = [(t, dmp, sea) for sea in seasonals
                  for t, dmp in ((None, False), ("add", False), ("add", True))]
         if self.form is not None:
-            forms = [self.form] if self.form[2] is None or (m and len(y) >= 2 * m + 4) else \
-                [(self.form[0], self.form[1], None)]
-            if self.form[2] == "mul" and y.min() <= 0:
-                forms = [(self.form[0], self.form[1], "add")]
+            trend, damped, seasonal = self.form
+            seasonal = "add" if seasonal == "mul" else seasonal  # never the unstable form
+            forms = [(trend, damped, seasonal if m and len(y) >= 2 * m + 4 else None)]
         best = None
         for trend, damped, seasonal in forms:
             try:
-                res = ETSModel(endog, error=_error(seasonal), trend=trend, damped_trend=damped,
+                res = ETSModel(endog, error="add", trend=trend, damped_trend=damped,
                                seasonal=seasonal, seasonal_periods=m if seasonal else None,
                                initialization_method="heuristic",
                                ).fit(disp=False, maxiter=100)
@@ -61,7 +60,7 @@ class ETS(Forecaster):
             raise FloatingPointError("ets: no form could be fitted")
         self.res_ = best
         self.spec_ = (best.model.trend, bool(best.model.damped_trend), best.model.seasonal)
-        self.form_ = (f"ETS({_error(best.model.seasonal)[0]},{'Ad' if best.model.damped_trend else (best.model.trend or 'N')[0]},"
+        self.form_ = (f"ETS(A,{'Ad' if best.model.damped_trend else (best.model.trend or 'N')[0]},"
                       f"{(best.model.seasonal or 'N')[0]})").upper().replace("AD", "Ad")
 
     def _moments(self, h):
@@ -75,7 +74,3 @@ class ETS(Forecaster):
         sim = self.res_.simulate(h, anchor="end", repetitions=n_paths, rng=rng)
         return np.asarray(sim, float).reshape(h, n_paths).T
 
-
-def _error(seasonal: str | None) -> str:
-    """The error type paired with a seasonal type: multiplicative only for multiplicative seasons."""
-    return "mul" if seasonal == "mul" else "add"
