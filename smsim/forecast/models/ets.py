@@ -13,8 +13,12 @@ class ETS(Forecaster):
 
     Initial states come from the usual decomposition heuristic rather than the likelihood:
     estimating 24 seasonal states makes a fit ~20x slower for a negligible gain in AICc.
-    Candidates: additive errors; no, additive or damped trend; no, additive or (for positive
-    data) multiplicative seasonality at the shortest season up to ``MAX_DIRECT_SEASON``.
+    Candidates: additive errors; no, additive or damped trend; no or additive seasonality at the
+    shortest season up to ``MAX_DIRECT_SEASON``. Multiplicative seasonality is left out: with
+    additive errors it gives a model of infinite forecast variance (Hyndman et al., *Forecasting
+    with Exponential Smoothing*, 2008, ch. 15; R forecast's ``ets`` skips such forms with
+    ``restrict = TRUE``), whose simulated paths over weeks of hours grow without bound. A season
+    that scales with the level is the ``+log1p`` variant's: additive on the log scale.
     ``seasonal=False`` restricts to non-seasonal forms (used on MSTL remainders).
     """
 
@@ -34,14 +38,13 @@ class ETS(Forecaster):
         m = next((s for s in self.seasons_ if s <= MAX_DIRECT_SEASON), None)
         seasonals: list[str | None] = [None]
         if self.seasonal and m and len(y) >= 2 * m + 4:
-            seasonals += ["add"] + (["mul"] if y.min() > 0 else [])
+            seasonals += ["add"]
         forms = [(t, dmp, sea) for sea in seasonals
                  for t, dmp in ((None, False), ("add", False), ("add", True))]
         if self.form is not None:
-            forms = [self.form] if self.form[2] is None or (m and len(y) >= 2 * m + 4) else \
-                [(self.form[0], self.form[1], None)]
-            if self.form[2] == "mul" and y.min() <= 0:
-                forms = [(self.form[0], self.form[1], "add")]
+            trend, damped, seasonal = self.form
+            seasonal = "add" if seasonal == "mul" else seasonal  # never the unstable form
+            forms = [(trend, damped, seasonal if m and len(y) >= 2 * m + 4 else None)]
         best = None
         for trend, damped, seasonal in forms:
             try:
@@ -70,3 +73,4 @@ class ETS(Forecaster):
     def _simulate(self, h, n_paths, rng):
         sim = self.res_.simulate(h, anchor="end", repetitions=n_paths, rng=rng)
         return np.asarray(sim, float).reshape(h, n_paths).T
+
