@@ -97,17 +97,16 @@ def mixture_points(x: np.ndarray, weight: np.ndarray, n: int = N_POINTS) -> np.n
     return x[np.minimum(np.searchsorted(cum, (np.arange(n) + 0.5) / n * cum[-1]), x.size - 1)]
 
 
-def thrash_latencies(endpoint, fc, share: np.ndarray, svc_mean: np.ndarray, arrivals: np.ndarray,
-                     in_service: np.ndarray, own_s: tuple[np.ndarray, np.ndarray],
+def thrash_latencies(endpoint, fc, share: np.ndarray, svc_mean: np.ndarray, mem: np.ndarray, load: np.ndarray,
+                     arrivals: np.ndarray, in_service: np.ndarray, own_s: tuple[np.ndarray, np.ndarray],
                      timeout_s: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Served latencies (points, weights summing to 1) of a thrashing fleet and the share of
     taken requests that time out: for each fleet size the run has (minutes by instances in
     service, ``arrivals`` per minute), the queue of :func:`smsim.resources.multimodel.thrash.solve`
     at those minutes' mean rate plus a hit's service (``own_s[0]``) or a miss's load and service
-    (``own_s[1]``), weighted by the minutes' arrivals."""
+    (``own_s[1]``), weighted by the minutes' arrivals; ``mem`` and ``load``: each model's memory
+    (GB) and load time (s)."""
     spec = endpoint.spec
-    mem = np.array([ms.memory_gb for ms in endpoint.model_specs], dtype=float)
-    load = np.array([ms.load_time_s for ms in endpoint.model_specs], dtype=float)
     hit = float((share * fc.hits).sum())
     miss_w = share * (1.0 - fc.hits)
     load_s = float((miss_w * load).sum() / miss_w.sum()) if miss_w.sum() > 0 else 0.0
@@ -150,15 +149,19 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
     scaling = spec.scaling()
     conc = spec.concurrency_per_instance
     svc_mean = np.array([s.mean() for s in svc])
+    # a hit takes its model's service, a miss that loads its load as well: the points of both,
+    # each standing for 1/64 of its model's requests
+    hit_x = np.concatenate(svc)
+    load_x = np.concatenate([s + load[m] for m, s in enumerate(svc)])
+    per_model = np.array([s.size for s in svc])
     # the fleet's mean size sets the cache regime and hit rates (first pass: the initial size)
     n_inst = max(float(scaling.start_capacity), 1.0)
     for _ in range(2):
         fc = fleet_cache(total / horizon, mem, load, svc_mean, endpoint.capacity_gb, n_inst, conc)
         share = total / max(total.sum(), 1.0)
-        parts = [np.concatenate([s, s + load[m]]) for m, s in enumerate(svc)]
-        w = [np.concatenate([np.full(s.size, share[m] * fc.hits[m] / s.size),
-                             np.full(s.size, share[m] * fc.loads[m] / s.size)]) for m, s in enumerate(svc)]
-        pts = mixture_points(np.concatenate(parts), np.concatenate(w))
+        per_point = np.repeat(share / per_model, per_model)
+        hit_w, load_w = per_point * np.repeat(fc.hits, per_model), per_point * np.repeat(fc.loads, per_model)
+        pts = mixture_points(np.concatenate([hit_x, load_x]), np.concatenate([hit_w, load_w]))
         mean_s = max(float(pts.mean()), 1e-9)
         model = ServiceModel(mean_s, float(pts.var() / mean_s**2), 1.0, conc, float(spec.invocation_timeout_s),
                              tuple(pts.tolist()))
@@ -187,12 +190,9 @@ def run(endpoint, ctx: SimContext) -> tuple[dict, pd.DataFrame]:
     mass[-1] = 0.0
     lat, weight = served_latencies(mass, edges, pts, timeout)
     if fc.thrashing:  # waits bounded by memory drops (smsim.resources.multimodel.thrash)
-        per_point = [share[k] / x.size for k, x in enumerate(svc)]
-        own = (mixture_points(np.concatenate(svc), np.concatenate([np.full(x.size, per_point[k] * fc.hits[k])
-                                                                   for k, x in enumerate(svc)])),
-               mixture_points(np.concatenate([x + load[k] for k, x in enumerate(svc)]),
-                              np.concatenate([np.full(x.size, per_point[k] * fc.loads[k]) for k, x in enumerate(svc)])))
-        lat, weight, timed_share = thrash_latencies(endpoint, fc, share, svc_mean, per_min, in_service, own, timeout)
+        own = (mixture_points(hit_x, hit_w), mixture_points(load_x, load_w))
+        lat, weight, timed_share = thrash_latencies(endpoint, fc, share, svc_mean, mem, load, per_min, in_service, own,
+                                                    timeout)
         taken = served_min + timed_min  # every request the queue took, served or not
         served_min, timed_min = taken * (1.0 - timed_share), taken * timed_share
         weight = weight * float(served_min.sum()) / max(float(weight.sum()), 1e-300)
