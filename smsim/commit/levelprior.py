@@ -3,8 +3,9 @@
 A forecast fit on ``n`` days of usage learns how far the level moves from what those days did.
 Over a horizon of ``h`` days, ``h`` well past ``n``, that is no evidence: a fleet that held steady
 for two weeks can finish its project and shrink tenfold within two months, a move no 14-day fit
-has seen (two flat weeks even pass the hourly stationarity tests, and the forecast then reverts to
-their mean for the whole term). Sizing is lopsided against such moves: an unused dollar of
+has seen (two flat weeks even pass the hourly stationarity tests; they are not called stationary
+only because their daily totals are too few to test, and the model the backtest picks still
+learns its spread from two weeks). Sizing is lopsided against such moves: an unused dollar of
 commitment is lost in full, an uncovered dollar of usage costs only the discount.
 
 The prior (stated, not estimated): the log of the daily mean usage moves like a driftless random
@@ -17,8 +18,7 @@ spread from a long or volatile history) are left alone.
 
 The floor applies only to histories shorter than
 :data:`~smsim.forecast.stationarity.MIN_DAYS` (28) whole days, too short for the forecast to test
-whether the level is bounded: its daily totals are tested only from 28 days, and the hourly
-tests alone can pass on two flat weeks with a daily cycle. From 28 days on, the forecast's own
+whether the level is bounded: its daily totals are tested only from 28 days. From 28 days on, the forecast's own
 choice (backtest, and the stationarity tests hour by hour and day by day) stands.
 
 ``s`` = 0.08 was chosen on simulated fleets only (``benchmarks/bench_commit_prior.py``: fleets

@@ -73,4 +73,3 @@ class ETS(Forecaster):
     def _simulate(self, h, n_paths, rng):
         sim = self.res_.simulate(h, anchor="end", repetitions=n_paths, rng=rng)
         return np.asarray(sim, float).reshape(h, n_paths).T
-
