@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -75,53 +76,53 @@ def test_a_killed_recording_is_removed_a_live_one_kept_complete_runs_untouched(t
     done = store.record(_record())
     before = _tree(store.path / done)
 
-    killed = _start_writer(store.path / "20260101T000000Z-killed")
+    killed = _start_writer(store.path / "20260101-000000-dead01")
     writers.append(killed)
     killed.send_signal(signal.SIGKILL)
     killed.wait()  # reaped: its pid no longer exists
-    live = _start_writer(store.path / "20260101T000000Z-live")
+    live = _start_writer(store.path / "20260101-000000-a11fe0")
     writers.append(live)
     # the killed writer's temporary names its pid and this host; the reserved folder stays empty
-    (left,) = _hidden(store, "20260101T000000Z-killed")
+    (left,) = _hidden(store, "20260101-000000-dead01")
     assert f".w{killed.pid}-" in left.name and (left / "ledger.parquet").exists()
-    _age(store.path / "20260101T000000Z-live", 120)  # reserved long ago, but its writer runs
+    _age(store.path / "20260101-000000-a11fe0", 120)  # reserved long ago, but its writer runs
 
     removed = store.gc()
 
-    assert removed == [left.name, "20260101T000000Z-killed"]
-    assert not (store.path / "20260101T000000Z-killed").exists() and _hidden(store, "20260101T000000Z-killed") == []
-    (kept,) = _hidden(store, "20260101T000000Z-live")  # in progress: untouched
+    assert removed == [left.name, "20260101-000000-dead01"]
+    assert not (store.path / "20260101-000000-dead01").exists() and _hidden(store, "20260101-000000-dead01") == []
+    (kept,) = _hidden(store, "20260101-000000-a11fe0")  # in progress: untouched
     assert f".w{live.pid}-" in kept.name and (kept / "ledger.parquet").read_bytes() == b"half a ledger"
-    assert (store.path / "20260101T000000Z-live").is_dir()
+    assert (store.path / "20260101-000000-a11fe0").is_dir()
     assert _tree(store.path / done) == before
     assert list(store.list()["run_id"]) == [done]
     assert sorted(p.name for p in store.path.iterdir() if not p.name.startswith(".")) == sorted(
-        [done, "index.parquet", "20260101T000000Z-live"])
+        [done, "index.parquet", "20260101-000000-a11fe0"])
     assert store.gc() == []  # nothing more to do while the live writer runs
 
 
 def test_recording_sweeps_a_dead_writers_temporary(tmp_path, writers):
     store = Store(tmp_path / "st")
-    proc = _start_writer(store.path / "20260101T000000Z-killed")
+    proc = _start_writer(store.path / "20260101-000000-dead01")
     proc.kill()
     proc.wait()
-    assert len(_hidden(store, "20260101T000000Z-killed")) == 1
+    assert len(_hidden(store, "20260101-000000-dead01")) == 1
     store.record(_record())
-    assert _hidden(store, "20260101T000000Z-killed") == []
-    assert not (store.path / "20260101T000000Z-killed").exists()
+    assert _hidden(store, "20260101-000000-dead01") == []
+    assert not (store.path / "20260101-000000-dead01").exists()
 
 
 def test_an_empty_reserved_folder_without_a_temporary_goes_after_a_minute(tmp_path):
     store = Store(tmp_path / "st")
     done = store.record(_record())
-    (store.path / "20260101T000000Z-reserved").mkdir()
-    (store.path / "20260101T000000Z-users").mkdir()
-    (store.path / "20260101T000000Z-users" / "notes.txt").write_text("mine")
+    (store.path / "20260101-000000-5e7ed0").mkdir()
+    (store.path / "20260101-000000-0005e2").mkdir()
+    (store.path / "20260101-000000-0005e2" / "notes.txt").write_text("mine")
     assert store.gc() == []  # just reserved: its writer is about to create the temporary
-    _age(store.path / "20260101T000000Z-reserved", 120)
-    _age(store.path / "20260101T000000Z-users", 120)
-    assert store.gc() == ["20260101T000000Z-reserved"]
-    assert (store.path / "20260101T000000Z-users" / "notes.txt").read_text() == "mine"  # not empty: kept
+    _age(store.path / "20260101-000000-5e7ed0", 120)
+    _age(store.path / "20260101-000000-0005e2", 120)
+    assert store.gc() == ["20260101-000000-5e7ed0"]
+    assert (store.path / "20260101-000000-0005e2" / "notes.txt").read_text() == "mine"  # not empty: kept
     assert list(store.list()["run_id"]) == [done]
 
 
@@ -155,14 +156,44 @@ def test_runs_gc_command(tmp_path, writers):
 
     store = Store(tmp_path / "st")
     done = store.record(_record())
-    proc = _start_writer(store.path / "20260101T000000Z-killed")
+    proc = _start_writer(store.path / "20260101-000000-dead01")
     proc.kill()
     proc.wait()
-    (left,) = _hidden(store, "20260101T000000Z-killed")
+    (left,) = _hidden(store, "20260101-000000-dead01")
     result = CliRunner().invoke(app, ["runs", "gc", "--store", str(store.path)])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[:2] == [f"removed {left.name}", "removed 20260101T000000Z-killed"]
+    assert result.output.splitlines()[:2] == [f"removed {left.name}", "removed 20260101-000000-dead01"]
     assert "2 leftover(s) removed from" in result.output
     assert list(store.list()["run_id"]) == [done]
     bad = CliRunner().invoke(app, ["runs", "gc", "--store", str(store.path), "--older-than-s", "-1"])
     assert bad.exit_code == 2
+
+
+
+def _dead_pid() -> int:
+    """The id of a process that has exited and been reaped."""
+    proc = subprocess.Popen([sys.executable, "-c", ""])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_hand_made_folder_is_never_removed_a_reserved_one_is(tmp_path):
+    """Only a folder named as smsim names runs can be a reservation: ``mkdir store/notes`` stays,
+    empty and old, even beside an abandoned temporary named after it."""
+    store = Store(tmp_path / "st")
+    done = store.record(_record())
+    reserved = store._claim_id(datetime(2026, 1, 1, tzinfo=UTC))  # as a recording reserves its id
+    hand_made = ["notes", "2026-results", "20260101-000000-NOTHEX"]
+    for name in hand_made:
+        (store.path / name).mkdir()
+    temp = store.path / f".notes.w{_dead_pid()}-{atomic._host()}.abcd1234.tmp"
+    temp.mkdir()
+    for name in [*hand_made, reserved]:
+        _age(store.path / name, 3600)
+
+    assert store.gc() == [temp.name, reserved]
+
+    assert sorted(p.name for p in store.path.iterdir()) == sorted([".lock", done, "index.parquet", *hand_made])
+    assert [list((store.path / name).iterdir()) for name in hand_made] == [[], [], []]
+    assert list(store.list()["run_id"]) == [done]
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,10 @@ INDEX_COLUMNS = [
 def scenario_hash(resolved_yaml: str) -> str:
     """sha256 of the resolved scenario YAML: equal hashes mean the same simulated inputs."""
     return hashlib.sha256(resolved_yaml.encode("utf-8")).hexdigest()
+
+
+#: The names :func:`new_run_id` makes: the only folders of a store that can be reserved runs.
+RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 
 
 def new_run_id(now: datetime | None = None) -> str:

@@ -30,7 +30,8 @@ removed by hand) it is rebuilt from the per-run ``run.parquet`` files.
 
 A recording killed midway leaves its hidden temporary folder (and its empty reserved run
 folder) behind. Every recording first removes those whose writer is gone (:meth:`Store.gc`,
-also ``smsim runs gc``); a recording still in progress in another process is never touched.
+also ``smsim runs gc``); a recording still in progress in another process is never touched,
+nor is a folder not named as a run id.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from smsim.store import daily
 from smsim.store.daily import write_daily
 from smsim.store.records import (
     KINDS,
+    RUN_ID,
     Record,
     index_frame,
     json_default,
@@ -184,7 +186,11 @@ class Store:
     def gc(self, *, older_than_s: float = atomic.ABANDONED_AFTER_S) -> list[str]:
         """Remove what killed recordings left: hidden temporaries whose writer is gone
         (:func:`smsim.atomic.abandoned`; ``older_than_s`` applies to those of other hosts) and
-        reserved run folders left empty. Complete runs are never touched. Returns the names."""
+        reserved run folders left empty. Returns the names removed.
+
+        A reservation is a bare ``mkdir`` of a fresh run id, so its name is what tells a reserved
+        folder from one a user made: only an empty folder named as :data:`RUN_ID` is removed
+        (``store/notes`` never is). Complete runs are never touched."""
         if not self.path.is_dir():
             return []
         removed = atomic.sweep_abandoned(self.path, older_than_s=older_than_s)
@@ -192,7 +198,7 @@ class Store:
         hidden = [p.name for p in self.path.iterdir() if p.name.startswith(".")]
         now = datetime.now(UTC).timestamp()
         for folder in sorted(self.path.iterdir()):
-            if (folder.name.startswith(".") or not folder.is_dir() or (folder / "_SUCCESS").exists()
+            if (not RUN_ID.match(folder.name) or not folder.is_dir() or (folder / "_SUCCESS").exists()
                     or any(h.startswith(f".{folder.name}.") for h in hidden)):
                 continue
             with contextlib.suppress(OSError):  # not empty (not ours), or gone meanwhile
