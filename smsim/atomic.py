@@ -21,7 +21,9 @@ folder with one atomic exchange where the OS has one (``renameat2`` on Linux), o
 moving the old one aside first and back if the second rename fails. An interrupt at any step
 leaves the old complete result or the new complete one at the path, never neither. A
 temporary's name says which process on which host writes it, so what a killed process left can
-be found and removed without touching a write in progress (:func:`sweep_abandoned`).
+be found and removed without touching a write in progress (:func:`sweep_abandoned`); an old
+result that a process killed between the two renames left aside is renamed back, never removed,
+while nothing is at its path (:func:`put_back_moved_aside`).
 """
 
 from __future__ import annotations
@@ -52,9 +54,10 @@ _SCAN_LIMIT = 10_000
 #: A hidden temporary whose writer cannot be checked (another host, or no writer in its name) is
 #: abandoned once nothing in it has changed for this long.
 ABANDONED_AFTER_S = 24 * 3600.0
-#: ``.<target>.w<pid>-<host>.<random>.tmp`` (a write) or ``....removing`` (a removal); group
-#: ``writer`` is missing from the names of temporaries written before writers were named.
-_TEMP_NAME = re.compile(r"^\.(?P<target>.+?)\.(?:w(?P<pid>\d+)-(?P<host>[0-9a-f]{8})\.)?[a-z0-9_]+\.(?:tmp|removing)$")
+#: ``.<target>.w<pid>-<host>.<random>.tmp`` (a write), ``....removing`` (a removal) or ``....old``
+#: (the old result a swap without atomic exchange moved aside); ``pid`` and ``host`` are missing
+#: from the names of temporaries written before writers were named.
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+?)\.(?:w(?P<pid>\d+)-(?P<host>[0-9a-f]{8})\.)?[a-z0-9_]+\.(?:tmp|removing|old)$")
 
 
 def _reached(step: str) -> None:
@@ -348,7 +351,7 @@ def _swap_in(tmp: Path, target: Path) -> None:
         _reached("remove-old")
         _remove_tree(tmp)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    old = Path(tempfile.mkdtemp(prefix=_writer_prefix(target.name), suffix=".old", dir=target.parent))
     os.rmdir(old)
     _reached("move-old-aside")
     os.replace(target, old)
@@ -559,6 +562,10 @@ def abandoned(folder: str | os.PathLike, *, older_than_s: float = ABANDONED_AFTE
     (or runs but started after the temporary appeared: its id was reused). One from another host
     sharing the folder, or without a writer in its name, is abandoned only when nothing in it has
     changed for ``older_than_s`` seconds. A temporary of a process still running is never listed.
+    An old result moved aside (``.old``) keeps the times of its files; it appeared at its rename,
+    which set its inode's change time. One without a writer in its name is never listed: a
+    hidden ``.notes.backup.old`` may be a user's, and the next write to its path puts such an
+    old result back anyway.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -566,13 +573,15 @@ def abandoned(folder: str | os.PathLike, *, older_than_s: float = ABANDONED_AFTE
     now, host, found = time.time(), _host(), []
     for entry in sorted(folder.iterdir()):
         match = _TEMP_NAME.match(entry.name)
-        if not match:
+        if not match or (entry.name.endswith(".old") and match["pid"] is None):
             continue
         try:
+            st = os.lstat(entry)
+            appeared = max(st.st_mtime, st.st_ctime) if entry.name.endswith(".old") else st.st_mtime
             if match["pid"] is not None and match["host"] == host:
-                gone = not _writer_alive(int(match["pid"]), os.lstat(entry).st_mtime)
+                gone = not _writer_alive(int(match["pid"]), appeared)
             else:
-                gone = now - _last_change(entry) > older_than_s
+                gone = now - max(_last_change(entry), appeared) > older_than_s
         except FileNotFoundError:  # its writer finished meanwhile
             continue
         if gone:
@@ -580,12 +589,52 @@ def abandoned(folder: str | os.PathLike, *, older_than_s: float = ABANDONED_AFTE
     return found
 
 
+def _put_back(old: Path, target: Path) -> bool:
+    """Rename ``old`` to ``target`` only if nothing is there (``renameat2(RENAME_NOREPLACE)``
+    where the OS has it: a plain rename would replace an empty folder made meanwhile)."""
+    libc = _libc()
+    if libc is not None:
+        at_fdcwd, rename_noreplace = -100, 1
+        if libc.renameat2(at_fdcwd, os.fsencode(old), at_fdcwd, os.fsencode(target), rename_noreplace) == 0:
+            return True
+        if ctypes.get_errno() not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+            return False
+    if os.path.lexists(target):
+        return False
+    try:
+        os.rename(old, target)
+    except OSError:
+        return False
+    return True
+
+
+def put_back_moved_aside(folder: str | os.PathLike, *, older_than_s: float = ABANDONED_AFTER_S) -> list[str]:
+    """Rename back the old results that a swap without atomic exchange moved aside (``.old``)
+    when its writer was killed before the new result arrived and nothing is at the name: the
+    last complete result there, so it is restored, never removed. Returns the names restored."""
+    olds = {}
+    for old in abandoned(folder, older_than_s=older_than_s):
+        with contextlib.suppress(FileNotFoundError):  # another sweep took it
+            if old.name.endswith(".old"):
+                olds[old] = os.lstat(old).st_ctime
+    restored = []
+    for old in sorted(olds, key=olds.get, reverse=True):  # the one moved aside last first
+        target = old.with_name(temp_target(old.name))
+        if not os.path.lexists(target) and _put_back(old, target):
+            restored.append(target.name)
+    return restored
+
+
 def sweep_abandoned(folder: str | os.PathLike, *, older_than_s: float = ABANDONED_AFTER_S) -> list[str]:
     """Remove :func:`abandoned` temporaries; returns their names. Each is first renamed to a
     removal name of this process, so two sweeps never remove the same one and a sweep killed
-    midway leaves a name the next sweep recognises."""
+    midway leaves a name the next sweep recognises. An old result moved aside (``.old``) is
+    removed only when a complete result (one with smsim's marker) is at its name; without one
+    it is left for :func:`put_back_moved_aside`."""
     removed = []
     for entry in abandoned(folder, older_than_s=older_than_s):
+        if entry.name.endswith(".old") and written_files(entry.with_name(temp_target(entry.name))) is None:
+            continue  # no complete result at its name: this may be the last one
         try:
             trash = Path(tempfile.mkdtemp(prefix=_writer_prefix("abandoned"), suffix=".removing", dir=entry.parent))
             os.rmdir(trash)

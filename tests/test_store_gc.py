@@ -197,3 +197,151 @@ def test_a_hand_made_folder_is_never_removed_a_reserved_one_is(tmp_path):
     assert [list((store.path / name).iterdir()) for name in hand_made] == [[], [], []]
     assert list(store.list()["run_id"]) == [done]
 
+
+#: A folder write on a file system without atomic exchange (two renames), stopped at ``step``:
+#: killed there (``die``) or waiting there (``wait``). ``record`` records a run in the store
+#: ``target`` instead of writing ``target`` itself.
+_SWAP_WRITER = """
+import os, signal, sys, time
+from pathlib import Path
+from smsim import atomic
+target, step, then = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+atomic._exchange = lambda a, b: False
+
+def reached(name):
+    if name == step:
+        print("at", name, flush=True)
+        if then == "die":
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(600)
+
+atomic._reached = reached
+if sys.argv[4:] == ["record"]:
+    from smsim.store import Store
+    Store(target).record_summary({"total_cost_usd": 1.5}, "commit")
+else:
+    with atomic.atomic_dir(target, check=False) as tmp:
+        (tmp / "summary.json").write_text("new")
+"""
+
+
+def _swap(target: Path, step: str, then: str, *extra: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", _SWAP_WRITER, str(target), step, then, *extra], cwd=REPO,
+                            stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)}, text=True)
+    assert proc.stdout.readline().strip() == f"at {step}"
+    if then == "die":
+        assert proc.wait() == -signal.SIGKILL  # reaped: its pid no longer exists
+    return proc
+
+
+def _only(store: Store, pattern: str) -> Path:
+    (found,) = store.path.glob(pattern)
+    return found
+
+
+def test_a_swap_killed_between_its_renames_puts_the_old_run_back(tmp_path):
+    store = Store(tmp_path / "st")
+    done = store.record(_record())
+    before = _tree(store.path / done)
+    proc = _swap(store.path / done, "rename", "die")
+    old = _only(store, f".{done}.w{proc.pid}-*.old")
+    new = _only(store, f".{done}.w{proc.pid}-*.tmp")
+    assert not (store.path / done).exists() and _tree(old) == before
+    assert atomic.written_files(new) == {"summary.json": 3}  # the new folder, complete but not in place
+    assert list(store.list()["run_id"]) == []
+
+    restored: list[str] = []
+    assert store.gc(restored=restored) == [new.name]
+
+    assert restored == [done]
+    assert _tree(store.path / done) == before
+    assert store.show(done)["summary"] == _record().summary
+    assert list(store.list()["run_id"]) == [done]
+    assert sorted(p.name for p in store.path.iterdir()) == [".lock", done, "index.parquet"]
+
+
+def test_a_swap_killed_after_its_renames_leaves_an_old_copy_that_goes(tmp_path):
+    store = Store(tmp_path / "st")
+    done = store.record(_record())
+    before = _tree(store.path / done)
+    proc = _swap(store.path / done, "remove-old", "die")
+    old = _only(store, f".{done}.w{proc.pid}-*.old")
+    assert _tree(old) == before
+    assert atomic.written_files(store.path / done) == {"summary.json": 3}  # the new result, complete
+
+    restored: list[str] = []
+    assert store.gc(restored=restored) == [old.name]
+
+    assert restored == []
+    assert _tree(store.path / done) == {"_SUCCESS": (store.path / done / "_SUCCESS").read_bytes(),
+                                        "summary.json": b"new"}
+    assert sorted(p.name for p in store.path.iterdir()) == [".lock", done, "index.parquet"]
+
+
+def test_a_recording_killed_between_its_renames_leaves_nothing_after_gc(tmp_path):
+    """What a recording moves aside is its empty reserved folder: put back, then removed as a
+    reservation whose writer is gone."""
+    store = Store(tmp_path / "st")
+    done = store.record(_record())
+    proc = _swap(store.path, "rename", "die", "record")
+    old = _only(store, f".*.w{proc.pid}-*.old")
+    run_id = atomic.temp_target(old.name)
+    new = _only(store, f".{run_id}.w{proc.pid}-*.tmp")
+    assert list(old.iterdir()) == [] and not (store.path / run_id).exists()
+    assert (new / "_SUCCESS").exists()
+
+    restored: list[str] = []
+    assert store.gc(restored=restored) == [new.name, run_id]
+
+    assert restored == [run_id]
+    assert sorted(p.name for p in store.path.iterdir()) == [".lock", done, "index.parquet"]
+    assert list(store.list()["run_id"]) == [done]
+
+
+def test_a_swap_in_progress_is_left_alone(tmp_path, writers):
+    store = Store(tmp_path / "st")
+    done = store.record(_record())
+    before = _tree(store.path / done)
+    proc = _swap(store.path / done, "rename", "wait")
+    writers.append(proc)
+    old = _only(store, f".{done}.w{proc.pid}-*.old")
+    _age(old, 3600)
+
+    restored: list[str] = []
+    assert store.gc(restored=restored) == [] and restored == []
+    assert _tree(old) == before and not (store.path / done).exists()
+
+    new = _only(store, f".{done}.w{proc.pid}-*.tmp")
+    proc.kill()
+    proc.wait()
+    assert store.gc(restored=restored) == [new.name] and restored == [done]
+    assert _tree(store.path / done) == before
+
+
+def test_an_old_folder_without_a_writer_in_its_name_is_not_touched(tmp_path):
+    """``.notes.backup.old`` may be a user's; an old result moved aside by an smsim that did not
+    name writers is put back by the next write to its path, not by gc."""
+    store = Store(tmp_path / "st")
+    done = store.record(_record())
+    for name in (".notes.backup.old", f".{done}.abcd1234.old"):
+        (store.path / name).mkdir()
+        (store.path / name / "mine.txt").write_text("mine")
+    restored: list[str] = []
+    assert store.gc(older_than_s=0.0, restored=restored) == [] and restored == []
+    assert (store.path / ".notes.backup.old" / "mine.txt").read_text() == "mine"
+    assert (store.path / f".{done}.abcd1234.old" / "mine.txt").read_text() == "mine"
+    assert not (store.path / "notes").exists() and (store.path / done / "_SUCCESS").exists()
+
+
+def test_runs_gc_command_says_what_it_put_back(tmp_path):
+    from smsim.cli import app
+
+    store = Store(tmp_path / "st")
+    done = store.record(_record())
+    proc = _swap(store.path / done, "rename", "die")
+    new = _only(store, f".{done}.w{proc.pid}-*.tmp")
+    result = CliRunner().invoke(app, ["runs", "gc", "--store", str(store.path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [f"restored {done} (moved aside by a write killed midway)",
+                                          f"removed {new.name}", f"1 leftover(s) removed from {store.path}"]
+    assert list(store.list()["run_id"]) == [done]

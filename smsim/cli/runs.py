@@ -97,7 +97,10 @@ def register(app: typer.Typer) -> None:
         """Remove what killed recordings left behind; recordings in progress are kept."""
         from smsim.store import Store
 
-        removed = Store(store).gc(older_than_s=older_than_s)
+        restored: list[str] = []
+        removed = Store(store).gc(older_than_s=older_than_s, restored=restored)
+        for name in restored:
+            stdout.print(f"restored {name} (moved aside by a write killed midway)", highlight=False)
         for name in removed:
             stdout.print(f"removed {name}", highlight=False)
         stdout.print(f"{len(removed)} leftover(s) removed from {Store(store).path}", highlight=False)

@@ -183,16 +183,23 @@ class Store:
             atomic.discard_dir(folder)
         return run_id
 
-    def gc(self, *, older_than_s: float = atomic.ABANDONED_AFTER_S) -> list[str]:
+    def gc(self, *, older_than_s: float = atomic.ABANDONED_AFTER_S,
+           restored: list[str] | None = None) -> list[str]:
         """Remove what killed recordings left: hidden temporaries whose writer is gone
         (:func:`smsim.atomic.abandoned`; ``older_than_s`` applies to those of other hosts) and
         reserved run folders left empty. Returns the names removed.
 
         A reservation is a bare ``mkdir`` of a fresh run id, so its name is what tells a reserved
         folder from one a user made: only an empty folder named as :data:`RUN_ID` is removed
-        (``store/notes`` never is). Complete runs are never touched."""
+        (``store/notes`` never is). An old result that a swap without atomic exchange moved aside
+        (``.<id>.<writer>.<random>.old``) and whose writer is gone is renamed back when nothing
+        is at its name (the names are appended to ``restored``) and removed when a complete run
+        is there. Complete runs are never touched."""
         if not self.path.is_dir():
             return []
+        put_back = atomic.put_back_moved_aside(self.path, older_than_s=older_than_s)
+        if restored is not None:
+            restored.extend(put_back)
         removed = atomic.sweep_abandoned(self.path, older_than_s=older_than_s)
         orphaned = {atomic.temp_target(name) for name in removed}  # their writers reserved these
         hidden = [p.name for p in self.path.iterdir() if p.name.startswith(".")]
