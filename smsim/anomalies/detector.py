@@ -6,7 +6,9 @@ Forecast: the previous ``window`` steps (28 days; 72 hours) are decomposed with 
 refitted every step (daily) or every 6 steps (hourly). The expected spend of ``t`` is the trend's
 level over the last period plus the median of the detrended values of ``t``'s phase over the
 window: a median of the values themselves, not of STL's smoothed seasonal component, so that a
-few unusual days of one weekday (a team's day off) do not pull that weekday's profile.
+few unusual days of one weekday (a team's day off) do not pull that weekday's profile; of an
+even count, the higher middle value (:func:`upper_median`), as a detector of increases should
+resolve a tie between two days off and two ordinary days.
 
 Spread: in-sample residuals of a flexible fit are smaller than the errors of a forecast, so
 the threshold comes from the out-of-sample
@@ -31,7 +33,7 @@ efficiency (0.37).
 
 Only what was known at ``t`` is used, so the detection delay is real: an anomaly is reported at
 the end of its first anomalous step. While a run of anomalous steps lasts (and of unusually quiet
-ones, below ``expected - z * spread``, which are not reported), the history keeps their expected
+ones, below ``expected - quiet_z * spread``, 2 spreads for daily spend, which are not reported), the history keeps their expected
 values instead of the actual ones, so they do not become the baseline; after ``adapt_steps``
 (a period) such steps in a row the new level is accepted as normal (a deliberate change, such
 as a new endpoint, stops alarming). Consecutive anomalous steps form one anomaly with its
@@ -76,6 +78,14 @@ CUSUM = {"D": True, "h": False}
 #: change point: a run of high hourly errors is ordinary, so the estimate would reach back into
 #: clean hours (on the openb pods it turns day-long real rises into anomalies of a day)
 CHANGE_POINT = {"D": True, "h": False}
+#: spreads below expected from which a step is unusually quiet, kept out of the baseline and of
+#: the errors (None: ``z``, as high). A quiet day (a team's day off) left in the baseline pulls
+#: its weekday's median, one of four in the window, and the next ordinary such weekday then
+#: puts a large error into the spread, which blinds the detector for the eight weeks it is kept;
+#: from 2 spreads (the continuation's threshold) such days are caught even when the spread is
+#: already wide. Hourly errors run low for hours on clean spend (a pod ended), so hourly spend
+#: keeps ``z``: leaving those runs out re-accepts the level again and again
+QUIET_Z = {"D": 2.0, "h": None}
 #: in-sample residuals understate a forecast's error; until enough out-of-sample errors exist
 #: the in-sample spread is widened by this factor
 INFLATION = 1.5
@@ -125,10 +135,20 @@ class Episode:
         return self.actual_usd - self.expected_usd
 
 
+def upper_median(x: np.ndarray) -> float:
+    """The median of an odd count; of an even count the higher of the two middle values. A
+    weekday seen four times in the window, twice as a day off, has two middle values 15 and 2.5
+    USD: their mean is a spend no day has, under every ordinary such day, which would then look
+    like a rise; a detector of increases takes the higher. On a normal series it runs a little
+    high, which the past errors' median (the bias correction) takes back."""
+    x = np.sort(np.asarray(x, float))
+    return float(x[len(x) // 2])
+
+
 def _baseline(hist: np.ndarray, first: int, period: int, seasonal: int, trend: int
               ) -> tuple[float, np.ndarray, float]:
     """``(level, profile, early spread)`` of the history ``hist`` whose first step is ``first``:
-    ``profile[k]`` is the median detrended value of steps ``a`` with ``a % period == k``; the
+    ``profile[k]`` is the upper median detrended value of steps ``a`` with ``a % period == k``; the
     early spread (before out-of-sample errors exist) is the wider of the in-sample residuals'
     MAD, widened by ``INFLATION``, and the spread of same-phase differences over sqrt 2 (the
     residuals of an STL fit on a few cycles understate noise several times over)."""
@@ -137,7 +157,7 @@ def _baseline(hist: np.ndarray, first: int, period: int, seasonal: int, trend: i
     fit = STL(hist, period=period, seasonal=seasonal, trend=trend, robust=True).fit()
     phase = (first + np.arange(len(hist))) % period
     detrended = hist - fit.trend
-    profile = np.array([np.median(detrended[phase == k]) for k in range(period)])
+    profile = np.array([upper_median(detrended[phase == k]) for k in range(period)])
     in_sample = INFLATION * float(median_abs_deviation(fit.resid, scale="normal"))
     return (float(np.mean(fit.trend[-period:])), profile,
             max(in_sample, _error_scale(hist[period:] - hist[:-period]) / np.sqrt(2.0)))
@@ -189,7 +209,7 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
                         seasonal: int = 7, trend: int | None = None, refit_steps: int = 1,
                         horizons: tuple[int, ...] = (1,), error_window: int | None = None,
                         min_window: int | None = None, continue_z: float = 2.0, cusum: bool = True,
-                        change_points: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                        change_points: bool = True, quiet_z: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per step: expected spend, spread, the anomaly flag (NaN / False before the warm-up) and,
     on each anomaly's first step, the step it was found on (-1 elsewhere).
 
@@ -197,8 +217,10 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
     ``k - 1`` normal steps, for a ``k`` in ``horizons``, exceeds ``z`` spreads of such ``k``-step
     sums of past errors: a moderate lasting rise is evidence that accumulates. With
     ``change_points``, an anomaly found by such a sum or by the CUSUM starts at its change
-    point (:func:`change_point`)."""
+    point (:func:`change_point`). A step more than ``quiet_z`` (default ``z``) spreads below
+    expected is unusually quiet: kept out of the baseline and of the errors."""
     values = np.asarray(values, dtype=float)
+    quiet_z = z if quiet_z is None else quiet_z
     n = len(values)
     adapt = adapt_steps if adapt_steps is not None else period
     error_window = error_window or 2 * window
@@ -286,7 +308,7 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
                 flags[t] = False
                 errors[t - adapt:t + 1] = np.nan
                 fitted_at = -refit_steps  # refit on the new level
-        elif deviation < -zm * s:  # an unusually quiet step is no anomaly, nor a baseline
+        elif deviation < -quiet_z * s * zm / z:  # an unusually quiet step is no anomaly, nor a baseline
             run = 0
             low_run += 1
             if low_run <= adapt:
@@ -329,7 +351,7 @@ def forecast(values: np.ndarray, freq: str = "D", *, z: float = 4.0, window: int
     window = window or WINDOW[freq]
     return expected_and_spread(values, period=PERIOD[freq], window=window, z=z, adapt_steps=adapt_steps,
                                refit_steps=REFIT[freq], horizons=HORIZONS[freq], cusum=CUSUM[freq],
-                               change_points=CHANGE_POINT[freq],
+                               change_points=CHANGE_POINT[freq], quiet_z=QUIET_Z[freq],
                                min_window=START[freq] if window == WINDOW[freq] else window)
 
 
