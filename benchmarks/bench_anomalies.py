@@ -42,7 +42,10 @@ relative to the whole set's spend, so on a small or noisy series it may be far b
 series' own noise); ``total`` watches the set's total (a monitor of the whole account, as AWS's
 service monitor does: the anomaly's size is relative to the monitored spend). Before the
 tallies, each seed prints every series' signal-to-noise ratio: the smallest anomaly
-(``--min-size`` of the set's mean spend per step) over the detector's median spread there.
+(``--min-size`` of the set's mean spend per step) over the detector's median spread there. Recall
+is also split by each anomaly's own SNR (its largest extra spend per step over the detector's
+spread on the unmodified series at its start: below 2, 2-5.3, 5.3 and up), and the summary pools
+the recall at SNR 5.3+, where precision and recall of 0.9 are within any detector's reach.
 """
 
 from __future__ import annotations

@@ -330,7 +330,7 @@ def test_an_hourly_anomaly_starts_where_it_was_flagged():
 
 
 #: a notebook fleet's daily spend (USD) from a 70-day smsim run, starting on a Monday: weekdays
-#: about 16, weekends 0.4, and days off (0.4-2.8) on 9 of the 50 weekdays, two of them Mondays
+#: about 16, weekends 0.4, and days off (0.4-2.8) on 8 of the 50 weekdays, two of them Mondays
 #: and two Wednesdays within four weeks
 DAYS_OFF = np.array([
     16.7, 14.6, 13.9, 16.4, 17.1, 0.4, 0.4, 2.7, 17.9, 16.4, 16.9, 2.4, 0.4, 0.4, 15.9, 17.0, 16.2, 14.7,
