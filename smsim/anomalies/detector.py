@@ -33,8 +33,9 @@ efficiency (0.37).
 
 Only what was known at ``t`` is used, so the detection delay is real: an anomaly is reported at
 the end of its first anomalous step. While a run of anomalous steps lasts (and of unusually quiet
-ones, below ``expected - quiet_z * spread``, 2 spreads for daily spend, which are not reported), the history keeps their expected
-values instead of the actual ones, so they do not become the baseline; after ``adapt_steps``
+ones, below ``expected - quiet_z * spread``, 2 spreads for daily spend, which are not reported),
+the history keeps their expected values instead of the actual ones, so they do not become the
+baseline; after ``adapt_steps``
 (a period) such steps in a row the new level is accepted as normal (a deliberate change, such
 as a new endpoint, stops alarming). Consecutive anomalous steps form one anomaly with its
 start, end, actual and expected spend.
@@ -217,10 +218,10 @@ def expected_and_spread(values: np.ndarray, *, period: int, window: int, z: floa
     ``k - 1`` normal steps, for a ``k`` in ``horizons``, exceeds ``z`` spreads of such ``k``-step
     sums of past errors: a moderate lasting rise is evidence that accumulates. With
     ``change_points``, an anomaly found by such a sum or by the CUSUM starts at its change
-    point (:func:`change_point`). A step more than ``quiet_z`` (default ``z``) spreads below
-    expected is unusually quiet: kept out of the baseline and of the errors."""
+    point (:func:`change_point`). A step more than ``quiet_z`` (default and at most ``z``) spreads
+    below expected is unusually quiet: kept out of the baseline and of the errors."""
     values = np.asarray(values, dtype=float)
-    quiet_z = z if quiet_z is None else quiet_z
+    quiet_z = z if quiet_z is None else min(quiet_z, z)
     n = len(values)
     adapt = adapt_steps if adapt_steps is not None else period
     error_window = error_window or 2 * window
