@@ -16,8 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from smsim.forecast.intervals import Calibration, calibrate
 from smsim.forecast.models.base import Forecaster
 from smsim.forecast.models.registry import make_model
+from smsim.forecast.plausible import peak_ratio, plausible, reference_level
 
 #: Models tried by ``auto`` (MSTL joins when the data covers at least one season twice; the
 #: ``+log1p`` variants when the series is non-negative). Seasonal naive is always among them,
@@ -241,10 +243,11 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
     backtest is the average of theirs. Returns ``(winner, backtests, fitted)`` where ``fitted``
     holds every candidate fitted on the whole series (``"ensemble"`` included when built).
 
-    On a non-negative series (spend, counts) a candidate whose sample paths over ``horizon``
-    leave the levels the history supports (:mod:`smsim.forecast.plausible`) is neither picked
-    nor an ensemble member; the next candidate is. When no candidate stays bounded the choice
-    is made as if none were checked (commitment sizing refuses paths that overflow).
+    On a non-negative series (spend, counts) forecast past the longest backtested step, a
+    candidate whose sample paths over ``horizon`` leave the levels the history supports
+    (:mod:`smsim.forecast.plausible`) is neither picked nor an ensemble member; the next
+    candidate is. When no candidate stays bounded the choice is made as if none were checked
+    (commitment sizing refuses paths that overflow).
     """
     from smsim.forecast.models.registry import Ensemble
 
@@ -263,9 +266,11 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
             continue
     if not results:
         raise ValueError("no model could be backtested on this series")
-    from smsim.forecast.plausible import reference_level
-
-    reference = reference_level(y, season_lengths, horizon) if (y.to_numpy() >= 0).all() else None
+    # up to the longest backtested step the calibration holds the spread to the errors seen;
+    # past it only the model class does, so only there are the paths checked
+    past = horizon > backtest_steps(len(y), horizon, season_lengths, n_origins)
+    reference = (reference_level(y, season_lengths, horizon) if past and (y.to_numpy() >= 0).all()
+                 else None)
     bounded = _bounded(results, fitted, horizon, reference)
     # a model whose paths run away is neither picked nor averaged in (unless none is bounded)
     pool = bounded if bounded else set(results)
@@ -305,9 +310,6 @@ def _bounded(results: dict[str, Backtest], fitted: dict[str, Forecaster], horizo
     deviations are scaled as :func:`smsim.forecast.api.sample_paths` scales them, by the
     backtest's 80 % calibration.
     """
-    from smsim.forecast.intervals import Calibration, calibrate
-    from smsim.forecast.plausible import peak_ratio, plausible
-
     if reference is None:
         return set(results)
     bounded = set()
