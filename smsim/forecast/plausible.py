@@ -5,18 +5,22 @@ far past them, and there the model class alone decides how the spread grows. A u
 fitted to ``log1p(y)`` (ETS, Theta, MSTL remainders) compounds its hourly spread on the log scale:
 its back-transformed quantiles grow like ``exp(z * sigma * sqrt(h))``, the skew of
 back-transformed intervals that Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*
-(3rd ed.), section 5.6, describes, carried over thousands of steps. On simulated 56-day hourly
-fleet histories 1,344 hours ahead such models put their upper 1 % at up to hundreds of times the
-history's largest hour, and a year ahead at 10^14 to 10^17 times. On the original scale the same
-unit roots widen like ``sqrt(h)``, as the seasonal random walk does.
+(3rd ed.), section 5.6, describes, carried over a thousand steps and more.
+``benchmarks/bench_forecast_paths.py`` forecasts 18 simulated 56-day hourly fleet histories
+and a 56-day run of ``scenarios/quickstart.yaml`` 1,344 hours ahead: the ``log1p`` candidates'
+upper 1 % ranged from 0.07 to 237 times the reference below, the original-scale candidates'
+from 0.04 to 6.19 (the largest, MSTL on the quickstart run, whose backtest-calibrated spread is
+many times its own). On the original scale unit roots widen like ``sqrt(h)``, as the seasonal
+random walk does.
 
 The reference is the widest of what the data and the model show: the history's largest value,
 the point forecast's (which carries any trend the model extrapolates) and the upper 1 % of the
 seasonal random walk fitted to the history (seasonal naive, the baseline every model must beat:
 its spread is what the history's own season-to-season changes imply, widening like ``sqrt(h)``).
 A model whose upper 1 % goes :data:`CEILING_RATIO` times beyond all three puts real probability
-on an order-of-magnitude jump the data never showed. ``auto`` passes such a model over
+on a jump the data never showed. ``auto`` passes such a model over
 (:func:`smsim.forecast.backtest.select`) and takes the next candidate.
+``benchmarks/bench_forecast_paths.py --candidates`` prints every candidate's ratio.
 """
 
 from __future__ import annotations
@@ -32,8 +36,11 @@ from smsim.forecast.models.registry import Log1p
 #: The central level whose upper end is checked: a model may put at most 1 % of a step's mass
 #: above the ceiling.
 CHECK_LEVEL = 98.0
-#: The ceiling, as a multiple of the reference (module doc): an order of magnitude.
-CEILING_RATIO = 10.0
+#: The ceiling, as a multiple of the reference (module doc). Five times the seasonal random
+#: walk's own upper 1 % is already far past what the history's changes support; on the
+#: benchmark's histories it passes over the log-scale compounding and one MSTL (6.19) and no
+#: other original-scale candidate.
+CEILING_RATIO = 5.0
 
 
 def upper_quantile(model: Forecaster, horizon: int, path_scale: float = 1.0) -> np.ndarray:
