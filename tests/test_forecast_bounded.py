@@ -60,10 +60,11 @@ def test_a_log1p_models_upper_quantile_is_the_transformed_inner_one():
     y = pd.Series(np.linspace(0.0, 10.0, 30), index=pd.date_range("2026-01-01", periods=30, freq="D"))
     model = Log1p(_Known()).fit(y, ())
     # expm1(log 11 + z_0.99) with z_0.99 = 2.3263: 11 e^2.3263 - 1 = 111.65
-    top = upper_quantile(model, 5)
+    mean, top = upper_quantile(model, 5)
+    assert mean == pytest.approx(np.full(5, 10.0))
     assert top == pytest.approx(np.full(5, 11 * np.exp(2.326348) - 1), rel=1e-6)
     # deviations from the point forecast (10) scaled by one half: 10 + 101.65 / 2
-    assert upper_quantile(model, 5, 0.5) == pytest.approx(np.full(5, 10 + (11 * np.exp(2.326348) - 11) / 2), rel=1e-6)
+    assert upper_quantile(model, 5, 0.5)[1] == pytest.approx(np.full(5, 10 + (11 * np.exp(2.326348) - 11) / 2), rel=1e-6)
     # against a reference of 10 (the point forecast's level): 111.65 / 10
     assert peak_ratio(model, 10.0, 5) == pytest.approx(11.165, abs=1e-3)
     # a reference below the point forecast is raised to it

@@ -43,23 +43,25 @@ CHECK_LEVEL = 98.0
 CEILING_RATIO = 5.0
 
 
-def upper_quantile(model: Forecaster, horizon: int, path_scale: float = 1.0) -> np.ndarray:
-    """The per-step upper :data:`CHECK_LEVEL` quantile of ``model``'s sample paths.
+def upper_quantile(model: Forecaster, horizon: int, path_scale: float = 1.0
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``(point forecast, per-step upper CHECK_LEVEL quantile)`` of ``model``'s sample paths.
 
     Paths are the model's own draws with their deviations from the point forecast multiplied by
     ``path_scale`` (:func:`smsim.forecast.api.sample_paths`). They are Gaussian around the mean
     (marginal sd: the running maximum of the predictive sd, as
     :func:`~smsim.forecast.models.base.gaussian_paths` draws them), except a ``log1p`` model's,
     which are Gaussian on the log scale and transformed back; the transform is monotone, so
-    their quantile is the transformed inner quantile.
+    their quantile is the transformed inner quantile. One forecast of ``horizon`` steps each.
     """
     z = z_value(CHECK_LEVEL)
-    mean, sd = model.predict_moments(horizon)
     if isinstance(model, Log1p) and not model.constant_:
         mu, inner_sd = model.inner.predict_moments(horizon)
+        mean = np.expm1(np.minimum(mu, 700.0))  # Log1p's point forecast
         top = np.expm1(np.minimum(mu + z * np.maximum.accumulate(inner_sd), 700.0))
-        return mean + (top - mean) * path_scale
-    return mean + z * np.maximum.accumulate(sd) * path_scale
+        return mean, mean + (top - mean) * path_scale
+    mean, sd = model.predict_moments(horizon)
+    return mean, mean + z * np.maximum.accumulate(sd) * path_scale
 
 
 def reference_level(y, season_lengths: Sequence[int], horizon: int) -> float:
@@ -69,7 +71,7 @@ def reference_level(y, season_lengths: Sequence[int], horizon: int) -> float:
     level = float(np.max(values, initial=0.0))
     try:
         walk = SeasonalNaive().fit(y, season_lengths)
-        level = max(level, float(np.max(upper_quantile(walk, horizon), initial=0.0)))
+        level = max(level, float(np.max(upper_quantile(walk, horizon)[1], initial=0.0)))
     except (ValueError, FloatingPointError):  # too short for a season: the history alone
         pass
     return level
@@ -78,8 +80,7 @@ def reference_level(y, season_lengths: Sequence[int], horizon: int) -> float:
 def peak_ratio(model: Forecaster, reference: float, horizon: int, path_scale: float = 1.0) -> float:
     """The largest upper quantile over the horizon / the larger of ``reference`` and the point
     forecast's largest value (``inf`` when not finite; 0 for all-zero levels)."""
-    top = upper_quantile(model, horizon, path_scale)
-    mean, _ = model.predict_moments(horizon)
+    mean, top = upper_quantile(model, horizon, path_scale)
     reference = max(reference, float(np.max(mean, initial=0.0)))
     peak = float(np.max(top, initial=0.0))
     if not np.isfinite(peak):
