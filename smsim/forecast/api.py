@@ -198,8 +198,9 @@ def _passed_over(winner: str, results: dict[str, Backtest]) -> list[str]:
     (:mod:`smsim.forecast.plausible`)."""
     base = results.get("snaive")
     return [f"model {n} backtested better (MASE {b.mase:.3g}) but was passed over: the upper 1 % of "
-            f"its paths reaches {b.peak_ratio:.3g} times the largest value of the history or its "
-            f"forecast, beyond the {CEILING_RATIO:g} smsim treats as supported by the data"
+            f"its paths reaches {b.peak_ratio:.3g} times the widest level the history supports (its "
+            "largest value, the point forecast's, a seasonal random walk's upper 1 %), beyond the "
+            f"{CEILING_RATIO:g} smsim accepts"
             for n, b in sorted(results.items(), key=lambda kv: kv[1].mase)
             if b.mase < results[winner].mase and b.peak_ratio is not None and not np.isnan(b.peak_ratio)
             and not plausible(b.peak_ratio)
