@@ -68,8 +68,8 @@ class Backtest:
     sd: np.ndarray
     scale: np.ndarray  # per origin: in-sample seasonal-naive MAE of its training window
     seconds: float = 0.0
-    #: for a non-negative series: the paths' upper 1 % over the horizon / the history's and
-    #: point forecast's largest value (:func:`smsim.forecast.plausible.peak_ratio`)
+    #: for a non-negative series forecast past the backtest: the paths' largest upper 1 % over
+    #: the horizon / the level the history supports (:func:`smsim.forecast.plausible.peak_ratio`)
     peak_ratio: float | None = None
 
     @property
