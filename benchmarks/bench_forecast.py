@@ -17,11 +17,20 @@ series cut from the real traces (``forecast_panel.py``), each at two rolling ori
 horizon 48 and 80/95 % bands, printing accuracy and series per second for smsim ``auto``
 beside statsforecast's SeasonalNaive, AutoETS and MSTL (daily and weekly seasons), all in one
 process each, in the same run.
+
+``--baseline-rev REV`` adds smsim ``auto`` as it was at git revision REV (its ``smsim`` package
+read with ``git archive`` into a temporary folder and run in a subprocess on the same windows),
+so before and after a change are measured side by side in one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -208,20 +217,44 @@ def print_panel(windows, methods) -> None:
                   f"{len(idx) / share:10.2f}")
 
 
+def run_baseline(rev: str, argv: list[str]) -> tuple[list[dict], float]:
+    """smsim ``auto`` of git revision ``rev`` on the windows ``argv`` builds (a subprocess)."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "archive", rev, "smsim"], cwd=root, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        env = {**os.environ, "PYTHONPATH": tmp}
+        out = subprocess.run([sys.executable, __file__, *argv, "--emit-auto"], env=env, check=True,
+                             capture_output=True, text=True).stdout
+    doc = json.loads(out.strip().splitlines()[-1])
+    return doc["rows"], doc["seconds"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--origins", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--panel", type=int, default=0,
                         help="forecast N synthetic hourly series plus the real-trace panel")
+    parser.add_argument("--baseline-rev", default=None,
+                        help="also run smsim auto as it was at this git revision")
+    parser.add_argument("--emit-auto", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    argv = ["--origins", str(args.origins), "--jobs", str(args.jobs), "--panel", str(args.panel)]
     if args.panel:
         windows = panel_windows(args.panel, args.origins)
+        if args.emit_auto:
+            rows, seconds = run_smsim("auto", windows, 1)
+            print(json.dumps({"rows": rows, "seconds": seconds}))
+            return
         print(f"{len(windows)} windows over {len({w[0] for w in windows})} hourly series, "
               f"{args.origins} origin(s) each, horizon 48")
         methods = {"seasonal naive (smsim)": run_smsim("snaive", windows, 1),
                    "smsim auto, 1 process": run_smsim("auto", windows, 1)}
+        if args.baseline_rev:
+            methods[f"smsim auto @{args.baseline_rev}"] = run_baseline(args.baseline_rev, argv)
         if args.jobs > 1:
             methods[f"smsim auto, {args.jobs} processes"] = run_smsim("auto", windows, args.jobs)
         try:
@@ -238,12 +271,18 @@ def main() -> None:
         for k in range(args.origins, 0, -1):
             end = len(y) - k * h
             windows.append((name, y.iloc[:end].rename(name), y.to_numpy()[end:end + h], h, m))
+    if args.emit_auto:
+        rows, seconds = run_smsim("auto", windows, args.jobs)
+        print(json.dumps({"rows": rows, "seconds": seconds}))
+        return
     print(f"{len(windows)} windows over {len({w[0] for w in windows})} series, "
           f"{args.origins} origin(s) each")
     methods: dict[str, tuple[list[dict], float]] = {
         "seasonal naive": run_smsim("snaive", windows, 1),
         "smsim auto": run_smsim("auto", windows, args.jobs),
     }
+    if args.baseline_rev:
+        methods[f"smsim auto @{args.baseline_rev}"] = run_baseline(args.baseline_rev, argv)
     try:
         methods.update(run_statsforecast(windows))
     except ImportError:

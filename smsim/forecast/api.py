@@ -19,6 +19,7 @@ from smsim.errors import InputError
 from smsim.forecast.backtest import (
     Backtest,
     backtest_steps,
+    beats,
     run_backtest,
     select,
     stationary_candidates,
@@ -26,6 +27,7 @@ from smsim.forecast.backtest import (
 from smsim.forecast.intervals import Calibration, calibrate
 from smsim.forecast.models.base import Forecaster, interval_frame
 from smsim.forecast.models.registry import MODELS, make_model
+from smsim.forecast.plausible import CEILING_RATIO, plausible
 from smsim.forecast.series import (
     MAX_ABS_VALUE,
     detect_freq,
@@ -92,6 +94,7 @@ class _Fitted:
     nonnegative: bool
     stationarity: Stationarity | None = None
     notes: list[str] = field(default_factory=list)
+    passed_over: list[str] = field(default_factory=list)  # candidates whose paths ran away
 
 
 def long_horizon_stationarity(y: pd.Series, horizon: int, seasons: Sequence[int] | None = None,
@@ -165,6 +168,7 @@ def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
     if seasons is None:
         seasons = season_lengths(detect_freq(y.index), len(y))
     candidates: dict[str, float] = {}
+    passed_over: list[str] = []
     bt: Backtest | None = None
     nonneg = bool((y >= 0).all()) if nonnegative is None else nonnegative
     stationarity = None
@@ -176,6 +180,7 @@ def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
         name, results, models = select(y, horizon, seasons, n_origins=n_origins, candidates=only)
         bt, fitted = results[name], models[name]
         candidates = {k: b.mase for k, b in results.items()}
+        passed_over = _passed_over(name, results)
     else:
         name = model
         fitted = make_model(name).fit(y, seasons)
@@ -185,7 +190,21 @@ def _fit(y: pd.Series, horizon: int, levels: Sequence[float], model: str,
         except Exception:  # noqa: BLE001 - too short or unfit: keep model-based widths
             bt = None
     return _Fitted(fitted, name, _calibration(bt, levels), bt, candidates, nonneg, stationarity,
-                   _range_notes(y) + _model_notes(name, fitted))
+                   _range_notes(y) + passed_over + _model_notes(name, fitted), passed_over)
+
+
+def _passed_over(winner: str, results: dict[str, Backtest]) -> list[str]:
+    """A note per candidate that backtested better than ``winner`` but whose paths run away
+    (:mod:`smsim.forecast.plausible`)."""
+    base = results.get("snaive")
+    return [f"model {n} backtested better (MASE {b.mase:.3g}) but was passed over: the upper 1 % of "
+            f"its paths reaches {b.peak_ratio:.3g} times the widest level the history supports (its "
+            "largest value, the point forecast's, a seasonal random walk's upper 1 %), beyond the "
+            f"{CEILING_RATIO:g} smsim accepts"
+            for n, b in sorted(results.items(), key=lambda kv: kv[1].mase)
+            if b.mase < results[winner].mase and b.peak_ratio is not None and not np.isnan(b.peak_ratio)
+            and not plausible(b.peak_ratio)
+            and (base is None or n == "snaive" or beats(b, base))]
 
 
 def _calibration(bt: Backtest | None, levels: Sequence[float]) -> Calibration:
@@ -279,7 +298,7 @@ def _paths(f: _Fitted, cal: Calibration, y: pd.Series, horizon: int, n_paths: in
     mean, _ = f.model.predict_moments(horizon)
     paths = f.model.simulate(horizon, n_paths, rng)
     paths = mean + (paths - mean) * cal.path_scale
-    for note in _range_notes(y) + _model_notes(f.name, f.model):  # incl. the simulation's
+    for note in _range_notes(y) + f.passed_over + _model_notes(f.name, f.model):  # incl. the simulation's
         warnings.warn(SmsimWarning(note), stacklevel=4)
     return np.maximum(paths, 0.0) if f.nonnegative else paths
 

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from smsim.forecast.intervals import Calibration, calibrate
 from smsim.forecast.models.base import Forecaster
 from smsim.forecast.models.registry import make_model
+from smsim.forecast.plausible import peak_ratio, plausible, reference_level
 
 #: Models tried by ``auto`` (MSTL joins when the data covers at least one season twice; the
 #: ``+log1p`` variants when the series is non-negative). Seasonal naive is always among them,
@@ -66,6 +68,9 @@ class Backtest:
     sd: np.ndarray
     scale: np.ndarray  # per origin: in-sample seasonal-naive MAE of its training window
     seconds: float = 0.0
+    #: for a non-negative series forecast past the backtest: the paths' largest upper 1 % over
+    #: the horizon / the level the history supports (:func:`smsim.forecast.plausible.peak_ratio`)
+    peak_ratio: float | None = None
 
     @property
     def errors(self) -> np.ndarray:
@@ -237,6 +242,12 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
     The ensemble of the ``ensemble_size`` best non-baseline models is a candidate too; its
     backtest is the average of theirs. Returns ``(winner, backtests, fitted)`` where ``fitted``
     holds every candidate fitted on the whole series (``"ensemble"`` included when built).
+
+    On a non-negative series (spend, counts) forecast past the longest backtested step, a
+    candidate whose sample paths over ``horizon`` leave the levels the history supports
+    (:mod:`smsim.forecast.plausible`) is neither picked nor an ensemble member; the next
+    candidate is. When no candidate stays bounded the choice is made as if none were checked
+    (commitment sizing refuses paths that overflow).
     """
     from smsim.forecast.models.registry import Ensemble
 
@@ -255,7 +266,15 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
             continue
     if not results:
         raise ValueError("no model could be backtested on this series")
-    ranked = sorted((b.mase, name) for name, b in results.items() if name != "snaive")
+    # up to the longest backtested step the calibration holds the spread to the errors seen;
+    # past it only the model class does, so only there are the paths checked
+    past = horizon > backtest_steps(len(y), horizon, season_lengths, n_origins)
+    reference = (reference_level(y, season_lengths, horizon) if past and (y.to_numpy() >= 0).all()
+                 else None)
+    bounded = _bounded(results, fitted, horizon, reference)
+    # a model whose paths run away is neither picked nor averaged in (unless none is bounded)
+    pool = bounded if bounded else set(results)
+    ranked = sorted((b.mase, name) for name, b in results.items() if name != "snaive" and name in pool)
     members = tuple(name for _, name in ranked[:ensemble_size])
     if len(members) >= 2 and all(results[n].actual.size for n in members):
         results["ensemble"] = ensemble_backtest([results[n] for n in members])
@@ -267,9 +286,42 @@ def select(y: pd.Series, horizon: int, season_lengths: Sequence[int], *, n_origi
         ens.warnings_ = sum((getattr(fitted[n], "warnings_", Counter()) for n in members),
                             Counter())
         fitted["ensemble"] = ens
+        bounded |= _bounded({"ensemble": results["ensemble"]}, fitted, horizon, reference)
     base = results.get("snaive")
     scored = [(b.mase, name) for name, b in results.items() if np.isfinite(b.mase)
-              and (base is None or name == "snaive" or beats(b, base))]
-    # nothing scored (too short to backtest): the baseline, or the first candidate without one
-    winner = min(scored)[1] if scored else ("snaive" if "snaive" in results else next(iter(results)))
+              and (base is None or name == "snaive" or beats(b, base)) and name in bounded]
+    # nothing scored (too short to backtest): the baseline, or the first candidate without one;
+    # when the baseline's own paths run away, the bounded candidate with the best backtest
+    ranked_bounded = sorted((b.mase, n) for n, b in results.items() if n in bounded and np.isfinite(b.mase))
+    if scored:
+        winner = min(scored)[1]
+    elif "snaive" not in bounded and ranked_bounded:
+        winner = ranked_bounded[0][1]
+    else:
+        winner = "snaive" if "snaive" in results else next(iter(results))
     return winner, results, fitted
+
+
+def _bounded(results: dict[str, Backtest], fitted: dict[str, Forecaster], horizon: int,
+             reference: float | None) -> set[str]:
+    """The candidates whose sample paths stay within :data:`~smsim.forecast.plausible.CEILING_RATIO`
+    times ``reference`` (:func:`~smsim.forecast.plausible.reference_level`; ``None``: a series
+    with negative values, all of them), each backtest's ``peak_ratio`` filled in. The paths'
+    deviations are scaled as :func:`smsim.forecast.api.sample_paths` scales them, by the
+    backtest's 80 % calibration.
+    """
+    if reference is None:
+        return set(results)
+    bounded = set()
+    for name, bt in results.items():
+        if name not in fitted:
+            continue
+        cal = (calibrate(bt.errors, bt.sd, (80.0,), float(np.max(np.abs(bt.actual))))
+               if bt.actual.size else Calibration.model_based((80.0,)))
+        try:
+            bt.peak_ratio = peak_ratio(fitted[name], reference, horizon, cal.path_scale)
+        except Exception:  # noqa: BLE001 - a model that cannot forecast the horizon is no pick
+            bt.peak_ratio = float("nan")
+        if plausible(bt.peak_ratio):
+            bounded.add(name)
+    return bounded
